@@ -1,0 +1,334 @@
+"""Simplifying constructors: every typed expression is built through these.
+
+Each constructor applies its local rules once, so trees are born in simplest form and
+are never re-simplified as a whole (differentiation stays linear). The rules are the
+textbook's: transposes pushed to the leaves, like terms collected, scalars in front,
+identities and zeros removed, and the trace rules of the seed note:
+
+  1.A  tr(Aᵀ) = tr(A)          1.B  tr(A + B) = tr(A) + tr(B)
+  1.C  tr(aA) = a tr(A)        1.D  tr(AB) = tr(BA)  (used to write tr of a 1×1 product as the product)
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .expr import (
+    ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
+    Identity, MatMul, Norm, Ones, Power, PowerDifferential, Shape, Sum, Sym, Trace, Transpose, Zero,
+)
+
+
+def const(value) -> Const:
+    return Const(Fraction(value))
+
+
+def zero(shape: Shape) -> Expr:
+    return ZERO if shape == SCALAR else Zero(shape)
+
+
+def is_zero(e: Expr) -> bool:
+    return isinstance(e, Zero) or (isinstance(e, Const) and e.value == 0)
+
+
+def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
+    """e = c · rest with c a rational constant."""
+    if isinstance(e, Const):
+        return e.value, ONE
+    if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
+        rest = e.factors[1:]
+        return e.factors[0].value, rest[0] if len(rest) == 1 else MatMul(rest)
+    return Fraction(1), e
+
+
+def scale(c: Fraction, e: Expr) -> Expr:
+    if c == 1:
+        return e
+    if c == 0:
+        return zero(e.shape)
+    if e == ONE:
+        return Const(c)
+    return mul(Const(c), e)
+
+
+# -- sums ---------------------------------------------------------------------------------
+
+def add(*terms: Expr) -> Expr:
+    """Flatten, drop zeros, collect like terms (Aμ + Aμ = 2Aμ) keeping first-appearance order."""
+    shape = terms[0].shape
+    collected: dict[Expr, Fraction] = {}
+    for term in terms:
+        for t in term.terms if isinstance(term, Add) else (term,):
+            if is_zero(t):
+                continue
+            c, rest = split_coefficient(t)
+            collected[rest] = collected.get(rest, Fraction(0)) + c
+    out = [scale(c, rest) for rest, c in collected.items() if c != 0]
+    if not out:
+        return zero(shape)
+    return out[0] if len(out) == 1 else Add(tuple(out))
+
+
+def neg(e: Expr) -> Expr:
+    return mul(Const(Fraction(-1)), e)
+
+
+def sub(a: Expr, b: Expr) -> Expr:
+    return add(a, neg(b))
+
+
+# -- products -----------------------------------------------------------------------------
+
+def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
+    if isinstance(e, Power):
+        return e.base, e.exponent
+    return e, Fraction(1)
+
+
+def _product_shape(factors) -> Shape:
+    matrices = [f for f in factors if not f.is_scalar]
+    return (matrices[0].shape[0], matrices[-1].shape[1]) if matrices else SCALAR
+
+
+def mul(*factors: Expr) -> Expr:
+    """A product in simplest form: coefficient, then scalar factors (powers of a common base
+    merged, so |X|⁻¹|X| = 1), then the matrix chain (identities dropped, Xᵃ Xᵇ = Xᵃ⁺ᵇ)."""
+    flat: list[Expr] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, MatMul) else (f,))
+    shape = _product_shape(flat)
+    coefficient = Fraction(1)
+    scalar_powers: dict[Expr, Fraction] = {}
+    chain: list[Expr] = []
+    for f in flat:
+        if isinstance(f, Const):
+            coefficient *= f.value
+        elif is_zero(f):
+            return zero(shape)
+        elif f.is_scalar:
+            base, p = _base_exponent(f)
+            scalar_powers[base] = scalar_powers.get(base, Fraction(0)) + p
+        elif isinstance(f, Identity):
+            continue  # AI = IA = A; an empty chain becomes I below
+        else:
+            _push_matrix(chain, f)
+    if coefficient == 0:
+        return zero(shape)
+    chain = [f for f in chain if not isinstance(f, Identity)]
+    scalars = [_raw_power(b, p) for b, p in scalar_powers.items() if p != 0]
+    scalars.sort(key=sort_key)
+    out = ([Const(coefficient)] if coefficient != 1 else []) + scalars + chain
+    if not out:
+        return ONE if shape == SCALAR else Identity(shape[0])
+    if not chain and shape != SCALAR:
+        out.append(Identity(shape[0]))
+    return out[0] if len(out) == 1 else MatMul(tuple(out))
+
+
+def _push_matrix(chain: list[Expr], f: Expr) -> None:
+    """Append f to a matrix chain, merging with the previous factor when they share a base."""
+    if chain:
+        b1, p1 = _base_exponent(chain[-1])
+        b2, p2 = _base_exponent(f)
+        if b1 == b2 and p1.denominator == 1 and p2.denominator == 1:
+            chain.pop()
+            total = p1 + p2
+            if total == 0:
+                chain.append(Identity(b1.shape[0]))
+            else:
+                _push_matrix(chain, _raw_power(b1, total))
+            return
+    chain.append(f)
+
+
+def _raw_power(base: Expr, p: Fraction) -> Expr:
+    return base if p == 1 else Power(base, p)
+
+
+def power(base: Expr, p) -> Expr:
+    """base^p: for matrices integer p (p = -1 the inverse), for scalars any rational."""
+    p = Fraction(p)
+    if p == 1:
+        return base
+    if p == 0:
+        return ONE if base.is_scalar else Identity(base.shape[0])
+    if isinstance(base, Identity):
+        return base
+    if isinstance(base, Const) and p.denominator == 1 and base.value != 0:
+        return Const(base.value ** int(p))
+    if isinstance(base, Power) and p.denominator == 1:
+        return power(base.base, base.exponent * p)
+    if isinstance(base, MatMul) and p.denominator == 1 and all(f.is_scalar for f in base.factors):
+        return mul(*(power(f, p) for f in base.factors))
+    if not base.is_scalar and isinstance(base, MatMul) and p == -1 and all(
+        f.shape[0] == f.shape[1] for f in base.factors if not f.is_scalar
+    ):
+        # (AB)⁻¹ = B⁻¹A⁻¹ when every factor is square
+        return mul(*(power(f, -1) for f in reversed(base.factors)))
+    return Power(base, p)
+
+
+def inverse(e: Expr) -> Expr:
+    return power(e, -1)
+
+
+# -- transpose ----------------------------------------------------------------------------
+
+def transpose(e: Expr) -> Expr:
+    """Push ᵀ to the leaves: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, (A⁻¹)ᵀ = (Aᵀ)⁻¹ written A⁻ᵀ."""
+    if e.is_scalar or isinstance(e, (Const, Identity)):
+        return e
+    if isinstance(e, Transpose):
+        return e.arg
+    if isinstance(e, Sym):
+        return e if e.symmetric else Transpose(e)
+    if isinstance(e, Differential):
+        return e if e.var.symmetric else Transpose(e)
+    if isinstance(e, (Ones, Zero)):
+        return type(e)((e.shape[1], e.shape[0]))
+    if isinstance(e, MatMul):
+        return mul(*(transpose(f) for f in reversed(e.factors)))
+    if isinstance(e, Power):
+        return power(transpose(e.base), e.exponent)
+    if isinstance(e, Hadamard):
+        return hadamard(*(transpose(f) for f in e.factors))
+    if isinstance(e, HadamardPower):
+        return hadamard_power(transpose(e.base), e.exponent)
+    if isinstance(e, Func):
+        return func(e.name, transpose(e.arg))
+    return Transpose(e)
+
+
+# -- trace and determinant ----------------------------------------------------------------
+
+def trace(e: Expr) -> Expr:
+    if e.is_scalar:  # the trace of a real number is that number
+        return e
+    if is_zero(e):
+        return ZERO
+    if isinstance(e, Add):  # 1.B
+        return add(*(trace(t) for t in e.terms))
+    if isinstance(e, Transpose):  # 1.A
+        return trace(e.arg)
+    if isinstance(e, MatMul):
+        scalars = [f for f in e.factors if f.is_scalar]
+        chain = [f for f in e.factors if not f.is_scalar]
+        if scalars:  # 1.C
+            return mul(*scalars, trace(mul(*chain)))
+        for i, f in enumerate(chain):  # 1.D: rotate tr(a bᵀ) to the 1×1 product bᵀa
+            if f.shape[0] == 1:
+                return mul(*chain[i:], *chain[:i])
+    return Trace(e)
+
+
+def det(e: Expr) -> Expr:
+    if e.is_scalar:
+        return e
+    if isinstance(e, Identity):
+        return ONE
+    if isinstance(e, Transpose):  # |Aᵀ| = |A|
+        return det(e.arg)
+    if isinstance(e, Power) and e.exponent.denominator == 1:  # |Aᵏ| = |A|ᵏ
+        return power(det(e.base), e.exponent)
+    return Det(e)
+
+
+# -- elementwise ----------------------------------------------------------------------------
+
+def hadamard(*factors: Expr) -> Expr:
+    """Elementwise product: commutative, so factors are sorted; X ∘ X = X^{∘2}."""
+    flat: list[Expr] = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
+    shape = next((f.shape for f in flat if not f.is_scalar), SCALAR)
+    if shape == SCALAR:
+        return mul(*flat)
+    scalars = [f for f in flat if f.is_scalar]
+    powers: dict[Expr, Fraction] = {}
+    for f in flat:
+        if f.is_scalar:
+            continue
+        base, p = (f.base, f.exponent) if isinstance(f, HadamardPower) else (f, Fraction(1))
+        if isinstance(base, MatMul) and base.factors[0].is_scalar:  # (sA) ∘ B = s (A ∘ B)
+            outside = [g for g in base.factors if g.is_scalar]
+            base = mul(*(g for g in base.factors if not g.is_scalar))
+            scalars.extend(power(g, p) for g in outside)
+        if is_zero(base):
+            return zero(shape)
+        if isinstance(base, Ones):
+            continue
+        powers[base] = powers.get(base, Fraction(0)) + p
+    elems = sorted((_hadamard_power(b, p) for b, p in powers.items() if p != 0), key=sort_key)
+    if not elems:
+        core = Ones(shape)
+    else:
+        core = elems[0] if len(elems) == 1 else Hadamard(tuple(elems))
+    return mul(*scalars, core) if scalars else core
+
+
+def _hadamard_power(base: Expr, p: Fraction) -> Expr:
+    return base if p == 1 else HadamardPower(base, p)
+
+
+def hadamard_power(base: Expr, p) -> Expr:
+    p = Fraction(p)
+    if base.is_scalar:
+        return power(base, p)
+    if p == 0:
+        return Ones(base.shape)
+    if isinstance(base, HadamardPower) and p.denominator == 1:
+        return hadamard_power(base.base, base.exponent * p)
+    return hadamard(_hadamard_power(base, p))
+
+
+def func(name: str, arg: Expr) -> Expr:
+    if name == "log" and isinstance(arg, Func) and arg.name == "exp":
+        return arg.arg
+    if name == "exp" and isinstance(arg, Func) and arg.name == "log":
+        return arg.arg
+    if isinstance(arg, Const) and arg.value == 0 and name in ("sin", "tanh", "sqrt"):
+        return arg
+    if isinstance(arg, Const) and arg.value in (0, 1) and name in ("exp", "cos", "log"):
+        return ONE if (name != "log") == (arg.value == 0) else ZERO
+    return Func(name, arg)
+
+
+def sum_entries(e: Expr) -> Expr:
+    if e.is_scalar:
+        return e
+    if is_zero(e):
+        return ZERO
+    if isinstance(e, Add):
+        return add(*(sum_entries(t) for t in e.terms))
+    if isinstance(e, Transpose):
+        return sum_entries(e.arg)
+    if isinstance(e, MatMul) and e.factors[0].is_scalar:
+        scalars = [f for f in e.factors if f.is_scalar]
+        return mul(*scalars, sum_entries(mul(*(f for f in e.factors if not f.is_scalar))))
+    return Sum(e)
+
+
+def norm(e: Expr, kind: str) -> Expr:
+    return Norm(e, kind)
+
+
+def power_differential(base: Expr, exponent: int, dbase: Expr) -> Expr:
+    return PowerDifferential(base, Fraction(exponent), dbase)
+
+
+# -- a deterministic order for commutative factors -----------------------------------------
+
+_RANK = {Const: 0, Sym: 1, Differential: 2, Det: 3, Norm: 4, Trace: 5, Sum: 6, Func: 7,
+         Power: 8, HadamardPower: 9, Transpose: 10, MatMul: 11, Hadamard: 12, Add: 13}
+
+
+def sort_key(e: Expr) -> tuple:
+    """A total order that is the same in every process (never depends on hash())."""
+    parts = [_RANK.get(type(e), 20), type(e).__name__]
+    for value in e.key():
+        if isinstance(value, Expr):
+            parts.append(sort_key(value))
+        elif isinstance(value, tuple):
+            parts.append(tuple(sort_key(v) if isinstance(v, Expr) else str(v) for v in value))
+        else:
+            parts.append(str(value))
+    return tuple(parts)

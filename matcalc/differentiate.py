@@ -1,0 +1,179 @@
+"""Matrix differentials and gradients, the method behind the seed's derivations.
+
+`differential(f, X)` applies one rule per node (product rule, d(Xᵀ) = (dX)ᵀ, d tr F = tr dF,
+Jacobi's formula, d(X⁻¹) = -X⁻¹ dX X⁻¹, ...), giving an expression linear in dX.
+`gradient_from_differential` then brings each term to ⟨G, dX⟩ = tr(Gᵀ dX) with the trace
+rules 1.A and 1.D and reads off G (seed 3.A): the gradient has X's shape.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import algebra as alg
+from .errors import MatcalcError
+from .expr import (
+    ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
+    Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
+)
+
+EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
+
+
+def differential(f: Expr, var: Sym) -> Expr:
+    """d f with respect to var, as an expression linear in Differential(var)."""
+    d: dict[Expr, Expr] = {}
+    for node in postorder(f):
+        if node not in d:
+            d[node] = _differential_of(node, var, d)
+    return d[f]
+
+
+def has_differential(e: Expr, var: Sym) -> bool:
+    return any(isinstance(n, Differential) and n.var == var for n in postorder(e))
+
+
+def _differential_of(e: Expr, var: Sym, d) -> Expr:
+    zero = alg.zero(e.shape)
+    if isinstance(e, Sym):
+        return Differential(var) if e == var else zero
+    if isinstance(e, (Const, Identity, Ones, Zero, Differential)):
+        return zero
+    if isinstance(e, Add):  # linearity
+        return alg.add(*(d[t] for t in e.terms))
+    if isinstance(e, MatMul):  # product rule
+        terms = []
+        for i, f in enumerate(e.factors):
+            if not alg.is_zero(d[f]):
+                terms.append(alg.mul(*e.factors[:i], d[f], *e.factors[i + 1:]))
+        return alg.add(*terms) if terms else zero
+    if isinstance(e, Hadamard):  # product rule, elementwise
+        terms = []
+        for i, f in enumerate(e.factors):
+            if not alg.is_zero(d[f]):
+                terms.append(alg.hadamard(*e.factors[:i], d[f], *e.factors[i + 1:]))
+        return alg.add(*terms) if terms else zero
+    if isinstance(e, Transpose):  # d(Xᵀ) = (dX)ᵀ
+        return alg.transpose(d[e.arg])
+    if isinstance(e, Trace):  # d tr F = tr dF
+        return alg.trace(d[e.arg])
+    if isinstance(e, Sum):
+        return alg.sum_entries(d[e.arg])
+    db = d[e.children()[0]] if e.children() else None
+    if db is not None and alg.is_zero(db):
+        return zero
+    if isinstance(e, Det):  # Jacobi: d|X| = |X| tr(X⁻¹ dX)
+        return alg.mul(e, alg.trace(alg.mul(alg.inverse(e.arg), db)))
+    if isinstance(e, Power):
+        return _power_differential(e, db)
+    if isinstance(e, HadamardPower):  # d(X^{∘p}) = p X^{∘(p-1)} ∘ dX
+        return alg.hadamard(alg.mul(alg.const(e.exponent), alg.hadamard_power(e.base, e.exponent - 1)), db)
+    if isinstance(e, Func):  # d f(X) = f'(X) ∘ dX
+        return alg.hadamard(derivative_of_function(e.name, e.arg), db)
+    if isinstance(e, Norm):  # d‖U‖ = tr(Uᵀ dU) / ‖U‖
+        return alg.mul(alg.power(e, -1), alg.trace(alg.mul(alg.transpose(e.arg), db)))
+    raise MatcalcError(f"cannot differentiate {type(e).__name__}")  # pragma: no cover
+
+
+def _power_differential(e: Power, db: Expr) -> Expr:
+    base, p = e.base, e.exponent
+    if base.is_scalar:  # d(sᵖ) = p sᵖ⁻¹ ds
+        return alg.mul(alg.const(p), alg.power(base, p - 1), db)
+    if p == -1:  # d(X⁻¹) = -X⁻¹ dX X⁻¹
+        inv = alg.inverse(base)
+        return alg.neg(alg.mul(inv, db, inv))
+    if p < 0:  # X⁻ᵏ = (X⁻¹)ᵏ
+        inv = alg.inverse(base)
+        return _power_differential(Power(inv, -p), alg.neg(alg.mul(inv, db, inv)))
+    k = int(p)
+    if k > EXPAND_POWER_UP_TO:
+        return alg.power_differential(base, k, db)
+    # d(Xᵏ) = Σ_{r=0}^{k-1} Xʳ dX Xᵏ⁻¹⁻ʳ
+    return alg.add(*(alg.mul(alg.power(base, r), db, alg.power(base, k - 1 - r)) for r in range(k)))
+
+
+def derivative_of_function(name: str, x: Expr) -> Expr:
+    """f'(x), elementwise for vectors and matrices."""
+    if name == "exp":
+        return alg.func("exp", x)
+    if name == "log":
+        return alg.hadamard_power(x, -1)
+    if name == "sqrt":
+        return alg.mul(alg.const(Fraction(1, 2)), alg.hadamard_power(alg.func("sqrt", x), -1))
+    if name == "sin":
+        return alg.func("cos", x)
+    if name == "cos":
+        return alg.neg(alg.func("sin", x))
+    if name == "tanh":
+        ones = ONE if x.is_scalar else Ones(x.shape)
+        return alg.sub(ones, alg.hadamard_power(alg.func("tanh", x), 2))
+    raise MatcalcError(f"no derivative known for {name}")  # pragma: no cover
+
+
+# -- reading the gradient off ⟨G, dX⟩ -----------------------------------------------------------
+
+def gradient_from_differential(df: Expr, var: Sym) -> Expr:
+    """G with df = tr(Gᵀ dX) for every dX (seed 3.A), by pushing a seed down to dX."""
+    return _pull(df, ONE, var)
+
+
+def _pull(e: Expr, seed: Expr, var: Sym) -> Expr:
+    """G such that ⟨seed, e⟩ = ⟨G, dX⟩, for e linear in dX and seed of e's shape."""
+    if isinstance(e, Differential):
+        return seed
+    if alg.is_zero(e):
+        return alg.zero(var.shape)
+    if isinstance(e, Add):  # 1.B
+        return alg.add(*(_pull(t, seed, var) for t in e.terms))
+    if isinstance(e, Transpose):  # 1.A: ⟨S, Mᵀ⟩ = ⟨Sᵀ, M⟩
+        return _pull(e.arg, alg.transpose(seed), var)
+    if isinstance(e, Trace):  # ⟨s, tr M⟩ = ⟨s I, M⟩
+        return _pull(e.arg, alg.mul(seed, Identity(e.arg.shape[0])), var)
+    if isinstance(e, Sum):  # ⟨s, sum M⟩ = ⟨s 1 1ᵀ, M⟩
+        return _pull(e.arg, alg.mul(seed, Ones(e.arg.shape)), var)
+    if isinstance(e, Hadamard):  # ⟨S, F ∘ M⟩ = ⟨S ∘ F, M⟩
+        i = _linear_factor(e.factors, var)
+        return _pull(e.factors[i], alg.hadamard(seed, *e.factors[:i], *e.factors[i + 1:]), var)
+    if isinstance(e, MatMul):
+        i = _linear_factor(e.factors, var)
+        f = e.factors[i]
+        rest = e.factors[:i] + e.factors[i + 1:]
+        if f.is_scalar:  # ⟨S, u M⟩ = u tr(Sᵀ M)
+            return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var)
+        scalars = [g for g in rest if g.is_scalar]
+        left = [g for g in e.factors[:i] if not g.is_scalar]
+        right = [g for g in e.factors[i + 1:] if not g.is_scalar]
+        # 1.D: ⟨S, L M R⟩ = tr(Sᵀ L M R) = tr(R Sᵀ L M) = ⟨Lᵀ S Rᵀ, M⟩
+        new_seed = alg.mul(*scalars, *(alg.transpose(g) for g in reversed(left)), seed,
+                           *(alg.transpose(g) for g in reversed(right)))
+        return _pull(f, new_seed, var)
+    if isinstance(e, PowerDifferential):
+        return _pull_power(e, seed, var)
+    raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
+
+
+def _linear_factor(factors, var) -> int:
+    hits = [i for i, f in enumerate(factors) if has_differential(f, var)]
+    if len(hits) != 1:  # pragma: no cover - the product rule leaves one dX per term
+        raise MatcalcError("internal: a term of the differential is not linear")
+    return hits[0]
+
+
+def _pull_power(e: PowerDifferential, seed: Expr, var: Sym) -> Expr:
+    """⟨S, Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ⟩ = Σ_r ⟨(Xʳ)ᵀ S (Xᵏ⁻¹⁻ʳ)ᵀ, dX⟩ = k (Xᵀ)ᵏ⁻¹ S when S commutes with Xᵀ."""
+    k = int(e.exponent)
+    scalars = [f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if f.is_scalar]
+    core = alg.mul(*(f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if not f.is_scalar))
+    if isinstance(core, Identity):
+        return _pull(e.dbase, alg.mul(alg.const(k), *scalars, alg.power(alg.transpose(e.base), k - 1)), var)
+    raise MatcalcError(
+        f"the gradient of X^{k} here is a sum of {k} different terms; matcalc writes such sums out "
+        f"only up to k = {EXPAND_POWER_UP_TO}, or in closed form inside a trace such as tr(X^{k})")
+
+
+def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
+    """∇_X f for a scalar f; ∇_{Xᵀ} f = (∇_X f)ᵀ (seed 3.C). For a symmetric X, the gradient
+    in the space of symmetric matrices, (G + Gᵀ)/2."""
+    g = gradient_from_differential(differential(f, var), var)
+    if var.symmetric:
+        g = alg.mul(alg.const(Fraction(1, 2)), alg.add(g, alg.transpose(g)))
+    return alg.transpose(g) if transposed else g

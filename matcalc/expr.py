@@ -1,0 +1,268 @@
+"""Typed matrix expressions: immutable nodes that know their shape.
+
+A leaf module. Nodes are plain data with structural equality and a cached hash; the
+simplifying constructors that build them live in `algebra`, the rules that differentiate
+them in `differentiate`. A dimension is the integer 1 or a symbolic name such as "m".
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+Dim = int | str
+Shape = tuple[Dim, Dim]
+SCALAR: Shape = (1, 1)
+
+
+class Expr:
+    """Base of all typed nodes. Subclasses list their data in `fields`."""
+
+    __slots__ = ("shape", "_hash")
+    fields: tuple[str, ...] = ()
+
+    def __init__(self, *values):
+        for name, value in zip(self.fields, values, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "shape", self._shape())
+        object.__setattr__(self, "_hash", hash((type(self).__name__, *values)))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _shape(self) -> Shape:
+        raise NotImplementedError
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.fields)
+
+    def __eq__(self, other):
+        return self is other or (
+            type(self) is type(other) and self._hash == other._hash and self.key() == other.key()
+        )
+
+    def __hash__(self):
+        return self._hash
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(repr(v) for v in self.key())})"
+
+    def children(self) -> tuple["Expr", ...]:
+        out = []
+        for value in self.key():
+            if isinstance(value, Expr):
+                out.append(value)
+            elif isinstance(value, tuple):
+                out.extend(v for v in value if isinstance(v, Expr))
+        return tuple(out)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+
+class Sym(Expr):
+    """A variable: scalar (1×1), column vector (n×1) or matrix (m×n); maybe symmetric."""
+
+    __slots__ = ("name", "dims", "symmetric")
+    fields = ("name", "dims", "symmetric")
+
+    def _shape(self):
+        return self.dims
+
+
+class Differential(Expr):
+    """dX, the differential of a variable."""
+
+    __slots__ = ("var",)
+    fields = ("var",)
+
+    def _shape(self):
+        return self.var.shape
+
+
+class Const(Expr):
+    """An exact rational scalar."""
+
+    __slots__ = ("value",)
+    fields = ("value",)
+
+    def _shape(self):
+        return SCALAR
+
+
+class Identity(Expr):
+    __slots__ = ("n",)
+    fields = ("n",)
+
+    def _shape(self):
+        return (self.n, self.n)
+
+
+class Ones(Expr):
+    """The all-ones matrix (or vector) of a shape."""
+
+    __slots__ = ("dims",)
+    fields = ("dims",)
+
+    def _shape(self):
+        return self.dims
+
+
+class Zero(Expr):
+    """The zero matrix (or vector) of a shape; the scalar zero is Const(0)."""
+
+    __slots__ = ("dims",)
+    fields = ("dims",)
+
+    def _shape(self):
+        return self.dims
+
+
+class Add(Expr):
+    __slots__ = ("terms",)
+    fields = ("terms",)
+
+    def _shape(self):
+        return self.terms[0].shape
+
+
+class MatMul(Expr):
+    """A product; 1×1 factors are scalar multiples and stand first."""
+
+    __slots__ = ("factors",)
+    fields = ("factors",)
+
+    def _shape(self):
+        matrices = [f for f in self.factors if not f.is_scalar]
+        if not matrices:
+            return SCALAR
+        return (matrices[0].shape[0], matrices[-1].shape[1])
+
+
+class Transpose(Expr):
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return (self.arg.shape[1], self.arg.shape[0])
+
+
+class Power(Expr):
+    """base^exponent: integer powers of square matrices (-1 is the inverse), any rational of scalars."""
+
+    __slots__ = ("base", "exponent")
+    fields = ("base", "exponent")
+
+    def _shape(self):
+        return self.base.shape
+
+
+class PowerDifferential(Expr):
+    """Σ_{r=0}^{k-1} Xʳ dX X^{k-1-r}: d(Xᵏ) kept closed so huge powers never expand."""
+
+    __slots__ = ("base", "exponent", "dbase")
+    fields = ("base", "exponent", "dbase")
+
+    def _shape(self):
+        return self.base.shape
+
+
+class Trace(Expr):
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return SCALAR
+
+
+class Det(Expr):
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return SCALAR
+
+
+class Hadamard(Expr):
+    """Elementwise product of equally shaped factors."""
+
+    __slots__ = ("factors",)
+    fields = ("factors",)
+
+    def _shape(self):
+        return self.factors[0].shape
+
+
+class HadamardPower(Expr):
+    """Elementwise power X^{∘p}; p = -1 is the elementwise reciprocal."""
+
+    __slots__ = ("base", "exponent")
+    fields = ("base", "exponent")
+
+    def _shape(self):
+        return self.base.shape
+
+
+class Func(Expr):
+    """An elementwise function (log, exp, sqrt, sin, cos, tanh); plain function of a scalar."""
+
+    __slots__ = ("name", "arg")
+    fields = ("name", "arg")
+
+    def _shape(self):
+        return self.arg.shape
+
+
+class Sum(Expr):
+    """Sum of all entries."""
+
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return SCALAR
+
+
+class Norm(Expr):
+    """‖x‖ (Euclidean, vectors) or ‖X‖_F (Frobenius); both are sqrt(tr(XᵀX))."""
+
+    __slots__ = ("arg", "kind")
+    fields = ("arg", "kind")
+
+    def _shape(self):
+        return SCALAR
+
+
+FUNCTIONS = ("log", "exp", "sqrt", "sin", "cos", "tanh")
+ONE = Const(Fraction(1))
+ZERO = Const(Fraction(0))
+
+
+def postorder(root: Expr):
+    """Each distinct node once, children before parents (iterative: no recursion limit)."""
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.children()))
+
+
+def free_symbols(root: Expr) -> list[Sym]:
+    """The variables of an expression in order of first appearance (left to right)."""
+    found: dict[Sym, None] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Sym):
+            found.setdefault(node)
+        elif isinstance(node, Differential):
+            found.setdefault(node.var)
+        else:
+            stack.extend(reversed(node.children()))
+    return list(found)

@@ -1,0 +1,406 @@
+"""Kinds and shapes: decide what each name is, check every operation, build typed expressions.
+
+Upper-case names are matrices with symbolic dimensions never forced to 1. A lower-case name
+is a column vector unless the expression only type-checks with it as a scalar; declarations
+override. Shapes are found by unification (tr needs a square argument, a product matching
+inner dimensions, a sum equal shapes, det and inverse a square matrix).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import algebra
+from .errors import MatcalcError
+from .expr import SCALAR, Expr, Sym
+from .syntax import Syntax
+
+KINDS = ("scalar", "vector", "matrix", "symmetric")
+MAX_READINGS = 4096
+
+
+class _Var:
+    """A dimension to be found: union-find over symbolic dimensions."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self):
+        self.parent = self
+
+    def find(self) -> "_Var":
+        root = self
+        while root.parent is not root:
+            root = root.parent
+        node = self
+        while node.parent is not root:
+            node.parent, node = root, node.parent
+        return root
+
+
+def _find(d):
+    return d.find() if isinstance(d, _Var) else d
+
+
+def _unify(a, b) -> bool:
+    a, b = _find(a), _find(b)
+    if a is b or a == b:
+        return True
+    if isinstance(a, _Var) and isinstance(b, _Var):
+        a.parent = b
+        return True
+    return False  # a symbolic dimension is never 1
+
+
+class _Fail(Exception):
+    def __init__(self, message: str, span):
+        self.message, self.span = message, span
+
+
+def is_upper(name: str) -> bool:
+    return name[0].isupper()
+
+
+@dataclass(frozen=True)
+class Typing:
+    """The outcome of inference: each name's kind and shape (dimensions as names)."""
+
+    kinds: dict[str, str]
+    shapes: dict[str, tuple]
+    holes: dict[int, tuple]  # shapes of the I and ones occurrences, by id of their syntax node
+
+    def symbol(self, name: str) -> Sym:
+        return Sym(name, self.shapes[name], self.kinds[name] == "symmetric")
+
+
+def names_in(*trees: Syntax) -> list[str]:
+    seen: dict[str, None] = {}
+    for tree in trees:
+        for node in tree.walk():
+            if node.op == "name":
+                seen.setdefault(node.value)
+    return list(seen)
+
+
+def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None,
+          scalar_result: bool = False, extra_names: tuple[str, ...] = ()) -> Typing:
+    """Choose the kinds of all names in `trees` (they share one namespace) and their shapes.
+
+    Lower-case names not declared start as vectors; readings with fewer scalars win. Two
+    best readings that both type-check are an error naming the candidates.
+    """
+    declared = dict(declared or {})
+    names = names_in(*trees)
+    names += [n for n in extra_names if n not in names]
+    free = [n for n in names if n not in declared and not is_upper(n)]
+    best: list[tuple[dict, dict]] = []
+    failures: list[_Fail] = []
+    tried = 0
+    for n_scalars in range(len(free) + 1):
+        for scalars in itertools.combinations(free, n_scalars):
+            tried += 1
+            if tried > MAX_READINGS:
+                raise MatcalcError(
+                    "too many lower-case names to guess which are scalars; declare them (--scalar a,b)",
+                    text, trees[0].span)
+            kinds = {n: declared.get(n, "matrix" if is_upper(n) else "vector") for n in names}
+            kinds.update({n: "scalar" for n in scalars})
+            try:
+                shapes, holes = _check_all(trees, kinds, scalar_result)
+            except _Fail as failure:
+                failures.append(failure)
+                continue
+            best.append((kinds, shapes, holes))
+        if best:
+            break
+    if not best:
+        worst = max(failures, key=lambda f: (f.span[0], -f.span[1]))
+        raise MatcalcError(worst.message, text, worst.span)
+    if len(best) > 1:
+        options = "; or ".join(
+            ", ".join(f"{n} {k[n]}" for n in free if k[n] == "scalar") or "all vectors" for k, _, _ in best)
+        first = next(n for n in free if best[0][0][n] == "scalar")
+        raise MatcalcError(
+            f"this reads more than one way: {options}. Declare which, e.g. --scalar {first}",
+            text, trees[0].span)
+    return Typing(*best[0])
+
+
+def _check_all(trees, kinds, scalar_result):
+    env = {}
+    for name, kind in kinds.items():
+        if kind == "scalar":
+            env[name] = (1, 1)
+        elif kind == "vector":
+            env[name] = (_Var(), 1)
+        elif kind == "symmetric":
+            n = _Var()
+            env[name] = (n, n)
+        else:
+            env[name] = (_Var(), _Var())
+    holes: dict[int, tuple] = {}
+    for tree in trees:
+        shape = _check(tree, env, holes)
+        if scalar_result and not _is_scalar(shape):
+            raise _Fail(f"a gradient needs a scalar expression, but this is {_show(shape)}", tree.span)
+    return _name_dims(env, holes)
+
+
+def _is_scalar(shape) -> bool:
+    return _find(shape[0]) == 1 and _find(shape[1]) == 1
+
+
+def _show(shape) -> str:
+    if _is_scalar(shape):
+        return "a scalar"
+    r, c = (_find(d) for d in shape)
+    if c == 1:
+        return "a column vector"
+    if r == 1:
+        return "a row vector"
+    return "a square matrix" if r is c else "a matrix"
+
+
+def _square(shape, node, what):
+    if _is_scalar(shape):
+        return
+    if not _unify(shape[0], shape[1]):
+        raise _Fail(f"{what} needs a square matrix, but its argument is {_show(shape)}", node.span)
+
+
+def _check(root: Syntax, env, holes: dict):
+    """Shape of every node, bottom-up (iteratively, so deep nesting is fine); records in
+    `holes` the shapes of I and ones, whose size comes from their context."""
+    shapes: dict[int, tuple] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if not done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+            continue
+        a = [shapes.pop(id(k)) for k in node.args]
+        shapes[id(node)] = _shape_of(node, a, env)
+        if node.op in ("identity", "ones"):
+            holes[id(node)] = shapes[id(node)]
+    return shapes[id(root)]
+
+
+def _shape_of(node: Syntax, a, env):
+    op = node.op
+    if op == "name":
+        return env[node.value]
+    if op == "number":
+        return (1, 1)
+    if op in ("identity", "ones"):
+        if op == "identity":
+            n = _Var()
+            return (n, n)
+        return (_Var(), _Var())
+    if op in ("add", "sub", "hadamard", "hadamard_div"):
+        left, right = a
+        if op == "hadamard_div" and _is_scalar(left):
+            return right
+        if not (_unify(left[0], right[0]) and _unify(left[1], right[1])):
+            verb = {"add": "add", "sub": "subtract"}.get(op, "multiply elementwise")
+            raise _Fail(f"cannot {verb} {_show(left)} and {_show(right)} of different shapes", node.span)
+        return left
+    if op == "neg":
+        return a[0]
+    if op == "mul":
+        left, right = a
+        if _is_scalar(left):
+            return right
+        if _is_scalar(right):
+            return left
+        if not _unify(left[1], right[0]):
+            raise _Fail(f"cannot multiply {_show(left)} by {_show(right)}: inner dimensions differ", node.span)
+        return (left[0], right[1])
+    if op == "div":
+        if not _is_scalar(a[1]):
+            raise _Fail(f"can only divide by a scalar, but the divisor is {_show(a[1])}", node.args[1].span)
+        return a[0]
+    if op == "transpose":
+        return (a[0][1], a[0][0])
+    if op == "inv_transpose":
+        _square(a[0], node, "the inverse")
+        return (a[0][1], a[0][0])
+    if op == "power":
+        if not _is_scalar(a[0]):
+            if node.value.denominator != 1:
+                raise _Fail("a matrix power needs an integer exponent", node.span)
+            _square(a[0], node, "a matrix power")
+        return a[0]
+    if op == "hadamard_power":
+        return a[0]
+    if op == "det":
+        _square(a[0], node, "the determinant")
+        return (1, 1)
+    if op == "norm":
+        if _is_scalar(a[0]):
+            raise _Fail("the norm of a scalar: write the expression without bars, or use a vector", node.span)
+        if node.value == "2" and _find(a[0][1]) != 1:
+            raise _Fail("‖X‖ of a matrix is ambiguous: write \\|X\\|_F for the Frobenius norm", node.span)
+        return (1, 1)
+    if op == "call":
+        f = node.value
+        if f in ("tr", "det", "logdet"):
+            _square(a[0], node, {"tr": "the trace", "det": "the determinant", "logdet": "log det"}[f])
+            return (1, 1)
+        if f == "inv":
+            _square(a[0], node, "the inverse")
+            return a[0]
+        if f == "sum":
+            return (1, 1)
+        return a[0]
+    raise _Fail(f"internal: unknown construct {op}", node.span)  # pragma: no cover
+
+
+_DIM_NAMES = "m n p q r s t u v w k l".split()
+
+
+def _name_dims(env, holes):
+    """Give each dimension class a name, in order of first appearance."""
+    names: dict[int, str] = {}
+
+    def named(shape):
+        dims = []
+        for d in shape:
+            d = _find(d)
+            if d == 1:
+                dims.append(1)
+                continue
+            if id(d) not in names:
+                i = len(names)
+                names[id(d)] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
+            dims.append(names[id(d)])
+        return tuple(dims)
+
+    shapes = {name: named(shape) for name, shape in env.items()}
+    return shapes, {node_id: named(shape) for node_id, shape in holes.items()}
+
+
+# -- building typed expressions ------------------------------------------------------------------
+
+class Raw:
+    """Constructors that keep the input as written (for echoing it); `algebra` simplifies."""
+
+    from .expr import Add, Det, Func, Hadamard, HadamardPower, MatMul, Norm, Power, Sum, Trace, Transpose
+
+    @staticmethod
+    def add(a, b):
+        return Raw.Add((a, b))
+
+    @staticmethod
+    def sub(a, b):
+        return Raw.Add((a, Raw.neg(b)))
+
+    @staticmethod
+    def neg(a):
+        return Raw.MatMul((algebra.const(-1), a))
+
+    @staticmethod
+    def mul(a, b):
+        return Raw.MatMul((a, b))
+
+    @staticmethod
+    def power(a, p):
+        return Raw.Power(a, Fraction(p))
+
+    @staticmethod
+    def transpose(a):
+        return Raw.Transpose(a)
+
+    @staticmethod
+    def trace(a):
+        return Raw.Trace(a)
+
+    @staticmethod
+    def det(a):
+        return Raw.Det(a)
+
+    @staticmethod
+    def hadamard(a, b):
+        return Raw.Hadamard((a, b))
+
+    @staticmethod
+    def hadamard_power(a, p):
+        return Raw.HadamardPower(a, Fraction(p))
+
+    @staticmethod
+    def func(name, a):
+        return Raw.Func(name, a)
+
+    @staticmethod
+    def sum_entries(a):
+        return Raw.Sum(a)
+
+    @staticmethod
+    def norm(a, kind):
+        return Raw.Norm(a, kind)
+
+
+def build(root: Syntax, typing: Typing, raw: bool = False) -> Expr:
+    """The typed expression of a checked syntax tree, simplified unless `raw`."""
+    ops = Raw if raw else algebra
+    built: dict[int, Expr] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if not done:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args)
+            continue
+        a = [built.pop(id(k)) for k in node.args]
+        built[id(node)] = _build_one(node, a, typing, ops)
+    return built[id(root)]
+
+
+def _build_one(node, a, typing, ops):
+    from .expr import Const, Identity, Ones
+
+    op = node.op
+    if op == "name":
+        return typing.symbol(node.value)
+    if op == "number":
+        return algebra.const(node.value)
+    if op == "identity":
+        return Identity(typing.holes[id(node)][0])
+    if op == "ones":
+        return Ones(typing.holes[id(node)])
+    if op in ("add", "sub", "mul", "hadamard"):
+        return getattr(ops, op)(a[0], a[1])
+    if op == "neg":
+        return ops.neg(a[0])
+    if op == "div":
+        if a[0].__class__ is a[1].__class__ is Const and a[1].value != 0:  # \frac{1}{2} is a number
+            return algebra.const(a[0].value / a[1].value)
+        return ops.mul(a[0], ops.power(a[1], -1))
+    if op == "hadamard_div":
+        if a[0].is_scalar:
+            return ops.mul(a[0], ops.hadamard_power(a[1], -1))
+        return ops.hadamard(a[0], ops.hadamard_power(a[1], -1))
+    if op == "transpose":
+        return ops.transpose(a[0])
+    if op == "inv_transpose":
+        return ops.power(ops.transpose(a[0]), -1)
+    if op == "power":
+        return ops.power(a[0], node.value)
+    if op == "hadamard_power":
+        return ops.hadamard_power(a[0], node.value)
+    if op == "det":
+        return ops.det(a[0])
+    if op == "norm":
+        return ops.norm(a[0], node.value)
+    f = node.value
+    if f == "tr":
+        return ops.trace(a[0])
+    if f == "det":
+        return ops.det(a[0])
+    if f == "logdet":
+        return ops.func("log", ops.det(a[0]))
+    if f == "inv":
+        return ops.power(a[0], -1)
+    if f == "sum":
+        return ops.sum_entries(a[0])
+    return ops.func(f, a[0])

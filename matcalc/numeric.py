@@ -1,0 +1,193 @@
+"""Numbers for checking: random data of the inferred shapes, evaluation with NumPy, and
+central finite differences. The only module of the engine that imports numpy."""
+from __future__ import annotations
+
+import numpy as np
+
+from .expr import (
+    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
+)
+
+SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
+
+
+def assign_sizes(dim_names, order=SIZE_ORDERS[0]) -> dict:
+    """Distinct sizes for distinct dimensions, so every free matrix is non-square."""
+    sizes = {}
+    for i, d in enumerate(dim_names):
+        sizes[d] = order[i] if i < len(order) else 14 + i
+    return sizes
+
+
+def dims_of(symbols) -> list:
+    seen: dict = {}
+    for s in symbols:
+        for d in s.shape:
+            if d != 1:
+                seen.setdefault(d)
+    return list(seen)
+
+
+def random_value(sym: Sym, sizes: dict, rng: np.random.Generator, positive: bool = False):
+    """Random data for one variable: square matrices near a scaled identity (well-conditioned,
+    positive determinant), symmetric ones positive definite, vectors as n×1 columns."""
+    r, c = (1 if d == 1 else sizes[d] for d in sym.shape)
+    if positive:
+        m = rng.uniform(0.5, 1.5, size=(r, c))
+        if r == c and r > 1:
+            m = m + r * np.eye(r)
+    else:
+        m = rng.standard_normal((r, c))
+        if r == c and r > 1:
+            m = np.eye(r) * 2.0 + 0.4 * m / np.sqrt(r)
+    if sym.symmetric:
+        q = rng.standard_normal((r, r))
+        m = q @ q.T / r + np.eye(r)
+        if positive:
+            m = np.abs(m) + r * np.eye(r)
+    return m
+
+
+def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = None) -> np.ndarray:
+    """The value of e as a 2-D array (scalars 1×1), given 2-D arrays for its variables."""
+    out: dict[Expr, np.ndarray] = {}
+
+    def dim(d):
+        return 1 if d == 1 else sizes[d]
+
+    for node in postorder(e):
+        if node in out:
+            continue
+        k = [out[c] for c in node.children()]
+        if isinstance(node, Sym):
+            v = np.asarray(values[node.name], dtype=float).reshape(dim(node.shape[0]), dim(node.shape[1]))
+        elif isinstance(node, Differential):
+            v = np.asarray(differentials[node.var.name], dtype=float).reshape(
+                dim(node.shape[0]), dim(node.shape[1]))
+        elif isinstance(node, Const):
+            v = np.array([[float(node.value)]])
+        elif isinstance(node, Identity):
+            v = np.eye(dim(node.n))
+        elif isinstance(node, Ones):
+            v = np.ones((dim(node.shape[0]), dim(node.shape[1])))
+        elif isinstance(node, Zero):
+            v = np.zeros((dim(node.shape[0]), dim(node.shape[1])))
+        elif isinstance(node, Add):
+            v = sum(k[1:], k[0])
+        elif isinstance(node, MatMul):
+            v = _product(node.factors, k)
+        elif isinstance(node, Transpose):
+            v = k[0].T
+        elif isinstance(node, Power):
+            v = _power(node, k[0])
+        elif isinstance(node, Trace):
+            v = np.array([[np.trace(k[0])]])
+        elif isinstance(node, Det):
+            v = np.array([[np.linalg.det(k[0])]])
+        elif isinstance(node, Sum):
+            v = np.array([[np.sum(k[0])]])
+        elif isinstance(node, Norm):
+            v = np.array([[np.linalg.norm(k[0])]])
+        elif isinstance(node, Hadamard):
+            v = k[0]
+            for x in k[1:]:
+                v = v * x
+        elif isinstance(node, HadamardPower):
+            v = k[0] ** float(node.exponent)
+        elif isinstance(node, Func):
+            v = {"log": np.log, "exp": np.exp, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+                 "tanh": np.tanh}[node.name](k[0])
+        elif isinstance(node, PowerDifferential):
+            x, dx, n = k[0], k[1], int(node.exponent)
+            v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))
+        else:  # pragma: no cover
+            raise TypeError(type(node).__name__)
+        out[node] = v
+    return out[e]
+
+
+def _product(factors, values):
+    acc = None
+    for f, v in zip(factors, values):
+        if acc is None:
+            acc = v
+        elif f.is_scalar:
+            acc = acc * v[0, 0]
+        elif acc.shape == (1, 1) and v.shape != (1, 1):
+            acc = acc[0, 0] * v
+        else:
+            acc = acc @ v
+    return acc
+
+
+def _power(node: Power, x):
+    p = node.exponent
+    if node.base.is_scalar:
+        return x ** float(p)
+    if p < 0:
+        x = np.linalg.inv(x)
+        p = -p
+    return np.linalg.matrix_power(x, int(p))
+
+
+def scalar(e: Expr, values: dict, sizes: dict) -> float:
+    return float(evaluate(e, values, sizes)[0, 0])
+
+
+def finite_difference_gradient(f: Expr, var: Sym, values: dict, sizes: dict, eps: float = 1e-6) -> np.ndarray:
+    """Central differences ∂f/∂X_ij, entry by entry (for a symmetric X, along the symmetric
+    direction E_ij + E_ji, halved off the diagonal: the gradient in the symmetric space)."""
+    x0 = np.array(values[var.name], dtype=float)
+    grad = np.zeros_like(x0)
+    trial = dict(values)
+    for idx in np.ndindex(x0.shape):
+        direction = np.zeros_like(x0)
+        direction[idx] = 1.0
+        if var.symmetric:
+            direction[idx[::-1]] = 1.0
+        trial[var.name] = x0 + eps * direction
+        up = scalar(f, trial, sizes)
+        trial[var.name] = x0 - eps * direction
+        down = scalar(f, trial, sizes)
+        grad[idx] = (up - down) / (2 * eps)
+        if var.symmetric and idx[0] != idx[1]:
+            grad[idx] /= 2.0
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(a)), np.max(np.abs(b))))
+
+
+def random_instance(symbols, rng, positive=False, order=SIZE_ORDERS[0]):
+    sizes = assign_sizes(dims_of(symbols), order)
+    values = {s.name: random_value(s, sizes, rng, positive) for s in symbols}
+    return values, sizes
+
+
+def check(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, positive: bool = False,
+          transposed: bool = False) -> float:
+    """Relative error between a gradient and central finite differences on random data.
+
+    Tries the size orders in turn until the expression is finite there (log det(XᵀX) needs
+    X tall, log det(XXᵀ) wide)."""
+    rng = np.random.default_rng(seed)
+    last = None
+    for order in SIZE_ORDERS:
+        values, sizes = random_instance(symbols, rng, positive, order)
+        with np.errstate(all="ignore"):
+            value = scalar(expression, values, sizes)
+            if not np.isfinite(value):
+                continue
+            got = evaluate(result, values, sizes)
+            want = finite_difference_gradient(expression, var, values, sizes)
+        if transposed:
+            want = want.T
+        if got.shape != want.shape:
+            got = np.broadcast_to(got, want.shape) if got.size == 1 else got
+        last = relative_error(got, want)
+        if np.isfinite(last):
+            return last
+    return float("inf") if last is None else last

@@ -1,0 +1,232 @@
+"""Text → `syntax.Line`: bar classification, the Lark LALR parse, errors with a caret."""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from .errors import MatcalcError
+from .syntax import Line, Query, Syntax
+
+ABS_OPEN, ABS_CLOSE, NORM_OPEN, NORM_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
+
+# Every spelling of a bar, longest first. Each is replaced by a marker padded to its width.
+_BAR = re.compile(
+    r"\\left\s*\\\||\\right\s*\\\||\\left\s*\\[Vv]ert|\\right\s*\\[Vv]ert|\\left\s*\||\\right\s*\||"
+    r"\\lVert|\\rVert|\\Vert|\\lvert|\\rvert|\\vert|\\\||\|\||‖|\|"
+)
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]+")
+GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
+    "Psi Omega"
+).split()
+_FUNCTION_WORDS = {"tr", "trace", "Tr", "det", "logdet", "log", "ln", "exp", "sqrt", "sin", "cos",
+                   "tanh", "sum", "inv", "d"}
+_OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰") | {ABS_CLOSE, NORM_CLOSE}
+
+
+def classify_bars(text: str) -> str:
+    """Replace each bar by an opening or closing marker of the same width.
+
+    A bar closes when a bar of its kind is open and it follows the end of an operand
+    (a name, a number, `)`, `ᵀ`, ...); otherwise it opens. So `|A| |B|` is two
+    determinants and `\\|x\\|^2` a squared norm.
+    """
+    out: list[str] = []
+    open_abs = open_norm = 0
+    operand_end = False
+    i = 0
+    while i < len(text):
+        m = _BAR.match(text, i)
+        if m:
+            s = m.group()
+            is_norm = "\\|" in s or "||" in s or "Vert" in s or s == "‖"
+            forced = "open" if s.startswith(("\\left", "\\l")) else "close" if s.startswith(("\\right", "\\r")) else None
+            pending = open_norm if is_norm else open_abs
+            closing = forced == "close" or (forced is None and pending > 0 and operand_end)
+            if is_norm:
+                open_norm += -1 if closing else 1
+                marker = NORM_CLOSE if closing else NORM_OPEN
+            else:
+                open_abs += -1 if closing else 1
+                marker = ABS_CLOSE if closing else ABS_OPEN
+            out.append(marker + " " * (len(s) - 1))
+            operand_end = closing
+            i = m.end()
+            continue
+        m = _COMMAND.match(text, i) or _WORD.match(text, i)
+        if m:
+            word = m.group().lstrip("\\")
+            if m.group().startswith("\\"):
+                operand_end = word in GREEK or word in ("top", "intercal")
+            else:
+                operand_end = word not in _FUNCTION_WORDS
+            out.append(m.group())
+            i = m.end()
+            continue
+        ch = text[i]
+        if not ch.isspace():
+            operand_end = ch.isdigit() or ch in _OPERAND_END or "\u03b1" <= ch.lower() <= "\u03c9"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def parse(text: str) -> Line:
+    """Parse one line of input; raise MatcalcError pointing at the problem."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    from .grammar import lark_parser
+
+    if not text.strip():
+        raise MatcalcError("the input is empty: give an expression such as tr(A B)", text, (0, 0))
+    for i, ch in enumerate(text):
+        if ch == "\x00" or "\ue000" <= ch <= "\ue003" or ch == "\ufffd":
+            raise MatcalcError("the input holds a character that cannot be part of an expression", text, (i, i + 1))
+    prepared = classify_bars(text)
+    try:
+        tree = lark_parser().parse(prepared)
+    except UnexpectedCharacters as e:
+        raise MatcalcError(f"unexpected character {text[e.pos_in_stream]!r}", text, (e.pos_in_stream, e.pos_in_stream + 1)) from None
+    except UnexpectedEOF:
+        raise MatcalcError("the expression ends too early: something is missing at the end", text, (len(text), len(text) + 1)) from None
+    except UnexpectedToken as e:
+        if e.token.type == "$END":
+            raise MatcalcError(_ends_early(prepared), text, (len(text.rstrip()), len(text.rstrip()) + 1)) from None
+        start = e.token.start_pos
+        shown = text[start : start + max(1, len(e.token))]
+        raise MatcalcError(f"unexpected {_describe(e.token.type, shown)} here", text, (start, start + len(shown))) from None
+    except UnexpectedInput as e:  # pragma: no cover - lark raises one of the above
+        raise MatcalcError("cannot read this expression", text, (e.pos_in_stream or 0, (e.pos_in_stream or 0) + 1)) from None
+    except RecursionError:
+        raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
+    try:
+        return _to_line(tree, text)
+    except RecursionError:
+        raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
+
+
+def _ends_early(prepared: str) -> str:
+    if prepared.count(ABS_OPEN) > prepared.count(ABS_CLOSE) or prepared.count(NORM_OPEN) > prepared.count(NORM_CLOSE):
+        return "a bar | or \\| is opened but never closed"
+    if prepared.count("(") > prepared.count(")"):
+        return "a parenthesis is opened but never closed"
+    if prepared.count("{") > prepared.count("}"):
+        return "a brace { is opened but never closed"
+    return "the expression ends too early: an operand is missing at the end"
+
+
+_TOKEN_WORDS = {
+    "RPAR": "closing parenthesis ')'", "LPAR": "'('", "RBRACE": "closing brace '}'",
+    "ABS_CLOSE": "closing bar '|'", "ABS_OPEN": "bar '|'", "NORM_CLOSE": "closing norm bar", "NORM_OPEN": "norm bar",
+    "PLUS": "'+'", "EQUAL": "'='", "SLASH": "'/'",
+}
+
+
+def _describe(kind: str, shown: str) -> str:
+    return _TOKEN_WORDS.get(kind, repr(shown.strip() or shown))
+
+
+# -- lark tree → Syntax ----------------------------------------------------------------------
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+_FUNC_NAMES = {"tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "logdet": "logdet", "log": "log",
+               "ln": "log", "exp": "exp", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
+               "sum": "sum", "inv": "inv"}
+_GREEK_UNICODE = dict(zip(
+    "αβγδεεζηθϑικλμνξπρστυφφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
+    "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
+))
+_GREEK_UNICODE["ς"] = "sigma"
+_NAME = re.compile(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ω]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
+
+
+def canonical_name(written: str) -> str | None:
+    """`\\mu`, `μ` and `mu` → "mu"; `x_{12}` → "x_12"; `W1` → "W1". None if not a name."""
+    m = _NAME.match(written.strip())
+    if not m:
+        return None
+    letters, greek, sub_braced, sub_single, digits = m.groups()
+    if greek:
+        letters = _GREEK_UNICODE[greek]
+    elif len(letters) > 1 and letters not in GREEK:
+        return None
+    if letters in ("epsilon", "varepsilon"):
+        letters = "epsilon"
+    sub = sub_braced or sub_single
+    return letters + ("_" + sub if sub else digits or "")
+
+
+def _exponent(token: str) -> Fraction:
+    s = token.translate(_SUPERSCRIPT)
+    s = re.sub(r"[\^{}\s.∘]|\\circ", "", s)
+    return Fraction(s)
+
+
+def _span(meta) -> tuple[int, int]:
+    return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", True) else (0, 0)
+
+
+def _to_line(tree, text: str) -> Line:
+    if tree.data == "equation":
+        return Line(_side(tree.children[0], text), _side(tree.children[1], text))
+    return Line(_side(tree.children[0], text))
+
+
+def _side(node, text):
+    from lark import Token
+
+    if not isinstance(node, Token) and node.data == "query":
+        _, wrt, body = node.children
+        name_token = wrt.children[0]
+        name = canonical_name(str(name_token))
+        return Query(name, wrt.data == "wrt_transposed", _convert(body, text), _span(node.meta))
+    return _convert(node, text)
+
+
+_UNARY = {"transpose", "inv_transpose", "neg", "det"}
+_BINARY = {"add", "sub", "mul", "div", "hadamard", "hadamard_div"}
+
+
+def _convert(root, text: str) -> Syntax:
+    """Iterative post-order conversion, so deep nesting cannot exhaust Python's stack."""
+    from lark import Token
+
+    results: dict[int, Syntax] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, Token):
+            continue
+        if not done:
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children if not isinstance(c, Token))
+            continue
+        kids = [results.pop(id(c)) for c in node.children if not isinstance(c, Token)]
+        tokens = [c for c in node.children if isinstance(c, Token)]
+        span = _span(node.meta)
+        op = node.data
+        if op == "name":
+            written = str(tokens[0])
+            canonical = canonical_name(written)
+            out = Syntax("identity" if canonical == "I" else "name", value=canonical, span=span)
+        elif op == "number":
+            out = Syntax("number", value=Fraction(str(tokens[0])), span=span)
+        elif op == "ones":
+            out = Syntax("ones", span=span)
+        elif op in ("power", "hadamard_power"):
+            out = Syntax(op, (kids[0],), _exponent(str(tokens[-1])), span)
+        elif op == "norm":
+            kind = "F" if tokens and "F" in str(tokens[-1]) else "2"
+            out = Syntax("norm", (kids[0],), kind, span)
+        elif op == "call":
+            word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
+            out = Syntax("call", (kids[0],), _FUNC_NAMES[word], span)
+        elif op in _UNARY or op in _BINARY:
+            out = Syntax(op, tuple(kids), span=span)
+        else:  # pragma: no cover - every alias of the grammar is handled above
+            raise MatcalcError(f"internal: unknown construct {op}", text, span)
+        results[id(node)] = out
+    return results[id(root)]

@@ -1,0 +1,240 @@
+"""Expressions → strings: `text` (matcalc's own ASCII input language, so output can be fed
+back in), `unicode` (what the pretty renderer colours) and `latex`. No mathematics here:
+only precedence, notation and names. NumPy code is in `numpy_code`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .expr import (
+    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
+)
+
+GREEK_UNICODE = dict(zip(
+    "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
+    "αβγδεζηθϑικλμνξπρστυφφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+))
+_SUPER = str.maketrans("0123456789-/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟᵀ")
+_SUB = str.maketrans("0123456789aeijkmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ")
+
+# precedence: how tightly an expression binds
+SUM, HADAMARD, PRODUCT, POSTFIX, ATOM = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Style:
+    name: str
+    times: str
+    hadamard: str
+    hadamard_div: str
+    nabla: str
+
+    def greek(self, letters: str) -> str:
+        return GREEK_UNICODE[letters] if self.name == "unicode" else "\\" + letters
+
+    def sup(self, s: str) -> str:
+        if self.name == "unicode" and all(c in "0123456789-T" for c in s):
+            return s.translate(_SUPER)
+        if self.name == "text" and len(s) == 1:
+            return "^" + s
+        return "^{" + s + "}"
+
+    def sub(self, s: str) -> str:
+        if self.name == "unicode" and all(c in "0123456789aeijkmnoprstuvx" for c in s):
+            return s.translate(_SUB)
+        return "_" + s if len(s) == 1 else "_{" + s + "}"
+
+
+TEXT = Style("text", " ", " .* ", " ./ ", "\\nabla")
+UNICODE = Style("unicode", " ", " ∘ ", " ⊘ ", "∇")
+LATEX = Style("latex", " ", " \\circ ", " \\oslash ", "\\nabla")
+STYLES = {"text": TEXT, "unicode": UNICODE, "latex": LATEX}
+
+
+def name(canonical: str, style: Style) -> str:
+    """The canonical name ("mu", "W_2", "x_12") written in a style."""
+    base, _, subscript = canonical.partition("_")
+    letters = base.rstrip("0123456789")
+    digits = base[len(letters):]
+    head = style.greek(letters) if len(letters) > 1 else letters
+    if style.name == "latex" and digits:
+        return head + "_{" + digits + "}" if not subscript else head + digits + style.sub(subscript)
+    if subscript and style.name != "unicode" and head.startswith("\\") and len(subscript) == 1:
+        return head + "_" + subscript
+    return head + digits + (style.sub(subscript) if subscript else "")
+
+
+def fraction(c: Fraction, style: Style) -> str:
+    if c.denominator == 1:
+        return str(c.numerator)
+    if style.name == "latex":
+        return f"\\frac{{{c.numerator}}}{{{c.denominator}}}"
+    return f"{c.numerator}/{c.denominator}"
+
+
+def render(e: Expr, style: Style = TEXT) -> str:
+    return _Renderer(style).go(e)
+
+
+class _Renderer:
+    def __init__(self, style: Style):
+        self.s = style
+
+    def go(self, e: Expr, context: int = 0) -> str:
+        text, prec = self.node(e)
+        return f"{self._lparen()}{text}{self._rparen()}" if prec < context else text
+
+    def _lparen(self):
+        return "\\left(" if self.s.name == "latex" else "("
+
+    def _rparen(self):
+        return "\\right)" if self.s.name == "latex" else ")"
+
+    def fn(self, word: str) -> str:
+        if self.s.name != "latex":
+            return word
+        return {"tr": "\\operatorname{tr}", "sum": "\\operatorname{sum}"}.get(word, "\\" + word)
+
+    def node(self, e: Expr) -> tuple[str, int]:
+        s = self.s
+        if isinstance(e, Sym):
+            return name(e.name, s), ATOM
+        if isinstance(e, Differential):
+            d = "\\mathrm{d}" if s.name == "latex" else "d"
+            return d + name(e.var.name, s), ATOM
+        if isinstance(e, Const):
+            text = fraction(e.value, s)
+            return text, ATOM if e.value >= 0 and e.value.denominator == 1 else PRODUCT
+        if isinstance(e, Identity):
+            return "I", ATOM
+        if isinstance(e, Ones):
+            return {"text": "ones", "unicode": "𝟏", "latex": "\\mathbf{1}"}[s.name], ATOM
+        if isinstance(e, Zero):
+            return "0", ATOM
+        if isinstance(e, Add):
+            return self.sum(e.terms), SUM
+        if isinstance(e, MatMul):
+            return self.product(e.factors)
+        if isinstance(e, Transpose):
+            return self.go(e.arg, POSTFIX + 1) + s.sup("T"), POSTFIX
+        if isinstance(e, Power):
+            return self.power(e)
+        if isinstance(e, Trace):
+            return f"{self.fn('tr')}({self.go(e.arg)})", ATOM
+        if isinstance(e, Sum):
+            return f"{self.fn('sum')}({self.go(e.arg)})", ATOM
+        if isinstance(e, Det):
+            if s.name == "latex":
+                return f"\\left| {self.go(e.arg)} \\right|", ATOM
+            return f"|{self.go(e.arg)}|", ATOM
+        if isinstance(e, Norm):
+            sub = "_F" if e.kind == "F" else ""
+            if s.name == "latex":
+                return f"\\left\\| {self.go(e.arg)} \\right\\|{sub}", ATOM
+            bar = "‖" if s.name == "unicode" else "\\|"
+            return f"{bar}{self.go(e.arg)}{bar}{sub}", ATOM
+        if isinstance(e, Func):
+            if s.name == "latex" and e.name == "sqrt":
+                return f"\\sqrt{{{self.go(e.arg)}}}", ATOM
+            return f"{self.fn(e.name)}({self.go(e.arg)})", ATOM
+        if isinstance(e, Hadamard):
+            return self.hadamard(e.factors), HADAMARD
+        if isinstance(e, HadamardPower):
+            if e.exponent == -1:
+                return f"1{s.hadamard_div}{self.go(e.base, HADAMARD + 1)}", HADAMARD
+            p = fraction(e.exponent, s)
+            base = self.go(e.base, POSTFIX + 1)
+            if s.name == "text":
+                return f"{base}.^{p}" if len(p) == 1 else f"{base}.^{{{p}}}", POSTFIX
+            if s.name == "latex":
+                return f"{base}^{{\\circ {p}}}", POSTFIX
+            return f"{base}∘{p.translate(_SUPER)}", POSTFIX
+        if isinstance(e, PowerDifferential):
+            k = int(e.exponent)
+            x = self.go(e.base, POSTFIX + 1)
+            sig = "Σ" if s.name == "unicode" else "\\sum"
+            return f"{sig}_{{r=0}}^{{{k - 1}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{k - 1}-r}}", SUM
+        raise TypeError(f"cannot render {type(e).__name__}")  # pragma: no cover
+
+    def sum(self, terms) -> str:
+        out = []
+        for i, t in enumerate(terms):
+            negative = isinstance(t, Const) and t.value < 0 or (
+                isinstance(t, MatMul) and isinstance(t.factors[0], Const) and t.factors[0].value < 0)
+            if negative:
+                body = self.go(_negate(t), SUM + 1)
+                out.append(("-" if i == 0 else " - ") + body)
+            else:
+                out.append(("" if i == 0 else " + ") + self.go(t, SUM + 1))
+        return "".join(out)
+
+    def product(self, factors) -> tuple[str, int]:
+        s = self.s
+        coefficient = Fraction(1)
+        numerator, denominator = [], []
+        for f in factors:
+            if isinstance(f, Const):
+                coefficient *= f.value
+            elif isinstance(f, Power) and f.base.is_scalar and f.exponent < 0:
+                denominator.append(f.base if f.exponent == -1 else Power(f.base, -f.exponent))
+            else:
+                numerator.append(f)
+        if coefficient < 0:
+            rest = self.product([Const(-coefficient), *numerator, *(Power(d, -1) for d in denominator)])[0]
+            return "-" + rest, PRODUCT
+        if s.name == "latex" and denominator:
+            num = self.juxtapose(numerator, Fraction(coefficient.numerator)) or "1"
+            den = self.juxtapose(denominator, Fraction(coefficient.denominator)) or "1"
+            return f"\\frac{{{num}}}{{{den}}}", ATOM
+        text = self.juxtapose(numerator, coefficient)
+        if denominator:
+            den = self.juxtapose(denominator, Fraction(1))
+            if len(denominator) > 1 or self.node(denominator[0])[1] < POSTFIX:
+                den = f"{self._lparen()}{den}{self._rparen()}"
+            text = f"{text or '1'} / {den}"
+        return text, PRODUCT
+
+    def juxtapose(self, factors, coefficient: Fraction) -> str:
+        parts = [] if coefficient == 1 else [fraction(coefficient, self.s)]
+        if coefficient.denominator != 1 and self.s.name != "latex":
+            parts = [f"{self._lparen()}{parts[0]}{self._rparen()}"] if factors else parts
+        for f in factors:
+            negative = (isinstance(f, Const) and f.value < 0) or (
+                isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
+            parts.append(self.go(f, ATOM if negative else PRODUCT))
+        return self.s.times.join(parts)
+
+    def hadamard(self, factors) -> str:
+        out = []
+        for i, f in enumerate(factors):
+            if isinstance(f, HadamardPower) and f.exponent == -1 and i > 0:
+                out.append(self.s.hadamard_div + self.go(f.base, HADAMARD + 1))
+            else:
+                out.append(("" if i == 0 else self.s.hadamard) + self.go(f, HADAMARD + 1))
+        return "".join(out)
+
+    def power(self, e: Power) -> tuple[str, int]:
+        s = self.s
+        p = e.exponent
+        if not e.base.is_scalar and isinstance(e.base, Transpose) and p == -1:
+            return self.go(e.base.arg, POSTFIX + 1) + s.sup("-T"), POSTFIX
+        base = self.go(e.base, POSTFIX + 1)
+        if e.base.is_scalar and p.denominator != 1 and s.name == "unicode" and p == Fraction(1, 2):
+            return f"√{base}" if self.node(e.base)[1] >= POSTFIX else f"√({self.go(e.base)})", POSTFIX
+        exponent = fraction(p, TEXT) if s.name != "latex" else str(p.numerator) + (
+            f"/{p.denominator}" if p.denominator != 1 else "")
+        if e.base.is_scalar and p < 0 and s.name != "latex":
+            return f"1 / {base}" + ("" if p == -1 else s.sup(fraction(-p, TEXT))), PRODUCT
+        return base + s.sup(exponent), POSTFIX
+
+
+def _negate(t: Expr) -> Expr:
+    if isinstance(t, Const):
+        return Const(-t.value)
+    c = -t.factors[0].value
+    rest = t.factors[1:]
+    if c == 1:
+        return rest[0] if len(rest) == 1 else MatMul(rest)
+    return MatMul((Const(c), *rest))

@@ -1,0 +1,62 @@
+"""The numeric oracle every derivative test goes through: matcalc's gradient against
+central finite differences of the input *as written* (not as simplified), on random data of
+distinct non-square sizes, and optionally against an independent hand-written formula."""
+from __future__ import annotations
+
+import numpy as np
+
+import matcalc
+from matcalc import numeric, render
+from matcalc.expr import free_symbols
+
+TOLERANCE = 1e-5
+
+
+def written_forms(canonical: str) -> list[str]:
+    """Ways a test may spell a variable: "mu", "\\mu", "x_i", "x_{i}", "W_2", "W_{2}"."""
+    forms = {canonical, render.name(canonical, render.TEXT)}
+    base, _, sub = canonical.partition("_")
+    if sub:
+        forms |= {f"{base}_{{{sub}}}", f"{render.name(base, render.TEXT)}_{{{sub}}}"}
+    return sorted(forms)
+
+
+def numpy_habit(value: np.ndarray, sym):
+    """Vectors as 1-D arrays, scalars as floats (the convention of the oracle formulas)."""
+    if sym.shape == (1, 1):
+        return float(value[0, 0])
+    if sym.shape[1] == 1:
+        return value[:, 0].copy()
+    return value.copy()
+
+
+def assert_gradient(expr: str, wrt: str, expected=None, declare=None, positive=False, seeds=(0, 1)):
+    """Differentiate and check numerically; return the Gradient for further (string) checks."""
+    g = matcalc.diff(expr, wrt, declared=declare)
+    symbols = free_symbols(g.written)
+    var = g.variable
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        for order in numeric.SIZE_ORDERS:  # log det(XᵀX) needs X tall, log det(X Xᵀ) wide
+            values, sizes = numeric.random_instance(symbols, rng, positive, order)
+            with np.errstate(all="ignore"):
+                got = numeric.evaluate(g.result, values, sizes)
+                want = numeric.finite_difference_gradient(g.written, var, values, sizes)
+            if np.all(np.isfinite(want)) and np.all(np.isfinite(got)):
+                break
+        else:
+            raise AssertionError(f"{expr}: no random instance where the gradient is finite")
+        if g.transposed:
+            want = want.T
+        got = np.broadcast_to(got, want.shape) if got.size == 1 else got
+        err = numeric.relative_error(got, want)
+        assert err < TOLERANCE, f"{expr} w.r.t. {wrt}: {g.unicode} differs from finite differences by {err:.2e}"
+        if expected is not None:
+            env = {}
+            for s in symbols:
+                for form in written_forms(s.name):
+                    env[form] = numpy_habit(values[s.name], s)
+            oracle = np.asarray(expected(env), dtype=float).reshape(got.shape)
+            err = numeric.relative_error(got, oracle)
+            assert err < TOLERANCE, f"{expr} w.r.t. {wrt}: {g.unicode} differs from the oracle by {err:.2e}"
+    return g
