@@ -80,11 +80,16 @@ def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
          declared: dict[str, str] | None = None) -> Gradient | list[Gradient]:
     """∇ of `source` with respect to `wrt` (a name or several); `source` may be a query
     (`\\nabla_A tr(A B)`), in which case `wrt` may be left out. One name gives one Gradient."""
+    results = gradients_of(source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared)
+    return results[0] if isinstance(wrt, str) or (wrt is None and len(results) == 1) else results
+
+
+def gradients_of(source: str, wrts: list[str], declared: dict[str, str] | None = None) -> list[Gradient]:
+    """One Gradient per variable: the query's own (`\\nabla_A ...`) first, then each of `wrts`."""
     line = parser.parse(source)
     if line.rhs is not None:
-        raise MatcalcError("this is an identity (it has '='): use verify", source, (0, len(source)))
-    results = gradients(line.lhs, source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared)
-    return results[0] if isinstance(wrt, str) or (wrt is None and len(results) == 1) else results
+        raise MatcalcError("this is an identity (it has '='): use `matcalc verify`", source, (0, len(source)))
+    return gradients(line.lhs, source, wrts, declared)
 
 
 def gradients(side: Syntax | Query, source: str, wrts: list[str],

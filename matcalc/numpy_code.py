@@ -1,0 +1,136 @@
+"""Expressions → one line of NumPy that runs as pasted once `import numpy as np` is done and
+each variable is bound to an array of its shape: vectors as 1-D arrays, scalars as floats."""
+from __future__ import annotations
+
+import keyword
+from fractions import Fraction
+
+from .expr import (
+    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Ones, Power, Sum, Sym, Trace, Transpose, Zero, free_symbols,
+)
+
+SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
+
+
+def identifier(canonical: str) -> str:
+    """`\\Sigma` → Sigma, W_2 → W_2, x_{12} → x_12, `\\lambda` → lambda_ (a keyword)."""
+    return canonical + "_" if keyword.iskeyword(canonical) else canonical
+
+
+def to_numpy(e: Expr, context: Expr | None = None) -> str:
+    """NumPy code for e; `context` (the whole input) supplies a variable for each dimension."""
+    dims: dict = {}
+    for s in free_symbols(context if context is not None else e) + free_symbols(e):
+        for axis, d in enumerate(s.shape):
+            if d != 1 and d not in dims:
+                dims[d] = f"{identifier(s.name)}.shape[{axis}]"
+    return _NumPy(dims).go(e)[0]
+
+
+class _NumPy:
+    def __init__(self, dims):
+        self.dims = dims
+
+    def dim(self, d) -> str:
+        if d == 1:
+            return "1"
+        if d not in self.dims:
+            raise ValueError(f"no variable has dimension {d}")
+        return self.dims[d]
+
+    def shape(self, e: Expr) -> str:
+        r, c = e.shape
+        if c == 1:
+            return f"({self.dim(r)},)"
+        return f"({self.dim(r)}, {self.dim(c)})"
+
+    def wrap(self, e: Expr, level: int) -> str:
+        text, prec = self.go(e)
+        return f"({text})" if prec < level else text
+
+    def go(self, e: Expr) -> tuple[str, int]:
+        if isinstance(e, Sym):
+            return identifier(e.name), ATOM
+        if isinstance(e, Differential):
+            return "d" + identifier(e.var.name), ATOM
+        if isinstance(e, Const):
+            v = e.value
+            text = str(v.numerator) if v.denominator == 1 else repr(float(v))
+            return text, ATOM if v >= 0 else UNARY
+        if isinstance(e, Identity):
+            return f"np.eye({self.dim(e.n)})", ATOM
+        if isinstance(e, Ones):
+            return f"np.ones({self.shape(e)})", ATOM
+        if isinstance(e, Zero):
+            return f"np.zeros({self.shape(e)})", ATOM
+        if isinstance(e, Add):
+            parts = [self.wrap(e.terms[0], SUM)]
+            for t in e.terms[1:]:
+                text, prec = self.go(t)
+                if text.startswith("-") and prec >= PRODUCT:
+                    parts.append(" - " + text[1:])
+                else:
+                    parts.append(" + " + (f"({text})" if prec < SUM + 1 else text))
+            return "".join(parts), SUM
+        if isinstance(e, MatMul):
+            return self.product(e.factors)
+        if isinstance(e, Transpose):
+            if e.arg.shape[1] == 1 or e.arg.shape[0] == 1:  # a 1-D vector is its own transpose
+                return self.go(e.arg)
+            return self.wrap(e.arg, ATOM) + ".T", ATOM
+        if isinstance(e, Power):
+            p = e.exponent
+            if e.base.is_scalar:
+                exp = str(p.numerator) if p.denominator == 1 else f"({p.numerator}/{p.denominator})"
+                return f"{self.wrap(e.base, ATOM)} ** {exp}", POWER
+            if p == -1:
+                return f"np.linalg.inv({self.go(e.base)[0]})", ATOM
+            if p < 0:
+                return f"np.linalg.matrix_power(np.linalg.inv({self.go(e.base)[0]}), {-p})", ATOM
+            return f"np.linalg.matrix_power({self.go(e.base)[0]}, {p})", ATOM
+        if isinstance(e, Trace):
+            return f"np.trace({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Det):
+            return f"np.linalg.det({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Sum):
+            return f"np.sum({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Norm):
+            return f"np.linalg.norm({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Func):
+            return f"np.{e.name}({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Hadamard):
+            return " * ".join(self.wrap(f, PRODUCT + 1) for f in e.factors), PRODUCT
+        if isinstance(e, HadamardPower):
+            p = e.exponent
+            exp = str(p.numerator) if p.denominator == 1 else repr(float(p))
+            if p < 0:
+                exp = f"({exp})"
+            return f"{self.wrap(e.base, ATOM)} ** {exp}", POWER
+        raise ValueError(f"no NumPy form for {type(e).__name__}")
+
+    def product(self, factors) -> tuple[str, int]:
+        """Scalars multiply with *, matrices with @; a column times a row is np.outer."""
+        coefficient = Fraction(1)
+        parts = []
+        for f in factors:
+            if isinstance(f, Const):
+                coefficient *= f.value
+            elif f.is_scalar:
+                parts.append(self.wrap(f, POWER if isinstance(f, Power) else PRODUCT + 1))
+        chain = [f for f in factors if not f.is_scalar]
+        if chain:
+            parts.append(self.chain(chain))
+        if abs(coefficient) != 1 or not parts:
+            parts.insert(0, self.go(Const(abs(coefficient)))[0])
+        return ("-" if coefficient < 0 else "") + " * ".join(parts), UNARY if coefficient < 0 else PRODUCT
+
+    def chain(self, chain) -> str:
+        acc, acc_shape = self.wrap(chain[0], PRODUCT + 1), chain[0].shape
+        for f in chain[1:]:
+            if acc_shape[1] == 1 and f.shape[0] == 1:  # column × row
+                acc = f"np.outer({acc}, {self.wrap(f, PRODUCT)})"
+            else:
+                acc = f"{acc} @ {self.wrap(f, PRODUCT + 1)}"
+            acc_shape = (acc_shape[0], f.shape[1])
+        return acc
