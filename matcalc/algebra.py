@@ -185,6 +185,9 @@ def transpose(e: Expr) -> Expr:
         return e if e.var.symmetric else Transpose(e)
     if isinstance(e, (Ones, Zero)):
         return type(e)((e.shape[1], e.shape[0]))
+    if isinstance(e, Add) and any(isinstance(split_coefficient(t)[1], MatMul) for t in e.terms):
+        # (CᵀABᵀ + CAB)ᵀ = BAᵀC + BᵀAᵀCᵀ; a sum of plain variables stays whole: (x - μ)ᵀ
+        return add(*(transpose(t) for t in e.terms))
     if isinstance(e, MatMul):
         return mul(*(transpose(f) for f in reversed(e.factors)))
     if isinstance(e, Power):

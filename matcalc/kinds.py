@@ -53,8 +53,15 @@ def _unify(a, b) -> bool:
 
 
 class _Fail(Exception):
-    def __init__(self, message: str, span):
-        self.message, self.span = message, span
+    """A reading that does not type-check; `{0}`, `{1}` in the message stand for the source
+    text of the operands whose spans are given."""
+
+    def __init__(self, message: str, span, operands=()):
+        self.message, self.span, self.operands = message, span, operands
+
+    def text(self, source: str) -> str:
+        quoted = [f"`{' '.join(source[a:b].split())}`" for a, b in self.operands]
+        return self.message.format(*quoted) if quoted else self.message
 
 
 def is_upper(name: str) -> bool:
@@ -115,7 +122,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
             break
     if not best:
         worst = max(failures, key=lambda f: (f.span[0], -f.span[1]))
-        raise MatcalcError(worst.message, text, worst.span)
+        raise MatcalcError(worst.text(text), text, worst.span)
     if len(best) > 1:
         options = "; or ".join(
             ", ".join(f"{n} {k[n]}" for n in free if k[n] == "scalar") or "all vectors" for k, _, _ in best)
@@ -165,7 +172,8 @@ def _square(shape, node, what):
     if _is_scalar(shape):
         return
     if not _unify(shape[0], shape[1]):
-        raise _Fail(f"{what} needs a square matrix, but its argument is {_show(shape)}", node.span)
+        raise _Fail(f"{what} needs a square matrix, but {{0}} is {_show(shape)}", node.span,
+                    (node.args[0].span,))
 
 
 def _check(root: Syntax, env, holes: dict):
@@ -203,7 +211,8 @@ def _shape_of(node: Syntax, a, env):
             return right
         if not (_unify(left[0], right[0]) and _unify(left[1], right[1])):
             verb = {"add": "add", "sub": "subtract"}.get(op, "multiply elementwise")
-            raise _Fail(f"cannot {verb} {_show(left)} and {_show(right)} of different shapes", node.span)
+            raise _Fail(f"cannot {verb} {{0}} ({_show(left)}) and {{1}} ({_show(right)}): their shapes differ",
+                        node.args[1].span, (node.args[0].span, node.args[1].span))
         return left
     if op == "neg":
         return a[0]
@@ -214,7 +223,8 @@ def _shape_of(node: Syntax, a, env):
         if _is_scalar(right):
             return left
         if not _unify(left[1], right[0]):
-            raise _Fail(f"cannot multiply {_show(left)} by {_show(right)}: inner dimensions differ", node.span)
+            raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ",
+                        node.span, (node.args[0].span, node.args[1].span))
         return (left[0], right[1])
     if op == "div":
         if not _is_scalar(a[1]):
