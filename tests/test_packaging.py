@@ -1,0 +1,51 @@
+"""The grammar is found from a source/editable checkout and from an installed wheel."""
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_checkout_uses_the_top_level_grammar():
+    from matcalc.grammar import grammar_path
+
+    if not (ROOT / "grammar" / "matcalc.lark").is_file():  # pragma: no cover
+        pytest.skip("not a source checkout")
+    import matcalc
+
+    if Path(matcalc.__file__).resolve().parent != ROOT / "matcalc":
+        pytest.skip("matcalc is imported from an installed wheel, not this checkout")
+    assert grammar_path() == ROOT / "grammar" / "matcalc.lark"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    pytest.importorskip("hatchling", reason="building the wheel needs hatchling (pip install hatchling)")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(out), str(ROOT)], check=True)
+    return next(out.glob("matcalc_cli-*.whl"))
+
+
+def test_wheel_ships_the_grammar(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "matcalc/grammar/matcalc.lark" in names
+    assert "matcalc/cli.py" in names
+
+
+def test_installed_wheel_finds_its_grammar(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from matcalc.grammar import grammar_path; from matcalc import diff;"
+        "print(grammar_path()); print(diff('tr(ABA^TC)', 'A').text)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    path, result = run.stdout.splitlines()
+    assert Path(path) == site / "matcalc" / "grammar" / "matcalc.lark"
+    assert result == "C^T A B^T + C A B"
