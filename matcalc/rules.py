@@ -1,0 +1,148 @@
+"""The rule table that derivation steps cite (`matcalc rules`, `matcalc diff --steps`).
+
+The seed note's rules keep its ids (1.A-1.D trace rules, 2.A and 3.A-3.D gradients); the
+others have short names. A rule's `demo` is an input whose derivation shows the rule at
+work (the tests check that it does). Where the code applies a rule: `steps.py` for the
+trace moves, `differentiate.py` for the differential rules, `algebra.py` for `simplify`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    statement: str          # the identity, in Unicode
+    explanation: str        # one line: why it holds or what matcalc uses it for
+    example: str            # a worked instance
+    demo: tuple[str, str] | None = None  # (expression, wrt) whose derivation cites this rule
+    declare: dict = field(default_factory=dict)  # kinds the demo needs, e.g. {"S": "symmetric"}
+
+    def command(self) -> str | None:
+        """The `matcalc diff` command that shows the demo derivation."""
+        if self.demo is None:
+            return None
+        expr, wrt = self.demo
+        flags = "".join(f" --{kind} {name}" for name, kind in self.declare.items())
+        return f'matcalc diff "{expr}" {wrt}{flags} --steps'
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("1.A", "transpose in a trace", "tr(Aᵀ) = tr(A)",
+         "A matrix and its transpose have the same diagonal; 3.C steps rest on it.",
+         "tr(B Aᵀ) = tr((A Bᵀ)ᵀ) = tr(A Bᵀ)"),
+    Rule("1.B", "linearity of the trace", "tr(A + B) = tr(A) + tr(B)",
+         "Splits a trace of a sum, and collects tr(M₁ dX) + tr(M₂ dX) into tr((M₁ + M₂) dX).",
+         "tr(B Aᵀ C dA) + tr(Bᵀ Aᵀ Cᵀ dA) = tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA)",
+         ("tr(A B A^T C)", "A")),
+    Rule("1.C", "scalars in a trace", "tr(a A) = a tr(A)   (a a real number)",
+         "Moves a scalar factor into the trace, so the whole term reads tr(M dX).",
+         "|A| tr(A⁻¹ dA) = tr(|A| A⁻¹ dA)",
+         ("|A|", "A")),
+    Rule("1.D", "cyclic property", "tr(A B) = tr(B A)   (A n×m, B m×n)",
+         "Rotates a product inside a trace; matcalc rotates dX to the end of each term.",
+         "tr(A dX B) = tr(B A dX)",
+         ("tr(A X B)", "X")),
+    Rule("2.A", "quadratic form", "∇_μ μᵀ A μ = A μ + Aᵀ μ",
+         "Write the scalar as its own trace, then proceed as in 3.B.",
+         "∇_x xᵀ x = 2 x",
+         ("\\mu^T A \\mu", "\\mu")),
+    Rule("3.A", "reading off the gradient", "∇_A tr(A B) = Bᵀ",
+         "If df = tr(M dX) for every dX, then ∇_X f = Mᵀ, a matrix of X's shape.",
+         "d tr(A B) = tr(B dA), so ∇_A tr(A B) = Bᵀ",
+         ("tr(A B)", "A")),
+    Rule("3.B", "a product with A twice", "∇_A tr(A B Aᵀ C) = Cᵀ A Bᵀ + C A B",
+         "Product rule on each A, 3.C for the Aᵀ, 1.D to rotate, 3.A to read off.",
+         "∇_X tr(X Xᵀ) = 2 X",
+         ("tr(A B A^T C)", "A")),
+    Rule("3.C", "transposed variable", "∇_{Aᵀ} f(A) = (∇_A f(A))ᵀ",
+         "A term in dAᵀ becomes a term in dA by 1.A: tr(L dAᵀ R) = tr(Rᵀ dA Lᵀ); a gradient with "
+         "respect to Aᵀ is the transposed gradient.",
+         "tr(A B dAᵀ C) = tr(Cᵀ dA Bᵀ Aᵀ)",
+         ("tr(A X^T B)", "X")),
+    Rule("3.D", "determinant", "∇_A |A| = |A| A⁻ᵀ",
+         "From the cofactor expansion |A| = Σⱼ Aᵢⱼ A'ᵢⱼ, as Jacobi's formula in differential form.",
+         "∇_A |A|² = 2 |A|² A⁻ᵀ",
+         ("|A|", "A")),
+    Rule("product", "product rule", "d(U V) = dU V + U dV   (also for U ∘ V)",
+         "Each factor is differentiated in turn, the others held fixed, keeping their order.",
+         "d tr(A B Aᵀ C) = tr(dA B Aᵀ C) + tr(A B dAᵀ C)",
+         ("tr(A B A^T C)", "A")),
+    Rule("linearity", "linearity of d", "d(U + V) = dU + dV,  d(aU) = a dU,  d tr U = tr dU,  d(Uᵀ) = (dU)ᵀ",
+         "d is linear and commutes with tr, ᵀ and sum; d of a constant is 0. Also: multiplying out.",
+         "d tr(A X B) = tr(A dX B)",
+         ("tr(A X B)", "X")),
+    Rule("chain", "chain rule", "d g(u) = g'(u) du   (g a function of a scalar u)",
+         "For powers, log, exp, sqrt, ... of a scalar-valued expression.",
+         "d log(xᵀ A x) = (dxᵀ A x + xᵀ A dx) / (xᵀ A x)",
+         ("log(x^T A x)", "x")),
+    Rule("inverse", "derivative of the inverse", "d(X⁻¹) = -X⁻¹ dX X⁻¹",
+         "Differentiate X X⁻¹ = I: dX X⁻¹ + X d(X⁻¹) = 0.",
+         "d tr(A X⁻¹ B) = -tr(A X⁻¹ dX X⁻¹ B)",
+         ("tr(A X^{-1} B)", "X")),
+    Rule("jacobi", "Jacobi's formula", "d|X| = tr(adj(X) dX) = |X| tr(X⁻¹ dX)",
+         "The cofactor argument of 3.D: |X| = Σⱼ Xᵢⱼ X'ᵢⱼ and X'ᵢⱼ does not depend on Xᵢⱼ.",
+         "d|A| = |A| tr(A⁻¹ dA)",
+         ("|A|", "A")),
+    Rule("logdet", "log-determinant", "d log|X| = tr(X⁻¹ dX)",
+         "The chain rule on Jacobi's formula: d log|X| = d|X| / |X|.",
+         "d log|Xᵀ X| = tr((Xᵀ X)⁻¹ (dXᵀ X + Xᵀ dX))",
+         ("\\log|X|", "X")),
+    Rule("power", "matrix power", "d(Xᵏ) = Σ_{r=0}^{k-1} Xʳ dX Xᵏ⁻¹⁻ʳ,   tr(d(Xᵏ)) = k tr(Xᵏ⁻¹ dX)",
+         "The product rule on X X ⋯ X; inside a trace each term rotates (1.D) to Xᵏ⁻¹ dX.",
+         "d tr(X³) = tr(dX X²) + tr(X dX X) + tr(X² dX)",
+         ("tr(X^3)", "X")),
+    Rule("hadamard", "entrywise product in a trace", "sum(A ∘ B) = tr(Aᵀ B),   tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)",
+         "An entrywise factor moves across the inner product: ⟨S, A ∘ B⟩ = ⟨S ∘ A, B⟩.",
+         "sum(exp(X) ∘ dX) = tr(exp(X)ᵀ dX)",
+         ("sum(A \\odot X)", "X")),
+    Rule("elementwise", "entrywise functions", "d f(X) = f'(X) ∘ dX   (f = exp, log, sqrt, sin, cos, tanh, X∘ᵖ)",
+         "A function applied to each entry has its derivative applied to each entry.",
+         "d sum(exp(X)) = sum(dX ∘ exp(X))",
+         ("sum(exp(X))", "X")),
+    Rule("norm", "norms", "d‖U‖ = tr(Uᵀ dU) / ‖U‖",
+         "‖u‖ = √(uᵀu) and ‖U‖_F = √tr(UᵀU); the chain rule on the square root.",
+         "d‖x‖ = xᵀ dx / ‖x‖",
+         ("\\|x\\|", "x")),
+    Rule("sum", "sum of entries", "sum(M) = tr(𝟏ᵀ M)   (𝟏 the all-ones matrix of M's shape)",
+         "The sum of all entries is the inner product with the all-ones matrix.",
+         "sum(A dX B) = tr(𝟏ᵀ A dX B)",
+         ("sum(A X B)", "X")),
+    Rule("scalar-trace", "trace of a real number", "a = tr(a)   (a a real number, a 1×1 matrix)",
+         "The trace of a real number is that number (seed 2.A), so the trace rules apply to it.",
+         "aᵀ dX b = tr(aᵀ dX b)",
+         ("a^T X b", "X")),
+    Rule("symmetric", "symmetric variable", "∇_S f = (G + Gᵀ) / 2   (S symmetric, G the unconstrained gradient)",
+         "dS is symmetric, so tr(Gᵀ dS) sees only the symmetric part of G.",
+         "∇_S xᵀ S x = x xᵀ",
+         ("x^T S x", "S"), {"S": "symmetric"}),
+    Rule("simplify", "routine simplification", "(AB)ᵀ = BᵀAᵀ,  (Aᵀ)ᵀ = A,  A + A = 2A,  XᵃXᵇ = Xᵃ⁺ᵇ,  A I = A",
+         "Transposes pushed to the leaves, like terms collected, scalars in front, I and 0 dropped.",
+         "(B Aᵀ C + Bᵀ Aᵀ Cᵀ)ᵀ = Cᵀ A Bᵀ + C A B",
+         ("tr(A B A^T C)", "A")),
+)
+
+BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+
+
+def lookup(rule_id: str) -> Rule | None:
+    """A rule by id, forgiving case and spacing (`3.d`, `scalar trace`)."""
+    key = rule_id.strip().lower().replace(" ", "-").replace("_", "-")
+    return next((r for r in RULES if r.id.lower() == key), None)
+
+
+def listing() -> str:
+    """`matcalc rules`: one line per rule, columns aligned."""
+    wid, wname = max(len(r.id) for r in RULES), max(len(r.name) for r in RULES)
+    return "\n".join(f"{r.id:<{wid}}  {r.name:<{wname}}  {r.statement}" for r in RULES)
+
+
+def describe(rule: Rule) -> str:
+    """`matcalc rules ID`: the statement, why, a worked example and a command to try."""
+    lines = [f"{rule.id}  {rule.name}", f"  {rule.statement}", f"  {rule.explanation}",
+             f"  example: {rule.example}"]
+    if rule.command():
+        lines.append(f"  try: {rule.command()}")
+    return "\n".join(lines)

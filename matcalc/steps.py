@@ -1,0 +1,384 @@
+"""Derivations like the seed's: the chain of equalities from f to ∇_X f, each step citing a
+rule of `rules.py` (`matcalc diff --steps`).
+
+The derivation re-derives the gradient with the engine's public functions: the differential
+df comes from `differentiate.differential`, the final gradient from
+`differentiate.gradient_from_differential`. In between, each term of df is brought to the
+form tr(M dX) one rule at a time (scalar-trace, hadamard, 3.C, 1.D, power, 1.C), the terms
+are collected by 1.B, and 3.A reads off ∇_X f = Mᵀ. Each step's `expr` is the whole
+right-hand side at that point; intermediate forms are built raw so that a step shows exactly
+the move its rule names.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import algebra as alg
+from . import differentiate, render
+from .api import Gradient
+from .errors import MatcalcError
+from .expr import (
+    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols,
+)
+from .rules import BY_ID
+
+VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient", "transposed gradient"
+
+
+class NoDerivation(MatcalcError):
+    """The gradient is known but no step-by-step derivation is (yet) for this form."""
+
+
+@dataclass(frozen=True)
+class Step:
+    rule: str                  # an id of rules.RULES
+    expr: Expr                 # the whole right-hand side after this step
+    note: str                  # what the rule did here, in words
+    kind: str = DIFFERENTIAL   # VALUE (= f), DIFFERENTIAL (= df), GRADIENT (= ∇_X f), GRADIENT_T (= ∇_{Xᵀ} f)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    gradient: Gradient
+    steps: tuple[Step, ...]
+
+    @property
+    def rules(self) -> list[str]:
+        """The rule ids cited, in order of first citation."""
+        return list(dict.fromkeys(s.rule for s in self.steps))
+
+    def lhs(self, kind: str, style: str = "unicode") -> str:
+        """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f."""
+        g, st = self.gradient, render.STYLES[style]
+        if kind == VALUE:
+            return render.render(g.written, st)
+        if kind == DIFFERENTIAL:
+            f = render.render(g.expression, st)
+            d = "\\mathrm{d}\\," if style == "latex" else "d "
+            atom = isinstance(g.expression, (Sym, Trace, Det, Norm, Func, Sum))
+            return d + f if atom else d.rstrip() + ("\\left(" + f + "\\right)" if style == "latex" else f"({f})")
+        return (g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False)).lhs(style)
+
+
+def derive(g: Gradient) -> Derivation:
+    """The derivation of one gradient, ending in exactly `g.result`."""
+    if getattr(g, "kind", "gradient") != "gradient":  # an api.Derivative: a Jacobian or a Hessian
+        raise NoDerivation("no step-by-step derivation for Jacobians and Hessians yet")
+    var, f = g.variable, g.expression
+    steps: list[Step] = []
+    if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
+        steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
+    df = differentiate.differential(f, var)
+    rules = _differential_rules(f, var)
+    others = [BY_ID[r].name for r in rules[1:]]
+    statement = BY_ID[rules[0]].statement.split("   (")[0]
+    steps.append(Step(rules[0], df, statement + ("; with " + ", ".join(others) if others else "")))
+    if alg.is_zero(df):
+        steps.append(Step("3.A", alg.zero(var.shape), "df = 0 for every dX", GRADIENT))
+    elif var.is_scalar:
+        steps += _read_off_scalar(df, var)
+    else:
+        steps += _TraceForm(df, var).steps()
+    g_plain = differentiate.gradient_from_differential(df, var)
+    _add(steps, Step("simplify", g_plain, "(AB)ᵀ = BᵀAᵀ, like terms collected", GRADIENT))
+    if var.symmetric:  # as differentiate.gradient does it
+        half = Const(Fraction(1, 2))
+        terms = g_plain.terms if isinstance(g_plain, Add) else (g_plain,)
+        shown = MatMul((half, Add((*terms, _shown_transpose(g_plain)))))
+        steps.append(Step("symmetric", shown, "dX is symmetric: only the symmetric part of the gradient counts",
+                          GRADIENT))
+        _add(steps, Step("simplify", alg.mul(half, alg.add(g_plain, alg.transpose(g_plain))),
+                         "like terms collected", GRADIENT))
+    if g.transposed:
+        _add(steps, Step("3.C", alg.transpose(steps[-1].expr), "the gradient with respect to the transpose",
+                         GRADIENT_T))
+    _add(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
+    return Derivation(g, tuple(steps))
+
+
+def _add(steps: list[Step], step: Step) -> None:
+    """Append a step unless it would print the same line again."""
+    same = render.render(step.expr, render.UNICODE) == render.render(steps[-1].expr, render.UNICODE)
+    if not same or step.kind != steps[-1].kind:
+        steps.append(step)
+
+
+def _depends(e: Expr, var: Sym) -> bool:
+    return var in free_symbols(e)
+
+
+def _has_d(e: Expr, var: Sym) -> bool:
+    return differentiate.has_differential(e, var)
+
+
+# -- which differential rules take f to df -------------------------------------------------------
+
+def _differential_rules(f: Expr, var: Sym) -> list[str]:
+    """The rules `differential` applies on the way from the root down to X, outermost first;
+    the first is the step's rule (linearity only when nothing else is involved)."""
+    found: list[str] = []
+    queue = [f]
+    while queue:
+        e = queue.pop(0)
+        if not _depends(e, var) or isinstance(e, Sym):
+            continue
+        children = list(e.children())
+        if isinstance(e, (MatMul, Hadamard)):
+            rule = "product" if sum(_depends(c, var) for c in children) > 1 else "linearity"
+        elif isinstance(e, Det):
+            rule = "jacobi"
+        elif isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Det):
+            rule, children = "logdet", [e.arg.arg]
+        elif isinstance(e, Func):
+            rule = "chain" if e.arg.is_scalar else "elementwise"
+        elif isinstance(e, HadamardPower):
+            rule = "elementwise"
+        elif isinstance(e, Power):
+            rule = "chain" if e.base.is_scalar else "inverse" if e.exponent < 0 else "power"
+        elif isinstance(e, Norm):
+            rule = "norm"
+        else:  # Add, Trace, Sum, Transpose
+            rule = "linearity"
+        if rule not in found:
+            found.append(rule)
+        queue.extend(children)
+    nonlinear = [r for r in found if r != "linearity"]
+    return nonlinear + (["linearity"] if "linearity" in found else []) if nonlinear else ["linearity"]
+
+
+# -- products built raw, so a step shows only its own move -------------------------------------
+
+def _product(*factors: Expr) -> Expr:
+    """The product as written: scalar factors first, matrix factors in order, nothing merged."""
+    flat: list[Expr] = []
+    for f in factors:
+        if isinstance(f, MatMul) and (not f.is_scalar or all(g.is_scalar for g in f.factors)):
+            flat.extend(f.factors)
+        else:
+            flat.append(f)
+    out = [f for f in flat if f.is_scalar] + [f for f in flat if not f.is_scalar]
+    return out[0] if len(out) == 1 else MatMul(tuple(out))
+
+
+def _scalar_factors(factors) -> tuple[Expr, ...]:
+    """Factors of a 1×1 product as scalars: matrix factors grouped into one 1×1 product (xᵀ x)."""
+    chain = [f for f in factors if not f.is_scalar]
+    return tuple(f for f in factors if f.is_scalar) + ((MatMul(tuple(chain)),) if chain else ())
+
+
+def _factors(e: Expr) -> list[Expr]:
+    return list(e.factors) if isinstance(e, MatMul) else [e]
+
+
+def _shown_transpose(e: Expr) -> Expr:
+    """Mᵀ as a reader writes it: (B Aᵀ C)ᵀ stays whole, Iᵀ = I and (Aᵀ)ᵀ = A are not shown."""
+    if e.is_scalar or isinstance(e, (Sym, Transpose, Identity, Ones, Zero)):
+        return alg.transpose(e)
+    return Transpose(e)
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    return terms[0] if len(terms) == 1 else Add(tuple(terms))
+
+
+def _atoms(e: Expr, var: Sym) -> list[Expr]:
+    """e multiplied out into terms with one dX each (products distributed over sums)."""
+    if isinstance(e, Add):
+        return [a for t in e.terms for a in _atoms(t, var)]
+    if isinstance(e, (MatMul, Hadamard)):
+        i = next(i for i, f in enumerate(e.factors) if _has_d(f, var))
+        parts = _atoms(e.factors[i], var)
+        if parts == [e.factors[i]]:
+            return [e]
+        rebuild = _product if isinstance(e, MatMul) else (lambda *fs: Hadamard(fs))
+        return [rebuild(*e.factors[:i], p, *e.factors[i + 1:]) for p in parts]
+    if isinstance(e, (Trace, Sum, Transpose)):
+        parts = _atoms(e.arg, var)
+        return [e] if parts == [e.arg] else [type(e)(p) for p in parts]
+    return [e]
+
+
+# -- the scalar case: df = c da ---------------------------------------------------------------
+
+def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
+    atoms = _atoms(df, var)
+    steps = []
+    if len(atoms) > 1 and _sum(atoms) != df:
+        steps.append(Step("linearity", _sum(atoms), "multiply out: one d" + var.name + " per term"))
+    coefficients = [differentiate.gradient_from_differential(a, var) for a in atoms]
+    c = _sum(coefficients)
+    steps.append(Step("linearity", _product(c, Differential(var)), f"collect the terms in d{var.name}"))
+    steps.append(Step("3.A", c, f"df = c d{var.name}: the derivative is c", GRADIENT))
+    return steps
+
+
+# -- the matrix case: every term to tr(M dX), then 1.B and 3.A -------------------------------------
+
+@dataclass
+class _Term:
+    """coef · tr(core) when traced, else coef · core; coef is free of dX."""
+    coef: tuple[Expr, ...]
+    core: Expr
+    traced: bool
+
+    def expr(self) -> Expr:
+        inner = Trace(self.core) if self.traced else self.core
+        return _product(*self.coef, inner) if self.coef else inner
+
+
+class _TraceForm:
+    def __init__(self, df: Expr, var: Sym):
+        self.var, self.d = var, Differential(var)
+        self.out: list[Step] = []
+        self.last = df
+        atoms = _atoms(df, var)
+        if _sum(atoms) != df:
+            split = any(isinstance(t, Trace) and isinstance(t.arg, Add) for t in _walk(df))
+            self._emit("1.B" if split else "linearity", _sum(atoms),
+                       "multiply out; tr(A + B) = tr(A) + tr(B)" if split else "multiply out: one dX per term")
+        self.terms = [self._split(a) for a in atoms]
+
+    def _split(self, atom: Expr) -> _Term:
+        if isinstance(atom, Trace):
+            return _Term((), atom.arg, True)
+        if isinstance(atom, MatMul):
+            i = next(i for i, f in enumerate(atom.factors) if _has_d(f, self.var))
+            rest = atom.factors[:i] + atom.factors[i + 1:]
+            if atom.factors[i].is_scalar:  # e.g. a tr(...) or sum(...) factor: the rest is its coefficient
+                inner = self._split(atom.factors[i])
+                return _Term(_scalar_factors(rest) + inner.coef, inner.core, inner.traced)
+            return _Term(tuple(f for f in atom.factors if f.is_scalar),
+                         _product(*(f for f in atom.factors if not f.is_scalar)), False)
+        return _Term((), atom, False)
+
+    def _emit(self, rule: str, expr: Expr, note: str) -> None:
+        if expr != self.last:
+            self.out.append(Step(rule, expr, note))
+            self.last = expr
+
+    def _pass(self, rule: str, note: str, move) -> bool:
+        changed = False
+        for t in self.terms:
+            changed = move(t) or changed
+        if changed:
+            self._emit(rule, _sum([t.expr() for t in self.terms]), note)
+        return changed
+
+    def steps(self) -> list[Step]:
+        x = render.name(self.var.name, render.UNICODE)
+        self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
+        self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B)", self._sum_of_hadamard)
+        self._pass("sum", "sum(M) = tr(𝟏ᵀ M)", self._sum_as_trace)
+        if not all(t.traced for t in self.terms):
+            raise NoDerivation("no step-by-step derivation for this form yet")
+        for _ in range(50):
+            moved = [self._pass("3.C", f"1.A: tr(M) = tr(Mᵀ) turns d{x}ᵀ into d{x}", self._transpose),
+                     self._pass("1.D", f"tr(AB) = tr(BA): rotate d{x} to the end", self._rotate),
+                     self._pass("hadamard", "tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)", self._hadamard),
+                     self._pass("power", "tr(Σ Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX) by 1.D", self._power)]
+            if not any(moved):
+                break
+        else:  # pragma: no cover - each move brings dX closer to the end of its trace
+            raise MatcalcError("internal: no derivation found")
+        self._pass("1.C", "tr(aA) = a tr(A): scalars into the trace", self._scalars_in)
+        ms = [self._left_of_d(t.core) for t in self.terms]
+        m = alg.add(*ms) if len(ms) > 1 else ms[0]
+        if len(ms) > 1:
+            self._emit("1.B", Trace(_product(m, self.d)), "tr(A) + tr(B) = tr(A + B): collect the terms")
+        self.out.append(Step("3.A", _shown_transpose(m), f"d f = tr(M d{x}) gives ∇f = Mᵀ", GRADIENT))
+        return self.out
+
+    # each move changes one term in place and says whether it did
+
+    def _scalar_trace(self, t: _Term) -> bool:
+        if t.traced or not isinstance(t.core, MatMul):
+            return False
+        t.traced = True
+        return True
+
+    def _sum_of_hadamard(self, t: _Term) -> bool:
+        if t.traced or not isinstance(t.core, Sum) or not isinstance(t.core.arg, Hadamard):
+            return False
+        h = t.core.arg
+        i = next(i for i, f in enumerate(h.factors) if _has_d(f, self.var))
+        rest = h.factors[:i] + h.factors[i + 1:]
+        a = rest[0] if len(rest) == 1 else Hadamard(rest)
+        t.core, t.traced = _product(_shown_transpose(a), h.factors[i]), True
+        return True
+
+    def _sum_as_trace(self, t: _Term) -> bool:
+        if t.traced or not isinstance(t.core, Sum):
+            return False
+        arg = t.core.arg
+        t.core, t.traced = _product(Transpose(Ones(arg.shape)), arg), True
+        return True
+
+    def _where_d(self, core: Expr) -> tuple[list[Expr], list[Expr], int]:
+        factors = _factors(core)
+        scalars = [f for f in factors if f.is_scalar]
+        chain = [f for f in factors if not f.is_scalar]
+        hits = [i for i, f in enumerate(chain) if _has_d(f, self.var)]
+        if not hits:
+            raise NoDerivation("no step-by-step derivation for this form yet")
+        return scalars, chain, hits[0]
+
+    def _transpose(self, t: _Term) -> bool:
+        scalars, chain, i = self._where_d(t.core)
+        if not isinstance(chain[i], Transpose):
+            return False
+        t.core = _product(*scalars, alg.mul(*(alg.transpose(f) for f in reversed(chain))))
+        return True
+
+    def _rotate(self, t: _Term) -> bool:
+        scalars, chain, i = self._where_d(t.core)
+        if i == len(chain) - 1:
+            return False
+        t.core = _product(*scalars, alg.mul(*chain[i + 1:], *chain[:i + 1]))  # merging X Xʳ = Xʳ⁺¹
+        return True
+
+    def _hadamard(self, t: _Term) -> bool:
+        scalars, chain, i = self._where_d(t.core)
+        h = chain[-1]
+        if i != len(chain) - 1 or not isinstance(h, Hadamard):
+            return False
+        j = next(j for j, f in enumerate(h.factors) if _has_d(f, self.var))
+        m = _product(*chain[:-1]) if len(chain) > 1 else Identity(h.shape[0])
+        others = [_shown_transpose(f) for k, f in enumerate(h.factors) if k != j]
+        t.core = _product(*scalars, Hadamard((m, *others)), h.factors[j])
+        return True
+
+    def _power(self, t: _Term) -> bool:
+        scalars, chain, i = self._where_d(t.core)
+        p = chain[i]
+        if not isinstance(p, PowerDifferential):
+            return False
+        if len(chain) > 1:  # pragma: no cover - the engine refuses these gradients first
+            raise MatcalcError("internal: a power differential with other factors in its trace")
+        k = int(p.exponent)
+        t.core = _product(*scalars, Const(Fraction(k)), alg.power(p.base, k - 1), p.dbase)
+        return True
+
+    def _scalars_in(self, t: _Term) -> bool:
+        if not t.coef:
+            return False
+        t.core, t.coef = _product(*t.coef, *_factors(t.core)), ()
+        return True
+
+    def _left_of_d(self, core: Expr) -> Expr:
+        """M in tr(M dX): the factors before dX (scalars times I when there are none)."""
+        factors = _factors(core)
+        if factors[-1] != self.d:
+            raise NoDerivation("no step-by-step derivation for this form yet")
+        rest = factors[:-1]
+        if all(f.is_scalar for f in rest):
+            return _product(*rest, Identity(self.d.shape[0]))
+        return _product(*rest)
+
+
+def _walk(e: Expr):
+    yield e
+    for c in e.children():
+        yield from _walk(c)

@@ -1,0 +1,261 @@
+"""Derivations (`--steps`) and the rule table (`matcalc rules`).
+
+Every step of every derivation of the corpus is evaluated on random data with a random dX:
+consecutive steps must be equal, so a derivation with a false step fails here."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import matcalc
+from cookbook_cases import CASES
+from matcalc import numeric, render
+from matcalc.cli import app
+from matcalc.expr import PowerDifferential, free_symbols, postorder
+from matcalc.numpy_code import identifier, to_numpy
+from matcalc.rules import BY_ID, RULES
+from matcalc.steps import DIFFERENTIAL, GRADIENT, GRADIENT_T, VALUE, derive
+from oracle import assert_gradient, numpy_habit
+
+# beyond the Cookbook corpus: ∇ with respect to Xᵀ (3.C), symmetric variables, scalars, huge
+# powers (closed form), cancelling terms, the sum rule, products of traces
+EXTRA = [
+    ("tr(A X^T B)", "X^T", {}, False),
+    ("a^T X^{-1} b", "X^T", {}, False),
+    ("x^T S x", "S", {"S": "symmetric"}, False),
+    ("tr(S\\Theta) - \\log|\\Theta|", "\\Theta", {"\\Theta": "symmetric"}, False),
+    ("tr(X^{10})", "X", {}, False),
+    ("tr(A X) - tr(X A)", "X", {}, False),
+    ("sum(W x)", "W", {}, False),
+    ("tr(A^T X) tr(B X)", "X", {}, False),
+    ("a^3 tr(A) + log(a) x^T x", "a", {"a": "scalar"}, True),
+    ("tr(A X^T B)", "X", {}, False),
+]
+CORPUS = [(c.id, c.expr, c.wrt, c.declare, c.positive) for c in CASES] + [
+    (f"extra{i}", *case) for i, case in enumerate(EXTRA)]
+
+
+def derivation(expr, wrt, declare=None):
+    return derive(matcalc.diff(expr, wrt, declared=declare or None))
+
+
+def lines(d) -> list[str]:
+    return [f"{render.render(s.expr, render.UNICODE)}  [{s.rule}]" for s in d.steps]
+
+
+# -- the seed's derivations cite the seed's rules ----------------------------------------------
+
+def test_seed_3A_reads_off_the_gradient():
+    assert_gradient("tr(AB)", "A", lambda v: v["B"].T)
+    d = derivation("tr(AB)", "A")
+    assert d.rules == ["linearity", "1.D", "3.A"]
+    assert lines(d) == ["tr(dA B)  [linearity]", "tr(B dA)  [1.D]", "Bᵀ  [3.A]"]
+
+
+def test_seed_3B_product_rule_3C_1D_3A():
+    g = assert_gradient("tr(ABA^TC)", "A", lambda v: v["C"].T @ v["A"] @ v["B"].T + v["C"] @ v["A"] @ v["B"])
+    d = derive(g)
+    cited = d.rules
+    for rule in ("product", "3.C", "1.D", "3.A"):  # in the seed's order
+        assert rule in cited
+    assert cited.index("product") < cited.index("3.C") < cited.index("1.D") < cited.index("3.A")
+    assert lines(d) == [
+        "tr(dA B Aᵀ C) + tr(A B dAᵀ C)  [product]",
+        "tr(dA B Aᵀ C) + tr(Cᵀ dA Bᵀ Aᵀ)  [3.C]",
+        "tr(B Aᵀ C dA) + tr(Bᵀ Aᵀ Cᵀ dA)  [1.D]",
+        "tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA)  [1.B]",
+        "(B Aᵀ C + Bᵀ Aᵀ Cᵀ)ᵀ  [3.A]",
+        "Cᵀ A Bᵀ + C A B  [simplify]",
+    ]
+
+
+def test_seed_2A_scalar_trace_then_as_in_3B():
+    g = assert_gradient("\\mu^TA\\mu", "\\mu", lambda v: v["A"] @ v["\\mu"] + v["A"].T @ v["\\mu"])
+    d = derive(g)
+    assert d.rules[:3] == ["product", "scalar-trace", "3.C"]
+    assert "3.A" in d.rules
+    assert BY_ID["scalar-trace"].explanation.startswith("The trace of a real number is that number")
+    assert render.render(d.steps[-1].expr, render.UNICODE) == "A μ + Aᵀ μ"
+
+
+def test_seed_3D_jacobi_then_3A():
+    g = assert_gradient("|A|", "A", lambda v: np.linalg.det(v["A"]) * np.linalg.inv(v["A"]).T)
+    d = derive(g)
+    assert d.rules[0] == "jacobi" and "3.A" in d.rules
+    assert "3.D" in BY_ID["jacobi"].explanation  # Jacobi's formula is the seed's cofactor argument
+    assert render.render(d.steps[-1].expr, render.UNICODE) == "|A| A⁻ᵀ"
+
+
+# -- every step of every derivation, numerically -------------------------------------------------
+
+def _random_direction(var, values, rng):
+    dx = rng.standard_normal(np.shape(values[var.name]))
+    return (dx + dx.T) / 2 if var.symmetric else dx
+
+
+def _all_finite(d, values, sizes, dx) -> bool:
+    name = d.gradient.variable.name
+    try:
+        with np.errstate(all="ignore"):
+            return all(np.all(np.isfinite(numeric.evaluate(s.expr, values, sizes, {name: dx}))) for s in d.steps)
+    except np.linalg.LinAlgError:
+        return False
+
+
+def check_steps(d, seed=0, positive=False) -> None:
+    """Evaluate each step on random data and a random dX; consecutive steps must agree."""
+    g, var = d.gradient, d.gradient.variable
+    rng = np.random.default_rng(seed)
+    eps = 1e-6
+
+    def f_at(x):
+        with np.errstate(all="ignore"):
+            return numeric.scalar(g.written, {**values, var.name: x}, sizes)
+
+    for _ in range(3):
+        for order in numeric.SIZE_ORDERS:  # log|XᵀX| needs X tall, |A X B| needs A wide
+            values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, order)
+            dx = _random_direction(var, values, rng)
+            x0 = np.asarray(values[var.name], dtype=float)
+            expected = {VALUE: f_at(x0), DIFFERENTIAL: (f_at(x0 + eps * dx) - f_at(x0 - eps * dx)) / (2 * eps)}
+            if np.all(np.isfinite(list(expected.values()))) and _all_finite(d, values, sizes, dx):
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError(f"{g.source}: no random instance where every step is finite")
+    tolerance = {VALUE: 1e-9, DIFFERENTIAL: 1e-5}  # the first differential against finite differences
+    previous = DIFFERENTIAL
+    for i, step in enumerate(d.steps):
+        value = numeric.evaluate(step.expr, values, sizes, {var.name: dx})
+        if step.kind in (VALUE, DIFFERENTIAL):
+            got = float(value[0, 0])
+        else:  # ⟨G, dX⟩ must be the differential
+            direction = dx.T if step.kind == GRADIENT_T else dx
+            got = float(np.sum(np.broadcast_to(value, direction.shape) * direction))
+        kind = VALUE if step.kind == VALUE else DIFFERENTIAL
+        want = expected[kind]
+        scale = max(1.0, abs(want))
+        assert abs(got - want) <= tolerance[kind] * scale, (
+            f"{g.source}: step {i} [{step.rule}] {render.render(step.expr, render.UNICODE)} "
+            f"gives {got!r}, the step before gives {want!r}")
+        expected[kind], tolerance[kind] = got, 1e-8
+        previous = step.kind
+    assert previous in (GRADIENT, GRADIENT_T)
+    assert d.steps[-1].expr == g.result
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c[0] for c in CORPUS])
+def test_every_step_of_every_derivation_is_an_equality(case):
+    _, expr, wrt, declare, positive = case
+    d = derivation(expr, wrt, declare)
+    for seed in (0, 1):
+        check_steps(d, seed, positive)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c[0] for c in CORPUS])
+def test_every_step_has_a_numpy_form_that_runs(case):
+    _, expr, wrt, declare, positive = case
+    d = derivation(expr, wrt, declare)
+    g, var = d.gradient, d.gradient.variable
+    symbols = free_symbols(g.written)
+    rng = np.random.default_rng(2)
+    values, sizes = numeric.random_instance(symbols, rng, positive)
+    dx = _random_direction(var, values, rng)
+    env = {"np": np, **{identifier(s.name): numpy_habit(values[s.name], s) for s in symbols},
+           "d" + identifier(var.name): numpy_habit(dx, var)}
+    from matcalc.output import step_numpy
+
+    for step in d.steps:
+        code = step_numpy(step, g)
+        if code is None:  # NumPy has no closed form for Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ
+            assert any(isinstance(n, PowerDifferential) for n in postorder(step.expr))
+            continue
+        with np.errstate(all="ignore"):
+            want = numeric.evaluate(step.expr, values, sizes, {var.name: dx})
+            got = eval(code, env)  # noqa: S307 - our own generated code
+        assert np.allclose(np.reshape(got, -1), np.reshape(want, -1), equal_nan=True), (step.rule, step_numpy(step, g))
+
+
+def test_a_false_step_fails_the_check():
+    d = derivation("tr(ABA^TC)", "A")
+    i = next(i for i, s in enumerate(d.steps) if s.rule == "1.D")
+    broken = list(d.steps)
+    broken[i] = type(d.steps[i])("1.D", d.steps[i - 1].expr.terms[0], "a dropped term")
+    with pytest.raises(AssertionError, match=r"step \d+ \[1.D\]"):
+        check_steps(type(d)(d.gradient, tuple(broken)))
+
+
+# -- the rule table --------------------------------------------------------------------------
+
+def test_every_cited_rule_is_in_the_table():
+    cited = set()
+    for _, expr, wrt, declare, _ in CORPUS:
+        cited |= set(derivation(expr, wrt, declare).rules)
+    assert cited <= set(BY_ID), cited - set(BY_ID)
+    assert {"product", "3.C", "1.D", "3.A", "1.B", "1.C", "scalar-trace", "jacobi", "logdet", "inverse",
+            "power", "hadamard", "elementwise", "norm", "chain", "sum", "symmetric", "simplify"} <= cited
+
+
+def test_each_demo_shows_its_rule():
+    for rule in RULES:
+        if rule.id == "1.A":  # the reason behind 3.C steps, never a step by itself
+            assert rule.demo is None
+            continue
+        d = derivation(*rule.demo, rule.declare)
+        assert rule.id in d.rules or str(d.gradient) == rule.statement, rule.id
+
+
+def test_seed_ids_and_unique_ids():
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    assert {"1.A", "1.B", "1.C", "1.D", "2.A", "3.A", "3.B", "3.C", "3.D"} <= set(ids)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_cli_diff_steps_text():
+    result = runner.invoke(app, ["diff", "tr(A B A^T C)", "A", "--steps"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout.splitlines()
+    assert out[0] == "\\nabla_A tr(A B A^T C) = C^T A B^T + C A B"
+    assert out[1].split() == "d tr(A B A^T C) = tr(dA B A^T C) + tr(A B dA^T C) [product]".split()
+    assert out[-1].split() == "= C^T A B^T + C A B [simplify]".split()
+    assert any(line.rstrip().endswith("[3.C]") for line in out)
+
+
+def test_cli_diff_no_steps_and_piped_default():
+    for args in (["--no-steps"], []):
+        result = runner.invoke(app, ["diff", "tr(A B A^T C)", "A", *args])
+        assert result.exit_code == 0
+        assert result.stdout == "\\nabla_A tr(A B A^T C) = C^T A B^T + C A B\n"
+
+
+def test_cli_diff_steps_json_and_latex():
+    import json
+
+    result = runner.invoke(app, ["diff", "|A|", "A", "--steps", "-f", "json"])
+    record = json.loads(result.stdout)
+    assert [s["rule"] for s in record["steps"]] == ["jacobi", "1.C", "3.A", "simplify"]
+    assert record["steps"][0]["numpy"] == "np.linalg.det(A) * np.trace(np.linalg.inv(A) @ dA)"
+    assert {"rule", "text", "latex", "numpy"} <= set(record["steps"][0])
+    result = runner.invoke(app, ["diff", "|A|", "A", "--steps", "-f", "latex"])
+    assert result.stdout.startswith("\\begin{aligned}")
+    assert "&& \\text{" in result.stdout and result.stdout.rstrip().endswith("\\end{aligned}")
+
+
+def test_cli_rules():
+    result = runner.invoke(app, ["rules"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.stdout.splitlines()] == [r.id for r in RULES]
+    result = runner.invoke(app, ["rules", "3.D"])
+    assert result.exit_code == 0
+    assert "∇_A |A| = |A| A⁻ᵀ" in result.stdout and 'matcalc diff "|A|" A --steps' in result.stdout
+    result = runner.invoke(app, ["rules", "nosuch"])
+    assert result.exit_code == 2
+    assert "nosuch" in result.stderr and "Traceback" not in result.output
