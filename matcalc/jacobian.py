@@ -1,0 +1,166 @@
+"""Jacobians and Hessians, read off the differential as the gradient is (seed 3.A).
+
+For f with values in ℝᵖ and x in ℝⁿ, df = J dx, and J[i, j] = ∂fᵢ/∂xⱼ: rows are outputs
+(numerator layout). `jacobian` takes the differential from `differentiate` and brings each
+term to J dx. For matrices the same reading goes through vec:
+
+  vec(L dX R) = (Rᵀ ⊗ L) vec(dX)     vec(F ∘ dX) = diag(vec F) vec(dX)     vec(s M) = vec(M) s
+
+and a scalar term s is ⟨G, dX⟩ = vec(G)ᵀ vec(dX), G from `gradient_from_differential`. Terms
+in dXᵀ need the commutation matrix, which matcalc does not write: those are "not expressible
+in matrix notation". The Hessian is the Jacobian of the gradient.
+"""
+from __future__ import annotations
+
+from . import algebra as alg
+from . import kronecker as kr
+from .differentiate import differential, gradient, gradient_from_differential, has_differential
+from .errors import MatcalcError
+from .expr import Add, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product
+
+NOT_EXPRESSIBLE = "not expressible in matrix notation"
+
+
+def jacobian(f: Expr, var: Sym) -> Expr:
+    """∂ vec(f) / ∂ vec(x)ᵀ: J[i, j] = ∂fᵢ/∂xⱼ. For vectors and scalars vec is the identity."""
+    if var.symmetric and not var.is_scalar:
+        raise MatcalcError(
+            f"the Jacobian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE} "
+            f"(it needs the duplication matrix); differentiate a scalar expression for its gradient")
+    return _positive_first(_collect_kronecker(read_jacobian(differential(f, var), var)))
+
+
+def hessian(f: Expr, var: Sym) -> Expr:
+    """∇²f = ∂(∇f)/∂x, symmetric: H[i, j] = ∂²f/∂xᵢ∂xⱼ (for a matrix X, over vec(X))."""
+    if not f.is_scalar:
+        raise MatcalcError("a Hessian needs a scalar expression")
+    if var.symmetric and not var.is_scalar:
+        raise MatcalcError(f"the Hessian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE}")
+    return jacobian(gradient(f, var), var)
+
+
+def read_jacobian(df: Expr, var: Sym) -> Expr:
+    """K with vec(df) = K vec(dX), for df linear in dX."""
+    width = dim_product(var.shape[1], var.shape[0])
+    if alg.is_zero(df):
+        return alg.zero((dim_product(df.shape[1], df.shape[0]), width))
+    if df.is_scalar:  # ⟨G, dX⟩ = vec(G)ᵀ vec(dX)
+        return kr.transpose(kr.vec(gradient_from_differential(df, var)))
+    if isinstance(df, Differential):
+        return kr.eye(width)
+    if isinstance(df, Add):
+        return alg.add(*(read_jacobian(t, var) for t in df.terms))
+    if isinstance(df, Transpose):
+        if 1 in df.shape:  # vec(vᵀ) = vec(v) for a vector
+            return read_jacobian(df.arg, var)
+        pushed = _push_transpose(df.arg)
+        if isinstance(pushed, Transpose):
+            raise _not_expressible(pushed, var)
+        return read_jacobian(pushed, var)
+    if isinstance(df, Hadamard):  # vec(F ∘ dM) = diag(vec F) vec(dM)
+        i = _linear(df.factors, var)
+        rest = alg.hadamard(*df.factors[:i], *df.factors[i + 1:])
+        return kr.times(kr.diag(kr.vec(rest)), read_jacobian(df.factors[i], var))
+    if isinstance(df, MatMul):
+        return _read_product(df, var)
+    raise _not_expressible(df, var)
+
+
+def _not_expressible(df: Expr, var: Sym) -> MatcalcError:
+    x = var.name
+    if isinstance(df, Transpose):
+        why = f"vec(d{x}ᵀ) = K vec(d{x}) needs the commutation matrix K"
+    elif isinstance(df, Diag):
+        why = "vec(diag(dv)) needs the matrix that spreads a vector over a diagonal"
+    elif isinstance(df, Diagonal):
+        why = "diag(dM) needs the matrix that picks a diagonal out of vec(dM)"
+    else:
+        why = "it needs more than ⊗, diag and vec"
+    return MatcalcError(f"this derivative is {NOT_EXPRESSIBLE}: {why}")
+
+
+def _positive_first(e: Expr) -> Expr:
+    """b - a rather than -a + b: a sum starts with a term that has no minus sign, if it has one."""
+    if not isinstance(e, Add):
+        return e
+    positive = [t for t in e.terms if alg.split_coefficient(t)[0] > 0]
+    if not positive or positive[0] is e.terms[0]:
+        return e
+    return Add((*positive, *(t for t in e.terms if alg.split_coefficient(t)[0] <= 0)))
+
+
+def _collect_kronecker(e: Expr) -> Expr:
+    """A ⊗ B + A ⊗ C = A ⊗ (B + C), and B ⊗ A + C ⊗ A = (B + C) ⊗ A, term order kept."""
+    for side in ("left", "right"):
+        if not isinstance(e, Add):
+            return e
+        groups: dict[tuple, list[Expr]] = {}  # ("kron", shared factor) → the other factors, scaled
+        for t in e.terms:
+            c, core = alg.split_coefficient(t)
+            if isinstance(core, Kron):
+                shared, other = (core.left, core.right) if side == "left" else (core.right, core.left)
+                groups.setdefault(("kron", shared), []).append(alg.scale(c, other))
+            else:
+                groups[("plain", t)] = [t]
+        if len(groups) == len(e.terms):
+            continue
+        terms = []
+        for (what, shared), parts in groups.items():
+            if what == "plain":
+                terms.append(shared)
+            elif side == "left":
+                terms.append(kr.kron(shared, alg.add(*parts)))
+            else:
+                terms.append(kr.kron(alg.add(*parts), shared))
+        e = alg.add(*terms)
+    return e
+
+
+def _push_transpose(e: Expr) -> Expr:
+    if isinstance(e, Add):
+        return alg.add(*(alg.transpose(t) for t in e.terms))
+    return alg.transpose(e)
+
+
+def _linear(factors, var) -> int:
+    hits = [i for i, f in enumerate(factors) if has_differential(f, var)]
+    if len(hits) != 1:  # pragma: no cover - the product rule leaves one dX per term
+        raise MatcalcError("internal: a term of the differential is not linear")
+    return hits[0]
+
+
+def _read_product(df: MatMul, var: Sym) -> Expr:
+    """vec(s L dM R) = s (Rᵀ ⊗ L) vec(dM); vec(s(dX) M) = vec(M) s(dX)."""
+    numbers, chain = _numbers_and_chain(df.factors)
+    i = _linear(numbers + chain, var)
+    if i < len(numbers):  # the differential sits in a number: vec(s M) = vec(M) s
+        others = numbers[:i] + numbers[i + 1:]
+        return kr.times(kr.vec(kr.times(*others, *chain)), read_jacobian(numbers[i], var))
+    i -= len(numbers)
+    left, f, right = chain[:i], chain[i], chain[i + 1:]
+    lhs = alg.mul(*left) if left else kr.eye(f.shape[0])
+    rhs = alg.mul(*right) if right else kr.eye(f.shape[1])
+    if isinstance(f, Diag) and rhs.shape[1] == 1:  # L diag(dv) r = L diag(r) dv
+        return kr.times(*numbers, lhs, kr.diag(rhs), read_jacobian(f.arg, var))
+    if isinstance(f, Diag) and lhs.shape[0] == 1:  # vec(lᵀ diag(dv) R) = Rᵀ diag(l) dv
+        return kr.times(*numbers, kr.transpose(rhs), kr.diag(lhs), read_jacobian(f.arg, var))
+    return kr.times(*numbers, kr.kron(kr.transpose(rhs), lhs), read_jacobian(f, var))
+
+
+def _numbers_and_chain(factors) -> tuple[list[Expr], list[Expr]]:
+    """The scalar factors, and the matrix chain; a leading run of the chain whose product is
+    1×1 and that is followed by more than a row (as in xᵀa b) is one more number."""
+    numbers = [f for f in factors if f.is_scalar]
+    chain = [f for f in factors if not f.is_scalar]
+    start = 0
+    rows = None
+    for k, f in enumerate(chain):
+        if rows is None:
+            rows = f.shape[0]
+        elif chain[k - 1].shape[1] != f.shape[0]:
+            if rows == 1 and chain[k - 1].shape[1] == 1:  # (1×1 so far) times f: a number
+                numbers.append(alg.mul(*chain[start:k]))
+                start, rows = k, f.shape[0]
+            else:
+                raise MatcalcError("internal: a product whose factors do not fit together")
+    return numbers, chain[start:]
