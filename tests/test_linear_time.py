@@ -1,0 +1,117 @@
+"""Differentiation stays linear in the size of the input: counted in operations, not seconds."""
+import importlib.util
+from fractions import Fraction
+from functools import reduce
+from pathlib import Path
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from matcalc import algebra as alg
+from matcalc import api, kinds, parser
+from matcalc.expr import Const, Det, Identity, Power, Sym, Trace, Zero
+from oracle import assert_gradient
+
+
+def chain(k: int) -> str:
+    """tr(M1 … Mk X N1 … Nk Xᵀ), the scaling benchmark of benchmarks/run.py."""
+    return "tr(" + " ".join([f"M{i}" for i in range(1, k + 1)] + ["X"]
+                            + [f"N{i}" for i in range(1, k + 1)] + ["X^T"]) + ")"
+
+
+def tree_size(e) -> int:
+    """Nodes of the expression as printed: a shared subtree counts each time it appears."""
+    size, stack = 0, [e]
+    while stack:
+        node = stack.pop()
+        size += 1
+        stack.extend(node.children())
+    return size
+
+
+def pushes(source: str, monkeypatch) -> tuple[int, int]:
+    """How many factors the product constructor handles for one gradient, and the result's size."""
+    count = 0
+    push = alg._push_matrix
+
+    def counting(chain_, f):
+        nonlocal count
+        count += 1
+        push(chain_, f)
+
+    monkeypatch.setattr(alg, "_push_matrix", counting)
+    g = api.diff(source, "X")
+    monkeypatch.undo()
+    return count, tree_size(g.result)
+
+
+def test_work_and_result_grow_linearly_with_k(monkeypatch):
+    counts = [pushes(chain(k), monkeypatch) for k in (10, 20, 40, 80, 160)]
+    for (work, size), (work2, size2) in zip(counts, counts[1:]):
+        assert work2 / work <= 2.2, counts  # a quadratic step would approach 4
+        assert size2 / size <= 2.1, counts
+
+
+def test_the_result_of_the_scaling_benchmark():
+    # ∇_X tr(M X N Xᵀ) = Mᵀ X Nᵀ + M X N with M = M1 M2 M3, N = N1 N2 N3
+    g = assert_gradient(chain(3), "X", lambda v: (
+        (v["M1"] @ v["M2"] @ v["M3"]).T @ v["X"] @ (v["N1"] @ v["N2"] @ v["N3"]).T
+        + v["M1"] @ v["M2"] @ v["M3"] @ v["X"] @ v["N1"] @ v["N2"] @ v["N3"]))
+    assert g.text == "M3^T M2^T M1^T X N3^T N2^T N1^T + M1 M2 M3 X N1 N2 N3"
+
+
+# -- mul_chain is the left-nested product, only faster -------------------------------------
+
+n, m = "n", "m"
+X, Y = Sym("X", (n, n), False), Sym("Y", (n, n), False)
+A, B = Sym("A", (n, m), False), Sym("B", (m, n), False)
+s = Sym("s", (1, 1), False)
+SQUARE = [X, Y, alg.transpose(X), alg.inverse(X), alg.inverse(Y), Power(X, Fraction(2)), Power(X, Fraction(-2)),
+          Identity(n), Zero((n, n)), alg.mul(X, Y), alg.mul(alg.inverse(Y), X)]
+SCALARS = [Const(Fraction(2)), Const(Fraction(-1, 3)), Const(Fraction(0)), s, Power(s, Fraction(-1)),
+           Power(s, Fraction(1, 2)), Trace(X), Det(X), Power(Det(X), Fraction(-1)), Power(Const(Fraction(2)), Fraction(1, 2))]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SQUARE + SCALARS), min_size=1, max_size=9),
+       st.booleans(), st.booleans())
+@example([X, Y, alg.mul(alg.inverse(Y), X), Y], False, False)  # X Y (Y⁻¹ X) Y = X² Y, not X X Y
+@example([X, Y, alg.inverse(Y), X, s, Power(s, Fraction(-1))], True, True)
+def test_mul_chain_is_the_nested_product(factors, open_with_a, close_with_b):
+    factors = ([B] if open_with_a else []) + factors + ([A] if close_with_b else [])  # m×n first, n×m last
+    assert alg.mul_chain(factors) == reduce(alg.mul, factors)
+    assert repr(alg.mul_chain(factors)) == repr(reduce(alg.mul, factors))
+
+
+# -- runs of products and sums are built in one step, as a node-by-node build would -----------
+
+def node_by_node(root, typing, raw):
+    ops = kinds.Raw if raw else alg
+    built = {}
+    for node in kinds._postorder(root):  # no runs: one constructor call per node
+        built[id(node)] = kinds._build_one(node, [built.pop(id(k)) for k in node.args], typing, ops)
+    return built[id(root)]
+
+
+RUNS = ["-a b^T c d^T e", "(-a) b^T c", "-a^T b - c^T d + e^T f", "a - b + c - d - e", "-A B C - D E + F G",
+        "2 A B 3 C D", "x^T A x - 2 x^T b + c", "(A B) C D", "A (B C) D E", "A - (B - C) + D - E",
+        "-(A B) C D", "- -A B C", "tr(A X) - tr(B X) + tr(C X) - tr(D X)", "a^T X b - -c^T X d",
+        "X Y Y^{-1} X A", "A X X^{-1} X^{-1} B"]
+
+
+def _benchmark_inputs(count):
+    """The random trace and quadratic-form expressions of benchmarks/run.py."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("matcalc_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [text for text, _ in module.batch(count, seed=3)]
+
+
+def test_runs_are_built_as_one_operation_at_a_time_would_build_them():
+    for source in RUNS + _benchmark_inputs(300):
+        line = parser.parse(source)
+        typing = kinds.infer([line.lhs], source, None)
+        for raw in (False, True):
+            fast, slow = kinds.build(line.lhs, typing, raw), node_by_node(line.lhs, typing, raw)
+            assert repr(fast) == repr(slow), (source, raw)
