@@ -16,6 +16,7 @@ from .expr import (
     ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Shape, Sum, Sym, Trace, Transpose, Zero,
 )
+from .expr import Diag
 
 
 def const(value) -> Const:
@@ -27,7 +28,7 @@ def zero(shape: Shape) -> Expr:
 
 
 def is_zero(e: Expr) -> bool:
-    return isinstance(e, Zero) or (isinstance(e, Const) and e.value == 0)
+    return isinstance(e, Zero) or (isinstance(e, Const) and not e.value)
 
 
 def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
@@ -37,11 +38,11 @@ def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
     if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
         rest = e.factors[1:]
         return e.factors[0].value, rest[0] if len(rest) == 1 else MatMul(rest)
-    return Fraction(1), e
+    return _ONE, e
 
 
 def scale(c: Fraction, e: Expr) -> Expr:
-    if c == 1:
+    if c is _ONE or c == 1:
         return e
     if c == 0:
         return zero(e.shape)
@@ -61,15 +62,16 @@ def add(*terms: Expr) -> Expr:
             if is_zero(t):
                 continue
             c, rest = split_coefficient(t)
-            collected[rest] = collected.get(rest, Fraction(0)) + c
-    out = [scale(c, rest) for rest, c in collected.items() if c != 0]
+            previous = collected.get(rest)
+            collected[rest] = c if previous is None else previous + c
+    out = [scale(c, rest) for rest, c in collected.items() if c]
     if not out:
         return zero(shape)
     return out[0] if len(out) == 1 else Add(tuple(out))
 
 
 def neg(e: Expr) -> Expr:
-    return mul(Const(Fraction(-1)), e)
+    return mul(_MINUS_ONE, e)
 
 
 def sub(a: Expr, b: Expr) -> Expr:
@@ -78,50 +80,137 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 # -- products -----------------------------------------------------------------------------
 
+_ONE, _ZERO = Fraction(1), Fraction(0)  # shared: building a Fraction is not free
+_MINUS_ONE = Const(Fraction(-1))
+
+
 def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
     if isinstance(e, Power):
         return e.base, e.exponent
-    return e, Fraction(1)
-
-
-def _product_shape(factors) -> Shape:
-    matrices = [f for f in factors if not f.is_scalar]
-    return (matrices[0].shape[0], matrices[-1].shape[1]) if matrices else SCALAR
+    return e, _ONE
 
 
 def mul(*factors: Expr) -> Expr:
     """A product in simplest form: coefficient, then scalar factors (powers of a common base
     merged, so |X|⁻¹|X| = 1), then the matrix chain (identities dropped, Xᵃ Xᵇ = Xᵃ⁺ᵇ)."""
-    flat: list[Expr] = []
+    state = _Fold()
     for f in factors:
-        flat.extend(f.factors if isinstance(f, MatMul) else (f,))
-    shape = _product_shape(flat)
-    coefficient = Fraction(1)
-    scalar_powers: dict[Expr, Fraction] = {}
-    chain: list[Expr] = []
-    for f in flat:
-        if isinstance(f, Const):
-            coefficient *= f.value
-        elif is_zero(f):
-            return zero(shape)
-        elif f.is_scalar:
-            base, p = _base_exponent(f)
-            scalar_powers[base] = scalar_powers.get(base, Fraction(0)) + p
-        elif isinstance(f, Identity):
-            continue  # AI = IA = A; an empty chain becomes I below
-        else:
+        state.read(f)
+    return state.result()
+
+
+def mul_chain(factors: list[Expr]) -> Expr:
+    """mul(...mul(mul(f0, f1), f2)..., fk), the left-nested product a parser builds for
+    `M1 M2 ... Mk`, in time linear in the total number of factors.
+
+    Folding one product at a time re-reads the whole chain at every step (quadratic). Here
+    the state of `mul` (coefficient, scalar powers, matrix chain) is carried from one step
+    to the next instead, brought each time to the state that re-reading that step's result
+    would give, so the outcome is exactly the nested one (tests compare the two).
+    """
+    if len(factors) == 1:
+        return factors[0]
+    state = _Fold()
+    state.read(factors[0])  # mul(f0, f1) reads both factors in one step
+    for factor in factors[1:-1]:
+        state.read(factor)
+        state.reread()
+    state.read(factors[-1])
+    return state.result()
+
+
+class _Fold:
+    """The loop of `mul` as an object: what it has gathered so far from its factors."""
+
+    __slots__ = ("coefficient", "scalar_powers", "chain", "first", "last", "zeroed", "blocked")
+
+    def __init__(self):
+        self.coefficient = _ONE
+        self.scalar_powers: dict[Expr, Fraction] = {}
+        self.chain: list[Expr] = []
+        self.first = self.last = None  # outer dimensions of the matrix factors seen
+        self.zeroed = False            # a zero factor was seen
+        self.blocked = False           # an Identity from Xᵃ X⁻ᵃ sits in the chain
+
+    def read(self, factor: Expr) -> None:
+        if isinstance(factor, MatMul) and factor.is_scalar and self.last not in (None, 1):
+            self._take(factor)  # A (xᵀy): a 1×1 product after a matrix is a scalar factor, kept whole
+            return
+        chain = self.chain
+        for f in factor.factors if isinstance(factor, MatMul) else (factor,):
+            if f.is_scalar:
+                self._take(f)
+                continue
+            if self.first == self.last == 1 and f.shape[0] != 1:
+                self._close_unit()  # (xᵀy) B: the 1×1 product read so far is a scalar factor
+            if self.first is None:
+                self.first = f.shape[0]
+            self.last = f.shape[1]
+            if self.zeroed or isinstance(f, Identity):
+                continue
+            if isinstance(f, Zero):
+                self.zeroed = True
+                continue
             _push_matrix(chain, f)
-    if coefficient == 0:
-        return zero(shape)
-    chain = [f for f in chain if not isinstance(f, Identity)]
-    scalars = [_raw_power(b, p) for b, p in scalar_powers.items() if p != 0]
-    scalars.sort(key=sort_key)
-    out = ([Const(coefficient)] if coefficient != 1 else []) + scalars + chain
-    if not out:
-        return ONE if shape == SCALAR else Identity(shape[0])
-    if not chain and shape != SCALAR:
-        out.append(Identity(shape[0]))
-    return out[0] if len(out) == 1 else MatMul(tuple(out))
+            if isinstance(chain[-1], Identity):
+                self.blocked = True
+
+    def _close_unit(self) -> None:
+        unit = [f for f in self.chain if not isinstance(f, Identity)]
+        self.chain.clear()
+        self.first = self.last = None
+        self.blocked = False
+        if unit:
+            self._take(unit[0] if len(unit) == 1 else MatMul(tuple(unit)))
+
+    def _take(self, f: Expr) -> None:
+        """A scalar factor (matrix factors are pushed on the chain by `read`)."""
+        if self.zeroed:
+            return
+        if isinstance(f, Const):
+            self.coefficient *= f.value
+        elif is_zero(f):
+            self.zeroed = True
+        else:
+            base, p = _base_exponent(f)
+            self.scalar_powers[base] = self.scalar_powers.get(base, _ZERO) + p
+
+    def _shape(self) -> Shape:
+        return SCALAR if self.first is None else (self.first, self.last)
+
+    def _scalars(self) -> list[Expr]:
+        scalars = [_raw_power(b, p) for b, p in self.scalar_powers.items() if p != 0]
+        if len(scalars) > 1:  # sort_key reads whole subtrees: only when there is an order to find
+            scalars.sort(key=sort_key)
+        return scalars
+
+    def reread(self) -> None:
+        """The state `mul` reaches by reading the result of the factors so far."""
+        if self.zeroed or self.coefficient == 0:
+            self.zeroed = True
+            return
+        scalars, chain = self._scalars(), self.chain
+        self.scalar_powers = {}
+        for s in scalars:
+            self._take(s)
+        if self.blocked:  # dropping the Identity lets its neighbours merge: X Y Y⁻¹ X → X²
+            self.chain, self.blocked = [], False
+            for f in chain:
+                if not isinstance(f, Identity):
+                    _push_matrix(self.chain, f)
+
+    def result(self) -> Expr:
+        """What `mul` returns after reading the factors so far (as in its last lines)."""
+        shape = self._shape()
+        if self.zeroed or self.coefficient == 0:
+            return zero(shape)
+        chain = [f for f in self.chain if not isinstance(f, Identity)]
+        out = ([Const(self.coefficient)] if self.coefficient != 1 else []) + self._scalars() + chain
+        if not out:
+            return ONE if shape == SCALAR else Identity(shape[0])
+        if not chain and shape != SCALAR:
+            out.append(Identity(shape[0]))
+        return out[0] if len(out) == 1 else MatMul(tuple(out))
 
 
 def _push_matrix(chain: list[Expr], f: Expr) -> None:
@@ -129,7 +218,8 @@ def _push_matrix(chain: list[Expr], f: Expr) -> None:
     if chain:
         b1, p1 = _base_exponent(chain[-1])
         b2, p2 = _base_exponent(f)
-        if b1 == b2 and p1.denominator == 1 and p2.denominator == 1:
+        if (b1 is b2 or b1 == b2) and p1.denominator == 1 and p2.denominator == 1 \
+                and b1.shape[0] == b1.shape[1]:  # x x in (xᵀx) x is no power: x is not square
             chain.pop()
             total = p1 + p2
             if total == 0:
@@ -153,7 +243,7 @@ def power(base: Expr, p) -> Expr:
         return ONE if base.is_scalar else Identity(base.shape[0])
     if isinstance(base, Identity):
         return base
-    if isinstance(base, Const) and p.denominator == 1 and base.value != 0:
+    if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and _small_power(base.value, p):
         return Const(base.value ** int(p))
     if isinstance(base, Power) and p.denominator == 1:
         return power(base.base, base.exponent * p)
@@ -167,6 +257,11 @@ def power(base: Expr, p) -> Expr:
     return Power(base, p)
 
 
+def _small_power(c: Fraction, p: Fraction) -> bool:
+    """Whether cᵖ has at most ~1000 digits: 2^{10^9} stays a power (computing it would hang)."""
+    return abs(p) * max(c.numerator.bit_length(), c.denominator.bit_length()) <= 3400
+
+
 def inverse(e: Expr) -> Expr:
     return power(e, -1)
 
@@ -175,7 +270,7 @@ def inverse(e: Expr) -> Expr:
 
 def transpose(e: Expr) -> Expr:
     """Push ᵀ to the leaves: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, (A⁻¹)ᵀ = (Aᵀ)⁻¹ written A⁻ᵀ."""
-    if e.is_scalar or isinstance(e, (Const, Identity)):
+    if e.is_scalar or isinstance(e, (Const, Identity, Diag)):  # diag(v)ᵀ = diag(v)
         return e
     if isinstance(e, Transpose):
         return e.arg
@@ -196,6 +291,9 @@ def transpose(e: Expr) -> Expr:
         return hadamard(*(transpose(f) for f in e.factors))
     if isinstance(e, HadamardPower):
         return hadamard_power(transpose(e.base), e.exponent)
+    if isinstance(e, Func) and e.arg.shape[0] != 1:
+        # exp(x)ᵀ stays whole for a column x, as the textbook writes it; exp(X)ᵀ = exp(Xᵀ) otherwise
+        return func(e.name, transpose(e.arg)) if e.arg.shape[1] != 1 else Transpose(e)
     if isinstance(e, Func):
         return func(e.name, transpose(e.arg))
     return Transpose(e)
@@ -290,8 +388,10 @@ def func(name: str, arg: Expr) -> Expr:
         return arg.arg
     if isinstance(arg, Const) and arg.value == 0 and name in ("sin", "tanh", "sqrt"):
         return arg
-    if isinstance(arg, Const) and arg.value in (0, 1) and name in ("exp", "cos", "log"):
-        return ONE if (name != "log") == (arg.value == 0) else ZERO
+    if isinstance(arg, Const) and arg.value == 0 and name in ("exp", "cos"):  # not exp(1), cos(1)
+        return ONE
+    if isinstance(arg, Const) and arg.value == 1 and name == "log":
+        return ZERO
     return Func(name, arg)
 
 

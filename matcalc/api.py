@@ -5,12 +5,16 @@ thin layer over them.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from . import differentiate, kinds, parser, render
 from .errors import MatcalcError
 from .expr import Expr, Sym
+from .expr import Det, Diag, Diagonal, Func, Norm, Sum, Trace, Vec
 from .syntax import Line, Query, Syntax
+
+_ATOMS = (Sym, Func, Trace, Det, Sum, Norm, Diag, Diagonal, Vec)  # written without parentheses after ∂
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,109 @@ class Gradient:
     def latex(self) -> str:
         return render.render(self.result, render.LATEX)
 
+    @property
+    def numpy(self) -> str:
+        """One line of NumPy (vectors as 1-D arrays, scalars as floats)."""
+        from .numpy_code import to_numpy
+
+        return to_numpy(self.result, self.written)  # the input as written names every dimension
+
+    @functools.cached_property
+    def steps(self):
+        """The derivation, a tuple of `steps.Step`s each citing its rule (derived on first use;
+        raises steps.NoDerivation, a MatcalcError, for a form without one)."""
+        from .steps import derive
+
+        return derive(self).steps
+
+    def to_sympy(self):
+        """The result as a SymPy matrix expression (imports sympy)."""
+        from .interop import to_sympy
+
+        return to_sympy(self.result)
+
     def __str__(self) -> str:
         return f"{self.lhs('unicode')} = {self.unicode}"
 
     def _repr_latex_(self) -> str:
         return f"$${self.lhs('latex')} = {self.latex}$$"
+
+
+LAYOUTS = ("numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Derivative(Gradient):
+    """A Jacobian ∂f/∂x, J[i, j] = ∂fᵢ/∂xⱼ (rows are outputs; ∂vec(F)/∂vec(X) where a side is a
+    matrix), or a Hessian ∇²_x f. `transposed`: the denominator layout, the Jacobian transposed."""
+
+    kind: str = "jacobian"   # or "hessian"
+
+    @property
+    def label(self) -> str:
+        return f"∇²_{self.wrt}" if self.kind == "hessian" else f"∂/∂{self.wrt}"
+
+    def lhs(self, style: str = "text") -> str:
+        st = render.STYLES[style]
+        x, f = render.name(self.wrt, st), render.render(self.written, st)
+        if self.kind == "hessian":
+            if style == "text":
+                return f"\\nabla^2_{x if len(x) == 1 else '{' + x + '}'} {f}"
+            return f"\\nabla^2_{{{x}}} {f}" if style == "latex" else f"∇²_{x} {f}"
+        vec = "\\operatorname{vec}" if style == "latex" else "vec"
+        top = f"{vec}({f})" if 1 not in self.expression.shape else (
+            f if isinstance(self.written, _ATOMS) else f"\\left({f}\\right)" if style == "latex" else f"({f})")
+        bottom = f"{vec}({x})" if 1 not in self.variable.shape else x
+        if style == "latex":
+            out = f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
+            return f"\\left({out}\\right)^{{T}}" if self.transposed else out
+        if style == "unicode":
+            out = f"∂{top}/∂{bottom}"
+        elif vec in top + bottom:
+            gap = "" if top.startswith("(") else " "
+            out = f"d{gap}{top}/d{' ' if bottom.startswith(vec) else ''}{bottom}"
+        else:  # the query form of the input language: it reads back as this Jacobian
+            out = f"d/d{bottom} {top}"
+        return f"({out}){st.sup('T')}" if self.transposed else out
+
+
+@dataclass(frozen=True)
+class Simplified:
+    """`simplify`: an expression as written and its simplest canonical form."""
+
+    source: str
+    written: Expr
+    result: Expr
+    typing: kinds.Typing = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        return render.render(self.result, render.TEXT)
+
+    @property
+    def unicode(self) -> str:
+        return render.render(self.result, render.UNICODE)
+
+    @property
+    def latex(self) -> str:
+        return render.render(self.result, render.LATEX)
+
+    @property
+    def numpy(self) -> str:
+        from .numpy_code import to_numpy
+
+        return to_numpy(self.result, self.written)
+
+    def to_sympy(self):
+        from .interop import to_sympy
+
+        return to_sympy(self.result)
+
+    def __str__(self) -> str:
+        return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${render.render(self.written, render.LATEX)} = {self.latex}$$"
 
 
 def parse_declarations(declared: dict[str, str] | None) -> dict[str, str]:
@@ -77,24 +179,25 @@ def resolve_name(written: str) -> str:
 
 
 def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
-         declared: dict[str, str] | None = None) -> Gradient | list[Gradient]:
+         declared: dict[str, str] | None = None, layout: str | None = None) -> Gradient | list[Gradient]:
     """∇ of `source` with respect to `wrt` (a name or several); `source` may be a query
-    (`\\nabla_A tr(A B)`), in which case `wrt` may be left out. One name gives one Gradient."""
-    results = gradients_of(source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared)
+    (`\\nabla_A tr(A B)`), in which case `wrt` may be left out. One name gives one Gradient.
+    A vector-valued `source` gives its Jacobian (a `Derivative`). `layout`: see `gradients`."""
+    results = gradients_of(source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared, layout)
     return results[0] if isinstance(wrt, str) or (wrt is None and len(results) == 1) else results
 
 
-def gradients_of(source: str, wrts: list[str], declared: dict[str, str] | None = None) -> list[Gradient]:
+def gradients_of(source: str, wrts: list[str], declared: dict[str, str] | None = None,
+                 layout: str | None = None) -> list[Gradient]:
     """One Gradient per variable: the query's own (`\\nabla_A ...`) first, then each of `wrts`."""
     line = parser.parse(source)
     if line.rhs is not None:
         raise MatcalcError("this is an identity (it has '='): use `matcalc verify`", source, (0, len(source)))
-    return gradients(line.lhs, source, wrts, declared)
+    return gradients(line.lhs, source, wrts, declared, layout)
 
 
-def gradients(side: Syntax | Query, source: str, wrts: list[str],
-              declared: dict[str, str] | None = None) -> list[Gradient]:
-    body = side.body if isinstance(side, Query) else side
+def _targets(side: Syntax | Query, source: str, wrts: list[str]) -> list[tuple[str, bool]]:
+    """(canonical name, with respect to the transpose?) for the query's variable and each of `wrts`."""
     targets: list[tuple[str, bool]] = []
     if isinstance(side, Query):
         targets.append((side.wrt, side.transposed))
@@ -107,16 +210,100 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     if not targets:
         raise MatcalcError("say which variable to differentiate with respect to, e.g. `matcalc diff EXPR A`",
                            source, (0, len(source)))
-    typing = kinds.infer([body], source, parse_declarations(declared), scalar_result=True)
+    return targets
+
+
+def gradients(side: Syntax | Query, source: str, wrts: list[str],
+              declared: dict[str, str] | None = None, layout: str | None = None) -> list[Gradient]:
+    """A scalar expression gives gradients, shaped like the variable (the default) or, in the
+    numerator layout, like its transpose (∇_{Xᵀ}, seed 3.C). A vector or matrix expression gives Jacobians, rows are outputs (the default and the numerator layout) or,
+    in the denominator layout, the transpose."""
+    if layout not in (None, *LAYOUTS):
+        raise MatcalcError(f"the layout is numerator or denominator, not {layout!r}")
+    body = side.body if isinstance(side, Query) else side
+    targets = _targets(side, source, wrts)
+    declared_kinds = parse_declarations(declared)
+    typing = _reading(body, source, declared_kinds, [name for name, _ in targets])
     expression = kinds.build(body, typing)
+    if not expression.is_scalar:
+        return _derivatives("jacobian", body, source, targets, typing, layout == "denominator")
     written = kinds.build(body, typing, raw=True)
     out = []
     for name, transposed in targets:
         if name not in typing.kinds:
             raise MatcalcError(f"{name} does not occur in the expression", source, body.span)
         var = typing.symbol(name)
+        transposed ^= layout == "numerator"  # ∂f/∂X shaped like Xᵀ is ∇_{Xᵀ} f
         result = differentiate.gradient(expression, var, transposed)
         out.append(Gradient(source, name, transposed, expression, written, result, typing))
+    return out
+
+
+def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str]) -> kinds.Typing:
+    """Kinds for `diff`. Lower-case names are vectors unless the expression only type-checks
+    with them as scalars; among the readings, in this order of preference:
+    1. a scalar expression with each variable of differentiation a vector: a gradient
+       (λ/2 ‖W‖² reads λ as a scalar);
+    2. the variables vectors, the expression not a scalar: a Jacobian (exp(x) w.r.t. x);
+    3. a scalar expression, the variables scalars where nothing else type-checks (tr(aA) w.r.t. a);
+    4. any reading (the error of this last attempt is the one reported).
+    """
+    as_vectors = {n: "vector" for n in wrts if n not in declared and not kinds.is_upper(n)}
+    attempts = [({**declared, **as_vectors}, True), ({**declared, **as_vectors}, False)] if as_vectors else []
+    attempts += [(declared, True), (declared, False)]
+    for i, (kinds_given, scalar_result) in enumerate(attempts):
+        try:
+            return kinds.infer([body], source, kinds_given, scalar_result=scalar_result)
+        except kinds.AmbiguousReading:
+            raise
+        except MatcalcError:
+            if i == len(attempts) - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = None) -> list[Derivative]:
+    """∇²_x f, the Jacobian of the gradient, for a scalar f: one per variable (query first)."""
+    line = parser.parse(source)
+    if line.rhs is not None:
+        raise MatcalcError("this is an identity (it has '='): use `matcalc verify`", source, (0, len(source)))
+    body = line.lhs.body if isinstance(line.lhs, Query) else line.lhs
+    targets = _targets(line.lhs, source, wrts)
+    try:
+        typing = kinds.infer([body], source, parse_declarations(declared), scalar_result=True)
+    except MatcalcError as e:
+        raise MatcalcError(e.message.replace("a gradient needs", "a Hessian needs"), e.text, e.span) from None
+    return _derivatives("hessian", body, source, targets, typing, False)
+
+
+def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None = None) -> Derivative:
+    """∇²_wrt of a scalar expression (the Python API of `matcalc hessian`)."""
+    return hessians_of(source, [wrt] if wrt else [], declared)[0]
+
+
+def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool) -> list[Derivative]:
+    from . import jacobian as jac
+    from .kronecker import transpose
+
+    expression = kinds.build(body, typing)
+    written = kinds.build(body, typing, raw=True)
+    if kind == "jacobian" and expression.is_scalar:  # pragma: no cover - kinds found no scalar reading
+        raise MatcalcError("internal: this expression was typed as a vector but built as a scalar",
+                           source, body.span)
+    out = []
+    for name, wrt_transposed in targets:
+        if name not in typing.kinds:
+            raise MatcalcError(f"{name} does not occur in the expression", source, body.span)
+        if wrt_transposed:
+            raise MatcalcError(f"a {'Hessian' if kind == 'hessian' else 'Jacobian'} is taken with respect to "
+                               f"{name}, not its transpose (see --layout)", source, body.span)
+        var = typing.symbol(name)
+        try:
+            result = jac.hessian(expression, var) if kind == "hessian" else jac.jacobian(expression, var)
+        except MatcalcError as e:
+            raise MatcalcError(e.message, source, body.span) from None
+        result = transpose(result) if transposed else result
+        out.append(Derivative(source, name, transposed, expression, written, result, typing, kind))
     return out
 
 
@@ -127,3 +314,27 @@ def typed(source: str, declared: dict[str, str] | None = None) -> tuple[Expr, ki
         raise MatcalcError("expected a plain expression", source, (0, len(source)))
     typing = kinds.infer([line.lhs], source, parse_declarations(declared))
     return kinds.build(line.lhs, typing), typing
+
+
+def simplify(source: str, declared: dict[str, str] | None = None) -> Simplified:
+    """The simplest canonical form of an expression: transposes at the leaves, traces rotated
+    to a canonical order (seed 1.A-1.D), like terms collected."""
+    from .canonical import simplest
+
+    line: Line = parser.parse(source)
+    if line.rhs is not None:
+        raise MatcalcError("this is an identity (it has '='): use `matcalc verify`", source, (0, len(source)))
+    if isinstance(line.lhs, Query):
+        raise MatcalcError("simplify takes an expression; for a gradient use `matcalc diff`", source,
+                           line.lhs.span)
+    typing = kinds.infer([line.lhs], source, parse_declarations(declared))
+    written = kinds.build(line.lhs, typing, raw=True)
+    return Simplified(source, written, simplest(written), typing)
+
+
+def verify(source: str, declared: dict[str, str] | None = None):
+    """Decide an identity `LHS = RHS` (expressions or gradients): a `verify.Verdict`, true when
+    it holds, saying how (symbolically, or numerically with the error)."""
+    from .verify import verify as decide
+
+    return decide(source, declared)

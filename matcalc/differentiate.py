@@ -7,29 +7,74 @@ rules 1.A and 1.D and reads off G (seed 3.A): the gradient has X's shape.
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from . import algebra as alg
+from . import kronecker as kr
 from .errors import MatcalcError
 from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
+from .expr import Diag, Diagonal
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
+
+
+# Nodes whose rule below gives zero when the differentials of all their arguments are zero.
+_ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm}
+_CONSTANT_LEAVES = (Const, Identity, Ones, Zero, Differential)
 
 
 def differential(f: Expr, var: Sym) -> Expr:
     """d f with respect to var, as an expression linear in Differential(var)."""
     d: dict[Expr, Expr] = {}
+    zeros: dict[tuple, Expr] = {}  # one zero per shape: most nodes do not depend on var
     for node in postorder(f):
-        if node not in d:
+        if node in d:
+            continue
+        if (isinstance(node, _CONSTANT_LEAVES) or (isinstance(node, Sym) and node != var)
+                or (type(node) in _ZERO_WITH_ARGS and all(alg.is_zero(d[c]) for c in node.children()))):
+            zero = zeros.get(node.shape)
+            d[node] = zero if zero is not None else zeros.setdefault(node.shape, alg.zero(node.shape))
+        else:
             d[node] = _differential_of(node, var, d)
     return d[f]
 
 
+# has_differential of composite nodes, for the gradient being read off (cleared for the next:
+# a batch of a million lines must not keep old expressions alive).
+_DEPENDS: dict[tuple[Expr, Sym], bool] = {}
+
+
 def has_differential(e: Expr, var: Sym) -> bool:
-    return any(isinstance(n, Differential) and n.var == var for n in postorder(e))
+    while isinstance(e, Transpose):  # the factors of a product are mostly X, Xᵀ, dX, dXᵀ
+        e = e.arg
+    if isinstance(e, Differential):
+        return e.var == var
+    if isinstance(e, (Sym, Const, Identity, Ones, Zero)):
+        return False
+    key = (e, var)
+    found = _DEPENDS.get(key)
+    if found is None:
+        if len(_DEPENDS) >= 1024:
+            _DEPENDS.clear()
+        found = _DEPENDS[key] = _reaches(e, var)
+    return found
+
+
+def _reaches(e: Expr, var: Sym) -> bool:
+    seen, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Differential):
+            if node.var == var:
+                return True
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.children())
+    return False
 
 
 def _differential_of(e: Expr, var: Sym, d) -> Expr:
@@ -69,6 +114,10 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return alg.hadamard(alg.mul(alg.const(e.exponent), alg.hadamard_power(e.base, e.exponent - 1)), db)
     if isinstance(e, Func):  # d f(X) = f'(X) ∘ dX
         return alg.hadamard(derivative_of_function(e.name, e.arg), db)
+    if isinstance(e, Diag):  # d diag(v) = diag(dv)
+        return kr.diag(db)
+    if isinstance(e, Diagonal):  # d diag(M) = diag(dM)
+        return kr.diagonal(db)
     if isinstance(e, Norm):  # d‖U‖ = tr(Uᵀ dU) / ‖U‖
         return alg.mul(alg.power(e, -1), alg.trace(alg.mul(alg.transpose(e.arg), db)))
     raise MatcalcError(f"cannot differentiate {type(e).__name__}")  # pragma: no cover
@@ -113,6 +162,7 @@ def derivative_of_function(name: str, x: Expr) -> Expr:
 
 def gradient_from_differential(df: Expr, var: Sym) -> Expr:
     """G with df = tr(Gᵀ dX) for every dX (seed 3.A), by pushing a seed down to dX."""
+    _DEPENDS.clear()
     return _pull(df, ONE, var)
 
 
@@ -148,6 +198,10 @@ def _pull(e: Expr, seed: Expr, var: Sym) -> Expr:
         return _pull(f, new_seed, var)
     if isinstance(e, PowerDifferential):
         return _pull_power(e, seed, var)
+    if isinstance(e, Diag):  # ⟨S, diag(m)⟩ = ⟨diag(S), m⟩
+        return _pull(e.arg, kr.diagonal(seed), var)
+    if isinstance(e, Diagonal):  # ⟨s, diag(M)⟩ = ⟨diag(s), M⟩
+        return _pull(e.arg, kr.diag(seed), var)
     raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
 
 
@@ -175,5 +229,17 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     in the space of symmetric matrices, (G + Gᵀ)/2."""
     g = gradient_from_differential(differential(f, var), var)
     if var.symmetric:
-        g = alg.mul(alg.const(Fraction(1, 2)), alg.add(g, alg.transpose(g)))
+        g = _half(alg.add(g, alg.transpose(g)))
     return alg.transpose(g) if transposed else g
+
+
+def _half(s: Expr) -> Expr:
+    """s / 2, a common factor of the terms taken out first: (2A - 2B)/2 = A - B, (Aᵀ + A)/2 stays."""
+    terms = s.terms if isinstance(s, Add) else (s,)
+    coefficients = [alg.split_coefficient(t)[0] for t in terms]
+    common = Fraction(math.gcd(*(c.numerator for c in coefficients)), math.lcm(*(c.denominator for c in coefficients)))
+    if common == 0:
+        return s
+    common = -common if coefficients[0] < 0 else common  # -(A + B)/2, not (-A - B)/2
+    inner = alg.add(*(alg.scale(c / common, alg.split_coefficient(t)[1]) for c, t in zip(coefficients, terms)))
+    return alg.mul(alg.const(common / 2), inner)

@@ -16,14 +16,40 @@ SCALAR: Shape = (1, 1)
 class Expr:
     """Base of all typed nodes. Subclasses list their data in `fields`."""
 
-    __slots__ = ("shape", "_hash")
+    __slots__ = ("shape", "is_scalar", "_hash", "_children")
     fields: tuple[str, ...] = ()
 
     def __init__(self, *values):
+        setter = object.__setattr__
         for name, value in zip(self.fields, values, strict=True):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "shape", self._shape())
-        object.__setattr__(self, "_hash", hash((type(self).__name__, *values)))
+            setter(self, name, value)
+        shape = self._shape()
+        setter(self, "shape", shape)
+        setter(self, "is_scalar", shape == SCALAR)
+        setter(self, "_hash", hash((type(self).__name__, *values)))
+
+    def __init_subclass__(cls, **kwargs):
+        """Each node type gets __init__ and key written out for its fields: the loops above,
+        unrolled, run twice as fast, and building and comparing nodes is most of matcalc's work."""
+        super().__init_subclass__(**kwargs)
+        if "fields" not in cls.__dict__ or "__init__" in cls.__dict__:
+            return
+        names = ", ".join(cls.fields)
+        source = "\n".join([
+            f"def __init__(self, {names}):",
+            *(f"    _set(self, {name!r}, {name})" for name in cls.fields),
+            "    shape = self._shape()",
+            "    _set(self, 'shape', shape)",
+            "    _set(self, 'is_scalar', shape == SCALAR)",
+            f"    _set(self, '_hash', hash(({cls.__name__!r}, {names},)))",
+            "def key(self):",
+            f"    return ({', '.join('self.' + name for name in cls.fields)},)",
+        ])
+        namespace = {"_set": object.__setattr__, "SCALAR": SCALAR}
+        exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
+        cls.__init__ = namespace["__init__"]
+        if "key" not in cls.__dict__:
+            cls.key = namespace["key"]
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -46,17 +72,19 @@ class Expr:
         return f"{type(self).__name__}({', '.join(repr(v) for v in self.key())})"
 
     def children(self) -> tuple["Expr", ...]:
+        try:
+            return self._children
+        except AttributeError:
+            pass
         out = []
         for value in self.key():
             if isinstance(value, Expr):
                 out.append(value)
             elif isinstance(value, tuple):
                 out.extend(v for v in value if isinstance(v, Expr))
-        return tuple(out)
-
-    @property
-    def is_scalar(self) -> bool:
-        return self.shape == SCALAR
+        out = tuple(out)
+        object.__setattr__(self, "_children", out)
+        return out
 
 
 class Sym(Expr):
@@ -132,10 +160,12 @@ class MatMul(Expr):
     fields = ("factors",)
 
     def _shape(self):
-        matrices = [f for f in self.factors if not f.is_scalar]
-        if not matrices:
-            return SCALAR
-        return (matrices[0].shape[0], matrices[-1].shape[1])
+        # left to right; a 1×1 run such as xᵀa in xᵀa y is a number times what follows
+        shape = SCALAR
+        for f in self.factors:
+            if not f.is_scalar:
+                shape = f.shape if shape == SCALAR else (shape[0], f.shape[1])
+        return shape
 
 
 class Transpose(Expr):
@@ -266,3 +296,55 @@ def free_symbols(root: Expr) -> list[Sym]:
         else:
             stack.extend(reversed(node.children()))
     return list(found)
+
+
+# -- Jacobians: diagonal matrices, vec and Kronecker products (built by matcalc.kronecker) -------
+
+def dim_product(a: Dim, b: Dim) -> Dim:
+    """The dimension a·b; a product of symbolic dimensions is the tuple of its factors."""
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return (*(a if isinstance(a, tuple) else (a,)), *(b if isinstance(b, tuple) else (b,)))
+
+
+class Diag(Expr):
+    """diag(v): the square matrix with the column vector v on its diagonal."""
+
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return (self.arg.shape[0], self.arg.shape[0])
+
+
+class Diagonal(Expr):
+    """diag(M): the column vector of the diagonal entries of a square matrix M."""
+
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return (self.arg.shape[0], 1)
+
+
+class Vec(Expr):
+    """vec(M): the columns of M stacked into one column (mn × 1 for an m × n matrix)."""
+
+    __slots__ = ("arg",)
+    fields = ("arg",)
+
+    def _shape(self):
+        return (dim_product(self.arg.shape[1], self.arg.shape[0]), 1)
+
+
+class Kron(Expr):
+    """A ⊗ B, the Kronecker product: vec(A X B) = (Bᵀ ⊗ A) vec(X)."""
+
+    __slots__ = ("left", "right")
+    fields = ("left", "right")
+
+    def _shape(self):
+        (a, b), (c, d) = self.left.shape, self.right.shape
+        return (dim_product(a, c), dim_product(b, d))

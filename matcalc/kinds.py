@@ -13,11 +13,15 @@ from fractions import Fraction
 
 from . import algebra
 from .errors import MatcalcError
-from .expr import SCALAR, Expr, Sym
+from .expr import SCALAR, Const, Expr, Identity, Ones, Sym
 from .syntax import Syntax
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
 MAX_READINGS = 4096
+
+
+class AmbiguousReading(MatcalcError):
+    """Two readings with the fewest scalars both type-check: the user must declare one."""
 
 
 class _Var:
@@ -127,7 +131,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
         options = "; or ".join(
             ", ".join(f"{n} {k[n]}" for n in free if k[n] == "scalar") or "all vectors" for k, _, _ in best)
         first = next(n for n in free if best[0][0][n] == "scalar")
-        raise MatcalcError(
+        raise AmbiguousReading(
             f"this reads more than one way: {options}. Declare which, e.g. --scalar {first}",
             text, trees[0].span)
     return Typing(*best[0])
@@ -180,18 +184,30 @@ def _check(root: Syntax, env, holes: dict):
     """Shape of every node, bottom-up (iteratively, so deep nesting is fine); records in
     `holes` the shapes of I and ones, whose size comes from their context."""
     shapes: dict[int, tuple] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if not done:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args)
-            continue
+    for node in _postorder(root):
         a = [shapes.pop(id(k)) for k in node.args]
-        shapes[id(node)] = _shape_of(node, a, env)
+        shape = shapes[id(node)] = _shape_of(node, a, env)
         if node.op in ("identity", "ones"):
-            holes[id(node)] = shapes[id(node)]
+            holes[id(node)] = shape
     return shapes[id(root)]
+
+
+def _postorder(root: Syntax, runs: dict | None = None, raw: bool = False) -> list[Syntax]:
+    """Every node after its arguments, the last argument's subtree first (iteratively, so deep
+    nesting is fine). With `runs`, a left-nested run of products `A B C D` (or, when `raw`,
+    of sums and differences) is one node with many arguments, recorded in `runs`."""
+    order, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        args = node.args
+        if args:
+            if runs is not None and (node.op == "mul" or raw and node.op in ("add", "sub")):
+                args, steps = _run(node)
+                runs[id(node)] = (args, steps)
+            stack.extend(reversed(args))
+    order.reverse()
+    return order
 
 
 def _shape_of(node: Syntax, a, env):
@@ -262,6 +278,12 @@ def _shape_of(node: Syntax, a, env):
             return a[0]
         if f == "sum":
             return (1, 1)
+        if f == "diag":  # as numpy.diag: a vector's diagonal matrix, a square matrix's diagonal
+            if _is_scalar(a[0]) or 1 in (_find(a[0][0]), _find(a[0][1])):
+                n = a[0][1] if _find(a[0][0]) == 1 else a[0][0]
+                return (n, n)
+            _square(a[0], node, "diag of a matrix")
+            return (a[0][0], 1)
         return a[0]
     raise _Fail(f"internal: unknown construct {op}", node.span)  # pragma: no cover
 
@@ -297,13 +319,15 @@ class Raw:
 
     from .expr import Add, Det, Func, Hadamard, HadamardPower, MatMul, Norm, Power, Sum, Trace, Transpose
 
+    # A left operand of the same kind is extended, not nested: a + b + c parses as
+    # (a + b) + c, and a long chain must not become a tree as deep as it is long.
     @staticmethod
     def add(a, b):
-        return Raw.Add((a, b))
+        return Raw.Add((*(a.terms if isinstance(a, Raw.Add) else (a,)), b))
 
     @staticmethod
     def sub(a, b):
-        return Raw.Add((a, Raw.neg(b)))
+        return Raw.add(a, Raw.neg(b))
 
     @staticmethod
     def neg(a):
@@ -311,7 +335,9 @@ class Raw:
 
     @staticmethod
     def mul(a, b):
-        return Raw.MatMul((a, b))
+        chains = b.is_scalar or a.shape[1] == b.shape[0]  # not (xᵀy) B: a 1×1 product stays whole
+        left = a.factors if isinstance(a, Raw.MatMul) and not _is_negation(a) and chains else (a,)
+        return Raw.MatMul((*left, b))
 
     @staticmethod
     def power(a, p):
@@ -331,7 +357,7 @@ class Raw:
 
     @staticmethod
     def hadamard(a, b):
-        return Raw.Hadamard((a, b))
+        return Raw.Hadamard((*(a.factors if isinstance(a, Raw.Hadamard) else (a,)), b))
 
     @staticmethod
     def hadamard_power(a, p):
@@ -350,25 +376,67 @@ class Raw:
         return Raw.Norm(a, kind)
 
 
+def _is_negation(e) -> bool:
+    """-a as written (the product -1 · a): (-a) b is not -1 · a · b when echoed."""
+    return len(e.factors) == 2 and e.factors[0] == algebra.const(-1)
+
+
 def build(root: Syntax, typing: Typing, raw: bool = False) -> Expr:
-    """The typed expression of a checked syntax tree, simplified unless `raw`."""
+    """The typed expression of a checked syntax tree, simplified unless `raw`.
+
+    A run such as `A B C D`, which parses as ((A B) C) D, is built in one step, with the very
+    result that building it a product at a time would give, but in linear time."""
     ops = Raw if raw else algebra
     built: dict[int, Expr] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if not done:
-            stack.append((node, True))
-            stack.extend((a, False) for a in node.args)
+    runs: dict[int, tuple] = {}
+    for node in _postorder(root, runs, raw):
+        run = runs.get(id(node))
+        if run is None:
+            built[id(node)] = _build_one(node, [built.pop(id(k)) for k in node.args], typing, ops)
             continue
-        a = [built.pop(id(k)) for k in node.args]
-        built[id(node)] = _build_one(node, a, typing, ops)
+        values = [built.pop(id(k)) for k in run[0]]
+        if not raw:
+            built[id(node)] = algebra.mul_chain(values)
+        elif node.op == "mul":
+            built[id(node)] = _raw_product(values)
+        else:
+            built[id(node)] = _raw_sum(values, run[1])
     return built[id(root)]
 
 
-def _build_one(node, a, typing, ops):
-    from .expr import Const, Identity, Ones
+def _run(node: Syntax) -> tuple[list[Syntax], list[str]]:
+    """The operands of a left-nested run of one kind of operation (products; or sums and
+    differences), left to right, and the operation before each operand after the first."""
+    kinds = ("mul",) if node.op == "mul" else ("add", "sub")
+    rights, steps = [], []
+    while node.op in kinds:
+        rights.append(node.args[1])
+        steps.append(node.op)
+        node = node.args[0]
+    return [node, *reversed(rights)], steps[::-1]
 
+
+def _raw_product(values: list[Expr]) -> Expr:
+    """Raw.mul folded over the values, without copying the product at each step."""
+    first = values[0]
+    items = list(first.factors) if isinstance(first, Raw.MatMul) and not _is_negation(first) else [first]
+    for i, b in enumerate(values[1:]):
+        if i and len(items) == 2 and items[0] == algebra.const(-1):  # the product so far is -a
+            items = [Raw.MatMul(tuple(items))]
+        items.append(b)
+    return Raw.MatMul(tuple(items))
+
+
+def _raw_sum(values: list[Expr], steps: list[str]) -> Expr:
+    """Raw.add and Raw.sub folded over the values, without copying the sum at each step."""
+    first = values[0]
+    items = list(first.terms) if isinstance(first, Raw.Add) else [first]
+    for step, b in zip(steps, values[1:]):
+        items.append(b if step == "add" else Raw.neg(b))
+    return Raw.Add(tuple(items))
+
+
+def _build_one(node, a, typing, ops):
     op = node.op
     if op == "name":
         return typing.symbol(node.value)
@@ -413,4 +481,19 @@ def _build_one(node, a, typing, ops):
         return ops.power(a[0], -1)
     if f == "sum":
         return ops.sum_entries(a[0])
+    if f == "diag":
+        return _diag(a[0], raw=ops is Raw)
     return ops.func(f, a[0])
+
+
+def _diag(v: Expr, raw: bool) -> Expr:
+    from . import kronecker
+    from .expr import Diag, Diagonal
+
+    if not raw:
+        return kronecker.diag(v) if 1 in v.shape else kronecker.diagonal(v)
+    if v.is_scalar:
+        return v
+    if 1 in v.shape:
+        return Diag(v if v.shape[1] == 1 else Raw.transpose(v))
+    return Diagonal(v)

@@ -8,6 +8,7 @@ from .expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
+from .expr import Diag, Diagonal, Kron, Vec
 
 SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
 
@@ -54,6 +55,8 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
     out: dict[Expr, np.ndarray] = {}
 
     def dim(d):
+        if isinstance(d, tuple):  # a product of dimensions (vec, ⊗)
+            return int(np.prod([dim(f) for f in d]))
         return 1 if d == 1 else sizes[d]
 
     for node in postorder(e):
@@ -101,6 +104,8 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
         elif isinstance(node, PowerDifferential):
             x, dx, n = k[0], k[1], int(node.exponent)
             v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))
+        elif isinstance(node, (Diag, Diagonal, Vec, Kron)):
+            v = _jacobian_node(node, k)
         else:  # pragma: no cover
             raise TypeError(type(node).__name__)
         out[node] = v
@@ -187,6 +192,87 @@ def check(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, posi
             want = want.T
         if got.shape != want.shape:
             got = np.broadcast_to(got, want.shape) if got.size == 1 else got
+        last = relative_error(got, want)
+        if np.isfinite(last):
+            return last
+    return float("inf") if last is None else last
+
+
+# -- Jacobians and Hessians ----------------------------------------------------------------------
+
+def _jacobian_node(node, k):
+    if isinstance(node, Diag):
+        return np.diag(k[0][:, 0])
+    if isinstance(node, Diagonal):
+        return np.diag(k[0]).reshape(-1, 1)
+    if isinstance(node, Vec):
+        return k[0].reshape(-1, 1, order="F")
+    return np.kron(k[0], k[1])
+
+
+def _vec(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a).reshape(-1, order="F")
+
+
+def _unit(shape, k: int) -> np.ndarray:
+    """The k-th entry of vec(X) (columns stacked) as a matrix of X's shape."""
+    e = np.zeros(shape)
+    e[np.unravel_index(k, shape, order="F")] = 1.0
+    return e
+
+
+def finite_difference_jacobian(f: Expr, var: Sym, values: dict, sizes: dict, eps: float = 1e-6) -> np.ndarray:
+    """Central differences ∂vec(f)/∂vec(x): column k is the derivative along entry k of vec(x)."""
+    x0 = np.array(values[var.name], dtype=float)
+    trial = dict(values)
+    columns = []
+    for k in range(x0.size):
+        trial[var.name] = x0 + eps * _unit(x0.shape, k)
+        up = _vec(evaluate(f, trial, sizes))
+        trial[var.name] = x0 - eps * _unit(x0.shape, k)
+        down = _vec(evaluate(f, trial, sizes))
+        columns.append((up - down) / (2 * eps))
+    return np.column_stack(columns)
+
+
+def finite_difference_hessian(f: Expr, var: Sym, values: dict, sizes: dict, eps: float = 1e-4) -> np.ndarray:
+    """Second central differences ∂²f/∂xᵢ∂xⱼ of a scalar f over the entries of vec(x)."""
+    x0 = np.array(values[var.name], dtype=float)
+    n = x0.size
+    trial = dict(values)
+
+    def at(step):
+        trial[var.name] = x0 + step
+        return scalar(f, trial, sizes)
+
+    hessian = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            ei, ej = eps * _unit(x0.shape, i), eps * _unit(x0.shape, j)
+            value = (at(ei + ej) - at(ei - ej) - at(ej - ei) + at(-ei - ej)) / (4 * eps * eps)
+            hessian[i, j] = hessian[j, i] = value
+    return hessian
+
+
+def check_jacobian(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, positive: bool = False,
+                   transposed: bool = False, hessian: bool = False) -> float:
+    """Relative error between a Jacobian (or Hessian) and finite differences on random data."""
+    rng = np.random.default_rng(seed)
+    last = None
+    for order in SIZE_ORDERS:
+        values, sizes = random_instance(symbols, rng, positive, order)
+        with np.errstate(all="ignore"):
+            if not np.all(np.isfinite(evaluate(expression, values, sizes))):
+                continue
+            got = evaluate(result, values, sizes)
+            if hessian:
+                want = finite_difference_hessian(expression, var, values, sizes)
+            else:
+                want = finite_difference_jacobian(expression, var, values, sizes)
+        if transposed:
+            want = want.T
+        if got.shape != want.shape:  # a wrong shape is a wrong result
+            return float("inf")
         last = relative_error(got, want)
         if np.isfinite(last):
             return last

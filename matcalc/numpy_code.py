@@ -5,12 +5,20 @@ from __future__ import annotations
 import keyword
 from fractions import Fraction
 
+from .errors import MatcalcError
 from .expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, Sum, Sym, Trace, Transpose, Zero, free_symbols,
 )
+from .canonical import chain_shape, segments
+from .expr import SCALAR
+from .expr import Diag, Diagonal, Kron, Vec
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
+
+
+class NoNumPyForm(MatcalcError, ValueError):
+    """Bad input for the numpy format (`I` alone: of what size?); a ValueError to older callers."""
 
 
 def identifier(canonical: str) -> str:
@@ -35,8 +43,10 @@ class _NumPy:
     def dim(self, d) -> str:
         if d == 1:
             return "1"
+        if isinstance(d, tuple):  # a product of dimensions (the rows of vec(X), of A ⊗ B)
+            return " * ".join(self.dim(f) for f in d)
         if d not in self.dims:
-            raise ValueError(f"no variable has dimension {d}")
+            raise NoNumPyForm(f"no NumPy form: the size {d} is not the size of any variable here")
         return self.dims[d]
 
     def shape(self, e: Expr) -> str:
@@ -56,6 +66,8 @@ class _NumPy:
             return "d" + identifier(e.var.name), ATOM
         if isinstance(e, Const):
             v = e.value
+            if max(v.numerator.bit_length(), v.denominator.bit_length()) > 13_300:  # as render.MAX_BITS
+                raise MatcalcError("a number in the result has more than 4000 digits")
             text = str(v.numerator) if v.denominator == 1 else repr(float(v))
             return text, ATOM if v >= 0 else UNARY
         if isinstance(e, Identity):
@@ -107,7 +119,20 @@ class _NumPy:
             if p < 0:
                 exp = f"({exp})"
             return f"{self.wrap(e.base, ATOM)} ** {exp}", POWER
-        raise ValueError(f"no NumPy form for {type(e).__name__}")
+        if isinstance(e, (Diag, Diagonal)):  # np.diag goes both ways, as diag does
+            return f"np.diag({self.go(e.arg)[0]})", ATOM
+        if isinstance(e, Vec):
+            return f"np.ravel({self.go(e.arg)[0]}, order='F')", ATOM
+        if isinstance(e, Kron):
+            code = f"np.kron({self.kron_operand(e.left)}, {self.kron_operand(e.right)})"
+            return (code + ".ravel()" if e.shape[1] == 1 else code), ATOM
+        raise NoNumPyForm(f"no NumPy form for {type(e).__name__}")
+
+    def kron_operand(self, e: Expr) -> str:
+        """np.kron reads a 1-D array as a row: a column vector goes in as an n×1 array."""
+        if e.shape[1] == 1 and e.shape[0] != 1:
+            return f"{self.wrap(e, ATOM)}[:, None]"
+        return self.go(e)[0]
 
     def product(self, factors) -> tuple[str, int]:
         """Scalars multiply with *, matrices with @; a column times a row is np.outer."""
@@ -118,9 +143,10 @@ class _NumPy:
                 coefficient *= f.value
             elif f.is_scalar:
                 parts.append(self.wrap(f, POWER if isinstance(f, Power) else PRODUCT + 1))
-        chain = [f for f in factors if not f.is_scalar]
-        if chain:
-            parts.append(self.chain(chain))
+        runs = segments([f for f in factors if not f.is_scalar])
+        for run in runs:  # a 1×1 run inside a longer product, (xᵀy) A, is a number: *, not @
+            parts.append(f"({self.chain(run)})" if len(runs) > 1 and chain_shape(run) == SCALAR
+                         else self.chain(run))
         if abs(coefficient) != 1 or not parts:
             parts.insert(0, self.go(Const(abs(coefficient)))[0])
         return ("-" if coefficient < 0 else "") + " * ".join(parts), UNARY if coefficient < 0 else PRODUCT

@@ -8,7 +8,7 @@ from .api import Gradient
 from .errors import MatcalcError
 from .numpy_code import to_numpy
 
-FORMATS = ("pretty", "text", "latex", "numpy", "json")
+FORMATS = ("pretty", "text", "latex", "numpy", "python", "json")
 
 
 def gradient_line(g: Gradient, fmt: str) -> str:
@@ -20,10 +20,19 @@ def gradient_line(g: Gradient, fmt: str) -> str:
     if fmt == "latex":
         return f"{g.lhs('latex')} = {g.latex}"
     if fmt == "numpy":
-        return to_numpy(g.result, g.expression)
+        return g.numpy
+    if fmt == "python":
+        return python_module([g])
     if fmt == "json":
         return json.dumps(gradient_record(g), ensure_ascii=False)
     raise ValueError(fmt)
+
+
+def python_module(results: list[Gradient]) -> str:
+    """`--format python`: one runnable module for an input and all its gradients."""
+    from .python_code import python_code
+
+    return python_code(results)
 
 
 def forms(e, context) -> dict:
@@ -34,14 +43,139 @@ def forms(e, context) -> dict:
 def gradient_record(g: Gradient) -> dict:
     return {
         "input": g.source,
-        "wrt": render.name(g.wrt, render.TEXT) + ("^T" if g.transposed else ""),
-        "value": forms(g.expression, g.expression),
-        "result": forms(g.result, g.expression),
-        "kinds": {render.name(n, render.TEXT): k for n, k in g.typing.kinds.items()},
-        "shapes": {render.name(n, render.TEXT): list(s) for n, s in g.typing.shapes.items()},
+        "wrt": render.name(g.wrt, render.TEXT) + ("^T" if g.transposed and not _derivative(g) else ""),
+        **_derivative(g),
+        "value": forms(g.expression, g.written),
+        "result": forms(g.result, g.written),
+        **typing_record(g.typing),
+        "steps": _steps(g),
     }
+
+
+def _derivative(g: Gradient) -> dict:
+    """For a Jacobian or Hessian (api.Derivative): which, and for a Jacobian the layout (rows
+    are outputs: numerator; transposed: denominator)."""
+    kind = getattr(g, "kind", "gradient")
+    if kind != "jacobian":  # a gradient has `wrt` X or X^T; a Hessian is symmetric
+        return {} if kind == "gradient" else {"derivative": kind}
+    return {"derivative": kind, "layout": "denominator" if g.transposed else "numerator"}
+
+
+def _steps(g: Gradient) -> list[dict]:
+    """The derivation's steps, or [] for a form that has no step-by-step derivation yet."""
+    from .steps import derive
+
+    try:
+        return steps_record(derive(g))
+    except MatcalcError:
+        return []
+
+
+def typing_record(typing) -> dict:
+    return {"kinds": {render.name(n, render.TEXT): k for n, k in typing.kinds.items()},
+            "shapes": {render.name(n, render.TEXT): list(s) for n, s in typing.shapes.items()}}
+
+
+# -- simplify and verify -----------------------------------------------------------------------
+
+def simplified_line(s, fmt: str) -> str:
+    """`simplify`: the simplest form alone (text, latex, numpy: ready to paste), or JSON."""
+    if fmt == "json":
+        return json.dumps({"input": s.source, "value": forms(s.written, s.written),
+                           "result": forms(s.result, s.written), **typing_record(s.typing)},
+                          ensure_ascii=False)
+    if fmt == "python":
+        from .python_code import function_code
+
+        return function_code(s)
+    if fmt == "numpy":
+        return s.numpy
+    if fmt == "pretty":
+        return str(s)
+    return {"text": s.text, "unicode": s.unicode, "latex": s.latex}[fmt]
+
+
+def verdict_line(v, fmt: str) -> str:
+    """`verify`: one sentence (its expressions in the format's notation), or JSON."""
+    if fmt == "json":
+        return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
+                           "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs)},
+                          ensure_ascii=False)
+    return v.message({"pretty": "unicode", "latex": "latex"}.get(fmt, "text"))
 
 
 def error_record(source: str, error: MatcalcError) -> dict:
     line, col = error.line_col
     return {"input": source, "error": {"message": error.message, "line": line, "column": col}}
+
+
+# -- derivations (`--steps`): the result, then each step as `LHS = RHS [rule]` ---------------------
+
+def derivation_text(g: Gradient, fmt: str) -> str:
+    """The result and its derivation in a `--format` other than pretty (raises steps.NoDerivation)."""
+    from .steps import derive
+
+    d = derive(g)
+    if fmt == "json":
+        return json.dumps({**gradient_record(g), "steps": steps_record(d)}, ensure_ascii=False)
+    if fmt == "latex":
+        return steps_latex(d)
+    if fmt == "numpy":
+        rows = _rows(d, lambda e: step_numpy_expr(e, g) or render.render(e, render.TEXT), "text")
+        rows = [r for i, r in enumerate(rows) if i == 0 or r[0] or r[1] != rows[i - 1][1]]  # tr(a) = a in NumPy
+        return "\n".join(f"# {lhs} = {rhs}    [{rule}]" for lhs, rhs, rule in rows) + "\n" + gradient_line(g, fmt)
+    style = "unicode" if fmt == "unicode" else "text"
+    rows = _rows(d, lambda e: render.render(e, render.STYLES[style]), style)
+    width = max(len(lhs) for lhs, _, _ in rows)
+    steps = [f"  {lhs.rjust(width)} = {rhs}    [{rule}]" for lhs, rhs, rule in rows]
+    return "\n".join([gradient_line(g, fmt), *steps])
+
+
+def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
+    """(left-hand side or "", right-hand side, rule id) per step; the left side only where it changes."""
+    rows, kind = [], None
+    for step in d.steps:
+        rows.append((d.lhs(step.kind, style) if step.kind != kind else "", show(step.expr), step.rule))
+        kind = step.kind
+    return rows
+
+
+def steps_latex(d) -> str:
+    """An `aligned` environment, one `&= ... && \\text{rule}` row per step."""
+    from .rules import BY_ID
+
+    rows = _rows(d, lambda e: render.render(e, render.LATEX), "latex")
+    body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}" for lhs, rhs, rule in rows]
+    return "\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}"
+
+
+def step_numpy_expr(e, g: Gradient) -> str | None:
+    """NumPy for one step (dX a variable of X's shape), tr of a 1×1 product written as the product
+    (NumPy's vectors are 1-D, so xᵀy is already a number); None where NumPy has no closed form."""
+    from .expr import Expr, Trace
+
+    def strip(x: Expr) -> Expr:
+        if isinstance(x, Trace) and x.arg.is_scalar:
+            return strip(x.arg)
+        kids = {id(c): strip(c) for c in x.children()}
+        if all(kids[id(c)] is c for c in x.children()):
+            return x
+        values = [tuple(kids.get(id(v), v) for v in value) if isinstance(value, tuple) else kids.get(id(value), value)
+                  for value in x.key()]
+        return type(x)(*values)
+
+    try:
+        return to_numpy(strip(e), g.written)
+    except ValueError:
+        return None
+
+
+def step_numpy(step, g: Gradient) -> str | None:
+    return step_numpy_expr(step.expr, g)
+
+
+def steps_record(d) -> list[dict]:
+    """The JSON `steps` field: each step's rule, kind and whole right-hand side in three forms."""
+    return [{"rule": s.rule, "kind": s.kind, "text": render.render(s.expr, render.TEXT),
+             "latex": render.render(s.expr, render.LATEX), "numpy": step_numpy(s, d.gradient), "note": s.note}
+            for s in d.steps]

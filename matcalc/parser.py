@@ -5,6 +5,7 @@ import re
 from fractions import Fraction
 
 from .errors import MatcalcError
+from .fastparse import parse as quick_parse
 from .syntax import Line, Query, Syntax
 
 ABS_OPEN, ABS_CLOSE, NORM_OPEN, NORM_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
@@ -22,7 +23,7 @@ GREEK = (
     "Psi Omega"
 ).split()
 _FUNCTION_WORDS = {"tr", "trace", "Tr", "det", "logdet", "log", "ln", "exp", "sqrt", "sin", "cos",
-                   "tanh", "sum", "inv", "d"}
+                   "tanh", "sum", "inv", "diag", "d"}
 _OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰") | {ABS_CLOSE, NORM_CLOSE}
 
 
@@ -33,6 +34,8 @@ def classify_bars(text: str) -> str:
     (a name, a number, `)`, `ᵀ`, ...); otherwise it opens. So `|A| |B|` is two
     determinants and `\\|x\\|^2` a squared norm.
     """
+    if "|" not in text and "\\" not in text and "‖" not in text:  # every bar has one of these
+        return text
     out: list[str] = []
     open_abs = open_norm = 0
     operand_end = False
@@ -75,16 +78,27 @@ def classify_bars(text: str) -> str:
 
 def parse(text: str) -> Line:
     """Parse one line of input; raise MatcalcError pointing at the problem."""
+    if not text.strip():
+        raise MatcalcError("the input is empty: give an expression such as tr(A B)", text, (0, 0))
+    if len(text) > MAX_LENGTH:  # lark reads ~150k characters a second: keep every input to seconds
+        raise MatcalcError(f"the input is {len(text)} characters long; matcalc reads at most {MAX_LENGTH}",
+                           text, (MAX_LENGTH, len(text)))
+    bad = _UNREADABLE.search(text)
+    if bad:
+        raise MatcalcError(f"the input holds a character that cannot be part of an expression "
+                           f"({_describe_char(bad.group())})", text, (bad.start(), bad.start() + 1))
+    long_number = _LONG_NUMBER.search(text)
+    if long_number:
+        raise MatcalcError(f"a number may have at most {MAX_DIGITS} digits", text, long_number.span())
+    prepared = classify_bars(text)
+    line = quick_parse(prepared)  # the plainest inputs, read without importing lark
+    if line is not None:
+        _check_depth(line.lhs, text)
+        return line
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
     from .grammar import lark_parser
 
-    if not text.strip():
-        raise MatcalcError("the input is empty: give an expression such as tr(A B)", text, (0, 0))
-    for i, ch in enumerate(text):
-        if ch == "\x00" or "\ue000" <= ch <= "\ue003" or ch == "\ufffd":
-            raise MatcalcError("the input holds a character that cannot be part of an expression", text, (i, i + 1))
-    prepared = classify_bars(text)
     try:
         tree = lark_parser().parse(prepared)
     except UnexpectedCharacters as e:
@@ -101,10 +115,49 @@ def parse(text: str) -> Line:
         raise MatcalcError("cannot read this expression", text, (e.pos_in_stream or 0, (e.pos_in_stream or 0) + 1)) from None
     except RecursionError:
         raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
-    try:
-        return _to_line(tree, text)
-    except RecursionError:
-        raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
+    line = _to_line(tree, text)
+    for side in (line.lhs, line.rhs):
+        if side is not None:
+            _check_depth(side.body if isinstance(side, Query) else side, text)
+    return line
+
+
+# Control characters (but whitespace), NUL, the bar markers, U+FFFD (what undecodable bytes
+# become) and lone surrogates (what undecodable command-line bytes become).
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\ue003\ufffd\ud800-\udfff]")
+
+
+def _describe_char(ch: str) -> str:
+    if ch == "\ufffd" or "\ud800" <= ch <= "\udfff":
+        return "not valid UTF-8"
+    if ch == "\x00":
+        return "a NUL byte"
+    if ch < " " or ch == "\x7f":
+        return f"the control character U+{ord(ch):04X}"
+    return f"U+{ord(ch):04X}"
+
+
+MAX_LENGTH = 100_000
+# Deeper nesting than this is refused: the later stages (simplification, rendering) recurse
+# once per level, and no formula from a page nests a hundred functions deep. Parentheses
+# alone do not count (the parse drops them), nor do chains such as a + b + c or A B C.
+MAX_DEPTH = 64
+_CHAINS = {"add": "sum", "sub": "sum", "mul": "product", "div": "product",
+           "hadamard": "hadamard", "hadamard_div": "hadamard"}
+
+
+def _check_depth(root: Syntax, text: str) -> None:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MatcalcError(f"the expression is nested too deeply: matcalc follows at most {MAX_DEPTH} "
+                               "levels of functions, bars, signs, transposes and powers",
+                               text, (node.span[0], node.span[0] + 1))
+        chain = _CHAINS.get(node.op)
+        for i, arg in enumerate(node.args):
+            # the left operand of a + b + c continues the same chain, flat once built
+            stack.append((arg, depth if i == 0 and chain and _CHAINS.get(arg.op) == chain else depth + 1))
 
 
 def _ends_early(prepared: str) -> str:
@@ -133,7 +186,7 @@ def _describe(kind: str, shown: str) -> str:
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _FUNC_NAMES = {"tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "logdet": "logdet", "log": "log",
                "ln": "log", "exp": "exp", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
-               "sum": "sum", "inv": "inv"}
+               "sum": "sum", "inv": "inv", "diag": "diag"}
 _GREEK_UNICODE = dict(zip(
     "αβγδεεζηθϑικλμνξπρστυφφχψωΓΔΘΛΞΠΣΥΦΨΩ",
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
@@ -157,6 +210,10 @@ def canonical_name(written: str) -> str | None:
         letters = "epsilon"
     sub = sub_braced or sub_single
     return letters + ("_" + sub if sub else digits or "")
+
+
+MAX_DIGITS = 1000  # Python refuses to convert integers of over 4300 digits to and from text
+_LONG_NUMBER = re.compile(r"\d{%d,}" % (MAX_DIGITS + 1))
 
 
 def _exponent(token: str) -> Fraction:

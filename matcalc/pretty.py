@@ -18,3 +18,49 @@ class PrettyPrinter:
         line.append(" = ", style="dim")
         line.append(g.unicode, style="bold")
         self.console.print(line)
+
+    def derivation(self, d) -> None:
+        """The result, then the derivation: an aligned chain of equalities, each with its rule id.
+        Lines are laid out by hand, never wrapped: a long equation runs on rather than breaking."""
+        from .rules import BY_ID
+
+        self.gradient(d.gradient)
+        rows, kind = [], None
+        for step in d.steps:
+            rows.append((d.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule))
+            kind = step.kind
+        left = max(len(lhs) for lhs, _, _ in rows)
+        right = max(len(rhs) for _, rhs, _ in rows)
+        ids = max(len(rule) for _, _, rule in rows)
+        if 2 + left + 3 + right + 2 + 12 > self.console.width:  # no room to line the rule ids up
+            right = 0
+        for lhs, rhs, rule in rows:
+            self.console.print(Text.assemble(
+                "  ", (lhs.rjust(left), "cyan"), (" = ", "dim"), rhs.ljust(right), "  ",
+                (rule.ljust(ids), "magenta"), " ", (BY_ID[rule].name, "dim")), soft_wrap=True)
+
+    def rules(self, rules) -> None:
+        """The rule table: id, name, statement."""
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="magenta")
+        grid.add_column(style="bold")
+        grid.add_column()
+        for r in rules:
+            grid.add_row(r.id, r.name, r.statement)
+        self.console.print(grid)
+
+    def rule(self, r) -> None:
+        """One rule: statement, explanation, example, and the command that shows it at work."""
+        self.console.print(Text.assemble((r.id, "bold magenta"), "  ", (r.name, "bold")))
+        for label, text in (("", r.statement), ("", r.explanation), ("example: ", r.example),
+                            ("try: ", r.command() or "")):
+            if text:
+                self.console.print(Text.assemble("  ", (label, "dim"), text))
+
+
+def _unicode(e) -> str:
+    from . import render
+
+    return render.render(e, render.UNICODE)

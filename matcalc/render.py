@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .errors import MatcalcError
 from .expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
+from .expr import Diag, Diagonal, Kron, Vec
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -18,6 +20,8 @@ GREEK_UNICODE = dict(zip(
 ))
 _SUPER = str.maketrans("0123456789-/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟᵀ")
 _SUB = str.maketrans("0123456789aeijkmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ")
+
+MAX_BITS = 13_300  # about 4000 digits: Python will not write integers of over 4300 digits
 
 # precedence: how tightly an expression binds
 SUM, HADAMARD, PRODUCT, POSTFIX, ATOM = 1, 2, 3, 4, 5
@@ -49,7 +53,7 @@ class Style:
 
 TEXT = Style("text", " ", " .* ", " ./ ", "\\nabla")
 UNICODE = Style("unicode", " ", " ∘ ", " ⊘ ", "∇")
-LATEX = Style("latex", " ", " \\circ ", " \\oslash ", "\\nabla")
+LATEX = Style("latex", " ", " \\circ ", "", "\\nabla")  # no ⊘ in LaTeX input: X^{\circ -1}
 STYLES = {"text": TEXT, "unicode": UNICODE, "latex": LATEX}
 
 
@@ -67,6 +71,8 @@ def name(canonical: str, style: Style) -> str:
 
 
 def fraction(c: Fraction, style: Style) -> str:
+    if max(c.numerator.bit_length(), c.denominator.bit_length()) > MAX_BITS:
+        raise MatcalcError("a number in the result has more than 4000 digits")
     if c.denominator == 1:
         return str(c.numerator)
     if style.name == "latex":
@@ -137,14 +143,16 @@ class _Renderer:
             return f"{bar}{self.go(e.arg)}{bar}{sub}", ATOM
         if isinstance(e, Func):
             if s.name == "latex" and e.name == "sqrt":
-                return f"\\sqrt{{{self.go(e.arg)}}}", ATOM
+                return f"\\sqrt{{{self.go(e.arg)}}}", POSTFIX  # \sqrt{X}^2 would read as √(X²)
+            if e.name == "log" and isinstance(e.arg, Det):  # log|X|, as the textbook writes it
+                return f"{self.fn('log')}{self.go(e.arg)}", PRODUCT
             return f"{self.fn(e.name)}({self.go(e.arg)})", ATOM
         if isinstance(e, Hadamard):
             return self.hadamard(e.factors), HADAMARD
         if isinstance(e, HadamardPower):
-            if e.exponent == -1:
+            if e.exponent == -1 and s.hadamard_div:
                 return f"1{s.hadamard_div}{self.go(e.base, HADAMARD + 1)}", HADAMARD
-            p = fraction(e.exponent, s)
+            p = fraction(e.exponent, TEXT if s.name == "latex" else s)  # ^{\circ 1/2} parses back
             base = self.go(e.base, POSTFIX + 1)
             if s.name == "text":
                 return f"{base}.^{p}" if len(p) == 1 else f"{base}.^{{{p}}}", POSTFIX
@@ -156,7 +164,21 @@ class _Renderer:
             x = self.go(e.base, POSTFIX + 1)
             sig = "Σ" if s.name == "unicode" else "\\sum"
             return f"{sig}_{{r=0}}^{{{k - 1}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{k - 1}-r}}", SUM
+        if isinstance(e, (Diag, Diagonal, Vec, Kron)):
+            return self.jacobian_node(e)
         raise TypeError(f"cannot render {type(e).__name__}")  # pragma: no cover
+
+    def jacobian_node(self, e: Expr) -> tuple[str, int]:
+        """diag(v) (both ways, as numpy.diag), vec(M), and A ⊗ B (kron(A, B) in text)."""
+        if isinstance(e, Kron):
+            if self.s.name == "text":
+                return f"kron({self.go(e.left)}, {self.go(e.right)})", ATOM
+            op = " ⊗ " if self.s.name == "unicode" else " \\otimes "
+            return self.go(e.left, POSTFIX) + op + self.go(e.right, POSTFIX), HADAMARD
+        word = "vec" if isinstance(e, Vec) else "diag"
+        if self.s.name == "latex":
+            word = f"\\operatorname{{{word}}}"
+        return f"{word}({self.go(e.arg)})", ATOM
 
     def sum(self, terms) -> str:
         out = []
@@ -200,16 +222,26 @@ class _Renderer:
         parts = [] if coefficient == 1 else [fraction(coefficient, self.s)]
         if coefficient.denominator != 1 and self.s.name != "latex":
             parts = [f"{self._lparen()}{parts[0]}{self._rparen()}"] if factors else parts
-        for f in factors:
+        matrices = any(not f.is_scalar for f in factors)
+        for i, f in enumerate(factors):
             negative = (isinstance(f, Const) and f.value < 0) or (
                 isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
-            parts.append(self.go(f, ATOM if negative else PRODUCT))
+            # `a / b c` reads as a / (b c), and xᵀy A as a chain: such factors get parentheses
+            enclose = negative or (i < len(factors) - 1 and self._divides(f)) or (matrices and _is_unit(f))
+            parts.append(self.go(f, ATOM if enclose else PRODUCT))
         return self.s.times.join(parts)
+
+    def _divides(self, f: Expr) -> bool:
+        """Whether f is written with a `/` at its top level (text and Unicode only)."""
+        if self.s.name == "latex":
+            return False
+        parts = f.factors if isinstance(f, MatMul) else (f,)
+        return any(isinstance(g, Power) and g.base.is_scalar and g.exponent < 0 for g in parts)
 
     def hadamard(self, factors) -> str:
         out = []
         for i, f in enumerate(factors):
-            if isinstance(f, HadamardPower) and f.exponent == -1 and i > 0:
+            if isinstance(f, HadamardPower) and f.exponent == -1 and i > 0 and self.s.hadamard_div:
                 out.append(self.s.hadamard_div + self.go(f.base, HADAMARD + 1))
             else:
                 out.append(("" if i == 0 else self.s.hadamard) + self.go(f, HADAMARD + 1))
@@ -228,6 +260,11 @@ class _Renderer:
         if e.base.is_scalar and p < 0 and s.name != "latex":
             return f"1 / {base}" + ("" if p == -1 else s.sup(fraction(-p, TEXT))), PRODUCT
         return base + s.sup(exponent), POSTFIX
+
+
+def _is_unit(e: Expr) -> bool:
+    """A 1×1 matrix product such as xᵀy, kept as one scalar factor (see `canonical`)."""
+    return isinstance(e, MatMul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
 def _negate(t: Expr) -> Expr:

@@ -30,7 +30,7 @@ SEED = [  # (id, input as the seed writes it, wrt)
     ("3.D", r"\nabla_A \vert A \vert", None),
 ]
 EXTRA = [  # other kinds of result: w.r.t. a scalar, a symmetric matrix, two variables at once
-    ("scalar", r"\lambda \|w\|^2 + \log(\lambda)", "\\lambda", {}),
+    ("scalar", r"\lambda \|w\|^2 + \log(\lambda)", "\\lambda", {"\\lambda": "scalar"}),
     ("symmetric", "x^T S x - \\log|S|", "S", {"S": "symmetric"}),
     ("transposed", "a^T X^{-1} b", "X^T", {}),
     ("subscripts", "tr(W_2^T W_2) + x_{12}^T W_2 x_{12}", "W_2", {}),

@@ -274,14 +274,24 @@ def test_unknown_layout():
         matcalc.diff("A x", "x", layout="mixed")
 
 
-# -- the scalar-first reading --------------------------------------------------------------------
+# -- which reading: gradient or Jacobian ------------------------------------------------------------
 
-def test_a_scalar_reading_is_preferred():
-    g = matcalc.diff("exp(x)", "x")  # x may be a scalar: the derivative of a scalar function
+def test_the_variable_of_differentiation_stays_a_vector():
+    # issue 8: d exp(x)/dx = diag(exp(x)); x is a vector unless nothing else type-checks
+    g = matcalc.diff("exp(x)", "x")
+    assert isinstance(g, api.Derivative) and g.unicode == "diag(exp(x))"
+    g = matcalc.diff("exp(x)", "x", declared={"x": "scalar"})
     assert not isinstance(g, api.Derivative) and g.unicode == "exp(x)"
-    assert isinstance(matcalc.diff("exp(x)", "x", declared={"x": "vector"}), api.Derivative)
-    g = matcalc.diff("a x", "x", declared={"x": "vector"})  # a must be the scalar
+    g = matcalc.diff("a x", "x")  # a must be the scalar
     assert g.unicode == "a I" and g.typing.kinds["a"] == "scalar"
+
+
+def test_a_gradient_is_preferred_when_the_variable_allows_it():
+    # λ/2 ‖W‖² is a vector if λ is one; reading λ as a scalar gives the gradient people mean
+    g = matcalc.diff(r"\frac{\lambda}{2}\|W\|_F^2", "W")
+    assert not isinstance(g, api.Derivative) and g.typing.kinds["lambda"] == "scalar"
+    g = matcalc.diff("tr(aA)", "a")  # seed 1.C: a can only be a scalar
+    assert g.text == "tr(A)"
 
 
 def test_a_jacobian_is_not_taken_with_respect_to_a_transpose():

@@ -1,0 +1,57 @@
+"""A CPU-time limit for each input: whatever the expression, matcalc answers within seconds.
+
+Depth and length limits in the parser stop the known blow-ups early and deterministically;
+this is the net under them, for an input whose result would be enormous (a gradient that is a
+sum of 2⁶⁰ terms). CPU time, not wall-clock time: a slow reader of stdout (`| less`) blocks
+matcalc's writes without using any, and must not make a line fail.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+
+from .errors import MatcalcError
+
+CPU_SECONDS = 5.0
+
+
+class OverBudget(BaseException):
+    """Raised by the timer; a BaseException, so that no `except Exception` swallows it."""
+
+
+def over_budget_error() -> MatcalcError:
+    return MatcalcError(f"gave up after {CPU_SECONDS:g} s of computing: the result would be too large")
+
+
+class cpu_budget:
+    """`with cpu_budget(): ...` raises MatcalcError once the body has used CPU_SECONDS of CPU
+    time. Nested uses share the outermost limit. Needs POSIX timers and the main thread; it
+    does nothing elsewhere."""
+
+    _active = False
+
+    def __init__(self):
+        self.armed = False
+
+    def __enter__(self):
+        if (cpu_budget._active or not hasattr(signal, "setitimer")
+                or threading.current_thread() is not threading.main_thread()):
+            return self
+        self.previous = signal.signal(signal.SIGVTALRM, self._expire)
+        self.armed = cpu_budget._active = True
+        # and again every 0.2 s, in case something swallowed the first one
+        signal.setitimer(signal.ITIMER_VIRTUAL, CPU_SECONDS, 0.2)
+        return self
+
+    def _expire(self, signum, frame):
+        if self.armed:
+            raise OverBudget
+
+    def __exit__(self, kind, value, tb):
+        if self.armed:
+            self.armed = cpu_budget._active = False
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self.previous)
+        if kind is OverBudget:
+            raise over_budget_error() from None
+        return False
