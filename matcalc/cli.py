@@ -145,6 +145,7 @@ class Printer:
             self._pretty = PrettyPrinter()
 
     steps = False  # print each result's derivation (`--steps`)
+    json_steps = True  # JSON records carry their steps unless `--no-steps`
 
     def gradient(self, g) -> None:
         from . import output
@@ -154,7 +155,7 @@ class Printer:
         if self._pretty is not None:
             self._pretty.gradient(g)
         else:
-            _write(output.gradient_line(g, self.fmt))
+            _write(output.gradient_line(g, self.fmt, self.json_steps))
 
     def _derivation(self, g) -> bool:
         """Print g with its derivation; False (after a note on stderr) when there is none."""
@@ -207,6 +208,7 @@ def diff(
     printer = Printer(choose_format(fmt))
     batch = bool(files) or expression == "-"
     printer.steps = steps if steps is not None else (not batch and printer.fmt == "pretty" and sys.stdout.isatty())
+    printer.json_steps = steps is not False
     if files or expression == "-":
         sources = [str(f) for f in files or []]
         if expression == "-":

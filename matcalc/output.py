@@ -11,8 +11,9 @@ from .numpy_code import to_numpy
 FORMATS = ("pretty", "text", "latex", "numpy", "python", "json")
 
 
-def gradient_line(g: Gradient, fmt: str) -> str:
-    """One line for one gradient: `∇_A f = G` in text or LaTeX, the NumPy expression, or JSON."""
+def gradient_line(g: Gradient, fmt: str, steps: bool = True) -> str:
+    """One line for one gradient: `∇_A f = G` in text or LaTeX, the NumPy expression, or JSON
+    (with its derivation's steps unless `steps` is False: `--no-steps` saves the work)."""
     if fmt == "text":
         return f"{g.lhs('text')} = {g.text}"
     if fmt == "unicode":
@@ -24,7 +25,7 @@ def gradient_line(g: Gradient, fmt: str) -> str:
     if fmt == "python":
         return python_module([g])
     if fmt == "json":
-        return json.dumps(gradient_record(g), ensure_ascii=False)
+        return json.dumps(gradient_record(g, steps), ensure_ascii=False)
     raise ValueError(fmt)
 
 
@@ -40,7 +41,7 @@ def forms(e, context) -> dict:
             "numpy": to_numpy(e, context)}
 
 
-def gradient_record(g: Gradient) -> dict:
+def gradient_record(g: Gradient, steps: bool = True) -> dict:
     return {
         "input": g.source,
         "wrt": render.name(g.wrt, render.TEXT) + ("^T" if g.transposed and not _derivative(g) else ""),
@@ -48,7 +49,7 @@ def gradient_record(g: Gradient) -> dict:
         "value": forms(g.expression, g.written),
         "result": forms(g.result, g.written),
         **typing_record(g.typing),
-        "steps": _steps(g),
+        "steps": _steps(g) if steps else [],
     }
 
 

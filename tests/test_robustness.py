@@ -1,0 +1,261 @@
+"""Bad and extreme input: a clear message or a right answer, never a traceback, never a hang.
+
+Deep nesting, a 1 MB line, invalid UTF-8, NUL bytes, empty input, huge powers, a closed
+stdout (`| head -1`) and Ctrl-C. Hangs are caught by generous timeouts (a subprocess's, or the
+CPU budget's), not by asserting wall-clock times."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import matcalc
+from matcalc import api, budget, output, parser
+from matcalc.cli import app
+from matcalc.errors import MatcalcError
+from oracle import assert_gradient
+
+SCRIPT = Path(sys.executable).with_name("matcalc")
+ENTRY = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "matcalc"]
+# PYTHONUNBUFFERED would hide a missing flush
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("_MATCALC") and k != "PYTHONUNBUFFERED"}
+DEEP = 10_000
+
+
+def run(args, stdin=None):
+    result = CliRunner().invoke(app, args, input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def clean_error(source: str, wrts=("A",), declared=None) -> MatcalcError:
+    """The MatcalcError that `source` gives (failing if it gives a result or anything else)."""
+    with pytest.raises(MatcalcError) as caught:
+        for g in api.gradients_of(source, list(wrts), declared):
+            output.gradient_line(g, "text")
+    return caught.value
+
+
+# -- nesting ---------------------------------------------------------------------------------
+
+def test_ten_thousand_parentheses_deep():
+    source = "tr(" + "(" * DEEP + "A B" + ")" * DEEP + ")"
+    g = matcalc.diff(source, "A")
+    assert g.text == "B^T"
+    code, out, err = run(["diff", "-", "A", "-f", "text"], source + "\n")
+    assert code == 0 and out.endswith("= B^T\n")
+
+
+@pytest.mark.parametrize("source", [
+    "-" * DEEP + "tr(A B)",                                          # signs
+    "-(" * DEEP + "tr(A B)" + ")" * DEEP,
+    "tr(" + "(" * DEEP + "A" + ")^T" * DEEP + " B)",                # transposes
+    "tr(A" + "^T" * DEEP + " B)",
+    "tr(A" + "'" * DEEP + " B)",
+    "log(" * DEEP + "tr(A B)" + ")" * DEEP,                          # functions
+    "\\sin(" * DEEP + "tr(A B)" + ")" * DEEP,
+    "tr(A " * DEEP + "B" + ")" * DEEP,                               # traces
+    "|" * DEEP + "A" + "|" * DEEP,                                   # bars
+    "\\|" * DEEP + "tr(A)" + "\\|" * DEEP,
+    "tr(" + "(" * DEEP + "A" + ")^{-1}" * DEEP + ")",               # inverses
+    "tr(" + "(" * DEEP + "A" + ")^2" * DEEP + ")",                   # powers
+    "tr(" + "(A " * DEEP + "B" + ")" * DEEP + ")",                   # right-nested products
+    "a/(" * DEEP + "tr(A)" + ")" * DEEP,                             # right-nested quotients
+])
+def test_deep_nesting_is_a_clear_error_or_a_right_answer(source):
+    try:
+        g = matcalc.diff(source, "A", {"a": "scalar"})
+        output.gradient_line(g, "json")
+    except MatcalcError as e:
+        assert "nested too deeply" in e.message or "does not occur" in e.message, e.message
+        line, col = e.line_col
+        assert line == 1 and 1 <= col <= len(source)
+    code, out, err = run(["diff", "-", "A"], source + "\n")
+    assert "Traceback" not in err and code in (0, 1)
+
+
+@pytest.mark.parametrize("make, wrt, declared, levels", [  # levels: of the syntax tree, per repetition
+    (lambda k: "\\sin(" * k + "x" + ")" * k, "x", {"x": "scalar"}, 1),
+    (lambda k: "-" * k + "tr(A B)", "A", None, 1),
+    (lambda k: "tr(" + "(" * k + "A" + ")^T" * k + " B)", "A", None, 1),
+    (lambda k: "tr(A " * k + "B" + ")" * k, "A", None, 2),  # a trace of a product
+    (lambda k: "sum(" + "\\tanh(" * k + "X" + ")" * k + ")", "X", None, 1),
+    (lambda k: "a (" * k + "x^T x" + ")" * k, "x", {"a": "scalar"}, 1),
+    (lambda k: "\\left\\|x " * k + "1" + "\\right\\|" * k, "x", None, 2),  # a norm of a product
+], ids=["sin", "minus", "transpose", "trace", "tanh", "product", "norm"])
+def test_nesting_up_to_the_limit_is_answered(make, wrt, declared, levels):
+    """The limit refuses nothing a formula needs: nested as deep as the parser takes (within a
+    few levels of MAX_DEPTH), the gradient is right (finite differences); one more level is the
+    clear error."""
+    k = parser.MAX_DEPTH
+    while True:
+        try:
+            parser.parse(make(k))
+            break
+        except MatcalcError:
+            k -= 1
+    assert k * levels >= parser.MAX_DEPTH - 4
+    assert_gradient(make(k), wrt, declare=declared)
+    error = clean_error(make(k + 1), [wrt], declared)
+    assert "nested too deeply" in error.message
+
+
+def test_long_chains_are_not_nesting():
+    n = 5000
+    assert matcalc.diff(" + ".join(["tr(A B)"] * n), "A").text == f"{n} B^T"
+    assert matcalc.diff("tr(" + "A " * n + ")", "A").text == f"{n} (A^T)^{{{n - 1}}}"
+    assert len(matcalc.diff("x^T" + " A" * 300 + " x", "x").text) < 40  # A^{300} x + (A^T)^{300} x
+
+
+# -- long lines, bytes that are not text, nothing at all -------------------------------------
+
+def test_a_one_megabyte_line_costs_that_line_only(tmp_path):
+    f = tmp_path / "big.txt"
+    f.write_text("tr(A) + " * 131_072 + "tr(A)\n" + "tr(A B)\n")  # a line of 1 MB, then a good one
+    code, out, err = run(["diff", "-i", str(f), "A", "-f", "text"])
+    assert out == "\\nabla_A tr(A B) = B^T\n"
+    first = err.splitlines()[0]
+    assert first == f"{f}:1:1: the line is too long: matcalc reads expressions of at most {parser.MAX_LENGTH} characters"
+    assert len(err) < 1000  # the line is shown cut, not echoed whole
+    assert err.endswith("1 ok, 1 failed\n") and code == 1
+
+
+def test_a_line_just_under_the_limit_is_answered():
+    terms = (parser.MAX_LENGTH - 5) // 8 + 1
+    source = "tr(A) + " * (terms - 1) + "tr(A)"
+    assert len(source) <= parser.MAX_LENGTH
+    assert matcalc.diff(source, "A").text == f"{terms} I"
+    assert "at most" in clean_error(source + " + tr(A)" * 2).message
+
+
+def test_invalid_utf8_in_a_file_stdin_and_the_command_line(tmp_path):
+    f = tmp_path / "latin1.txt"
+    f.write_bytes(b"tr(A B)\ntr(A \xe9 B)\n# caf\xe9 in a comment is fine\ntr(A C)\n")
+    code, out, err = run(["diff", "-i", str(f), "A", "-f", "text"])
+    assert out.splitlines() == ["\\nabla_A tr(A B) = B^T", "\\nabla_A tr(A C) = C^T"]
+    assert err.splitlines()[:3] == [f"{f}:2:6: this line is not valid UTF-8 (byte 0xe9)", "  tr(A \ufffd B)", "       ^"]
+    code, out, err = run(["diff", "-", "A"], b"\xff\xfe\n")
+    assert "<stdin>:1:1: this line is not valid UTF-8 (byte 0xff)" in err and code == 1
+    r = subprocess.run([*ENTRY, "diff", b"tr(A \xff B)", "A"], capture_output=True, env=ENV, timeout=60)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert b"not valid UTF-8" in r.stderr
+    # what an undecodable byte becomes in Python: a surrogate, or U+FFFD
+    for text in ("tr(A \udcff B)", "tr(A \ufffd B)"):
+        assert "not valid UTF-8" in clean_error(text).message
+
+
+def test_nul_bytes_and_control_characters(tmp_path):
+    f = tmp_path / "nul.txt"
+    f.write_bytes(b"tr(A\x00 B)\ntr(A B)\n\x00\x00\x00\n")
+    code, out, err = run(["diff", "-i", str(f), "A", "-f", "text"])
+    assert out == "\\nabla_A tr(A B) = B^T\n"
+    assert f"{f}:1:5: the input holds a character that cannot be part of an expression (a NUL byte)" in err
+    assert f"{f}:3:1:" in err and err.endswith("1 ok, 2 failed\n")
+    assert "control character U+001B" in clean_error("tr(A\x1b[31m B)").message
+
+
+@pytest.mark.parametrize("args, stdin", [
+    (["diff", "-", "A"], ""),                      # stdin empty
+    (["diff", "-", "A"], "\n  \n# only comments\n"),
+])
+def test_empty_input_is_no_error(args, stdin):
+    code, out, err = run(args, stdin)
+    assert (code, out, err) == (0, "", "0 ok, 0 failed (the input holds no expressions)\n")
+
+
+def test_an_empty_file_and_an_empty_expression(tmp_path):
+    f = tmp_path / "empty.txt"
+    f.write_bytes(b"")
+    assert run(["diff", "-i", str(f), "A"]) == (0, "", "0 ok, 0 failed (the input holds no expressions)\n")
+    for expression in ("", "   "):
+        code, out, err = run(["diff", expression, "A"])
+        assert code == 2 and out == ""
+        assert err.startswith("error: the input is empty: give an expression such as tr(A B)")
+
+
+# -- huge numbers ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, wrt, declared, text", [
+    ("tr(X^{1000000})", "X", None, "1000000 (X^T)^{999999}"),
+    ("tr(X^{-1000000})", "X", None, "-1000000 (X^T)^{-1000001}"),
+    ("x^{1000000}", "x", {"x": "scalar"}, "1000000 x^{999999}"),
+    ("\\log|X^{1000000}|", "X", None, "1000000 X^{-T}"),
+])
+def test_huge_powers_stay_closed(source, wrt, declared, text):
+    """Never a million factors: the closed form, checked numerically at a power finite
+    differences can handle, through the same rule (above EXPAND_POWER_UP_TO)."""
+    g = matcalc.diff(source, wrt, declared)
+    assert g.text == text
+    small = source.replace("1000000", "11")
+    assert_gradient(small, wrt, declare=declared)
+
+
+def test_huge_numbers_are_kept_or_refused_never_computed_for_ever():
+    g = matcalc.diff("2^{1000000000000} x^T x", "x")  # 2^(10^12) is never written out
+    assert g.text == "2 2^{1000000000000} x"
+    nines = "9" * 1000
+    assert "digits" in clean_error(f"{nines}9 x^T x", ["x"]).message
+    assert "digits" in clean_error(f"{nines} {nines} {nines} {nines} {nines} x^T x", ["x"]).message
+
+
+def test_a_result_too_large_to_write_gives_up_within_the_budget(monkeypatch):
+    """A gradient that is a sum of 2^28 terms: the CPU budget ends it; the next line is answered."""
+    monkeypatch.setattr(budget, "CPU_SECONDS", 0.5)
+    blowup = "tr(" + "(A " * 28 + "B" + ")^2" * 28 + ")"
+    code, out, err = run(["diff", "-", "A", "-f", "text"], blowup + "\ntr(A B)\n")
+    assert out == "\\nabla_A tr(A B) = B^T\n"
+    assert "<stdin>:1:1: gave up after 0.5 s of computing: the result would be too large" in err
+    code, out, err = run(["diff", blowup, "A"])
+    assert code == 2 and err.startswith("error: gave up after 0.5 s")
+
+
+# -- pipes and signals, in real processes ---------------------------------------------------------
+
+@pytest.mark.parametrize("options", [[], ["-f", "json"]])  # plain (quick.py) and through Typer
+def test_head_closing_the_pipe_ends_quietly(tmp_path, options):
+    f = tmp_path / "long.txt"
+    f.write_text("tr(A B)\n" * 20_000)
+    command = " ".join([*ENTRY, "diff", "-", "A", *options])
+    r = subprocess.run(["bash", "-c", f"{command} < {f} | head -1; echo \"status ${{PIPESTATUS[0]}}\" >&2"],
+                       capture_output=True, env=ENV, timeout=120)
+    assert len(r.stdout.splitlines()) == 1
+    assert r.stderr == b"status 0\n"  # no traceback, no "Exception ignored", exit 0
+
+
+@pytest.mark.parametrize("options", [[], ["-f", "json"]])
+def test_ctrl_c_while_reading_a_slow_stdin(options):
+    p = subprocess.Popen([*ENTRY, "diff", "-", "A", *options], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=ENV)
+    try:
+        p.stdin.write(b"tr(A B)\n")
+        p.stdin.flush()
+        assert p.stdout.readline()  # started, answered the first line, now waiting for the next
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 130
+        err = p.stderr.read()
+        assert b"Traceback" not in err
+        assert re.fullmatch(rb"\ninterrupted\n[01] ok, 0 failed\n", err), err  # 0 if the line was not done
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_ctrl_c_during_a_long_computation():
+    blowup = "tr(" + "(A " * 28 + "B" + ")^2" * 28 + ")"
+    p = subprocess.Popen([*ENTRY, "diff", blowup, "A"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    try:
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 130
+        assert b"Traceback" not in p.stderr.read()
+    finally:
+        p.kill()
+        p.wait()
