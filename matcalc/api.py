@@ -17,8 +17,37 @@ from .syntax import Line, Query, Syntax
 _ATOMS = (Sym, Func, Trace, Det, Sum, Norm, Diag, Diagonal, Vec)  # written without parentheses after ∂
 
 
+class _Forms:
+    """The result in each notation; needs `result` and `written` (the input as written)."""
+
+    @property
+    def text(self) -> str:
+        return render.render(self.result, render.TEXT)
+
+    @property
+    def unicode(self) -> str:
+        return render.render(self.result, render.UNICODE)
+
+    @property
+    def latex(self) -> str:
+        return render.render(self.result, render.LATEX)
+
+    @property
+    def numpy(self) -> str:
+        """One line of NumPy (vectors as 1-D arrays, scalars as floats)."""
+        from .numpy_code import to_numpy
+
+        return to_numpy(self.result, self.written)  # the input as written names every dimension
+
+    def to_sympy(self):
+        """The result as a SymPy matrix expression (imports sympy)."""
+        from .interop import to_sympy
+
+        return to_sympy(self.result)
+
+
 @dataclass(frozen=True)
-class Gradient:
+class Gradient(_Forms):
     """∇_wrt of an expression: the input (as written and simplified), the result, the typing."""
 
     source: str
@@ -42,24 +71,6 @@ class Gradient:
             return f"∇_{var} {render.render(self.written, st)}"
         return f"\\nabla_{var if len(var) == 1 else '{' + var + '}'} {render.render(self.written, st)}"
 
-    @property
-    def text(self) -> str:
-        return render.render(self.result, render.TEXT)
-
-    @property
-    def unicode(self) -> str:
-        return render.render(self.result, render.UNICODE)
-
-    @property
-    def latex(self) -> str:
-        return render.render(self.result, render.LATEX)
-
-    @property
-    def numpy(self) -> str:
-        """One line of NumPy (vectors as 1-D arrays, scalars as floats)."""
-        from .numpy_code import to_numpy
-
-        return to_numpy(self.result, self.written)  # the input as written names every dimension
 
     @functools.cached_property
     def steps(self):
@@ -68,12 +79,6 @@ class Gradient:
         from .steps import derive
 
         return derive(self).steps
-
-    def to_sympy(self):
-        """The result as a SymPy matrix expression (imports sympy)."""
-        from .interop import to_sympy
-
-        return to_sympy(self.result)
 
     def __str__(self) -> str:
         return f"{self.lhs('unicode')} = {self.unicode}"
@@ -121,36 +126,13 @@ class Derivative(Gradient):
 
 
 @dataclass(frozen=True)
-class Simplified:
+class Simplified(_Forms):
     """`simplify`: an expression as written and its simplest canonical form."""
 
     source: str
     written: Expr
     result: Expr
     typing: kinds.Typing = field(repr=False)
-
-    @property
-    def text(self) -> str:
-        return render.render(self.result, render.TEXT)
-
-    @property
-    def unicode(self) -> str:
-        return render.render(self.result, render.UNICODE)
-
-    @property
-    def latex(self) -> str:
-        return render.render(self.result, render.LATEX)
-
-    @property
-    def numpy(self) -> str:
-        from .numpy_code import to_numpy
-
-        return to_numpy(self.result, self.written)
-
-    def to_sympy(self):
-        from .interop import to_sympy
-
-        return to_sympy(self.result)
 
     def __str__(self) -> str:
         return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"

@@ -61,18 +61,8 @@ def _is_unit(e: Expr) -> bool:
     return isinstance(e, MatMul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
-def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
-    return (e.base, e.exponent) if isinstance(e, Power) else (e, Fraction(1))
-
-
-def _split(e: Expr) -> tuple[Fraction, Expr]:
-    """e = c · rest."""
-    if isinstance(e, Const):
-        return e.value, ONE
-    if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
-        rest = e.factors[1:]
-        return e.factors[0].value, rest[0] if len(rest) == 1 else MatMul(rest)
-    return Fraction(1), e
+_base_exponent = algebra._base_exponent
+_split = algebra.split_coefficient  # e = c · rest
 
 
 class _Canon:
