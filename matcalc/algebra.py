@@ -194,23 +194,33 @@ class _Fold:
         for s in scalars:
             self._take(s)
         if self.blocked:  # dropping the Identity lets its neighbours merge: X Y Y⁻¹ X → X²
-            self.chain, self.blocked = [], False
-            for f in chain:
-                if not isinstance(f, Identity):
-                    _push_matrix(self.chain, f)
+            self.chain, self.blocked = _merged(chain), False
 
     def result(self) -> Expr:
         """What `mul` returns after reading the factors so far (as in its last lines)."""
         shape = self._shape()
         if self.zeroed or self.coefficient == 0:
             return zero(shape)
-        chain = [f for f in self.chain if not isinstance(f, Identity)]
+        chain = _merged(self.chain)
         out = ([Const(self.coefficient)] if self.coefficient != 1 else []) + self._scalars() + chain
         if not out:
             return ONE if shape == SCALAR else Identity(shape[0])
         if not chain and shape != SCALAR:
             out.append(Identity(shape[0]))
         return out[0] if len(out) == 1 else MatMul(tuple(out))
+
+
+def _merged(chain: list[Expr]) -> list[Expr]:
+    """The chain without identities, merged again until no cancellation leaves one:
+    Y X⁻¹ I X Y → Y I Y → Y²."""
+    while True:
+        out: list[Expr] = []
+        for f in chain:
+            if not isinstance(f, Identity):
+                _push_matrix(out, f)
+        if not any(isinstance(f, Identity) for f in out):
+            return out
+        chain = out
 
 
 def _push_matrix(chain: list[Expr], f: Expr) -> None:
@@ -243,7 +253,7 @@ def power(base: Expr, p) -> Expr:
         return ONE if base.is_scalar else Identity(base.shape[0])
     if isinstance(base, Identity):
         return base
-    if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and _small_power(base.value, p):
+    if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and small_power(base.value, p):
         return Const(base.value ** int(p))
     if isinstance(base, Power) and p.denominator == 1:
         return power(base.base, base.exponent * p)
@@ -257,7 +267,7 @@ def power(base: Expr, p) -> Expr:
     return Power(base, p)
 
 
-def _small_power(c: Fraction, p: Fraction) -> bool:
+def small_power(c: Fraction, p: Fraction) -> bool:
     """Whether cᵖ has at most ~1000 digits: 2^{10^9} stays a power (computing it would hang)."""
     return abs(p) * max(c.numerator.bit_length(), c.denominator.bit_length()) <= 3400
 
