@@ -229,7 +229,7 @@ class _Canon:
             return ONE if base.is_scalar else Identity(base.shape[0])
         if isinstance(base, Identity):
             return base
-        if isinstance(base, Const) and p.denominator == 1 and base.value != 0:
+        if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and algebra.small_power(base.value, p):
             return Const(base.value ** int(p))
         if isinstance(base, Power) and p.denominator == 1:
             return self.power(base.base, base.exponent * p)

@@ -99,7 +99,20 @@ def report_error(error: MatcalcError, where: str | None = None) -> None:
         head = f"{where}:{col}: {error.message}"
     else:
         head = f"error: {error.message}"
+    if lines:
+        lines[0] = _visible(lines[0])
     sys.stderr.write(head + "\n" + "".join(f"  {text}\n" for text in _clip(lines)))
+
+
+def _visible(text: str) -> str:
+    """Control characters as their symbols (␀, ␛), undecodable bytes as �: one column each,
+    so the caret stays under its character, and nothing reaches the terminal as a command."""
+    return _INVISIBLE.sub(lambda m: "\u2421" if m.group() == "\x7f" else
+                          chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _clip(lines: list[str], width: int = 100) -> list[str]:
@@ -174,7 +187,8 @@ class Printer:
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    # an error record may echo undecodable command-line bytes (lone surrogates): as �
+    sys.stdout.write(_SURROGATE.sub("\ufffd", text) + "\n")
     sys.stdout.flush()
 
 
@@ -223,11 +237,18 @@ def diff(
 
 
 def _diff_one(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
-    """One expression from the command line: an error is reported here, exit code 2."""
+    """One expression from the command line: an error is reported here (and, with --format
+    json, as an error record on stdout, as in a batch), exit code 2."""
     try:
         with budget.cpu_budget():
             return _diff_line(expression, wrts, declared, printer, check, layout, hessian)
     except MatcalcError as e:
+        if printer.fmt == "json":
+            import json
+
+            from .output import error_record
+
+            _write(json.dumps(error_record(expression, e), ensure_ascii=False))
         report_error(e)
         return 2
 
@@ -412,9 +433,13 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
     on stderr, and with fmt "json" also an error record on stdout. Ends with `N ok, M failed` on
     stderr. Returns the exit code: 0 all ok, 1 a line failed, 2 a source cannot be read, 130
     interrupted (Ctrl-C); a closed stdout (`| head -1`) ends the batch quietly with 0."""
+    opened: list[_Source] = []
     try:
-        opened = [_Source.open(s) for s in sources]
+        for s in sources:  # all opened first: a missing file fails the batch before any output
+            opened.append(_Source.open(s))
     except MatcalcError as e:
+        for source in opened:
+            source.close()
         report_error(e)
         return 2
     ok = failed = 0
@@ -434,7 +459,7 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
                 except budget.OverBudget:  # the timer fired just as the line ended
                     _report_line(budget.over_budget_error(), text, source.name, number, fmt)
                     status = 2
-                except (BrokenPipeError, KeyboardInterrupt):
+                except BrokenPipeError:
                     raise
                 except Exception as e:  # a bug must cost its line only, too
                     message = f"internal error, please report it: {type(e).__name__}: {e}"

@@ -69,7 +69,7 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
             v = np.asarray(differentials[node.var.name], dtype=float).reshape(
                 dim(node.shape[0]), dim(node.shape[1]))
         elif isinstance(node, Const):
-            v = np.array([[float(node.value)]])
+            v = np.array([[_float(node.value)]])
         elif isinstance(node, Identity):
             v = np.eye(dim(node.n))
         elif isinstance(node, Ones):
@@ -97,7 +97,7 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
             for x in k[1:]:
                 v = v * x
         elif isinstance(node, HadamardPower):
-            v = k[0] ** float(node.exponent)
+            v = k[0] ** _float(node.exponent)
         elif isinstance(node, Func):
             v = {"log": np.log, "exp": np.exp, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
                  "tanh": np.tanh}[node.name](k[0])
@@ -126,10 +126,18 @@ def _product(factors, values):
     return acc
 
 
+def _float(q) -> float:
+    """q as a float; ±inf past the float range (10^400 is a valid number, not a crash)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return float("inf") if q > 0 else float("-inf")
+
+
 def _power(node: Power, x):
     p = node.exponent
     if node.base.is_scalar:
-        return x ** float(p)
+        return x ** _float(p)
     if p < 0:
         x = np.linalg.inv(x)
         p = -p

@@ -15,10 +15,20 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def examples():
+    """(command, expected output, files shown before it by `$ cat FILE`)."""
     lines = README.read_text(encoding="utf-8").splitlines()
-    found = []
+    found, files = [], {}
     i = 0
     while i < len(lines):
+        cat = re.match(r"^    \$ cat (\S+)$", lines[i])
+        if cat:
+            i += 1
+            body = []
+            while i < len(lines) and lines[i].startswith("    ") and not lines[i].startswith("    $ "):
+                body.append(lines[i][4:])
+                i += 1
+            files[cat.group(1)] = "\n".join(body) + "\n"
+            continue
         m = re.match(r"^    \$ (matcalc .*)$", lines[i])
         if not m:
             i += 1
@@ -28,9 +38,9 @@ def examples():
         while i < len(lines) and lines[i].startswith("    ") and not lines[i].startswith("    $ "):
             expected.append(lines[i][4:])
             i += 1
-        if "<TAB>" in command or ">" in command.replace("->", ""):
+        if "<TAB>" in command or re.search(r"(?<![0-9-])>", command):
             continue  # shell completion and files written: covered by their own tests
-        found.append((command, "\n".join(expected)))
+        found.append((command, "\n".join(expected), dict(files)))
     return found
 
 
@@ -41,13 +51,15 @@ def test_readme_has_examples():
     assert len(EXAMPLES) >= 30
 
 
-@pytest.mark.parametrize("command,expected", EXAMPLES, ids=[c for c, _ in EXAMPLES])
-def test_readme_example(command, expected, tmp_path):
+@pytest.mark.parametrize("command,expected,files", EXAMPLES, ids=[c for c, _, _ in EXAMPLES])
+def test_readme_example(command, expected, files, tmp_path):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     words = shlex.split(command)
     if words[1] in ("diff", "hessian") and not {"-f", "--format", "|"} & set(words):
         command += " -f pretty"
     env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
            "NO_COLOR": "1", "COLUMNS": "200"}
-    run = subprocess.run(["bash", "-c", command + " 2>&1"], capture_output=True, text=True, cwd=tmp_path,
+    run = subprocess.run(["bash", "-c", "{ " + command + "; } 2>&1"], capture_output=True, text=True, cwd=tmp_path,
                          env=env, timeout=60)
     assert run.stdout.rstrip("\n") == expected

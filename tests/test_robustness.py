@@ -5,6 +5,7 @@ stdout (`| head -1`) and Ctrl-C. Hangs are caught by generous timeouts (a subpro
 CPU budget's), not by asserting wall-clock times."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -146,6 +147,12 @@ def test_invalid_utf8_in_a_file_stdin_and_the_command_line(tmp_path):
     r = subprocess.run([*ENTRY, "diff", b"tr(A \xff B)", "A"], capture_output=True, env=ENV, timeout=60)
     assert r.returncode == 2 and b"Traceback" not in r.stderr
     assert b"not valid UTF-8" in r.stderr
+    # echoed in a JSON error record, even where stdout refuses what is not text
+    r = subprocess.run([*ENTRY, "diff", b"tr(A \xff B)", "A", "-f", "json"], capture_output=True, timeout=60,
+                       env={**ENV, "PYTHONIOENCODING": "utf-8:strict"})
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert json.loads(r.stdout)["input"] == "tr(A \ufffd B)"
+    assert r.stderr.decode().splitlines()[1:] == ["  tr(A \ufffd B)", "       ^"]
     # what an undecodable byte becomes in Python: a surrogate, or U+FFFD
     for text in ("tr(A \udcff B)", "tr(A \ufffd B)"):
         assert "not valid UTF-8" in clean_error(text).message
@@ -159,6 +166,8 @@ def test_nul_bytes_and_control_characters(tmp_path):
     assert f"{f}:1:5: the input holds a character that cannot be part of an expression (a NUL byte)" in err
     assert f"{f}:3:1:" in err and err.endswith("1 ok, 2 failed\n")
     assert "control character U+001B" in clean_error("tr(A\x1b[31m B)").message
+    code, out, err = run(["diff", "-", "A"], "tr(A\x1b[31m B)\n")  # shown, not obeyed, by the terminal
+    assert err.splitlines()[1:3] == ["  tr(A\u241b[31m B)", "      ^"]
 
 
 @pytest.mark.parametrize("args, stdin", [
