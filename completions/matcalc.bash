@@ -10,8 +10,8 @@ _matcalc_options() {
         '') REPLY='--version --install-completion --show-completion --help -h' ;;
         'diff') REPLY='--scalar --vector --matrix --symmetric --format -f --check --file -i --no-steps --steps --layout --help -h' ;;
         'hessian') REPLY='--scalar --vector --matrix --symmetric --format -f --check --help -h' ;;
-        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --help -h' ;;
-        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --help -h' ;;
+        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --help -h' ;;
+        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --help -h' ;;
         'rules') REPLY='--help -h' ;;
         *) REPLY= ;;
     esac
@@ -37,11 +37,13 @@ _matcalc_option() {
         'verify --matrix') REPLY='dynamic names' ;;
         'verify --symmetric') REPLY='dynamic names' ;;
         'verify --format'|'verify -f') REPLY='words pretty text latex numpy python json' ;;
+        'verify --file'|'verify -i') REPLY='file' ;;
         'simplify --scalar') REPLY='dynamic names' ;;
         'simplify --vector') REPLY='dynamic names' ;;
         'simplify --matrix') REPLY='dynamic names' ;;
         'simplify --symmetric') REPLY='dynamic names' ;;
         'simplify --format'|'simplify -f') REPLY='words pretty text latex numpy python json' ;;
+        'simplify --file'|'simplify -i') REPLY='file' ;;
         *) REPLY= ;;
     esac
 }

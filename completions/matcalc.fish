@@ -5,7 +5,7 @@
 # (matcalc/complete.py).
 
 # Options that take a value, as "COMMAND OPTION" ('' for matcalc itself).
-set -g __matcalc_valued 'diff --scalar' 'diff --vector' 'diff --matrix' 'diff --symmetric' 'diff --format' 'diff -f' 'diff --file' 'diff -i' 'diff --layout' 'hessian --scalar' 'hessian --vector' 'hessian --matrix' 'hessian --symmetric' 'hessian --format' 'hessian -f' 'verify --scalar' 'verify --vector' 'verify --matrix' 'verify --symmetric' 'verify --format' 'verify -f' 'simplify --scalar' 'simplify --vector' 'simplify --matrix' 'simplify --symmetric' 'simplify --format' 'simplify -f'
+set -g __matcalc_valued 'diff --scalar' 'diff --vector' 'diff --matrix' 'diff --symmetric' 'diff --format' 'diff -f' 'diff --file' 'diff -i' 'diff --layout' 'hessian --scalar' 'hessian --vector' 'hessian --matrix' 'hessian --symmetric' 'hessian --format' 'hessian -f' 'verify --scalar' 'verify --vector' 'verify --matrix' 'verify --symmetric' 'verify --format' 'verify -f' 'verify --file' 'verify -i' 'simplify --scalar' 'simplify --vector' 'simplify --matrix' 'simplify --symmetric' 'simplify --format' 'simplify -f' 'simplify --file' 'simplify -i'
 
 # The words before the cursor, read: the subcommand, 1 if an option's value comes next (else 0),
 # then the subcommand's positional words.
@@ -95,6 +95,7 @@ complete -c matcalc -n '__matcalc_using verify' -l vector -x -a '(__matcalc_dyna
 complete -c matcalc -n '__matcalc_using verify' -l matrix -x -a '(__matcalc_dynamic names)' -d 'Declare matrices.'
 complete -c matcalc -n '__matcalc_using verify' -l symmetric -x -a '(__matcalc_dynamic names)' -d 'Declare symmetric matrices.'
 complete -c matcalc -n '__matcalc_using verify' -l format -s f -x -a 'pretty text latex numpy python json' -d 'json for a record; otherwise a sentence.'
+complete -c matcalc -n '__matcalc_using verify' -l file -s i -r -F -d 'Read identities from a file, one per line (repeatable).'
 complete -c matcalc -n '__matcalc_using verify' -l help -s h -d 'Show this message and exit.'
 
 # matcalc simplify
@@ -103,6 +104,7 @@ complete -c matcalc -n '__matcalc_using simplify' -l vector -x -a '(__matcalc_dy
 complete -c matcalc -n '__matcalc_using simplify' -l matrix -x -a '(__matcalc_dynamic names)' -d 'Declare matrices.'
 complete -c matcalc -n '__matcalc_using simplify' -l symmetric -x -a '(__matcalc_dynamic names)' -d 'Declare symmetric matrices.'
 complete -c matcalc -n '__matcalc_using simplify' -l format -s f -x -a 'pretty text latex numpy python json' -d 'Output format (default: pretty at a terminal, text when piped).'
+complete -c matcalc -n '__matcalc_using simplify' -l file -s i -r -F -d 'Read expressions from a file, one per line (repeatable).'
 complete -c matcalc -n '__matcalc_using simplify' -l help -s h -d 'Show this message and exit.'
 
 # matcalc rules

@@ -326,9 +326,9 @@ def hessian(
 
 @app.command()
 def verify(
-    identity: str = typer.Argument(
-        ..., help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
-                  "or \"\\nabla_A |A| = |A| (A^{-1})^T\"."),
+    identity: Optional[str] = typer.Argument(
+        None, help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
+                   "or \"\\nabla_A |A| = |A| (A^{-1})^T\"; '-' reads identities from stdin, one per line."),
     scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
                                                autocompletion=complete_names),
     vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
@@ -338,13 +338,23 @@ def verify(
     symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
                                                   autocompletion=complete_names),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="json for a record; otherwise a sentence."),
+    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read identities from a file, one per line (repeatable)."),
 ):
     """Decide an identity LHS = RHS: exit 0 if it holds, 1 if it does not, 2 on bad input."""
     from . import api, output
 
     chosen = choose_format(fmt)
+    declared = declarations(scalar, vector, matrix, symmetric)
+    if files or identity == "-" or identity is None:
+
+        def verify_line(text, line_declared):
+            verdict = api.verify(text, line_declared)
+            _write(output.verdict_line(verdict, chosen))
+            return 0 if verdict.holds else 1
+
+        raise typer.Exit(_batch_command(identity, files, verify_line, chosen, declared))
     try:
-        verdict = api.verify(identity, declarations(scalar, vector, matrix, symmetric))
+        verdict = api.verify(identity, declared)
     except MatcalcError as e:
         _fail(identity, e, chosen)
     _write(output.verdict_line(verdict, chosen))
@@ -353,7 +363,8 @@ def verify(
 
 @app.command()
 def simplify(
-    expression: str = typer.Argument(..., help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"."),
+    expression: Optional[str] = typer.Argument(
+        None, help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"; '-' reads expressions from stdin, one per line."),
     scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
                                                autocompletion=complete_names),
     vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
@@ -363,16 +374,37 @@ def simplify(
     symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
                                                   autocompletion=complete_names),
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
+    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
 ):
     """The simplest form: transposes at the leaves, traces rotated (1.A-1.D), like terms collected."""
     from . import api, output
 
     chosen = choose_format(fmt)
+    declared = declarations(scalar, vector, matrix, symmetric)
+    if files or expression == "-" or expression is None:
+
+        def simplify_line(text, line_declared):
+            _write(output.simplified_line(api.simplify(text, line_declared), chosen))
+            return 0
+
+        raise typer.Exit(_batch_command(expression, files, simplify_line, chosen, declared))
     try:
-        result = api.simplify(expression, declarations(scalar, vector, matrix, symmetric))
+        result = api.simplify(expression, declared)
     except MatcalcError as e:
         _fail(expression, e, chosen)
     _write(output.simplified_line(result, chosen))
+
+
+def _batch_command(argument, files, handle_line, fmt, declared) -> int:
+    """verify/simplify over stdin ('-') and --file sources, through the shared batch loop."""
+    if argument is None and not files:
+        report_error(MatcalcError("give an expression, or '-' to read expressions from stdin"))
+        return 2
+    if argument not in (None, "-"):
+        report_error(MatcalcError("give either an expression or --file, not both"))
+        return 2
+    sources = (["-"] if argument == "-" else []) + [str(f) for f in files or []]
+    return run_batch(sources, handle_line, fmt, declared)
 
 
 def _fail(source: str, error: MatcalcError, fmt: str):

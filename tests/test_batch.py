@@ -282,3 +282,23 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     r = subprocess.run([sys.executable, "-c", check, "diff", "-i", str(f), "A", "-f", "text"],
                        capture_output=True, env=ENV, timeout=60)
     assert r.stderr == b"300 ok, 0 failed\nFalse\n"
+
+
+def test_verify_and_simplify_read_batches_too(tmp_path):
+    """Issue 5: the same batch loop for verify and simplify (stdin and --file)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    matcalc = str(Path(sys.executable).parent / "matcalc")
+    identities = tmp_path / "ids.txt"
+    identities.write_text("tr(AB) = tr(BA)\n# a comment\ntr(AB) = tr(A)tr(B)\ntr(A B\n", encoding="utf-8")
+    run = subprocess.run([matcalc, "verify", "-i", str(identities)], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stdout.splitlines()[0] == "holds symbolically: both sides are tr(A B)"
+    assert run.stdout.splitlines()[1].startswith("does not hold")
+    assert f"{identities}:4:7: a parenthesis is opened but never closed" in run.stderr
+    run = subprocess.run([matcalc, "simplify", "-"], input="tr(B A) + tr(A^T B^T)\nx^T A y + y^T A^T x\n",
+                         capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, "2 tr(A B)\n2 x^T A y\n")
+    assert "2 ok, 0 failed" in run.stderr
