@@ -13,7 +13,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 
@@ -38,6 +38,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+# The declarations every command takes (repeatable, comma lists allowed).
+Scalars = Annotated[Optional[list[str]], typer.Option(
+    "--scalar", help="Declare scalars (repeatable, comma lists).", autocompletion=complete_names)]
+Vectors = Annotated[Optional[list[str]], typer.Option(
+    "--vector", help="Declare column vectors.", autocompletion=complete_names)]
+Matrices = Annotated[Optional[list[str]], typer.Option(
+    "--matrix", help="Declare matrices.", autocompletion=complete_names)]
+Symmetrics = Annotated[Optional[list[str]], typer.Option(
+    "--symmetric", help="Declare symmetric matrices.", autocompletion=complete_names)]
 
 
 class Format(str, Enum):
@@ -200,14 +211,10 @@ def diff(
         None, help="The expression, e.g. \"tr(A B A^T C)\" or \"\\nabla_A tr(AB)\"; '-' reads lines from stdin."),
     wrt: Optional[list[str]] = typer.Argument(None, help="Variables to differentiate with respect to (A, x, \\mu, X^T).",
                                               autocompletion=complete_wrt),
-    scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
-                                               autocompletion=complete_names),
-    vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
-                                               autocompletion=complete_names),
-    matrix: Optional[list[str]] = typer.Option(None, "--matrix", help="Declare matrices.",
-                                               autocompletion=complete_names),
-    symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
-                                                  autocompletion=complete_names),
+    scalar: Scalars = None,
+    vector: Vectors = None,
+    matrix: Matrices = None,
+    symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
     check: bool = typer.Option(False, "--check", help="Check each result against finite differences; exit 1 if one fails."),
     files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
@@ -300,14 +307,10 @@ def hessian(
     expression: Optional[str] = typer.Argument(
         None, help="A scalar expression, e.g. \"x^T A x\"; '-' reads lines from stdin."),
     wrt: Optional[list[str]] = typer.Argument(None, help="Variables (x, \\mu, X).", autocompletion=complete_wrt),
-    scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
-                                               autocompletion=complete_names),
-    vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
-                                               autocompletion=complete_names),
-    matrix: Optional[list[str]] = typer.Option(None, "--matrix", help="Declare matrices.",
-                                               autocompletion=complete_names),
-    symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
-                                                  autocompletion=complete_names),
+    scalar: Scalars = None,
+    vector: Vectors = None,
+    matrix: Matrices = None,
+    symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
     check: bool = typer.Option(False, "--check", help="Check each result against second differences; exit 1 if one fails."),
 ):
@@ -329,14 +332,10 @@ def verify(
     identity: Optional[str] = typer.Argument(
         None, help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
                    "or \"\\nabla_A |A| = |A| (A^{-1})^T\"; '-' reads identities from stdin, one per line."),
-    scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
-                                               autocompletion=complete_names),
-    vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
-                                               autocompletion=complete_names),
-    matrix: Optional[list[str]] = typer.Option(None, "--matrix", help="Declare matrices.",
-                                               autocompletion=complete_names),
-    symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
-                                                  autocompletion=complete_names),
+    scalar: Scalars = None,
+    vector: Vectors = None,
+    matrix: Matrices = None,
+    symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="json for a record; otherwise a sentence."),
     files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read identities from a file, one per line (repeatable)."),
 ):
@@ -365,14 +364,10 @@ def verify(
 def simplify(
     expression: Optional[str] = typer.Argument(
         None, help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"; '-' reads expressions from stdin, one per line."),
-    scalar: Optional[list[str]] = typer.Option(None, "--scalar", help="Declare scalars (repeatable, comma lists).",
-                                               autocompletion=complete_names),
-    vector: Optional[list[str]] = typer.Option(None, "--vector", help="Declare column vectors.",
-                                               autocompletion=complete_names),
-    matrix: Optional[list[str]] = typer.Option(None, "--matrix", help="Declare matrices.",
-                                               autocompletion=complete_names),
-    symmetric: Optional[list[str]] = typer.Option(None, "--symmetric", help="Declare symmetric matrices.",
-                                                  autocompletion=complete_names),
+    scalar: Scalars = None,
+    vector: Vectors = None,
+    matrix: Matrices = None,
+    symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
     files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
 ):
