@@ -105,3 +105,10 @@ def test_parse_errors_are_clean(bad):
 def test_square_requirements(source):
     with pytest.raises(MatcalcError, match="square"):
         matcalc.diff(source, "A", declared={"x": "vector"})
+
+
+def test_division_is_left_associative():
+    # a/b/c is (a/b)/c and a/b c is (a/b) c, as in most programming languages
+    scalars = {n: "scalar" for n in "abc"}
+    assert assert_gradient("a/b/c", "a", declare=scalars).text == "1 / (b c)"
+    assert assert_gradient("tr(A)/2 tr(B)", "A").text == "(1/2) tr(B) I"
