@@ -25,12 +25,15 @@ class AmbiguousReading(MatcalcError):
 
 
 class _Var:
-    """A dimension to be found: union-find over symbolic dimensions."""
+    """A dimension to be found: union-find over symbolic dimensions. Only a dimension of
+    `ones` may turn out to be 1 (the all-ones vector); a variable's never does."""
 
-    __slots__ = ("parent",)
+    __slots__ = ("parent", "may_be_one", "is_one")
 
-    def __init__(self):
+    def __init__(self, may_be_one: bool = False):
         self.parent = self
+        self.may_be_one = may_be_one
+        self.is_one = False
 
     def find(self) -> "_Var":
         root = self
@@ -43,7 +46,10 @@ class _Var:
 
 
 def _find(d):
-    return d.find() if isinstance(d, _Var) else d
+    if isinstance(d, _Var):
+        root = d.find()
+        return 1 if root.is_one else root
+    return d
 
 
 def _unify(a, b) -> bool:
@@ -51,7 +57,12 @@ def _unify(a, b) -> bool:
     if a is b or a == b:
         return True
     if isinstance(a, _Var) and isinstance(b, _Var):
+        b.may_be_one = a.may_be_one and b.may_be_one
         a.parent = b
+        return True
+    var = a if isinstance(a, _Var) else b
+    if isinstance(var, _Var) and var.may_be_one:  # ones standing for the all-ones vector
+        var.is_one = True
         return True
     return False  # a symbolic dimension is never 1
 
@@ -220,7 +231,7 @@ def _shape_of(node: Syntax, a, env):
         if op == "identity":
             n = _Var()
             return (n, n)
-        return (_Var(), _Var())
+        return (_Var(may_be_one=True), _Var(may_be_one=True))
     if op in ("add", "sub", "hadamard", "hadamard_div"):
         left, right = a
         if op == "hadamard_div" and _is_scalar(left):

@@ -112,3 +112,12 @@ def test_division_is_left_associative():
     scalars = {n: "scalar" for n in "abc"}
     assert assert_gradient("a/b/c", "a", declare=scalars).text == "1 / (b c)"
     assert assert_gradient("tr(A)/2 tr(B)", "A").text == "(1/2) tr(B) I"
+
+
+def test_ones_is_a_vector_or_a_matrix_as_its_context_says():
+    from matcalc.api import typed
+
+    assert typed("ones + x")[0].shape == typed("x")[0].shape            # the all-ones vector
+    e, t = typed("ones .* X")
+    assert e.shape == t.shapes["X"]                                      # the all-ones matrix
+    assert assert_gradient("x^T (ones - x)", "x").text == "ones - 2 x"
