@@ -53,9 +53,9 @@ def scale(c: Fraction, e: Expr) -> Expr:
 
 # -- sums ---------------------------------------------------------------------------------
 
-def add(*terms: Expr) -> Expr:
-    """Flatten, drop zeros, collect like terms (Aμ + Aμ = 2Aμ) keeping first-appearance order."""
-    shape = terms[0].shape
+def collect_terms(terms) -> dict[Expr, Fraction]:
+    """Like terms of a flattened sum, zeros dropped: {rest: total coefficient}, in order of
+    first appearance (Aμ + Aμ → {Aμ: 2})."""
     collected: dict[Expr, Fraction] = {}
     for term in terms:
         for t in term.terms if isinstance(term, Add) else (term,):
@@ -64,7 +64,13 @@ def add(*terms: Expr) -> Expr:
             c, rest = split_coefficient(t)
             previous = collected.get(rest)
             collected[rest] = c if previous is None else previous + c
-    out = [scale(c, rest) for rest, c in collected.items() if c]
+    return collected
+
+
+def add(*terms: Expr) -> Expr:
+    """Flatten, drop zeros, collect like terms (Aμ + Aμ = 2Aμ) keeping first-appearance order."""
+    shape = terms[0].shape
+    out = [scale(c, rest) for rest, c in collect_terms(terms).items() if c]
     if not out:
         return zero(shape)
     return out[0] if len(out) == 1 else Add(tuple(out))

@@ -52,8 +52,7 @@ def _zero(shape) -> Expr:
     return ZERO if shape == SCALAR else Zero(shape)
 
 
-def _is_zero(e: Expr) -> bool:
-    return isinstance(e, Zero) or (isinstance(e, Const) and e.value == 0)
+_is_zero = algebra.is_zero
 
 
 def _is_unit(e: Expr) -> bool:
@@ -108,13 +107,7 @@ class _Canon:
     def sum(self, terms: list[Expr]) -> Expr:
         """Like terms collected; terms sorted, positive ones first (so x - μ, not -μ + x)."""
         shape = terms[0].shape
-        collected: dict[Expr, Fraction] = {}
-        for term in terms:
-            for t in term.terms if isinstance(term, Add) else (term,):
-                if _is_zero(t):
-                    continue
-                c, rest = _split(t)
-                collected[rest] = collected.get(rest, Fraction(0)) + c
+        collected = algebra.collect_terms(terms)
         out = sorted(((c, rest) for rest, c in collected.items() if c != 0),
                      key=lambda cr: (cr[0] < 0, sort_key(cr[1])))
         if not out:
