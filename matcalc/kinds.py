@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from . import algebra
 from .errors import MatcalcError
-from .expr import SCALAR, Const, Expr, Identity, Ones, Sym
+from .expr import Const, Expr, Identity, Ones, Sym
 from .syntax import Syntax
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
