@@ -250,9 +250,8 @@ def _raw_power(base: Expr, p: Fraction) -> Expr:
     return base if p == 1 else Power(base, p)
 
 
-def power(base: Expr, p) -> Expr:
-    """base^p: for matrices integer p (p = -1 the inverse), for scalars any rational."""
-    p = Fraction(p)
+def trivial_power(base: Expr, p: Fraction) -> Expr | None:
+    """base^p when no rule beyond arithmetic is needed (p = 0 or 1, I, a number); else None."""
     if p == 1:
         return base
     if p == 0:
@@ -261,6 +260,15 @@ def power(base: Expr, p) -> Expr:
         return base
     if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and small_power(base.value, p):
         return Const(base.value ** int(p))
+    return None
+
+
+def power(base: Expr, p) -> Expr:
+    """base^p: for matrices integer p (p = -1 the inverse), for scalars any rational."""
+    p = Fraction(p)
+    trivial = trivial_power(base, p)
+    if trivial is not None:
+        return trivial
     if isinstance(base, Power) and p.denominator == 1:
         return power(base.base, base.exponent * p)
     if isinstance(base, MatMul) and p.denominator == 1 and all(f.is_scalar for f in base.factors):

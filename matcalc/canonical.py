@@ -216,14 +216,9 @@ class _Canon:
 
     def power(self, base: Expr, p: Fraction) -> Expr:
         p = Fraction(p)
-        if p == 1:
-            return base
-        if p == 0:
-            return ONE if base.is_scalar else Identity(base.shape[0])
-        if isinstance(base, Identity):
-            return base
-        if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and algebra.small_power(base.value, p):
-            return Const(base.value ** int(p))
+        trivial = algebra.trivial_power(base, p)
+        if trivial is not None:
+            return trivial
         if isinstance(base, Power) and p.denominator == 1:
             return self.power(base.base, base.exponent * p)
         if isinstance(base, MatMul) and p.denominator == 1:
