@@ -86,6 +86,7 @@ complete -c matcalc -n '__matcalc_using hessian' -l matrix -x -a '(__matcalc_dyn
 complete -c matcalc -n '__matcalc_using hessian' -l symmetric -x -a '(__matcalc_dynamic names)' -d 'Declare symmetric matrices.'
 complete -c matcalc -n '__matcalc_using hessian' -l format -s f -x -a 'pretty text latex numpy python json' -d 'Output format (default: pretty at a terminal, text when piped).'
 complete -c matcalc -n '__matcalc_using hessian' -l check -d 'Check each result against second differences; exit 1 if one fails.'
+complete -c matcalc -n '__matcalc_using hessian' -l no-steps -l steps -d 'Show the derivation, the gradient\'s then its Jacobian\'s (default: on for one expression at a terminal).'
 complete -c matcalc -n '__matcalc_using hessian' -l help -s h -d 'Show this message and exit.'
 complete -c matcalc -n '__matcalc_argument hessian 1' -a '(__matcalc_dynamic wrt)'
 

@@ -313,10 +313,15 @@ def hessian(
     symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
     check: bool = typer.Option(False, "--check", help="Check each result against second differences; exit 1 if one fails."),
+    steps: Optional[bool] = typer.Option(
+        None, "--steps/--no-steps",
+        help="Show the derivation, the gradient's then its Jacobian's (default: on for one expression at a terminal)."),
 ):
     """The Hessian ∇²_x f = ∂(∇_x f)/∂x of a scalar f: symmetric, Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ (over vec(X) for a matrix)."""
     declared = declarations(scalar, vector, matrix, symmetric)
     printer = Printer(choose_format(fmt))
+    printer.steps = steps if steps is not None else (expression != "-" and printer.fmt == "pretty" and sys.stdout.isatty())
+    printer.json_steps = steps is not False
     if expression == "-":
         raise typer.Exit(_diff_batch(["-"], list(wrt or []), declared, printer, check, hessian=True))
     if expression is None:

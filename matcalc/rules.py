@@ -19,6 +19,7 @@ class Rule:
     example: str            # a worked instance
     demo: tuple[str, str] | None = None  # (expression, wrt) whose derivation cites this rule
     declare: dict = field(default_factory=dict)  # kinds the demo needs, e.g. {"S": "symmetric"}
+    subcommand: str = "diff"  # the command whose derivation shows the demo: diff or hessian
 
     def command(self) -> str | None:
         """The `matcalc diff` command that shows the demo derivation."""
@@ -26,7 +27,7 @@ class Rule:
             return None
         expr, wrt = self.demo
         flags = "".join(f" --{kind} {name}" for name, kind in self.declare.items())
-        return f'matcalc diff "{expr}" {wrt}{flags} --steps'
+        return f'matcalc {self.subcommand} "{expr}" {wrt}{flags} --steps'
 
 
 RULES: tuple[Rule, ...] = (
@@ -114,8 +115,23 @@ RULES: tuple[Rule, ...] = (
          "The trace of a real number is that number (seed 2.A), so the trace rules apply to it.",
          "aᵀ dX b = tr(aᵀ dX b)",
          ("a^T X b", "X")),
+    Rule("jacobian", "reading off a Jacobian", "df = J dx  ⇒  ∂f/∂x = J   (J[i, j] = ∂fᵢ/∂xⱼ: rows are outputs)",
+         "As 3.A for gradients: bring df to J dx for every dx; for matrices d vec(F) = J vec(dX) "
+         "(--layout denominator prints Jᵀ).",
+         "d exp(x) = diag(exp(x)) dx, so ∂exp(x)/∂x = diag(exp(x))",
+         ("A x", "x")),
+    Rule("vec", "vec and Kronecker products", "vec(A X B) = (Bᵀ ⊗ A) vec(X),  vec(F ∘ X) = diag(vec F) vec(X)",
+         "Brings each term of d vec(F) to K vec(dX): vec(v) = v for a column v, vec(s M) = vec(M) s, "
+         "and a scalar term tr(Gᵀ dX) is vec(G)ᵀ vec(dX).",
+         "d vec(A X B) = vec(A dX B) = (Bᵀ ⊗ A) vec(dX)",
+         ("A X B", "X")),
+    Rule("hessian", "the Hessian", "∇²f = ∂(∇f)/∂x   (H[i, j] = ∂²f/∂xᵢ∂xⱼ, over vec(X) for a matrix)",
+         "The Hessian is the Jacobian of the gradient: derive ∇f, then read d(∇f) = H dx off as a Jacobian.",
+         "d(A x + Aᵀ x) = (A + Aᵀ) dx, so ∇²_x xᵀ A x = A + Aᵀ",
+         ("x^T A x", "x"), subcommand="hessian"),
     Rule("symmetric", "symmetric variable", "∇_S f = (G + Gᵀ) / 2   (S symmetric, G the unconstrained gradient)",
-         "dS is symmetric, so tr(Gᵀ dS) sees only the symmetric part of G.",
+         "dS is symmetric, so tr(Gᵀ dS) sees only the symmetric part of G. The Matrix Cookbook's "
+         "G + Gᵀ − diag(G) is a per-entry derivative (∂f/∂sᵢⱼ, sᵢⱼ = sⱼᵢ one variable), not a gradient.",
          "∇_S xᵀ S x = x xᵀ",
          ("x^T S x", "S"), {"S": "symmetric"}),
     Rule("simplify", "routine simplification", "(AB)ᵀ = BᵀAᵀ,  (Aᵀ)ᵀ = A,  A + A = 2A,  XᵃXᵇ = Xᵃ⁺ᵇ,  A I = A",

@@ -8,6 +8,11 @@ form tr(M dX) one rule at a time (scalar-trace, hadamard, 3.C, 1.D, power, 1.C),
 are collected by 1.B, and 3.A reads off ∇_X f = Mᵀ. Each step's `expr` is the whole
 right-hand side at that point; intermediate forms are built raw so that a step shows exactly
 the move its rule names.
+
+A Jacobian (an `api.Derivative`) is read off the same differential: each term of df becomes
+K dx, or K vec(dX) for matrices (rule vec), the terms are collected, and df = J dx gives
+∂f/∂x = J (rule jacobian). A Hessian is the gradient's derivation followed by the Jacobian of
+the gradient (rule hessian).
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from fractions import Fraction
 
 from . import algebra as alg
 from . import differentiate, render
+from . import jacobian as jac
+from . import kronecker as kr
 from .api import Gradient
 from .errors import MatcalcError
 from .expr import (
@@ -26,6 +33,10 @@ from .expr import (
 from .rules import BY_ID
 
 VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient", "transposed gradient"
+# Jacobians and Hessians: d vec(F), ∂f/∂x, (∂f/∂x)ᵀ, d(∇f), d vec(∇f), ∇²f
+VEC_DIFFERENTIAL, JACOBIAN, JACOBIAN_T = "vec differential", "jacobian", "transposed jacobian"
+GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL = "gradient differential", "gradient vec differential"
+HESSIAN = "hessian"
 
 
 class NoDerivation(MatcalcError):
@@ -51,31 +62,39 @@ class Derivation:
         return list(dict.fromkeys(s.rule for s in self.steps))
 
     def lhs(self, kind: str, style: str = "unicode") -> str:
-        """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f."""
+        """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f; for
+        Jacobians and Hessians also d vec(F), ∂f/∂x, (∂f/∂x)ᵀ, d(∇f), d vec(∇f) and ∇²f."""
         g, st = self.gradient, render.STYLES[style]
         if kind == VALUE:
             return render.render(g.written, st)
-        if kind == DIFFERENTIAL:
-            f = render.render(g.expression, st)
-            d = "\\mathrm{d}\\," if style == "latex" else "d "
+        if kind in (DIFFERENTIAL, VEC_DIFFERENTIAL):
             atom = isinstance(g.expression, (Sym, Trace, Det, Norm, Func, Sum))
-            return d + f if atom else d.rstrip() + ("\\left(" + f + "\\right)" if style == "latex" else f"({f})")
-        return (g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False)).lhs(style)
+            return _d(render.render(g.expression, st), atom, style, kind == VEC_DIFFERENTIAL)
+        if kind in (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL):  # d(∇f) in a Hessian
+            return _d(self.lhs(GRADIENT, style), False, style, kind == GRADIENT_VEC_DIFFERENTIAL)
+        if kind in (JACOBIAN, JACOBIAN_T, HESSIAN):
+            return (g if kind != JACOBIAN else dataclasses.replace(g, transposed=False)).lhs(style)
+        # Gradient.lhs also for the gradient inside a Hessian's derivation
+        return Gradient.lhs(g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False), style)
+
+
+def _d(f: str, atom: bool, style: str, vec: bool) -> str:
+    """d f, d(f) or d vec(f), in a style."""
+    d = "\\mathrm{d}\\," if style == "latex" else "d "
+    if vec:
+        return d + ("\\operatorname{vec}" if style == "latex" else "vec") + f"({f})"
+    return d + f if atom else d.rstrip() + ("\\left(" + f + "\\right)" if style == "latex" else f"({f})")
 
 
 def derive(g: Gradient) -> Derivation:
-    """The derivation of one gradient, ending in exactly `g.result`."""
+    """The derivation of one gradient (or Jacobian, or Hessian), ending in exactly `g.result`."""
     if getattr(g, "kind", "gradient") != "gradient":  # an api.Derivative: a Jacobian or a Hessian
-        raise NoDerivation("no step-by-step derivation for Jacobians and Hessians yet")
+        return Derivation(g, _derivative_steps(g))
     var, f = g.variable, g.expression
     steps: list[Step] = []
     if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
         steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
-    df = differentiate.differential(f, var)
-    rules = _differential_rules(f, var)
-    others = [BY_ID[r].name for r in rules[1:]]
-    statement = BY_ID[rules[0]].statement.split("   (")[0]
-    steps.append(Step(rules[0], df, statement + ("; with " + ", ".join(others) if others else "")))
+    df = _differential_step(steps, f, var, DIFFERENTIAL)
     if alg.is_zero(df):
         steps.append(Step("3.A", alg.zero(var.shape), "df = 0 for every dX", GRADIENT))
     elif var.is_scalar:
@@ -97,6 +116,16 @@ def derive(g: Gradient) -> Derivation:
                          GRADIENT_T))
     _add(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
     return Derivation(g, tuple(steps))
+
+
+def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
+    """Append the step f → df, citing the differential rules it takes; return df."""
+    df = differentiate.differential(f, var)
+    rules = _differential_rules(f, var)
+    others = [BY_ID[r].name for r in rules[1:]]
+    statement = BY_ID[rules[0]].statement.split("   (")[0]
+    steps.append(Step(rules[0], df, statement + ("; with " + ", ".join(others) if others else ""), kind))
+    return df
 
 
 def _add(steps: list[Step], step: Step) -> None:
@@ -382,3 +411,67 @@ def _walk(e: Expr):
     yield e
     for c in e.children():
         yield from _walk(c)
+
+
+# -- Jacobians and Hessians: df = J dx, read off (jacobian); ∇²f = ∂(∇f)/∂x (hessian) ------------
+
+def _derivative_steps(g) -> tuple[Step, ...]:
+    """The derivation of a Jacobian or a Hessian (an api.Derivative), ending in `g.result`."""
+    var, f = g.variable, g.expression
+    if g.kind == "hessian":  # the gradient first, then its Jacobian
+        gradient = Gradient(g.source, g.wrt, False, f, g.written, differentiate.gradient(f, var), g.typing)
+        steps = list(derive(gradient).steps)
+        kinds = (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL, HESSIAN)
+        steps += _jacobian_steps(steps[-1].expr, var, kinds, "hessian")
+        plain = g.result
+    else:
+        steps = []
+        if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
+            steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
+        kinds = (DIFFERENTIAL, VEC_DIFFERENTIAL, JACOBIAN)
+        steps += _jacobian_steps(f, var, kinds, "jacobian")
+        plain = jac.jacobian(f, var)
+    _add(steps, Step("simplify", plain, "like terms collected, ⊗ factored", kinds[2]))
+    if g.transposed:  # --layout denominator
+        steps.append(Step("jacobian", _shown_transpose(plain), "the denominator layout: the transpose", JACOBIAN_T))
+    _add(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
+    return tuple(steps)
+
+
+def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -> list[Step]:
+    """f → df → Σ Kᵢ dx (vec) → (Σ Kᵢ) dx → J (`rule`); for a matrix, vec(dX) for dx, and
+    d vec(F) where F is not a column. `kinds`: of df, of d vec(F), and of J."""
+    d_kind, vec_kind, read_kind = kinds
+    steps: list[Step] = []
+    df = _differential_step(steps, f, var, d_kind)
+    x = render.name(var.name, render.UNICODE)
+    if alg.is_zero(df):
+        steps.append(Step(rule, jac.read_jacobian(df, var), f"0 = J d{x} for every d{x}: J = 0", read_kind))
+        return steps
+    atoms = _atoms(df, var)
+    if len(atoms) > 1 and _sum(atoms) != df:
+        steps.append(Step("linearity", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
+    try:
+        ks = [jac.read_jacobian(a, var) for a in atoms]
+        ks.sort(key=lambda k: alg.split_coefficient(k)[0] < 0)  # b - a rather than -a + b, as results are
+    except MatcalcError as e:  # pragma: no cover - api refuses such derivatives first
+        raise NoDerivation(f"no step-by-step derivation for this form yet ({e.message})") from None
+    dx = kr.vec(Differential(var))  # dx, or vec(dX)
+    kind = d_kind if f.shape[1] == 1 else vec_kind  # vec(F) = F for a column only
+    _add(steps, Step("vec", _sum([_times_d(k, dx) for k in ks]),
+                     "each term as K d" + x + ": vec(L dX R) = (Rᵀ ⊗ L) vec(dX), vec(F ∘ dX) = diag(vec F) vec(dX)",
+                     kind))
+    terms = [t for k in ks for t in (k.terms if isinstance(k, Add) else (k,))]
+    j = _sum(terms)
+    if len(terms) > 1:
+        steps.append(Step("linearity", _times_d(j, dx), f"collect the terms in d{x}", kind))
+    steps.append(Step(rule, j, f"d f = J d{x} gives ∂f/∂{x} = J" if rule == "jacobian" else f"d(∇f) = H d{x} gives ∇²f = H",
+                      read_kind))
+    return steps
+
+
+def _times_d(k: Expr, dx: Expr) -> Expr:
+    """K dx as written: K's factors (a 1×1 product such as xᵀa kept as one), then dx, last."""
+    factors = k.factors if isinstance(k, MatMul) and not kr.is_number_product(k) else (k,)
+    return MatMul((*factors, dx))
+

@@ -416,12 +416,6 @@ def test_python_format_says_it_writes_gradients_only():
     assert result.exit_code == 2 and "--format numpy" in result.stderr
 
 
-def test_steps_are_not_invented_for_jacobians():
-    result = run("diff", "A x", "x", "--steps", "-f", "text")
-    assert result.stdout == "d/dx (A x) = A\n"
-    assert "no step-by-step derivation" in result.stderr
-
-
 def test_text_form_of_a_jacobian_reads_back():
     g = matcalc.diff("tanh(W x + b)", "x")
     assert g.lhs("text") == "d/dx tanh(W x + b)"
