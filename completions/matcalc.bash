@@ -10,8 +10,8 @@ _matcalc_options() {
         '') REPLY='--version --install-completion --show-completion --help -h' ;;
         'diff') REPLY='--scalar --vector --matrix --symmetric --format -f --check --file -i --no-steps --steps --layout --help -h' ;;
         'hessian') REPLY='--scalar --vector --matrix --symmetric --format -f --check --no-steps --steps --help -h' ;;
-        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --help -h' ;;
-        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --help -h' ;;
+        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
+        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
         'rules') REPLY='--help -h' ;;
         *) REPLY= ;;
     esac

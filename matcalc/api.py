@@ -134,6 +134,14 @@ class Simplified(_Forms):
     result: Expr
     typing: kinds.Typing = field(repr=False)
 
+    @functools.cached_property
+    def steps(self):
+        """The chain of equalities from the input to the result, a tuple of `steps.Step`s each
+        citing its rule (1.A-1.D, distributive, ...)."""
+        from .chains import simplification
+
+        return simplification(self).steps
+
     def __str__(self) -> str:
         return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"
 

@@ -26,10 +26,22 @@ from .expr import (
 
 MAX_TERMS = 512  # distributing a product over sums stops beyond this many terms
 
+# The rules `_Canon` can be asked to apply (rule ids of `rules.py`), in the order in which a
+# chain of equalities (`chains.py`) turns them on. "collect" is like terms collected, "sort"
+# the terms sorted; the routine rest (transposes to the leaves, products flattened, powers
+# merged) is always on.
+RULE_ORDER = ("distributive", "1.B", "1.A", "1.C", "1.D", "scalar-trace", "det")
+ALL = frozenset(RULE_ORDER) | {"collect", "sort"}
+
 
 def canonical(e: Expr, expand: bool = True) -> Expr:
     """The canonical form of e; with `expand`, products are multiplied out over sums."""
-    return _Canon(expand).of(e)
+    return _Canon(ALL if expand else ALL - {"distributive"}).of(e)
+
+
+def rewrite(e: Expr, rules: frozenset) -> Expr:
+    """e with only the routine simplifications and `rules` applied: an equal expression."""
+    return _Canon(rules).of(e)
 
 
 def simplest(e: Expr) -> Expr:
@@ -65,8 +77,9 @@ _split = algebra.split_coefficient  # e = c · rest
 
 
 class _Canon:
-    def __init__(self, expand: bool):
-        self.expand = expand
+    def __init__(self, rules: frozenset):
+        self.rules = rules
+        self.expand = "distributive" in rules
 
     def of(self, e: Expr) -> Expr:
         done: dict[Expr, Expr] = {}
@@ -107,9 +120,13 @@ class _Canon:
     def sum(self, terms: list[Expr]) -> Expr:
         """Like terms collected; terms sorted, positive ones first (so x - μ, not -μ + x)."""
         shape = terms[0].shape
+        if "collect" not in self.rules:  # only nested sums opened and zeros dropped
+            flat = [u for t in terms for u in (t.terms if isinstance(t, Add) else (t,)) if not _is_zero(u)]
+            return _zero(shape) if not flat else flat[0] if len(flat) == 1 else Add(tuple(flat))
         collected = algebra.collect_terms(terms)
-        out = sorted(((c, rest) for rest, c in collected.items() if c != 0),
-                     key=lambda cr: (cr[0] < 0, sort_key(cr[1])))
+        out = [(c, rest) for rest, c in collected.items() if c != 0]  # in order of first appearance
+        if "sort" in self.rules:
+            out.sort(key=lambda cr: (cr[0] < 0, sort_key(cr[1])))
         if not out:
             return _zero(shape)
         built = [rest if c == 1 else self.product([Const(c), rest]) for c, rest in out]
@@ -184,7 +201,10 @@ class _Canon:
 
     def scalar_chain(self, chain: list[Expr]) -> Expr:
         """A 1×1 product xᵀAy equals tr(xᵀAy), so it is canonicalised as that trace."""
-        return self.trace_chain(chain)
+        if "scalar-trace" not in self.rules:
+            chain = _merge(chain)
+            return chain[0] if len(chain) == 1 else MatMul(tuple(chain))
+        return self.trace_chain(chain, every=True)
 
     # -- transpose, powers ------------------------------------------------------------------
 
@@ -233,43 +253,47 @@ class _Canon:
     # -- trace (1.A-1.D) and determinant ----------------------------------------------------
 
     def trace(self, e: Expr) -> Expr:
+        on = self.rules
         if e.is_scalar:  # the trace of a real number is that number
-            return e
+            return e if "scalar-trace" in on else Trace(e)
         if _is_zero(e):
             return ZERO
-        if isinstance(e, Add):  # 1.B
+        if isinstance(e, Add) and "1.B" in on:
             return self.sum([self.trace(t) for t in e.terms])
-        if isinstance(e, Transpose):  # 1.A
+        if isinstance(e, Transpose) and "1.A" in on:
             return self.trace(e.arg)
         if isinstance(e, MatMul):
             scalars = [f for f in e.factors if f.is_scalar]
             chain = [f for f in e.factors if not f.is_scalar]
-            if scalars:  # 1.C
+            if scalars and "1.C" in on:
                 return self.product([*scalars, self.trace_chain(chain)])
-            return self.trace_chain(chain)
-        if isinstance(e, Identity):
-            return Trace(e)  # tr(I) = n, a dimension: kept as written
+            if not scalars:
+                return self.trace_chain(chain)
+        if isinstance(e, (Identity, Add, Transpose, MatMul)):
+            return Trace(e)  # tr(I) = n, a dimension: kept as written; or a rule is off
         return self.trace_chain([e])
 
-    def trace_chain(self, chain: list[Expr]) -> Expr:
+    def trace_chain(self, chain: list[Expr], every: bool = False) -> Expr:
         """1.D and 1.A: tr(F₁…Fₖ) is the same for every rotation of F₁…Fₖ and of Fₖᵀ…F₁ᵀ; the
         least of them (by `sort_key`) is the representative, one that starts with a row vector
-        if there is such (then it is written as the 1×1 product, without tr)."""
+        if there is such (then it is written as the 1×1 product, without tr: scalar-trace).
+        `every`: all of these rules apply, whichever are on (a 1×1 product is its own trace)."""
         merged = _merge(chain)  # X X⁻¹ and I gone first: a rotation that merges is then progress
         if not merged:
             return Trace(Identity(chain[0].shape[0]))
         chain = merged
+        on = ALL if every else self.rules
         transposed = [self.transpose(f) for f in reversed(chain)]
         rotations = []
-        for c in (chain, transposed):
-            for i in range(len(c)):
+        for c in (chain, transposed) if "1.A" in on else (chain,):
+            for i in range(len(c)) if "1.D" in on else (0,):
                 r = c[i:] + c[:i]
                 if len(_merge(r)) < len(r):  # tr(X⁻¹ A X) = tr(A): rotating brought X⁻¹ to X
                     return self.trace(self.product(r))
                 rotations.append(r)
         rows = [r for r in rotations if r[0].shape[0] == 1]
         best = min(rows or rotations, key=lambda r: tuple(sort_key(f) for f in r))
-        if not rows:
+        if not rows or "scalar-trace" not in on:
             return Trace(best[0] if len(best) == 1 else MatMul(tuple(best)))
         if len(segments(best)) > 1:  # (aᵀb)(cᵀd): a product of shorter 1×1 products
             return self.product(best)
@@ -280,6 +304,8 @@ class _Canon:
             return e
         if isinstance(e, Identity):
             return ONE
+        if "det" not in self.rules:
+            return Det(e)
         if isinstance(e, Transpose):  # |Aᵀ| = |A|
             return self.det(e.arg)
         if isinstance(e, Power) and e.exponent.denominator == 1:  # |Aᵏ| = |A|ᵏ

@@ -343,25 +343,29 @@ def verify(
     symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="json for a record; otherwise a sentence."),
     files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read identities from a file, one per line (repeatable)."),
+    steps: Optional[bool] = typer.Option(
+        None, "--steps/--no-steps",
+        help="Show which rules make the two sides equal (default: on for one identity at a terminal)."),
 ):
     """Decide an identity LHS = RHS: exit 0 if it holds, 1 if it does not, 2 on bad input."""
     from . import api, output
 
     chosen = choose_format(fmt)
     declared = declarations(scalar, vector, matrix, symmetric)
+    show = _show_steps(steps, chosen, batch=bool(files) or identity in ("-", None))
+
+    def verify_line(text, line_declared):
+        verdict = api.verify(text, line_declared)
+        _print_chain(output.verdict_line, verdict, chosen, show, "verification")
+        return 0 if verdict.holds else 1
+
     if files or identity == "-" or identity is None:
-
-        def verify_line(text, line_declared):
-            verdict = api.verify(text, line_declared)
-            _write(output.verdict_line(verdict, chosen))
-            return 0 if verdict.holds else 1
-
         raise typer.Exit(_batch_command(identity, files, verify_line, chosen, declared))
     try:
         verdict = api.verify(identity, declared)
     except MatcalcError as e:
         _fail(identity, e, chosen)
-    _write(output.verdict_line(verdict, chosen))
+    _print_chain(output.verdict_line, verdict, chosen, show, "verification")
     raise typer.Exit(0 if verdict.holds else 1)
 
 
@@ -375,16 +379,20 @@ def simplify(
     symmetric: Symmetrics = None,
     fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
     files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
+    steps: Optional[bool] = typer.Option(
+        None, "--steps/--no-steps",
+        help="Show the chain of equalities, citing a rule at each step (default: on for one expression at a terminal)."),
 ):
     """The simplest form: transposes at the leaves, traces rotated (1.A-1.D), like terms collected."""
     from . import api, output
 
     chosen = choose_format(fmt)
     declared = declarations(scalar, vector, matrix, symmetric)
+    show = _show_steps(steps, chosen, batch=bool(files) or expression in ("-", None))
     if files or expression == "-" or expression is None:
 
         def simplify_line(text, line_declared):
-            _write(output.simplified_line(api.simplify(text, line_declared), chosen))
+            _print_chain(output.simplified_line, api.simplify(text, line_declared), chosen, show, "simplification")
             return 0
 
         raise typer.Exit(_batch_command(expression, files, simplify_line, chosen, declared))
@@ -392,7 +400,30 @@ def simplify(
         result = api.simplify(expression, declared)
     except MatcalcError as e:
         _fail(expression, e, chosen)
-    _write(output.simplified_line(result, chosen))
+    _print_chain(output.simplified_line, result, chosen, show, "simplification")
+
+
+def _show_steps(steps: Optional[bool], fmt: str, batch: bool) -> bool:
+    """--steps/--no-steps; by default on for one input at a terminal, and in JSON records."""
+    if steps is not None:
+        return steps
+    return fmt == "json" or (not batch and fmt == "pretty" and sys.stdout.isatty())
+
+
+def _print_chain(line, result, fmt: str, steps: bool, chain: str) -> None:
+    """A simplify or verify result, with its chain of equalities when `steps` (drawn by Rich
+    in the pretty format)."""
+    if not (steps and fmt == "pretty"):
+        _write(line(result, fmt, steps))
+        return
+    from . import chains
+    from .pretty import PrettyPrinter
+
+    printer = PrettyPrinter()
+    printer.line(line(result, fmt, False))
+    found = getattr(chains, chain)(result)
+    if found is not None:
+        printer.chain(found)
 
 
 def _batch_command(argument, files, handle_line, fmt, declared) -> int:

@@ -79,30 +79,42 @@ def typing_record(typing) -> dict:
 
 # -- simplify and verify -----------------------------------------------------------------------
 
-def simplified_line(s, fmt: str) -> str:
-    """`simplify`: the simplest form alone (text, latex, numpy: ready to paste), or JSON."""
+def simplified_line(s, fmt: str, steps: bool = False) -> str:
+    """`simplify`: the simplest form alone (text, latex, numpy: ready to paste), or JSON; with
+    `steps`, the chain of equalities from the input to it, each step citing its rule."""
+    from .chains import simplification
+
+    chain = simplification(s) if steps else None
     if fmt == "json":
         return json.dumps({"input": s.source, "value": forms(s.written, s.written),
-                           "result": forms(s.result, s.written), **typing_record(s.typing)},
-                          ensure_ascii=False)
+                           "result": forms(s.result, s.written), **typing_record(s.typing),
+                           "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
     if fmt == "python":
         from .python_code import function_code
 
         return function_code(s)
-    if fmt == "numpy":
-        return s.numpy
-    if fmt == "pretty":
-        return str(s)
-    return {"text": s.text, "unicode": s.unicode, "latex": s.latex}[fmt]
+    if fmt == "latex" and chain and chain.steps:
+        return steps_latex(chain)
+    head = s.numpy if fmt == "numpy" else str(s) if fmt == "pretty" else \
+        {"text": s.text, "unicode": s.unicode, "latex": s.latex}[fmt]
+    return with_steps(head, chain, "unicode" if fmt == "pretty" else fmt) if chain else head
 
 
-def verdict_line(v, fmt: str) -> str:
-    """`verify`: one sentence (its expressions in the format's notation), or JSON."""
+def verdict_line(v, fmt: str, steps: bool = False) -> str:
+    """`verify`: one sentence (its expressions in the format's notation), or JSON; with
+    `steps`, for an identity that holds symbolically, the chain of equalities from one side
+    to the other that shows which rules make them equal."""
+    from .chains import verification
+
+    chain = verification(v) if steps else None
     if fmt == "json":
         return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
-                           "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs)},
-                          ensure_ascii=False)
-    return v.message({"pretty": "unicode", "latex": "latex"}.get(fmt, "text"))
+                           "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs),
+                           "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
+    head = v.message({"pretty": "unicode", "latex": "latex"}.get(fmt, "text"))
+    if fmt == "latex" and chain and chain.steps:
+        return head + "\n" + steps_latex(chain)
+    return with_steps(head, chain, "unicode" if fmt == "pretty" else fmt) if chain else head
 
 
 def error_record(source: str, error: MatcalcError) -> dict:
@@ -121,15 +133,23 @@ def derivation_text(g: Gradient, fmt: str) -> str:
         return json.dumps({**gradient_record(g), "steps": steps_record(d)}, ensure_ascii=False)
     if fmt == "latex":
         return steps_latex(d)
+    return with_steps(gradient_line(g, fmt), d, fmt)
+
+
+def with_steps(head: str, d, fmt: str) -> str:
+    """A result line and, under it, the chain of equalities `d` (a derivation, or a
+    `chains.Chain`) with each step's rule: as comments after it for numpy, lines below otherwise."""
+    if not d.steps:
+        return head
     if fmt == "numpy":
-        rows = _rows(d, lambda e: step_numpy_expr(e, g) or render.render(e, render.TEXT), "text")
+        rows = _rows(d, lambda e: step_numpy_expr(e, d.context) or render.render(e, render.TEXT), "text")
         rows = [r for i, r in enumerate(rows) if i == 0 or r[0] or r[1] != rows[i - 1][1]]  # tr(a) = a in NumPy
-        return "\n".join(f"# {lhs} = {rhs}    [{rule}]" for lhs, rhs, rule in rows) + "\n" + gradient_line(g, fmt)
+        return "\n".join(f"# {lhs} = {rhs}    [{rule}]" for lhs, rhs, rule in rows) + "\n" + head
     style = "unicode" if fmt == "unicode" else "text"
     rows = _rows(d, lambda e: render.render(e, render.STYLES[style]), style)
     width = max(len(lhs) for lhs, _, _ in rows)
     steps = [f"  {lhs.rjust(width)} = {rhs}    [{rule}]" for lhs, rhs, rule in rows]
-    return "\n".join([gradient_line(g, fmt), *steps])
+    return "\n".join([head, *steps])
 
 
 def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
@@ -150,7 +170,7 @@ def steps_latex(d) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}"
 
 
-def step_numpy_expr(e, g: Gradient) -> str | None:
+def step_numpy_expr(e, context) -> str | None:
     """NumPy for one step (dX a variable of X's shape), tr of a 1×1 product written as the product
     (NumPy's vectors are 1-D, so xᵀy is already a number); None where NumPy has no closed form."""
     from .expr import Expr, Trace
@@ -166,17 +186,17 @@ def step_numpy_expr(e, g: Gradient) -> str | None:
         return type(x)(*values)
 
     try:
-        return to_numpy(strip(e), g.written)
+        return to_numpy(strip(e), context)  # the input names every dimension
     except ValueError:
         return None
 
 
 def step_numpy(step, g: Gradient) -> str | None:
-    return step_numpy_expr(step.expr, g)
+    return step_numpy_expr(step.expr, g.written)
 
 
 def steps_record(d) -> list[dict]:
     """The JSON `steps` field: each step's rule, kind and whole right-hand side in three forms."""
     return [{"rule": s.rule, "kind": s.kind, "text": render.render(s.expr, render.TEXT),
-             "latex": render.render(s.expr, render.LATEX), "numpy": step_numpy(s, d.gradient), "note": s.note}
+             "latex": render.render(s.expr, render.LATEX), "numpy": step_numpy_expr(s.expr, d.context), "note": s.note}
             for s in d.steps]

@@ -20,11 +20,22 @@ class PrettyPrinter:
         self.console.print(line)
 
     def derivation(self, d) -> None:
-        """The result, then the derivation: an aligned chain of equalities, each with its rule id.
-        Lines are laid out by hand, never wrapped: a long equation runs on rather than breaking."""
+        """The result, then the derivation."""
+        self.gradient(d.gradient)
+        self.chain(d)
+
+    def line(self, text: str) -> None:
+        """A result line of simplify or verify."""
+        self.console.print(Text(text, style="bold"))
+
+    def chain(self, d) -> None:
+        """An aligned chain of equalities, each with its rule id (a derivation or a
+        `chains.Chain`). Lines are laid out by hand, never wrapped: a long equation runs on
+        rather than breaking."""
         from .rules import BY_ID
 
-        self.gradient(d.gradient)
+        if not d.steps:
+            return
         rows, kind = [], None
         for step in d.steps:
             rows.append((d.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule))

@@ -20,9 +20,12 @@ class Rule:
     demo: tuple[str, str] | None = None  # (expression, wrt) whose derivation cites this rule
     declare: dict = field(default_factory=dict)  # kinds the demo needs, e.g. {"S": "symmetric"}
     subcommand: str = "diff"  # the command whose derivation shows the demo: diff or hessian
+    identity: str | None = None  # for a rule of simplify/verify: an identity whose chain cites it
 
     def command(self) -> str | None:
         """The `matcalc diff` command that shows the demo derivation."""
+        if self.identity is not None:
+            return f'matcalc verify "{self.identity}" --steps'
         if self.demo is None:
             return None
         expr, wrt = self.demo
@@ -33,7 +36,8 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule("1.A", "transpose in a trace", "tr(Aᵀ) = tr(A)",
          "A matrix and its transpose have the same diagonal; 3.C steps rest on it.",
-         "tr(B Aᵀ) = tr((A Bᵀ)ᵀ) = tr(A Bᵀ)"),
+         "tr(B Aᵀ) = tr((A Bᵀ)ᵀ) = tr(A Bᵀ)",
+         identity="tr(B A^T) = tr(A B^T)"),
     Rule("1.B", "linearity of the trace", "tr(A + B) = tr(A) + tr(B)",
          "Splits a trace of a sum, and collects tr(M₁ dX) + tr(M₂ dX) into tr((M₁ + M₂) dX).",
          "tr(B Aᵀ C dA) + tr(Bᵀ Aᵀ Cᵀ dA) = tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA)",
@@ -134,6 +138,14 @@ RULES: tuple[Rule, ...] = (
          "G + Gᵀ − diag(G) is a per-entry derivative (∂f/∂sᵢⱼ, sᵢⱼ = sⱼᵢ one variable), not a gradient.",
          "∇_S xᵀ S x = x xᵀ",
          ("x^T S x", "S"), {"S": "symmetric"}),
+    Rule("distributive", "multiplying out", "A (B + C) = A B + A C,   (A + B) C = A C + B C",
+         "Products of sums multiplied out, so that terms can be compared and collected (simplify, verify).",
+         "tr(A (B + C)) = tr(A B + A C)",
+         identity="tr(A (B + C)) = tr(A B) + tr(C A)"),
+    Rule("det", "determinant rules", "|Aᵀ| = |A|,   |A B| = |A| |B|,   |Aᵏ| = |A|ᵏ   (A, B square)",
+         "The determinant of a transpose, of a product and of a power (simplify, verify).",
+         "|Aᵀ B| = |A| |B|",
+         identity="|A^T B| = |A| |B|"),
     Rule("simplify", "routine simplification", "(AB)ᵀ = BᵀAᵀ,  (Aᵀ)ᵀ = A,  A + A = 2A,  XᵃXᵇ = Xᵃ⁺ᵇ,  A I = A",
          "Transposes pushed to the leaves, like terms collected, scalars in front, I and 0 dropped.",
          "(B Aᵀ C + Bᵀ Aᵀ Cᵀ)ᵀ = Cᵀ A Bᵀ + C A B",

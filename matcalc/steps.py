@@ -61,6 +61,11 @@ class Derivation:
         """The rule ids cited, in order of first citation."""
         return list(dict.fromkeys(s.rule for s in self.steps))
 
+    @property
+    def context(self) -> Expr:
+        """The input as written: it names every dimension (for the NumPy form of a step)."""
+        return self.gradient.written
+
     def lhs(self, kind: str, style: str = "unicode") -> str:
         """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f; for
         Jacobians and Hessians also d vec(F), ∂f/∂x, (∂f/∂x)ᵀ, d(∇f), d vec(∇f) and ∇²f."""

@@ -33,9 +33,19 @@ class Verdict:
     instances: int
     lhs: Expr = field(repr=False)   # canonical forms of the two sides
     rhs: Expr = field(repr=False)
+    sides: tuple = field(default=(), repr=False)  # each side as written: an Expr, or a gradient's api.Gradient
 
     def __bool__(self) -> bool:
         return self.holds
+
+    @property
+    def steps(self) -> tuple:
+        """For an identity that holds symbolically, the chain of equalities from one side to
+        the other, each `steps.Step` citing the rule that makes it; () otherwise."""
+        from .chains import verification
+
+        chain = verification(self)
+        return chain.steps if chain else ()
 
     def message(self, style: str = "text") -> str:
         st = render.STYLES[style]
@@ -58,6 +68,11 @@ class _Side:
     value: Expr | None = None     # the side as written (a gradient: matcalc's result)
     body: Expr | None = None      # a gradient's input as written, for finite differences
     var: Sym | None = None        # the variable of a gradient
+    gradient: object = None       # a gradient side as an api.Gradient (for its derivation)
+
+    @property
+    def written(self):
+        return self.gradient if self.query else self.value
 
     @property
     def query(self) -> bool:
@@ -90,14 +105,15 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
             shape = other.value.shape if other.value is not None else SCALAR
             side.value = ZERO if shape == SCALAR else Zero(shape)
     left, right = canonical(sides[0].value), canonical(sides[1].value)
+    written = (sides[0].written, sides[1].written)
     if left == right and left.shape == right.shape:
-        return Verdict(source, True, "symbolic", None, 0, left, right)
+        return Verdict(source, True, "symbolic", None, 0, left, right, written)
     error, count = _numeric(sides, instances)
     if count == 0:
         raise MatcalcError("no random instance where both sides are finite: cannot decide numerically",
                            source, (0, len(source)))
     tolerance = TOLERANCE_DIFFERENCES if any(s.query for s in sides) else TOLERANCE_EXACT
-    return Verdict(source, error < tolerance, "numeric", error, count, left, right)
+    return Verdict(source, error < tolerance, "numeric", error, count, left, right, written)
 
 
 def identity(source: str, declared: dict[str, str] | None = None) -> tuple[Line, kinds.Typing]:
@@ -159,6 +175,8 @@ def _describe(shape: tuple) -> str:
 
 
 def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
+    from .api import Gradient
+
     if side.is_zero:
         return
     if not side.query:
@@ -170,7 +188,9 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
                            source, q.body.span)
     side.var = typing.symbol(q.wrt)
     side.body = kinds.build(q.body, typing, raw=True)
-    side.value = differentiate.gradient(kinds.build(q.body, typing), side.var, q.transposed)
+    expression = kinds.build(q.body, typing)
+    side.value = differentiate.gradient(expression, side.var, q.transposed)
+    side.gradient = Gradient(source, q.wrt, q.transposed, expression, side.body, side.value, typing)
 
 
 def _numeric(sides: list[_Side], instances: int) -> tuple[float, int]:

@@ -63,3 +63,17 @@ def test_readme_example(command, expected, files, tmp_path):
     run = subprocess.run(["bash", "-c", "{ " + command + "; } 2>&1"], capture_output=True, text=True, cwd=tmp_path,
                          env=env, timeout=60)
     assert run.stdout.rstrip("\n") == expected
+
+
+def test_readme_python_session():
+    """The ```python block is a real session: run as a doctest."""
+    import doctest
+
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        test = doctest.DocTestParser().get_doctest(block, {}, "README.md", str(README), 0)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        runner.run(test)
+        assert runner.failures == 0 and runner.tries > 0, f"{runner.failures} of {runner.tries} README lines differ"

@@ -1,0 +1,141 @@
+"""Chains of equalities for `simplify --steps` and `verify --steps`: which rules take an
+expression to its canonical form, and so which rules make the two sides of an identity equal.
+
+The canonical form (`canonical.py`) is reached one rule at a time: the routine
+simplifications first, then each rule of `canonical.RULE_ORDER` switched on in turn (1.B,
+1.A, 1.C, 1.D, ...), like terms collected after each. Every stage is `canonical.rewrite` of
+the one before, so each step is an identity, and the steps cite the rule that was added.
+For an identity, the left side's chain runs to the common canonical form and the right
+side's chain runs back from it: LHS = … = canonical = … = RHS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import render
+from .canonical import ALL, RULE_ORDER, canonical, rewrite
+from .expr import Expr
+from .steps import VALUE, Step
+
+NOTES = {
+    "simplify": "transposes to the leaves, products flattened, like terms collected",
+    "distributive": "products multiplied out over sums",
+    "1.B": "tr(A + B) = tr(A) + tr(B)",
+    "1.A": "tr(Aᵀ) = tr(A)",
+    "1.C": "tr(aA) = a tr(A): scalars out of the trace",
+    "1.D": "tr(AB) = tr(BA): each trace rotated to one order (of it or, by 1.A, of its transpose)",
+    "scalar-trace": "a 1×1 product is its own trace: a = tr(a) = tr(aᵀ)",
+    "det": "|Aᵀ| = |A|, |AB| = |A| |B|, |Aᵏ| = |A|ᵏ",
+}
+
+
+@dataclass(frozen=True)
+class Chain:
+    """start = steps[0].expr = … = steps[-1].expr; `start` is an Expr, or a gradient
+    (api.Gradient) whose ∇ query is the left-hand side."""
+
+    start: object
+    steps: tuple[Step, ...]
+
+    @property
+    def rules(self) -> list[str]:
+        """The rule ids cited, in order of first citation."""
+        return list(dict.fromkeys(s.rule for s in self.steps))
+
+    @property
+    def context(self) -> Expr:
+        """The expression that names every dimension (for the NumPy form of a step)."""
+        return self.start.written if hasattr(self.start, "written") else self.start
+
+    def lhs(self, kind: str, style: str = "unicode") -> str:
+        if hasattr(self.start, "lhs"):
+            return self.start.lhs(style)
+        return render.render(self.start, render.STYLES[style])
+
+
+def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
+    """The steps from e to `canonical` form under `rules`, one rule switched on at a time;
+    terms are sorted only at the end, so that no step merely reorders them."""
+    steps: list[Step] = []
+
+    def stage(rule: str, switched_on: set[str]) -> None:
+        last = steps[-1].expr if steps else e
+        _append(steps, Step(rule, rewrite(last, frozenset(switched_on)), NOTES[rule], VALUE), e)
+
+    on: set[str] = set()
+    stage("simplify", on)
+    for rule in ("collect", *RULE_ORDER):
+        if rule in rules:
+            if rule != "collect":
+                stage(rule, (on | {rule}) - {"collect"})  # the rule's own move
+            on.add(rule)
+            stage("simplify", on)  # then like terms collected
+    final = Step("simplify", _canonical(e, rules), NOTES["simplify"], VALUE)
+    _append(steps, final, e)  # terms sorted; the staged rewrite ends in `canonical` up to order
+    # (so on all 306 inputs of the test corpus), and this step is true whatever it shows
+    return steps
+
+
+def _append(steps: list[Step], step: Step, start: Expr | None) -> None:
+    """Append a step unless it prints as the line before; two routine steps in a row read
+    as one, and a routine step back to the line before them is dropped."""
+    if step.rule == "simplify" and steps and steps[-1].rule == "simplify":
+        steps.pop()
+    before = steps[-1].expr if steps else start
+    if before is None or _shown(step.expr) != _shown(before):
+        steps.append(step)
+
+
+def _canonical(e: Expr, rules: frozenset) -> Expr:
+    return canonical(e, expand="distributive" in rules)
+
+
+def _shown(e: Expr) -> str:
+    return render.render(e, render.UNICODE)
+
+
+def simplification(s) -> Chain:
+    """`simplify`: from the expression as written to its simplest form (an api.Simplified)."""
+    expanded = canonical(s.written, expand=True)
+    rules = ALL if s.result == expanded and expanded != canonical(s.written, expand=False) \
+        else ALL - {"distributive"}
+    return Chain(s.written, tuple(to_canonical(s.written, rules)))
+
+
+def verification(v) -> Chain | None:
+    """`verify`: LHS = … = canonical form = … = RHS, for an identity that holds symbolically
+    (None otherwise: numbers, not rules, decided it). A gradient side comes first, since a
+    chain cannot end in a ∇ query; two gradient sides end at the right side's gradient."""
+    if not (v.holds and v.how == "symbolic"):
+        return None
+    first, second = v.sides
+    if _is_gradient(second) and not _is_gradient(first):
+        first, second = second, first
+    ahead, behind = _side(first), _side(second)
+    left = [None if _is_gradient(first) else first] + [s.expr for s in ahead]
+    right = [None if _is_gradient(second) else second] + [s.expr for s in behind]
+    # meet where the chains first share a form (at the latest, the canonical form), so that
+    # the chain never walks away from a form and back to it
+    seen = {_shown(e): j for j, e in reversed(list(enumerate(right))) if e is not None}
+    i = next(i for i, e in enumerate(left) if e is not None and _shown(e) in seen)
+    steps: list[Step] = []
+    for step in ahead[:i]:
+        _append(steps, step, None)
+    for j in range(seen[_shown(left[i])], 0, -1):  # the right side's chain walked back, citing the same rules
+        if right[j - 1] is not None:
+            _append(steps, Step(behind[j - 1].rule, right[j - 1], behind[j - 1].note, VALUE), None)
+    return Chain(first, tuple(steps))
+
+
+def _is_gradient(side) -> bool:
+    return hasattr(side, "lhs")  # an api.Gradient; otherwise an Expr
+
+
+def _side(written) -> list[Step]:
+    """The steps from a side to its canonical form; a gradient side's first step is its
+    result (3.A: the gradient read off df, as `matcalc diff --steps` derives it)."""
+    if _is_gradient(written):  # 3.C: with respect to Xᵀ, the transposed gradient
+        found = Step("3.C" if written.transposed else "3.A", written.result,
+                     "the gradient, as `matcalc diff --steps` derives it", VALUE)
+        return [found] + to_canonical(written.result)
+    return to_canonical(written)

@@ -1,0 +1,192 @@
+"""`simplify --steps` and `verify --steps`: the chain of equalities that shows which rules take
+an expression to its simplest form, and which rules make the two sides of an identity equal.
+
+Every step of every chain over the corpus is evaluated on random data of distinct, non-square
+sizes: consecutive steps must be equal, so a chain with a false step fails here."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import matcalc
+from cookbook_cases import CASES
+from matcalc import chains, numeric, render
+from matcalc.cli import app
+from matcalc.expr import free_symbols, postorder
+from matcalc.rules import BY_ID, RULES
+from test_simplify import EXAMPLES, well_conditioned
+from test_verify import SEED
+
+IDENTITIES = [source for _, source in SEED] + [
+    "tr(A (B + C)) = tr(A B) + tr(C A)",
+    "x^T A y + y^T A^T x = 2 y^T A^T x",
+    "tr(A^{-1} B A) = tr(B)",
+    "|A^T B| = |B| |A|",
+    "(x - \\mu)^T A (x - \\mu) = x^T A x - \\mu^T A x - x^T A \\mu + \\mu^T A \\mu",
+    "tr(C A B) + tr(B C A) = 2 tr(A B C)",
+    "\\nabla_X tr(X^T X) = 2 X",
+    "2 X = \\nabla_X tr(X^T X)",
+    "\\nabla_X tr(A X) = \\nabla_X tr(X A)",
+    "((A B)^T)^T = A B",
+    "tr(x x^T) = x^T x",
+]
+SIMPLIFY = [source for source, _ in EXAMPLES] + [c.expr for c in CASES]
+
+
+def text(e) -> str:
+    return render.render(e, render.TEXT)
+
+
+def assert_chain_holds(forms, positive=False):
+    """Consecutive expressions of a chain are equal on random instances of distinct sizes."""
+    symbols = sorted({s for e in forms for s in free_symbols(e)}, key=lambda s: s.name)
+    checked = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        values, sizes = numeric.random_instance(symbols, rng, positive, numeric.SIZE_ORDERS[seed % 2])
+        for e in forms:  # an I whose size no variable carries
+            for node in postorder(e):
+                sizes.update({d: 4 for d in node.shape if d != 1 and d not in sizes})
+        with np.errstate(all="ignore"):
+            if not all(well_conditioned(e, values, sizes) for e in forms):
+                continue
+            numbers = [np.asarray(numeric.evaluate(e, values, sizes), dtype=float) for e in forms]
+        if not all(np.all(np.isfinite(n)) for n in numbers):
+            continue
+        for (a, na), (b, nb) in zip(zip(forms, numbers), zip(forms[1:], numbers[1:])):
+            nb = np.broadcast_to(nb, na.shape) if nb.size == 1 else nb
+            na = np.broadcast_to(na, nb.shape) if na.size == 1 else na
+            assert numeric.relative_error(nb, na) < 1e-8, f"{text(a)}  ≠  {text(b)}"
+        checked += 1
+    assert checked, "no random instance where the chain can be evaluated"
+
+
+def simplify_case(source):
+    case = next((c for c in CASES if c.expr == source), None)
+    return matcalc.simplify(source, (case.declare or None) if case else None), bool(case and case.positive)
+
+
+@pytest.mark.parametrize("source", SIMPLIFY)
+def test_every_step_of_every_simplification_is_an_equality(source):
+    s, positive = simplify_case(source)
+    chain = chains.simplification(s)
+    forms = [s.written] + [step.expr for step in chain.steps]
+    assert text(forms[-1]) == s.text  # it ends in the simplest form ...
+    assert_chain_holds(forms, positive)  # ... and every step is an identity
+    assert set(chain.rules) <= set(BY_ID)
+
+
+@pytest.mark.parametrize("source", IDENTITIES)
+def test_every_step_of_every_verification_is_an_equality(source):
+    v = matcalc.verify(source)
+    assert v and v.how == "symbolic", str(v)
+    chain = chains.verification(v)
+    start, end = chain.start, v.sides[1] if chain.start is v.sides[0] else v.sides[0]
+    first = start.result if hasattr(start, "lhs") else start
+    forms = [first] + [step.expr for step in chain.steps]
+    if not hasattr(end, "lhs"):  # the chain ends at the other side as written
+        assert text(forms[-1]) == text(end)
+    assert_chain_holds(forms)
+    assert set(chain.rules) <= set(BY_ID)
+
+
+def test_a_false_step_fails_the_check(monkeypatch):
+    real = chains.rewrite
+
+    def wrong(e, rules):  # a 1.A that forgets a transpose: tr(Aᵀ B) + tr(C) = tr(A B) + tr(C)
+        return matcalc.simplify("tr(A B) + tr(C)").result if "1.A" in rules else real(e, rules)
+
+    monkeypatch.setattr(chains, "rewrite", wrong)
+    s = matcalc.simplify("tr(A^T B) + tr(C)")
+    forms = [s.written] + [step.expr for step in chains.simplification(s).steps]
+    with pytest.raises(AssertionError):
+        assert_chain_holds(forms)
+
+
+@pytest.mark.parametrize("rule,source", SEED[:4], ids=[r for r, _ in SEED[:4]])
+def test_the_seed_trace_rules_are_cited_by_their_identities(rule, source):
+    chain = chains.verification(matcalc.verify(source))
+    assert chain.rules == [rule]
+
+
+def test_seed_gradients_cite_3A_and_3C():
+    assert chains.verification(matcalc.verify(SEED[5][1])).rules == ["3.A"]
+    assert chains.verification(matcalc.verify(SEED[7][1])).rules[0] == "3.C"
+
+
+def test_rules_of_simplify_and_verify_have_identities_that_cite_them():
+    shown = [r for r in RULES if r.identity]
+    assert {"1.A", "distributive", "det"} <= {r.id for r in shown}
+    for r in shown:
+        chain = chains.verification(matcalc.verify(r.identity))
+        assert r.id in chain.rules, (r.id, chain.rules)
+        assert r.command() == f'matcalc verify "{r.identity}" --steps'
+
+
+def test_the_chain_from_one_side_to_the_other():
+    chain = chains.verification(matcalc.verify("tr(A (B + C)) = tr(A B) + tr(C A)"))
+    assert [(text(s.expr), s.rule) for s in chain.steps] == [
+        ("tr(A B + A C)", "distributive"),
+        ("tr(A B) + tr(A C)", "1.B"),
+        ("tr(A B) + tr(C A)", "1.D"),   # the right side as written, reached backwards by 1.D
+    ]
+
+
+def test_no_step_only_reorders_terms():
+    chain = chains.simplification(matcalc.simplify("tr(C A B) + tr(B C A) - tr(A B C)"))
+    assert [(text(s.expr), s.rule) for s in chain.steps] == [
+        ("tr(A B C) + tr(A B C) - tr(A B C)", "1.D"), ("tr(A B C)", "simplify")]
+
+
+def test_numeric_verdicts_have_no_chain():
+    assert chains.verification(matcalc.verify("tr(A B C) = tr(C B A)")) is None
+    assert chains.verification(matcalc.verify("\\log|A B| = \\log|A| + \\log|B|")) is None
+
+
+def cli(*args):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_simplify_steps_text():
+    r = cli("simplify", "tr(x x^T) + tr(A^T)", "--steps", "-f", "text")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == (
+        "tr(A) + x^T x\n"
+        "  tr(x x^T) + tr(A^T) = tr(x x^T) + tr(A)    [1.A]\n"
+        "                      = tr(x^T x) + tr(A)    [1.D]\n"
+        "                      = x^T x + tr(A)    [scalar-trace]\n"
+        "                      = tr(A) + x^T x    [simplify]\n")
+
+
+def test_cli_verify_steps_text_and_latex():
+    r = cli("verify", "tr(A B) = tr(B A)", "--steps", "-f", "text")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "holds symbolically: both sides are tr(A B)\n  tr(A B) = tr(B A)    [1.D]\n"
+    r = cli("verify", "tr(A B) = tr(B A)", "--steps", "-f", "latex")
+    assert r.stdout.splitlines()[1:] == [
+        "\\begin{aligned}",
+        "\\operatorname{tr}(A B) &= \\operatorname{tr}(B A) && \\text{1.D (cyclic property)}",
+        "\\end{aligned}"]
+
+
+def test_cli_steps_off_when_piped_on_in_json_unless_no_steps():
+    assert cli("verify", "tr(A B) = tr(B A)").stdout == "holds symbolically: both sides are tr(A B)\n"
+    assert cli("simplify", "tr(B A)").stdout == "tr(A B)\n"
+    record = json.loads(cli("simplify", "tr(B A)", "-f", "json").stdout)
+    assert [s["rule"] for s in record["steps"]] == ["1.D"]
+    assert record["steps"][0]["numpy"] == "np.trace(A @ B)"
+    assert json.loads(cli("simplify", "tr(B A)", "-f", "json", "--no-steps").stdout)["steps"] == []
+    record = json.loads(cli("verify", "tr(A B) = tr(B A)", "-f", "json").stdout)
+    assert [(s["rule"], s["text"]) for s in record["steps"]] == [("1.D", "tr(B A)")]
+
+
+def test_cli_pretty_steps_and_batches():
+    r = cli("verify", "tr(A^T) = tr(A)", "--steps", "-f", "pretty")
+    assert r.stdout.splitlines() == ["holds symbolically: both sides are tr(A)",
+                                     "  tr(Aᵀ) = tr(A)  1.A transpose in a trace"]
+    r = CliRunner().invoke(app, ["simplify", "-", "--steps", "-f", "text"], input="tr(B A)\ntr(A\n")
+    assert r.exit_code == 1
+    assert r.stdout.splitlines()[:2] == ["tr(A B)", "  tr(B A) = tr(A B)    [1.D]"]
