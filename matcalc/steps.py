@@ -244,7 +244,10 @@ def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
         steps.append(Step("linearity", _sum(atoms), "multiply out: one d" + var.name + " per term"))
     coefficients = [differentiate.gradient_from_differential(a, var) for a in atoms]
     c = _sum(coefficients)
-    steps.append(Step("linearity", _product(c, Differential(var)), f"collect the terms in d{var.name}"))
+    collected = _product(c, Differential(var))
+    before = steps[-1].expr if steps else df
+    if render.render(collected, render.UNICODE) != render.render(before, render.UNICODE):  # x da is already c da
+        steps.append(Step("linearity", collected, f"collect the terms in d{var.name}"))
     steps.append(Step("3.A", c, f"df = c d{var.name}: the derivative is c", GRADIENT))
     return steps
 

@@ -31,6 +31,7 @@ EXTRA = [
     ("tr(A^T X) tr(B X)", "X", {}, False),
     ("a^3 tr(A) + log(a) x^T x", "a", {"a": "scalar"}, True),
     ("tr(A X^T B)", "X", {}, False),
+    ("a x", "a", {"a": "scalar"}, False),  # a vector times a scalar: df = x da as it stands
 ]
 CORPUS = [(c.id, c.expr, c.wrt, c.declare, c.positive) for c in CASES] + [
     (f"extra{i}", *case) for i, case in enumerate(EXTRA)]
@@ -153,6 +154,8 @@ def test_every_step_of_every_derivation_is_an_equality(case):
     d = derivation(expr, wrt, declare)
     for seed in (0, 1):
         check_steps(d, seed, positive)
+    shown = [(s.kind, render.render(s.expr, render.UNICODE)) for s in d.steps]
+    assert all(a != b for a, b in zip(shown, shown[1:])), "a line printed twice in a row"
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c[0] for c in CORPUS])
