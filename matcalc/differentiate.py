@@ -230,7 +230,7 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     g = gradient_from_differential(differential(f, var), var)
     if var.symmetric:
         g = _half(alg.add(g, alg.transpose(g)))
-    return alg.transpose(g) if transposed else g
+    return alg.factor_scalars(alg.transpose(g) if transposed else g)
 
 
 def _half(s: Expr) -> Expr:

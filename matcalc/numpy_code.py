@@ -137,10 +137,13 @@ class _NumPy:
     def product(self, factors) -> tuple[str, int]:
         """Scalars multiply with *, matrices with @; a column times a row is np.outer."""
         coefficient = Fraction(1)
-        parts = []
+        parts, divisors = [], []
         for f in factors:
             if isinstance(f, Const):
                 coefficient *= f.value
+            elif isinstance(f, Power) and f.base.is_scalar and f.exponent < 0:  # a / b, as the text form
+                divisor = f.base if f.exponent == -1 else Power(f.base, -f.exponent)
+                divisors.append(self.wrap(divisor, POWER if isinstance(divisor, Power) else ATOM))
             elif f.is_scalar:
                 parts.append(self.wrap(f, POWER if isinstance(f, Power) else PRODUCT + 1))
         runs = segments([f for f in factors if not f.is_scalar])
@@ -149,7 +152,8 @@ class _NumPy:
                          else self.chain(run))
         if abs(coefficient) != 1 or not parts:
             parts.insert(0, self.go(Const(abs(coefficient)))[0])
-        return ("-" if coefficient < 0 else "") + " * ".join(parts), UNARY if coefficient < 0 else PRODUCT
+        code = " * ".join(parts) + "".join(" / " + d for d in divisors)
+        return ("-" if coefficient < 0 else "") + code, UNARY if coefficient < 0 else PRODUCT
 
     def chain(self, chain) -> str:
         acc, acc_shape = self.wrap(chain[0], PRODUCT + 1), chain[0].shape

@@ -207,7 +207,10 @@ class _Renderer:
             rest = self.product([Const(-coefficient), *numerator, *(Power(d, -1) for d in denominator)])[0]
             return "-" + rest, PRODUCT
         if s.name == "latex" and denominator:
-            num = self.juxtapose(numerator, Fraction(coefficient.numerator)) or "1"
+            if len(numerator) == 1 and coefficient.numerator == 1:  # \frac{A x + Aᵀ x}{…}: no parentheses
+                num = self.go(numerator[0])
+            else:
+                num = self.juxtapose(numerator, Fraction(coefficient.numerator)) or "1"
             den = self.juxtapose(denominator, Fraction(coefficient.denominator)) or "1"
             return f"\\frac{{{num}}}{{{den}}}", ATOM
         text = self.juxtapose(numerator, coefficient)

@@ -134,7 +134,10 @@ def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
 
 
 def _add(steps: list[Step], step: Step) -> None:
-    """Append a step unless it would print the same line again."""
+    """Append a step unless it would print the same line again; two routine steps in a row
+    (of one kind) read as one."""
+    if step.rule == steps[-1].rule == "simplify" and step.kind == steps[-1].kind and len(steps) > 1:
+        steps.pop()
     same = render.render(step.expr, render.UNICODE) == render.render(steps[-1].expr, render.UNICODE)
     if not same or step.kind != steps[-1].kind:
         steps.append(step)

@@ -14,3 +14,22 @@ def test_cookbook_identity(case):
 def test_corpus_is_large_enough():
     assert len(CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+# A scalar factor shared by every term comes out in front, as the Cookbook writes these.
+FACTORED = [
+    ("log(x^T A x)", "x", "(A x + A^T x) / (x^T A x)",
+     lambda v: (v["A"] + v["A"].T) @ v["x"] / (v["x"] @ v["A"] @ v["x"])),
+    ("sqrt(x^T A x)", "x", "(1/2) (A x + A^T x) / sqrt(x^T A x)",
+     lambda v: (v["A"] + v["A"].T) @ v["x"] / (2 * (v["x"] @ v["A"] @ v["x"]) ** 0.5)),
+    ("det(X) tr(X)", "X", "|X| (tr(X) X^{-T} + I)", None),
+    ("-log(x^T A x) - log(x^T A x)", "x", "-2 (A x + A^T x) / (x^T A x)", None),
+    ("x^T A x", "x", "A x + A^T x", None),                 # 2.A: nothing shared, nothing moved
+    ("tr(A B A^T C)", "A", "C^T A B^T + C A B", None),     # 3.B
+]
+
+
+@pytest.mark.parametrize("expr,wrt,text,expected", FACTORED, ids=[f[0] for f in FACTORED])
+def test_a_common_scalar_factor_comes_out_in_front(expr, wrt, text, expected):
+    g = assert_gradient(expr, wrt, expected, positive=True)
+    assert g.text == text
