@@ -163,7 +163,7 @@ def resolve_name(written: str) -> str:
     if name is None:
         name = parser.canonical_name("\\" + written.strip())
     if name is None:
-        raise MatcalcError(f"{written!r} is not a variable name (one letter, maybe with digits or a subscript)",
+        raise MatcalcError(f"'{written}' is not a variable name (one letter, maybe with digits or a subscript)",
                            written, (0, len(written)))
     return name
 

@@ -76,6 +76,12 @@ def test_declarations_override():
         matcalc.diff("tr(aA)", "a", declared={"a": "vector"})
 
 
+def test_a_bad_declared_name_is_shown_as_typed():
+    with pytest.raises(MatcalcError) as e:
+        matcalc.diff("x^T x", "x", declared={"\\foo": "scalar"})
+    assert e.value.message.startswith("'\\foo' is not a variable name")  # one backslash, as typed
+
+
 def test_ambiguity_names_the_candidates():
     # both d and e may be the scalar; the error names each reading and the declaration
     with pytest.raises(MatcalcError) as e:
