@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import render
 from .canonical import ALL, RULE_ORDER, canonical, rewrite
 from .expr import Expr
-from .steps import VALUE, Step
+from .steps import VALUE, Cited, Step
 
 NOTES = {
     "simplify": "transposes to the leaves, products flattened, like terms collected",
@@ -30,17 +30,12 @@ NOTES = {
 
 
 @dataclass(frozen=True)
-class Chain:
+class Chain(Cited):
     """start = steps[0].expr = … = steps[-1].expr; `start` is an Expr, or a gradient
     (api.Gradient) whose ∇ query is the left-hand side."""
 
     start: object
     steps: tuple[Step, ...]
-
-    @property
-    def rules(self) -> list[str]:
-        """The rule ids cited, in order of first citation."""
-        return list(dict.fromkeys(s.rule for s in self.steps))
 
     @property
     def context(self) -> Expr:

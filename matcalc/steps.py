@@ -51,15 +51,21 @@ class Step:
     kind: str = DIFFERENTIAL   # VALUE (= f), DIFFERENTIAL (= df), GRADIENT (= ∇_X f), GRADIENT_T (= ∇_{Xᵀ} f)
 
 
-@dataclass(frozen=True)
-class Derivation:
-    gradient: Gradient
+class Cited:
+    """A chain of steps, each citing a rule: a Derivation, or a `chains.Chain` of simplify/verify."""
+
     steps: tuple[Step, ...]
 
     @property
     def rules(self) -> list[str]:
         """The rule ids cited, in order of first citation."""
         return list(dict.fromkeys(s.rule for s in self.steps))
+
+
+@dataclass(frozen=True)
+class Derivation(Cited):
+    gradient: Gradient
+    steps: tuple[Step, ...]
 
     @property
     def context(self) -> Expr:
