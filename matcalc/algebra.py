@@ -10,7 +10,6 @@ identities and zeros removed, and the trace rules of the seed note:
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from .expr import (
@@ -75,31 +74,6 @@ def add(*terms: Expr) -> Expr:
     if not out:
         return zero(shape)
     return out[0] if len(out) == 1 else Add(tuple(out))
-
-
-def factor_scalars(e: Expr) -> Expr:
-    """A scalar factor common to every term of a sum taken out in front, with the constants'
-    common factor: A x / (xᵀAx) + Aᵀ x / (xᵀAx) = (A x + Aᵀ x) / (xᵀAx), as the Cookbook
-    writes it. A sum whose terms share no such scalar (A μ + Aᵀ μ) is left as it is."""
-    if not isinstance(e, Add):
-        return e
-    parts = []  # per term: coefficient, {base: exponent} of its scalar factors, the rest
-    for t in e.terms:
-        c, rest = split_coefficient(t)
-        factors = rest.factors if isinstance(rest, MatMul) else (rest,)
-        scalars = dict(_base_exponent(f) for f in factors if f.is_scalar and f != ONE)
-        if len(scalars) != sum(1 for f in factors if f.is_scalar and f != ONE):
-            return e  # a base twice in one product: not in simplest form, leave it
-        parts.append((c, scalars, [f for f in factors if not (f.is_scalar and f != ONE)]))
-    common = {b: p for b, p in parts[0][1].items() if all(other.get(b) == p for _, other, _ in parts[1:])}
-    if not common:
-        return e
-    coefficients = [c for c, _, _ in parts]
-    shared = Fraction(math.gcd(*(c.numerator for c in coefficients)), math.lcm(*(c.denominator for c in coefficients)))
-    shared = -shared if all(c < 0 for c in coefficients) else shared
-    inner = add(*(scale(c / shared, mul(*(_raw_power(b, p) for b, p in scalars.items() if b not in common), *rest))
-                  for c, scalars, rest in parts))
-    return mul(Const(shared), *(_raw_power(b, p) for b, p in common.items()), inner)
 
 
 def neg(e: Expr) -> Expr:

@@ -13,6 +13,7 @@ from fractions import Fraction
 from . import algebra as alg
 from . import kronecker as kr
 from .errors import MatcalcError
+from .present import present
 from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
@@ -230,7 +231,7 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     g = gradient_from_differential(differential(f, var), var)
     if var.symmetric:
         g = _half(alg.add(g, alg.transpose(g)))
-    return alg.factor_scalars(alg.transpose(g) if transposed else g)
+    return present(alg.transpose(g) if transposed else g)
 
 
 def _half(s: Expr) -> Expr:

@@ -16,6 +16,7 @@ from . import algebra as alg
 from . import kronecker as kr
 from .differentiate import differential, gradient, gradient_from_differential, has_differential
 from .errors import MatcalcError
+from .present import positive_first
 from .expr import Add, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product
 
 NOT_EXPRESSIBLE = "not expressible in matrix notation"
@@ -27,7 +28,7 @@ def jacobian(f: Expr, var: Sym) -> Expr:
         raise MatcalcError(
             f"the Jacobian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE} "
             f"(it needs the duplication matrix); differentiate a scalar expression for its gradient")
-    return _positive_first(_collect_kronecker(read_jacobian(differential(f, var), var)))
+    return positive_first(_collect_kronecker(read_jacobian(differential(f, var), var)))
 
 
 def hessian(f: Expr, var: Sym) -> Expr:
@@ -77,16 +78,6 @@ def _not_expressible(df: Expr, var: Sym) -> MatcalcError:
     else:
         why = "it needs more than ⊗, diag and vec"
     return MatcalcError(f"this derivative is {NOT_EXPRESSIBLE}: {why}")
-
-
-def _positive_first(e: Expr) -> Expr:
-    """b - a rather than -a + b: a sum starts with a term that has no minus sign, if it has one."""
-    if not isinstance(e, Add):
-        return e
-    positive = [t for t in e.terms if alg.split_coefficient(t)[0] > 0]
-    if not positive or positive[0] is e.terms[0]:
-        return e
-    return Add((*positive, *(t for t in e.terms if alg.split_coefficient(t)[0] <= 0)))
 
 
 def _collect_kronecker(e: Expr) -> Expr:

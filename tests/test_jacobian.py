@@ -211,7 +211,7 @@ HESSIANS = [
     ("log(sum(exp(x)))", "x", None, "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²",
      lambda v: np.diag(softmax(v["x"])) - np.outer(softmax(v["x"]), softmax(v["x"]))),
     ("x^T S x", "x", {"S": "symmetric"}, "2 S", lambda v: 2 * v["S"]),
-    ("x^T x x^T x", "x", None, "4 (xᵀ x) I + 8 x xᵀ",
+    ("x^T x x^T x", "x", None, "8 x xᵀ + 4 (xᵀ x) I",
      lambda v: 4 * (v["x"] @ v["x"]) * np.eye(len(v["x"])) + 8 * np.outer(v["x"], v["x"])),
     ("sum(log(x))", "x", None, "-diag(x∘⁻²)", lambda v: -np.diag(v["x"] ** -2.0)),
     ("log(a) a^2", "a", None, "3 + 2 log(a)", lambda v: 2 * np.log(v["a"]) + 3),
