@@ -299,7 +299,7 @@ def batch_benchmark(count: int, repeats: int, sympy_count: int) -> dict:
 def engine_only(texts: list[str], repeats: int = 3) -> float:
     """matcalc's differentiation alone, on typed expressions built beforehand, in this process:
     the counterpart of SymPy's diff on pre-built objects (no start-up, parsing or printing)."""
-    from matcalc import api, differentiate, kinds
+    from matcalc import api, differentiate
 
     built = []
     for text in texts:

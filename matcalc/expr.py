@@ -96,6 +96,9 @@ class Sym(Expr):
     def _shape(self):
         return self.dims
 
+    def children(self):
+        return ()  # a leaf: no field holds an Expr (the generic method would look, every time)
+
 
 class Differential(Expr):
     """dX, the differential of a variable."""
@@ -116,6 +119,9 @@ class Const(Expr):
     def _shape(self):
         return SCALAR
 
+    def children(self):
+        return ()
+
 
 class Identity(Expr):
     __slots__ = ("n",)
@@ -123,6 +129,9 @@ class Identity(Expr):
 
     def _shape(self):
         return (self.n, self.n)
+
+    def children(self):
+        return ()
 
 
 class Ones(Expr):
@@ -134,6 +143,9 @@ class Ones(Expr):
     def _shape(self):
         return self.dims
 
+    def children(self):
+        return ()
+
 
 class Zero(Expr):
     """The zero matrix (or vector) of a shape; the scalar zero is Const(0)."""
@@ -143,6 +155,9 @@ class Zero(Expr):
 
     def _shape(self):
         return self.dims
+
+    def children(self):
+        return ()
 
 
 class Add(Expr):
@@ -279,8 +294,12 @@ def postorder(root: Expr):
         if id(node) in seen:
             continue
         seen.add(id(node))
+        children = node.children()
+        if not children:  # a leaf: what pushing (node, True) would give at once
+            yield node
+            continue
         stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node.children()))
+        stack.extend((child, False) for child in reversed(children))
 
 
 def free_symbols(root: Expr) -> list[Sym]:

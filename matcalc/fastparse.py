@@ -42,16 +42,21 @@ def parse(prepared: str) -> Line | None:
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
     out = []
     i, n = 0, len(text)
+    match = _TOKEN.match
     while i < n:
-        m = _TOKEN.match(text, i)
+        m = match(text, i)
         if m is None:
             raise _Unknown
-        kind, value = m.lastgroup, m.group()
+        kind, end = m.lastgroup, m.end()
+        if kind == "space":
+            i = end
+            continue
+        value = m.group()
         if kind == "name":
             before = text[i - 1] if i else ""
-            after = text[m.end()] if m.end() < n else ""
+            after = text[end] if end < n else ""
             if value == "t" and after == "r":  # `tr(`: the one function word read here
-                j = m.end() + 1
+                j = end + 1
                 while j < n and text[j] in " \t\f\r\n":
                     j += 1
                 if _LETTER.match(before) or j >= n or text[j] != "(":
@@ -64,87 +69,101 @@ def _tokens(text: str) -> list[tuple[str, str, int, int]]:
                 raise _Unknown
             if _LOWER.match(after):
                 raise _Unknown
-        elif kind == "transpose" and value == "^T" and _LOWER.match(text, m.end()):
+        elif kind == "transpose" and value == "^T" and _LOWER.match(text, end):
             raise _Unknown
-        elif kind == "number" and m.end() < n and text[m.end()] == ".":
+        elif kind == "number" and end < n and text[end] == ".":
             raise _Unknown
-        if kind != "space":
-            out.append((kind if kind != "punct" else value, value, i, m.end()))
-        i = m.end()
+        out.append((kind if kind != "punct" else value, value, i, end))
+        i = end
     return out
+
+
+_OPERAND = frozenset(("name", "number", "(", "tr"))  # what may follow a factor in `A B`
+_POSTFIX = frozenset(("transpose", "power"))
 
 
 class _Reader:
     """Recursive descent in the grammar's order: sum, signed, product, postfix, atom. Each
     method returns (node, start, end): the node and the extent of its tokens, parentheses
-    included, which is what Lark's positions give the node built around it."""
+    included, which is what Lark's positions give the node built around it. The next token's
+    kind is `kinds[i]` (None past the end): read in place, as the loops below run per token."""
 
     def __init__(self, tokens):
         self.tokens, self.i = tokens, 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.i][0] if self.i < len(self.tokens) else None
+        self.kinds = [t[0] for t in tokens]
+        self.kinds.append(None)
 
     def take(self, kind: str):
-        if self.peek() != kind:
+        i = self.i
+        if self.kinds[i] != kind:
             raise _Unknown
-        self.i += 1
-        return self.tokens[self.i - 1]
+        self.i = i + 1
+        return self.tokens[i]
 
     def sum(self):
         left, start, end = self.signed()
-        while self.peek() in ("+", "-"):
-            op = "add" if self.take(self.peek())[0] == "+" else "sub"
+        kinds = self.kinds
+        while kinds[self.i] in ("+", "-"):
+            op = "add" if kinds[self.i] == "+" else "sub"
+            self.i += 1
             right, _, end = self.signed()
-            left = Syntax(op, (left, right), span=(start, end))
+            left = Syntax(op, (left, right), None, (start, end))
         return left, start, end
 
     def signed(self):
-        if self.peek() == "-":
-            start = self.take("-")[2]
+        if self.kinds[self.i] == "-":
+            start = self.tokens[self.i][2]
+            self.i += 1
             inner, _, end = self.signed()
-            return Syntax("neg", (inner,), span=(start, end)), start, end
+            return Syntax("neg", (inner,), None, (start, end)), start, end
         return self.product()
 
     def product(self):
         left, start, end = self.postfix()
+        kinds = self.kinds
         while True:
-            kind = self.peek()
+            kind = kinds[self.i]
             if kind == "*":
-                self.take("*")
+                self.i += 1
                 right, _, end = self.signed()
-            elif kind in ("name", "number", "(", "tr"):
+            elif kind in _OPERAND:
                 right, _, end = self.postfix()
             else:
                 return left, start, end
-            left = Syntax("mul", (left, right), span=(start, end))
+            left = Syntax("mul", (left, right), None, (start, end))
 
     def postfix(self):
         node, start, end = self.atom()
-        while self.peek() in ("transpose", "power"):
-            kind, value, _, end = self.take(self.peek())
+        kinds, tokens = self.kinds, self.tokens
+        while kinds[self.i] in _POSTFIX:
+            kind, value, _, end = tokens[self.i]
+            self.i += 1
             if kind == "transpose":
-                node = Syntax("transpose", (node,), span=(start, end))
-            else:
-                node = Syntax("power", (node,), Fraction(value.strip("^{}")), (start, end))
+                node = Syntax("transpose", (node,), None, (start, end))
+            else:  # ^k or ^{-k}: an integer (the token's pattern)
+                node = Syntax("power", (node,), Fraction(int(value.strip("^{}"))), (start, end))
         return node, start, end
 
     def atom(self):
-        kind = self.peek()
+        kind = self.kinds[self.i]
         if kind == "(":
-            start = self.take("(")[2]
+            start = self.tokens[self.i][2]
+            self.i += 1
             node, _, _ = self.sum()
             return node, start, self.take(")")[3]
         if kind == "tr":
-            start = self.take("tr")[2]
+            start = self.tokens[self.i][2]
+            self.i += 1
             self.take("(")
             arg, _, _ = self.sum()
             end = self.take(")")[3]
             return Syntax("call", (arg,), "tr", (start, end)), start, end
         if kind == "name":
-            _, value, start, end = self.take("name")
-            return Syntax("identity" if value == "I" else "name", value=value, span=(start, end)), start, end
+            _, value, start, end = self.tokens[self.i]
+            self.i += 1
+            return Syntax("identity" if value == "I" else "name", (), value, (start, end)), start, end
         if kind == "number":
-            _, value, start, end = self.take("number")
-            return Syntax("number", value=Fraction(value), span=(start, end)), start, end
+            _, value, start, end = self.tokens[self.i]
+            self.i += 1
+            return Syntax("number", (), Fraction(value), (start, end)), start, end
         raise _Unknown

@@ -8,7 +8,7 @@ inner dimensions, a sum equal shapes, det and inverse a square matrix).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import algebra
@@ -90,9 +90,14 @@ class Typing:
     kinds: dict[str, str]
     shapes: dict[str, tuple]
     holes: dict[int, tuple]  # shapes of the I and ones occurrences, by id of their syntax node
+    # one Sym per name: nodes are immutable, and a shared one makes `X == X` an identity test
+    _symbols: dict[str, Sym] = field(default_factory=dict, compare=False, repr=False)
 
     def symbol(self, name: str) -> Sym:
-        return Sym(name, self.shapes[name], self.kinds[name] == "symmetric")
+        found = self._symbols.get(name)
+        if found is None:
+            found = self._symbols[name] = Sym(name, self.shapes[name], self.kinds[name] == "symmetric")
+        return found
 
 
 def names_in(*trees: Syntax) -> list[str]:
@@ -194,13 +199,27 @@ def _square(shape, node, what):
 def _check(root: Syntax, env, holes: dict):
     """Shape of every node, bottom-up (iteratively, so deep nesting is fine); records in
     `holes` the shapes of I and ones, whose size comes from their context."""
-    shapes: dict[int, tuple] = {}
+    done: list[tuple] = []  # shapes of the subtrees finished and not yet used
     for node in _postorder(root):
-        a = [shapes.pop(id(k)) for k in node.args]
-        shape = shapes[id(node)] = _shape_of(node, a, env)
+        if node.op == "name":  # most nodes: looked up here, without two calls
+            done.append(env[node.value])
+            continue
+        shape = _shape_of(node, _operands(done, len(node.args)), env)
+        done.append(shape)
         if node.op in ("identity", "ones"):
             holes[id(node)] = shape
-    return shapes[id(root)]
+    return done[-1]
+
+
+def _operands(done: list, n: int):
+    """The values of a node's n arguments, taken off the top of `done`: in the order of
+    `_postorder` each argument's subtree ends just before the next argument's (the last
+    argument's first), so the first argument is on top. No dict keyed by id(node) needed."""
+    if not n:
+        return ()
+    values = done[:-n - 1:-1]
+    del done[-n:]
+    return values
 
 
 def _postorder(root: Syntax, runs: dict | None = None, raw: bool = False) -> list[Syntax]:
@@ -398,21 +417,24 @@ def build(root: Syntax, typing: Typing, raw: bool = False) -> Expr:
     A run such as `A B C D`, which parses as ((A B) C) D, is built in one step, with the very
     result that building it a product at a time would give, but in linear time."""
     ops = Raw if raw else algebra
-    built: dict[int, Expr] = {}
+    done: list[Expr] = []  # see _operands
     runs: dict[int, tuple] = {}
     for node in _postorder(root, runs, raw):
-        run = runs.get(id(node))
-        if run is None:
-            built[id(node)] = _build_one(node, [built.pop(id(k)) for k in node.args], typing, ops)
+        if node.op == "name":  # most nodes: as _build_one does, without two calls
+            done.append(typing.symbol(node.value))
             continue
-        values = [built.pop(id(k)) for k in run[0]]
+        run = runs.get(id(node)) if runs else None
+        if run is None:
+            done.append(_build_one(node, _operands(done, len(node.args)), typing, ops))
+            continue
+        values = _operands(done, len(run[0]))
         if not raw:
-            built[id(node)] = algebra.mul_chain(values)
+            done.append(algebra.mul_chain(values))
         elif node.op == "mul":
-            built[id(node)] = _raw_product(values)
+            done.append(_raw_product(values))
         else:
-            built[id(node)] = _raw_sum(values, run[1])
-    return built[id(root)]
+            done.append(_raw_sum(values, run[1]))
+    return done[-1]
 
 
 def _run(node: Syntax) -> tuple[list[Syntax], list[str]]:

@@ -93,7 +93,10 @@ def parse(text: str) -> Line:
     prepared = classify_bars(text)
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
     if line is not None:
-        _check_depth(line.lhs, text)
+        # Here a node's span strictly holds each argument's, so a tree is at most as deep as
+        # its text is long: an input of at most MAX_DEPTH characters needs no walk.
+        if len(text) > MAX_DEPTH:
+            _check_depth(line.lhs, text)
         return line
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 

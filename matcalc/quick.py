@@ -2,11 +2,12 @@
 
 Typer (with click and pydantic) costs several times the interpreter's own start-up, and a
 shell tool is mostly start-up. The commands here take no options and print text, so their
-arguments need no parser: this module does what cli.diff does for them, with cli.py's own
-functions for the batch loop and for error reports. Anything else (an option, a terminal) is
-left to cli.py: `run` answers None, before anything is printed, and the Typer app reads the
-command line afresh. tests/test_quick.py checks that both ways print the same bytes and exit
-with the same status; when cli.diff changes what a plain command prints, this module follows.
+arguments need no parser: this module does what cli.diff does for them, with the batch loop
+and error reports of batch.py (cli.py's own; batch.py does not import Typer). Anything else
+(an option, a terminal) is left to cli.py: `run` answers None, before anything is printed, and
+the Typer app reads the command line afresh. tests/test_quick.py checks that both ways print the
+same bytes and exit with the same status; when cli.diff changes what a plain command prints,
+this module follows.
 """
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ def _one(expression: str, wrts: list[str]) -> int | None:
         with budget.cpu_budget():  # the same limit as cli.py's
             lines = [output.gradient_line(g, "text") for g in api.gradients_of(expression, wrts, {})]
     except MatcalcError as e:
-        from . import cli  # Typer is imported, but only to report the error as cli.py does
+        from .batch import report_error  # as cli.py reports it
 
-        cli.report_error(e)
+        report_error(e)
         return 2
     except Exception:  # noqa: BLE001 - a bug: cli.py runs it again and shows what it shows
         return None
@@ -55,12 +56,12 @@ def _one(expression: str, wrts: list[str]) -> int | None:
 
 
 def _batch(wrts: list[str]) -> int:
-    """cli.diff's batch branch, called directly: Typer is imported but not run."""
-    from . import cli
+    """cli.diff's batch branch, called directly: batch.py does not import Typer."""
+    from .batch import Printer, _diff_batch
 
-    printer = cli.Printer("text")
+    printer = Printer("text")
     printer.steps = False
-    return cli._diff_batch(["-"], wrts, {}, printer, False)
+    return _diff_batch(["-"], wrts, {}, printer, False)
 
 
 def _write(text: str) -> None:

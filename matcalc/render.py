@@ -194,7 +194,7 @@ class _Renderer:
 
     def product(self, factors) -> tuple[str, int]:
         s = self.s
-        coefficient = Fraction(1)
+        coefficient = _ONE  # a shared Fraction(1): building one is not free, and `*=` rebinds
         numerator, denominator = [], []
         for f in factors:
             if isinstance(f, Const):
@@ -238,8 +238,10 @@ class _Renderer:
         """Whether f is written with a `/` at its top level (text and Unicode only)."""
         if self.s.name == "latex":
             return False
-        parts = f.factors if isinstance(f, MatMul) else (f,)
-        return any(isinstance(g, Power) and g.base.is_scalar and g.exponent < 0 for g in parts)
+        for g in f.factors if isinstance(f, MatMul) else (f,):  # not any(...): a generator per call
+            if isinstance(g, Power) and g.base.is_scalar and g.exponent < 0:
+                return True
+        return False
 
     def hadamard(self, factors) -> str:
         out = []
@@ -263,6 +265,9 @@ class _Renderer:
         if e.base.is_scalar and p < 0 and s.name != "latex":
             return f"1 / {base}" + ("" if p == -1 else s.sup(fraction(-p, TEXT))), PRODUCT
         return base + s.sup(exponent), POSTFIX
+
+
+_ONE = Fraction(1)
 
 
 def _is_unit(e: Expr) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import budget, cli, output
+from matcalc import batch, budget, output
 from matcalc.cli import app
 from oracle import assert_gradient
 
@@ -149,7 +149,7 @@ def test_run_batch_passes_expression_and_declarations(monkeypatch, capsys):
         seen.append((expression, declared))
         return 0
 
-    assert cli.run_batch(["-"], handle, "text", {"B": "matrix"}) == 0
+    assert batch.run_batch(["-"], handle, "text", {"B": "matrix"}) == 0
     assert seen == [("one ", {"B": "matrix", "a": "scalar"}), ("two", {"B": "matrix"})]
     assert capsys.readouterr().err == "2 ok, 0 failed\n"
 
@@ -163,7 +163,7 @@ def test_a_bug_in_one_line_costs_that_line_only(monkeypatch, capsys):
         print(expression)
         return 0
 
-    assert cli.run_batch(["-"], handle) == 1
+    assert batch.run_batch(["-"], handle) == 1
     out, err = capsys.readouterr()
     assert out == "fine\nfine\n"
     assert "<stdin>:2:1: internal error, please report it: ZeroDivisionError: division by zero" in err
@@ -180,7 +180,7 @@ def test_a_line_that_computes_too_long_gives_up_and_the_batch_goes_on(monkeypatc
         return 0
 
     started = time.monotonic()
-    assert cli.run_batch(["-"], handle) == 1
+    assert batch.run_batch(["-"], handle) == 1
     assert time.monotonic() - started < 10
     err = capsys.readouterr().err
     assert "<stdin>:1:1: gave up after 0.3 s of computing: the result would be too large" in err
@@ -204,8 +204,8 @@ def test_reading_is_a_line_at_a_time():
             return self.lines.pop()
 
     stream = Stream()
-    source = cli._Source("<test>", stream, owned=False)
-    progress = cli._Progress([source])
+    source = batch._Source("<test>", stream, owned=False)
+    progress = batch._Progress([source])
     for number, text, problem in source.lines(progress):
         assert stream.read_so_far == number  # nothing read ahead
     # an over-long line is skipped in bounded pieces, never held whole
@@ -216,14 +216,14 @@ def test_reading_is_a_line_at_a_time():
         sent = 0
 
         def readline(self, limit=-1):
-            assert 0 < limit <= cli._MAX_LINE_BYTES
+            assert 0 < limit <= batch._MAX_LINE_BYTES
             chunks.append(limit)
             if self.sent >= 3_000_000:
                 return b""
             self.sent += limit
             return b"x" * limit if self.sent < 3_000_000 else b"x\n"
 
-    long_source = cli._Source("<test>", Endless(), owned=False)
+    long_source = batch._Source("<test>", Endless(), owned=False)
     [(number, text, problem)] = list(long_source.lines(progress))
     assert "the line is too long" in problem.message and len(chunks) > 10
 
@@ -256,8 +256,8 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     pty = pytest.importorskip("pty")
     f = tmp_path / "many.txt"
     f.write_text("tr(A B)\n" * 300)
-    code = ("import sys, matcalc.cli as c; c.PROGRESS_AFTER_SECONDS = 0; sys.argv = ['matcalc'] + sys.argv[1:];"
-            " c.run()")
+    code = ("import sys, matcalc.batch as b, matcalc.cli as c; b.PROGRESS_AFTER_SECONDS = 0;"
+            " sys.argv = ['matcalc'] + sys.argv[1:]; c.run()")
     args = [sys.executable, "-c", code, "diff", "-i", str(f), "A", "-f", "text"]
     master, slave = pty.openpty()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=ENV)
@@ -277,8 +277,8 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     assert out.count(b"\n") == 300 and b"\x1b" not in out  # results untouched
     assert "━".encode() in err and b"300 ok, 0 failed" in err  # the bar, then the summary
     # not a terminal: no bar, and rich is never imported
-    check = ("import sys, matcalc.cli as c; c.PROGRESS_AFTER_SECONDS = 0; sys.argv = ['matcalc'] + sys.argv[1:];"
-             "\ntry: c.run()\nfinally: print('rich' in sys.modules, file=sys.stderr)")
+    check = ("import sys, matcalc.batch as b, matcalc.cli as c; b.PROGRESS_AFTER_SECONDS = 0;"
+             " sys.argv = ['matcalc'] + sys.argv[1:];\ntry: c.run()\nfinally: print('rich' in sys.modules, file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", check, "diff", "-i", str(f), "A", "-f", "text"],
                        capture_output=True, env=ENV, timeout=60)
     assert r.stderr == b"300 ok, 0 failed\nFalse\n"

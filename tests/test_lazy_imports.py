@@ -70,6 +70,18 @@ def test_a_batch_piped_loads_no_heavy_package():
     assert not loaded & HEAVY, loaded & HEAVY
 
 
+def test_a_batch_piped_loads_neither_typer_nor_click():
+    """quick.py runs the batch loop from matcalc/batch.py: Typer would cost more start-up than
+    a thousand lines take to differentiate. A bad line is reported without Typer, too."""
+    run = _run(_command("diff", "-", "X"), stdin="tr(A X B)\ntr(X\n")
+    assert run.returncode == 1
+    assert run.stdout == "\\nabla_X tr(A X B) = A^T B^T\n"
+    assert "<stdin>:2:5: a parenthesis is opened but never closed" in run.stderr
+    loaded = _loaded(run.stderr)
+    assert "matcalc" in loaded
+    assert not loaded & {"typer", "click"}, loaded & {"typer", "click"}
+
+
 @pytest.mark.parametrize("fmt", ["text", "latex", "json"])
 def test_other_text_formats_load_no_heavy_package(fmt):
     run = _run(_command("diff", "tr(A X^T B X)", "X", "--format", fmt))

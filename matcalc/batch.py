@@ -1,0 +1,376 @@
+"""The batch loop and the printing it shares with cli.py and quick.py: no Typer here.
+
+`run_batch` is the loop every command's `-`/`--file` mode goes through: it streams the
+lines (never reading a whole input), skips blank and `#` lines, splits off a line's own
+declarations (`EXPR ; \\lambda: scalar, S: symmetric`), gives the rest to the command's
+`handle_line`, and makes a bad line cost that line only. `_diff_batch` is `matcalc diff`'s
+batch. cli.py (the Typer commands) and quick.py (plain piped `diff`, which must not import
+Typer: its ~25 ms are as long as a hundred lines take) both run them from here.
+"""
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+import sys
+import time
+from collections.abc import Iterator  # not typing: it costs a millisecond or two to import
+
+from . import budget
+from .errors import MatcalcError
+
+
+def report_error(error: MatcalcError, where: str | None = None) -> None:
+    """The input, a caret under the spot, one sentence: on stderr."""
+    lines = error.caret_lines()
+    if where:
+        line, col = error.line_col
+        head = f"{where}:{col}: {error.message}"
+    else:
+        head = f"error: {error.message}"
+    if lines:
+        lines[0] = _visible(lines[0])
+    sys.stderr.write(head + "\n" + "".join(f"  {text}\n" for text in _clip(lines)))
+
+
+def _visible(text: str) -> str:
+    """Control characters as their symbols (␀, ␛), undecodable bytes as �: one column each,
+    so the caret stays under its character, and nothing reaches the terminal as a command."""
+    return _INVISIBLE.sub(lambda m: "\u2421" if m.group() == "\x7f" else
+                          chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _clip(lines: list[str], width: int = 100) -> list[str]:
+    """A long line (and its caret line) cut to a window around the caret."""
+    if len(lines) != 2 or len(lines[0]) <= width:
+        return lines
+    shown, caret = lines
+    start = max(0, min(caret.find("^") - width // 3, len(shown) - width))
+    left = "…" if start else ""
+    right = "…" if start + width < len(shown) else ""
+    return [left + shown[start:start + width] + right, " " * len(left) + caret[start:start + width]]
+
+
+def _split_declarations(line: str) -> tuple[str, dict[str, str]]:
+    """`EXPR ; \\lambda: scalar, S: symmetric` → (EXPR, {"\\lambda": "scalar", "S": "symmetric"})."""
+    parts = re.split(r"(?<!\\);", line, maxsplit=1)
+    if len(parts) == 1:
+        return line, {}
+    expr, rest = parts
+    declared = {}
+    for item in re.split(r"[;,]", rest):
+        if not item.strip():
+            continue
+        name, sep, kind = item.partition(":")
+        kind = kind.strip().lower()
+        if not sep or kind not in ("scalar", "vector", "matrix", "symmetric"):
+            start = len(expr) + 1 + rest.find(item.strip())
+            raise MatcalcError("a declaration reads `name: scalar|vector|matrix|symmetric`", line,
+                               (start, start + len(item.strip())))
+        declared[name.strip()] = kind
+    return expr, declared
+
+
+class Printer:
+    """Where results go: Rich for pretty output at a terminal, plain lines otherwise."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+        self._pretty = None
+        if fmt == "pretty":
+            from .pretty import PrettyPrinter
+
+            self._pretty = PrettyPrinter()
+
+    steps = False  # print each result's derivation (`--steps`)
+    json_steps = True  # JSON records carry their steps unless `--no-steps`
+
+    def gradient(self, g) -> None:
+        from . import output
+
+        if self.steps and self._derivation(g):
+            return
+        if self._pretty is not None:
+            self._pretty.gradient(g)
+        else:
+            _write(output.gradient_line(g, self.fmt, self.json_steps))
+
+    def _derivation(self, g) -> bool:
+        """Print g with its derivation; False (after a note on stderr) when there is none."""
+        from . import output
+        from .steps import NoDerivation, derive
+
+        try:
+            if self._pretty is not None:
+                self._pretty.derivation(derive(g))
+            else:
+                _write(output.derivation_text(g, self.fmt))
+            return True
+        except NoDerivation as e:
+            sys.stderr.write(f"note: {e.message}\n")
+            return False
+
+
+def _write(text: str) -> None:
+    # an error record may echo undecodable command-line bytes (lone surrogates): as �
+    sys.stdout.write(_SURROGATE.sub("\ufffd", text) + "\n")
+    sys.stdout.flush()
+
+
+def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
+    """Differentiate one expression and print its results; bad input raises MatcalcError."""
+    from . import api
+
+    if hessian:
+        results = api.hessians_of(expression, wrts, declared)
+    else:
+        results = api.gradients_of(expression, wrts, declared, layout)
+    if printer.fmt == "python" and any(getattr(g, "kind", "gradient") != "gradient" for g in results):
+        raise MatcalcError("--format python writes gradients only: for a Jacobian or a Hessian use --format numpy")
+    status = 0
+    for g in results:
+        if check and not _check(g):
+            status = 1
+        if printer.fmt != "python":
+            printer.gradient(g)
+    if printer.fmt == "python":  # one module for the input and all its gradients
+        from .output import python_module
+
+        _write(python_module(results))
+    return status
+
+
+def _check(g) -> bool:
+    from .checking import check_gradient
+
+    error, ok = check_gradient(g)
+    label = getattr(g, "label", f"∇_{g.wrt}")  # ∂/∂x for a Jacobian, ∇²_x for a Hessian
+    sys.stderr.write(f"check {label}: relative error {error:.1e} against finite differences: "
+                     f"{'ok' if ok else 'FAILED'}\n")
+    return ok
+
+
+def _diff_batch(sources, wrts, declared, printer, check, **how) -> int:
+    def handle_line(expression, line_declared):
+        return _diff_line(expression, wrts, line_declared, printer, check, **how)
+
+    return run_batch(sources, handle_line, printer.fmt, declared)
+
+
+# -- the loop ------------------------------------------------------------------------------
+
+PROGRESS_AFTER_SECONDS = 1.0  # a batch shows a progress bar once it has run this long
+_MAX_LINE_BYTES = 400_004     # 100,000 characters of UTF-8 (parser.MAX_LENGTH) and a line end
+
+
+def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict[str, str] | None = None) -> int:
+    """Run `handle_line(expression, declarations)` on each expression line of `sources` ('-' is
+    stdin), in order. It prints its own results and returns 0 (ok) or 1 (e.g. a failed check);
+    a MatcalcError it raises fails that line only: `FILE:LINE:COL: message`, the line and a caret
+    on stderr, and with fmt "json" also an error record on stdout. Ends with `N ok, M failed` on
+    stderr. Returns the exit code: 0 all ok, 1 a line failed, 2 a source cannot be read, 130
+    interrupted (Ctrl-C); a closed stdout (`| head -1`) ends the batch quietly with 0."""
+    opened: list[_Source] = []
+    try:
+        for s in sources:  # all opened first: a missing file fails the batch before any output
+            opened.append(_Source.open(s))
+    except MatcalcError as e:
+        for source in opened:
+            source.close()
+        report_error(e)
+        return 2
+    ok = failed = 0
+    progress = _Progress(opened)
+    try:
+        for source in opened:
+            for number, text, problem in source.lines(progress):
+                try:
+                    if problem is not None:
+                        raise problem
+                    expression, line_declared = _split_declarations(text)
+                    with budget.cpu_budget():  # never a hang: see budget.py
+                        status = handle_line(expression, {**(declared or {}), **line_declared})
+                except MatcalcError as e:
+                    _report_line(e, text, source.name, number, fmt)
+                    status = 2
+                except budget.OverBudget:  # the timer fired just as the line ended
+                    _report_line(budget.over_budget_error(), text, source.name, number, fmt)
+                    status = 2
+                except BrokenPipeError:
+                    raise
+                except Exception as e:  # a bug must cost its line only, too
+                    message = f"internal error, please report it: {type(e).__name__}: {e}"
+                    _report_line(MatcalcError(message[:300]), text, source.name, number, fmt)
+                    status = 2
+                if status == 0:
+                    ok += 1
+                else:
+                    failed += 1
+                progress.show(ok, failed)
+    except KeyboardInterrupt:
+        progress.stop()
+        sys.stderr.write(f"\ninterrupted\n{ok} ok, {failed} failed\n")
+        return 130
+    except BrokenPipeError:  # the reader left (`| head -1`): nothing more to say
+        _silence_stdout()
+        return 0
+    finally:
+        progress.stop()
+        for source in opened:
+            source.close()
+    empty = "" if ok or failed else " (the input holds no expressions)"
+    sys.stderr.write(f"{ok} ok, {failed} failed{empty}\n")
+    return 1 if failed else 0
+
+
+class _Source:
+    """A file or stdin, read a line at a time: memory stays flat however long the input."""
+
+    def __init__(self, name: str, stream, owned: bool):
+        self.name, self.stream, self.owned = name, stream, owned
+        self.size = None
+        try:
+            st = os.fstat(stream.fileno())
+            if stat.S_ISREG(st.st_mode):
+                self.size = st.st_size - stream.tell()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    @classmethod
+    def open(cls, source: str) -> "_Source":
+        if source == "-":
+            if sys.stdin is None:
+                raise MatcalcError("cannot read stdin: it is closed")
+            return cls("<stdin>", getattr(sys.stdin, "buffer", sys.stdin), owned=False)
+        try:
+            return cls(source, open(source, "rb"), owned=True)
+        except OSError as e:
+            raise MatcalcError(f"cannot read {source}: {e.strerror or e}") from None
+
+    def close(self) -> None:
+        if self.owned:
+            self.stream.close()
+
+    def lines(self, progress) -> Iterator[tuple[int, str, MatcalcError | None]]:
+        """(line number, text, problem) for each line that is not blank or a # comment."""
+        number = 0
+        while True:
+            raw = self.stream.readline(_MAX_LINE_BYTES)
+            if not raw:
+                return
+            number += 1
+            progress.advance(len(raw))
+            if len(raw) == _MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                yield number, *_too_long(raw, self.stream, progress)
+                continue
+            raw = raw.rstrip(b"\r\n")
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            text = raw.decode("utf-8", errors="replace")
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            yield number, text, _undecodable(raw, text)
+
+
+def _undecodable(raw: bytes, text: str) -> MatcalcError | None:
+    try:
+        raw.decode("utf-8")
+        return None
+    except UnicodeDecodeError as e:
+        col = len(raw[: e.start].decode("utf-8", errors="replace"))
+        return MatcalcError(f"this line is not valid UTF-8 (byte 0x{raw[e.start]:02x})", text, (col, col + 1))
+
+
+def _too_long(first: bytes, stream, progress) -> tuple[str, MatcalcError]:
+    """Skip the rest of an over-long line without holding it; the error shows its start."""
+    from .parser import MAX_LENGTH
+
+    rest = first
+    while rest and not rest.endswith(b"\n"):
+        rest = stream.readline(1 << 16)
+        progress.advance(len(rest))
+    text = first[:60].decode("utf-8", errors="replace") + "…"
+    return text, MatcalcError(f"the line is too long: matcalc reads expressions of at most {MAX_LENGTH} characters",
+                              text, (0, len(text)))
+
+
+def _report_line(error: MatcalcError, text: str, name: str, number: int, fmt: str) -> None:
+    """`FILE:LINE:COL: message`, the line and a caret on stderr; a JSON record on stdout too."""
+    error = _locate(error, text)
+    report_error(error, f"{name}:{number}")
+    if fmt == "json":
+        import json
+
+        _, col = error.line_col
+        record = {"input": text, "error": {"message": error.message, "file": name, "line": number, "column": col}}
+        _write(json.dumps(record, ensure_ascii=False))
+
+
+def _locate(error: MatcalcError, line: str) -> MatcalcError:
+    """The error placed in the whole line: its text is the expression part (a prefix), a name
+    from the declarations part (the last occurrence), or unknown (the whole line)."""
+    if error.text == line:
+        return error
+    if error.text and line.startswith(error.text):
+        return error.located(line)
+    if error.text and error.text in line:
+        return error.located(line, line.rfind(error.text))
+    return MatcalcError(error.message, line, (0, len(line)))
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _Progress:
+    """A Rich progress bar on stderr for a long batch: only when stderr is a terminal and stdout
+    is not (results go to a file or a pipe), and only once the batch has run PROGRESS_AFTER_SECONDS.
+    Rich is imported then, never otherwise. Measures bytes read when every source is a file."""
+
+    def __init__(self, sources):
+        self.wanted = _isatty(sys.stderr) and not _isatty(sys.stdout)
+        sizes = [s.size for s in sources]
+        self.total = sum(sizes) if sizes and None not in sizes else None
+        self.done = 0
+        self.started = time.monotonic()
+        self.bar = None
+
+    def advance(self, nbytes: int) -> None:
+        self.done += nbytes
+
+    def show(self, ok: int, failed: int) -> None:
+        if not self.wanted:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_SECONDS:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                                console=Console(stderr=True), transient=True, redirect_stdout=False)
+            self.task = self.bar.add_task("", total=self.total)
+            self.bar.start()
+        self.bar.update(self.task, completed=self.done, description=f"{ok} ok, {failed} failed")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
