@@ -448,8 +448,66 @@ _RANK = {Const: 0, Sym: 1, Differential: 2, Det: 3, Norm: 4, Trace: 5, Sum: 6, F
          Power: 8, HadamardPower: 9, Transpose: 10, MatMul: 11, Hadamard: 12, Add: 13}
 
 
+class _Key(tuple):
+    """A sort key (a nested tuple, compared as tuples are) that remembers its comparisons.
+
+    Keys share their children's keys, so the comparisons of two keys that differ deep down
+    (log(log(s)) against log(s)) recur at every level of a nested input: remembered, each pair
+    of subtrees is compared once, not again for every sort (nested logs were cubic in depth)."""
+
+    __slots__ = ()
+    __hash__ = tuple.__hash__
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        entry = _EQUAL.get((id(self), id(other)))
+        if entry is not None and entry[0] is self and entry[1] is other:  # not a reused id
+            return entry[2]
+        return _remember(_EQUAL, self, other, tuple.__eq__(self, other))
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __lt__(self, other):
+        entry = _LESS.get((id(self), id(other)))
+        if entry is not None and entry[0] is self and entry[1] is other:
+            return entry[2]
+        return _remember(_LESS, self, other, tuple.__lt__(self, other))
+
+
+def _remember(table: dict, a: _Key, b, result):
+    if result is not NotImplemented:
+        if len(table) >= _KEPT:
+            table.clear()
+        table[id(a), id(b)] = (a, b, result)  # the pair kept alive, so that its ids stay theirs
+    return result
+
+
+# The keys of the nodes sorted lately and their comparisons, by identity: a node's key is
+# built once, not again for every sort and every parent. Not by equality: telling an equal
+# copy from the node itself walks the whole tree. Cleared when full, so that a long batch
+# does not keep old expressions alive.
+_SORT_KEYS: dict[int, tuple[Expr, _Key]] = {}
+_EQUAL: dict[tuple[int, int], tuple] = {}
+_LESS: dict[tuple[int, int], tuple] = {}
+_KEPT = 1 << 16
+
+
 def sort_key(e: Expr) -> tuple:
     """A total order that is the same in every process (never depends on hash())."""
+    entry = _SORT_KEYS.get(id(e))
+    if entry is not None and entry[0] is e:
+        return entry[1]
+    if len(_SORT_KEYS) >= _KEPT:
+        _SORT_KEYS.clear()
+    key = _sort_key(e)
+    _SORT_KEYS[id(e)] = (e, key)
+    return key
+
+
+def _sort_key(e: Expr) -> tuple:
     parts = [_RANK.get(type(e), 20), type(e).__name__]
     for value in e.key():
         if isinstance(value, Expr):
@@ -458,4 +516,4 @@ def sort_key(e: Expr) -> tuple:
             parts.append(tuple(sort_key(v) if isinstance(v, Expr) else str(v) for v in value))
         else:
             parts.append(str(value))
-    return tuple(parts)
+    return _Key(parts)

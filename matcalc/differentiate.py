@@ -164,45 +164,58 @@ def derivative_of_function(name: str, x: Expr) -> Expr:
 def gradient_from_differential(df: Expr, var: Sym) -> Expr:
     """G with df = tr(Gᵀ dX) for every dX (seed 3.A), by pushing a seed down to dX."""
     _DEPENDS.clear()
-    return _pull(df, ONE, var)
+    return _pull(df, ONE, var, {})
 
 
-def _pull(e: Expr, seed: Expr, var: Sym) -> Expr:
-    """G such that ⟨seed, e⟩ = ⟨G, dX⟩, for e linear in dX and seed of e's shape."""
+def _pull(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
+    """G such that ⟨seed, e⟩ = ⟨G, dX⟩, for e linear in dX and seed of e's shape.
+
+    `pulled` remembers the answer for each (e, seed). The differential shares the dU of a
+    subexpression U between the terms of the product rule (d(U²) = dU U + U dU), and the
+    terms often bring the same seed down to it: done once, nested squares such as
+    tr((tr((tr(X) X)²) X)²) take polynomial time, not time doubling with each level."""
+    key = (e, seed)
+    found = pulled.get(key)
+    if found is None:
+        found = pulled[key] = _pull_once(e, seed, var, pulled)
+    return found
+
+
+def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     if isinstance(e, Differential):
         return seed
     if alg.is_zero(e):
         return alg.zero(var.shape)
     if isinstance(e, Add):  # 1.B
-        return alg.add(*(_pull(t, seed, var) for t in e.terms))
+        return alg.add(*(_pull(t, seed, var, pulled) for t in e.terms))
     if isinstance(e, Transpose):  # 1.A: ⟨S, Mᵀ⟩ = ⟨Sᵀ, M⟩
-        return _pull(e.arg, alg.transpose(seed), var)
+        return _pull(e.arg, alg.transpose(seed), var, pulled)
     if isinstance(e, Trace):  # ⟨s, tr M⟩ = ⟨s I, M⟩
-        return _pull(e.arg, alg.mul(seed, Identity(e.arg.shape[0])), var)
+        return _pull(e.arg, alg.mul(seed, Identity(e.arg.shape[0])), var, pulled)
     if isinstance(e, Sum):  # ⟨s, sum M⟩ = ⟨s 1 1ᵀ, M⟩
-        return _pull(e.arg, alg.mul(seed, Ones(e.arg.shape)), var)
+        return _pull(e.arg, alg.mul(seed, Ones(e.arg.shape)), var, pulled)
     if isinstance(e, Hadamard):  # ⟨S, F ∘ M⟩ = ⟨S ∘ F, M⟩
         i = _linear_factor(e.factors, var)
-        return _pull(e.factors[i], alg.hadamard(seed, *e.factors[:i], *e.factors[i + 1:]), var)
+        return _pull(e.factors[i], alg.hadamard(seed, *e.factors[:i], *e.factors[i + 1:]), var, pulled)
     if isinstance(e, MatMul):
         i = _linear_factor(e.factors, var)
         f = e.factors[i]
         rest = e.factors[:i] + e.factors[i + 1:]
         if f.is_scalar:  # ⟨S, u M⟩ = u tr(Sᵀ M)
-            return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var)
+            return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var, pulled)
         scalars = [g for g in rest if g.is_scalar]
         left = [g for g in e.factors[:i] if not g.is_scalar]
         right = [g for g in e.factors[i + 1:] if not g.is_scalar]
         # 1.D: ⟨S, L M R⟩ = tr(Sᵀ L M R) = tr(R Sᵀ L M) = ⟨Lᵀ S Rᵀ, M⟩
         new_seed = alg.mul(*scalars, *(alg.transpose(g) for g in reversed(left)), seed,
                            *(alg.transpose(g) for g in reversed(right)))
-        return _pull(f, new_seed, var)
+        return _pull(f, new_seed, var, pulled)
     if isinstance(e, PowerDifferential):
-        return _pull_power(e, seed, var)
+        return _pull_power(e, seed, var, pulled)
     if isinstance(e, Diag):  # ⟨S, diag(m)⟩ = ⟨diag(S), m⟩
-        return _pull(e.arg, kr.diagonal(seed), var)
+        return _pull(e.arg, kr.diagonal(seed), var, pulled)
     if isinstance(e, Diagonal):  # ⟨s, diag(M)⟩ = ⟨diag(s), M⟩
-        return _pull(e.arg, kr.diag(seed), var)
+        return _pull(e.arg, kr.diag(seed), var, pulled)
     raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
 
 
@@ -213,13 +226,13 @@ def _linear_factor(factors, var) -> int:
     return hits[0]
 
 
-def _pull_power(e: PowerDifferential, seed: Expr, var: Sym) -> Expr:
+def _pull_power(e: PowerDifferential, seed: Expr, var: Sym, pulled: dict) -> Expr:
     """⟨S, Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ⟩ = Σ_r ⟨(Xʳ)ᵀ S (Xᵏ⁻¹⁻ʳ)ᵀ, dX⟩ = k (Xᵀ)ᵏ⁻¹ S when S commutes with Xᵀ."""
     k = int(e.exponent)
     scalars = [f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if f.is_scalar]
     core = alg.mul(*(f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if not f.is_scalar))
     if isinstance(core, Identity):
-        return _pull(e.dbase, alg.mul(alg.const(k), *scalars, alg.power(alg.transpose(e.base), k - 1)), var)
+        return _pull(e.dbase, alg.mul(alg.const(k), *scalars, alg.power(alg.transpose(e.base), k - 1)), var, pulled)
     raise MatcalcError(
         f"the gradient of X^{k} here is a sum of {k} different terms; matcalc writes such sums out "
         f"only up to k = {EXPAND_POWER_UP_TO}, or in closed form inside a trace such as tr(X^{k})")

@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from matcalc import algebra as alg
-from matcalc import api, kinds, parser
+from matcalc import api, differentiate, kinds, parser
 from matcalc.expr import Const, Det, Identity, Power, Sym, Trace, Zero
 from oracle import assert_gradient
 
@@ -115,3 +115,62 @@ def test_runs_are_built_as_one_operation_at_a_time_would_build_them():
         for raw in (False, True):
             fast, slow = kinds.build(line.lhs, typing, raw), node_by_node(line.lhs, typing, raw)
             assert repr(fast) == repr(slow), (source, raw)
+
+
+# -- nested inputs: the work grows with the result, not faster --------------------------------
+
+def nest(template: str, inner: str, depth: int) -> str:
+    """template with @ replaced by the level below, depth times: nest("log(@)", "x", 2) = log(log(x))."""
+    for _ in range(depth):
+        inner = template.replace("@", inner)
+    return inner
+
+
+def work(source: str, wrt: str, monkeypatch) -> tuple[int, int]:
+    """Steps of the two parts that blew up on nested inputs, for one gradient: sort keys looked
+    up and compared (algebra.sort_key), seeds pulled down to dX (differentiate._pull); and the
+    result's size."""
+    count = 0
+
+    def counting(f):
+        def counted(*args):
+            nonlocal count
+            count += 1
+            return f(*args)
+        return counted
+
+    monkeypatch.setattr(alg, "sort_key", counting(alg.sort_key))
+    monkeypatch.setattr(alg._Key, "__eq__", counting(alg._Key.__eq__))  # tuple comparison calls these
+    monkeypatch.setattr(alg._Key, "__lt__", counting(alg._Key.__lt__))  # for each nested key it reaches
+    monkeypatch.setattr(differentiate, "_pull", counting(differentiate._pull))
+    g = api.diff(source, wrt)
+    monkeypatch.undo()
+    return count, tree_size(g.result)
+
+
+def assert_work_grows_with_the_result(source_at, depths, wrt, monkeypatch):
+    """Doubling the depth multiplies the work by at most (a little more than) the result's growth;
+    asserted at each step, so that a blow-up fails at the first doubling instead of running on."""
+    previous = None
+    for depth in depths:
+        count, size = work(source_at(depth), wrt, monkeypatch)
+        if previous is not None:
+            assert count / previous[0] <= 1.15 * size / previous[1], (depth, previous, (count, size))
+        previous = count, size
+
+
+def test_nested_functions_cost_what_their_gradient_costs_to_write(monkeypatch):
+    # ∇ log(log(…(xᵀx)…)) = 2x / (xᵀx log(xᵀx) log(log(xᵀx)) …) grows as the square of the depth;
+    # sorting those factors rebuilt and compared their keys whole at every level (cubic)
+    assert_work_grows_with_the_result(lambda k: nest("log(@)", "x^T x", k), (12, 24, 48), "x", monkeypatch)
+
+
+def test_nested_squares_cost_what_their_gradient_costs_to_write(monkeypatch):
+    # d((s X)²) = d(s X) s X + s X d(s X): both terms bring the same seed down to d(s X), once
+    # each, so the work doubled with each level of tr((tr((tr(X) X)²) X)²)
+    assert_work_grows_with_the_result(lambda k: nest("tr((@ X)^2)", "tr(X)", k), (5, 10, 20), "X", monkeypatch)
+
+
+def test_a_nested_square_that_used_to_give_up_is_right():
+    # 12 levels gave up at the 5 s budget (10 already took 3 s); log keeps the values finite
+    assert_gradient(nest("log(tr((@ X)^2))", "tr(X)", 12), "X", positive=True)
