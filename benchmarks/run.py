@@ -187,9 +187,6 @@ def startup(repeats: int) -> dict:
         'matcalc diff "tr(ABA^TC)" A': ([MATCALC, "diff", "tr(ABA^TC)", "A"], None),
         # what completions/matcalc.bash asks at `matcalc diff "tr(A B A^T C)" <TAB>`
         "completion request": ([MATCALC, "wrt", "", '"tr(A B A^T C)"'], {"_MATCALC_COMPLETE": "values_bash"}),
-        # Typer's own protocol (`matcalc --install-completion` scripts), at `matcalc di<TAB>`
-        "Typer completion request": ([MATCALC], {"_MATCALC_COMPLETE": "complete_bash",
-                                                 "COMP_WORDS": "matcalc di", "COMP_CWORD": "1"}),
         # not targets: where the plain path does not reach
         'matcalc diff "\\log|X|" X (read by Lark)': ([MATCALC, "diff", "\\log|X|", "X"], None),
         'matcalc diff "tr(ABA^TC)" A --format latex (Typer)':
@@ -406,7 +403,6 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
     sympy_import = start['python -c "import sympy"']
     cold = start['matcalc diff "tr(ABA^TC)" A']
     complete = start["completion request"]
-    typer_complete = start["Typer completion request"]
     speedup = batch_row["sympy"] / batch_row["wall"]
     steps = [b["time"] / a["time"] for a, b in zip(scale_rows, scale_rows[1:])]
     size_steps = [b["nodes"] / a["nodes"] for a, b in zip(scale_rows, scale_rows[1:])]
@@ -422,12 +418,10 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
          f"{cold / sympy_import:.2f}× (≤ 0.5×)", mark(cold <= 0.5 * sympy_import)),
         ("Cold `matcalc diff \"tr(ABA^TC)\" A` vs `python -c pass`", f"{ms(cold)} vs {ms(floor)}",
          f"{cold / floor:.1f}× (≤ 10×)", mark(cold <= 10 * floor)),
-        ("Completion request of completions/matcalc.bash (`matcalc diff \"tr(A B A^T C)\" <TAB>`) "
+        ("Completion request of the script `matcalc --install-completion bash` installs "
+         "(`matcalc diff \"tr(A B A^T C)\" <TAB>`) "
          "vs `python -c pass`", f"{ms(complete)} vs {ms(floor)}",
          f"{complete / floor:.1f}× (≤ 5×)", mark(complete <= 5 * floor)),
-        ("Typer's own completion request (`matcalc di<TAB>`, `--install-completion` scripts) "
-         "vs `python -c pass`", f"{ms(typer_complete)} vs {ms(floor)}",
-         f"{typer_complete / floor:.1f}× (≤ 5×)", mark(typer_complete <= 5 * floor)),
         (f"Batch: {batch_row['count']:,} expressions, `matcalc diff - X` (one process, start-up "
          "included) vs SymPy's diff", f"{ms(batch_row['wall'])} (CPU {ms(batch_row['cpu'])}) vs "
          f"{batch_row['sympy']:.2f} s (CPU {batch_row['sympy_cpu']:.2f} s)",

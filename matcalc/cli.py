@@ -31,7 +31,7 @@ app = typer.Typer(
     name="matcalc",
     help="Gradients of matrix expressions, in the textbook's simplest form.\n\n" + EXAMPLES,
     no_args_is_help=True,
-    add_completion=True,
+    add_completion=False,  # --install-completion below installs completions/, not Typer's slower scripts
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -72,10 +72,42 @@ def _version(value: bool):
         raise typer.Exit()
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _show_completion(value: Optional[Shell]):
+    if value is not None:
+        from .complete import script
+
+        sys.stdout.write(script(value.value))
+        raise typer.Exit()
+
+
+def _install_completion(value: Optional[Shell]):
+    if value is not None:
+        from pathlib import Path
+
+        from .complete import install
+
+        for done in install(value.value, Path.home()):
+            typer.echo(done)
+        typer.echo(f"matcalc completion for {value.value} is installed: it works in new {value.value} sessions.")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
+    show_completion: Optional[Shell] = typer.Option(
+        None, "--show-completion", callback=_show_completion, is_eager=True, expose_value=False,
+        help="Print the completion script for bash, zsh or fish."),
+    install_completion: Optional[Shell] = typer.Option(
+        None, "--install-completion", callback=_install_completion, is_eager=True, expose_value=False,
+        help="Install the completion script for bash, zsh or fish."),
 ):
     """Gradients of matrix expressions, in the textbook's simplest form."""
 

@@ -10,8 +10,9 @@ entry point (matcalc/__main__.py):
 
 which prints one candidate per line, `value<TAB>description` where there is a description.
 POSITIONAL are the subcommand's positional words so far: as typed, quotes and all, from bash;
-unquoted from zsh and fish. The same functions serve Typer's own `--install-completion` scripts
-through the `autocompletion=` callbacks that cli.py attaches.
+unquoted from zsh and fish. `matcalc --install-completion` installs these scripts (`install`
+below; Typer's own, slower scripts are not offered). The `autocompletion=` callbacks that
+cli.py attaches tell scripts/gen_completions.py which values each argument completes with.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import re
 import shlex
 import sys
 
-# Values of _MATCALC_COMPLETE that ask this module; Typer's own are complete_SHELL/source_SHELL.
+# Values of _MATCALC_COMPLETE that ask this module.
 PREFIX = "values_"
 
 
@@ -157,7 +158,50 @@ def main() -> None:
     sys.exit(respond(sys.argv[1:], shell))
 
 
-# -- Typer's mechanism (`matcalc --install-completion`): autocompletion= callbacks ---------------
+# -- the scripts themselves (`matcalc --show-completion`, `--install-completion`) ----------------
+
+SCRIPTS = {"bash": "matcalc.bash", "zsh": "_matcalc", "fish": "matcalc.fish"}
+# Where `--install-completion` puts each script, and the line (if any) a shell's rc file needs.
+INSTALL = {
+    "bash": (".bash_completions/matcalc.sh", ".bashrc", "source ~/.bash_completions/matcalc.sh"),
+    "zsh": (".zfunc/_matcalc", ".zshrc", "fpath+=~/.zfunc; autoload -Uz compinit; compinit"),
+    "fish": (".config/fish/completions/matcalc.fish", None, None),
+}
+
+
+def script(shell: str) -> str:
+    """The completion script for a shell: in the wheel (matcalc/completions/) or, in a source
+    checkout and an editable install, the top-level completions/ folder."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for folder in (here / "completions", here.parent / "completions"):
+        path = folder / SCRIPTS[shell]
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise FileNotFoundError(f"{SCRIPTS[shell]} not found in {here / 'completions'} or {here.parent / 'completions'}")
+
+
+def install(shell: str, home) -> list[str]:
+    """Write the script where the shell finds it (and the rc line it needs, once); what was done."""
+    from pathlib import Path
+
+    target, rc, line = INSTALL[shell]
+    path = Path(home) / target
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(script(shell), encoding="utf-8")
+    done = [f"wrote {path}"]
+    if rc is not None:
+        rc_path = Path(home) / rc
+        text = rc_path.read_text(encoding="utf-8") if rc_path.is_file() else ""
+        if line not in text.splitlines():
+            with rc_path.open("a", encoding="utf-8") as f:
+                f.write(("" if not text or text.endswith("\n") else "\n") + line + "\n")
+            done.append(f"added `{line}` to {rc_path}")
+    return done
+
+
+# -- autocompletion= callbacks: what each argument completes with ---------------------------------
 
 def _first_argument(ctx) -> str | None:
     """The command's first positional argument (the expression, or verify's identity)."""
@@ -174,11 +218,7 @@ def complete_wrt(ctx, incomplete: str) -> list[str]:
 
 
 def complete_names(ctx, incomplete: str) -> list[str]:
-    """Values of --scalar, --vector, --matrix, --symmetric: any variable of the expression.
-
-    (Typer's own scripts get none here: Click does not parse the arguments before an option
-    that still lacks its value. The scripts in completions/ do.)
-    """
+    """Values of --scalar, --vector, --matrix, --symmetric: any variable of the expression."""
     return [w for w in wrt_candidates(_first_argument(ctx)) if w.startswith(incomplete)]
 
 

@@ -177,7 +177,7 @@ def _sh_quote(text: str) -> str:
 
 BASH = r"""# bash completion for matcalc. {header}
 #
-# Enable it with `source /path/to/completions/matcalc.bash` in ~/.bashrc, or copy this file to
+# Enable it with `matcalc --install-completion bash`, or `source` this file in ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/matcalc. Commands, options and fixed values are completed
 # here; the expression's variables and rule ids come from the matcalc on PATH (matcalc/complete.py).
 
@@ -340,8 +340,8 @@ def _zsh_quote(text: str) -> str:
 ZSH = r"""#compdef matcalc
 # zsh completion for matcalc. {header}
 #
-# Enable it: copy this file, named _matcalc, into a directory of $fpath before compinit runs
-# (or `source` it after compinit). Commands, options and fixed values are completed here; the
+# Enable it with `matcalc --install-completion zsh`, or copy this file, named _matcalc, into a
+# directory of $fpath before compinit runs (or `source` it after compinit). Commands, options and fixed values are completed here; the
 # expression's variables and rule ids come from the matcalc on PATH (matcalc/complete.py).
 
 _matcalc_commands() {{
@@ -435,7 +435,8 @@ def _fish_quote(text: str) -> str:
 
 FISH = r"""# fish completion for matcalc. {header}
 #
-# Enable it: copy this file to ~/.config/fish/completions/matcalc.fish. Commands, options and fixed
+# Enable it with `matcalc --install-completion fish`, or copy this file to
+# ~/.config/fish/completions/matcalc.fish. Commands, options and fixed
 # values are completed here; the expression's variables and rule ids come from the matcalc on PATH
 # (matcalc/complete.py).
 

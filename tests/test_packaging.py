@@ -1,4 +1,4 @@
-"""The grammar is found from a source/editable checkout and from an installed wheel."""
+"""The grammar and the completion scripts are found in a checkout and in an installed wheel."""
 import subprocess
 import sys
 import zipfile
@@ -49,3 +49,14 @@ def test_installed_wheel_finds_its_grammar(wheel, tmp_path):
     path, result = run.stdout.splitlines()
     assert Path(path) == site / "matcalc" / "grammar" / "matcalc.lark"
     assert result == "C^T A B^T + C A B"
+
+
+def test_installed_wheel_ships_the_completion_scripts(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from matcalc.complete import script;"
+            "sys.stdout.write(script('zsh'))")
+    run = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    assert run.stdout == (site / "matcalc" / "completions" / "_matcalc").read_text()
+    assert run.stdout == (ROOT / "completions" / "_matcalc").read_text()
