@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from . import __version__, budget
 # the batch loop and the printing quick.py shares, in a module that does not import Typer
@@ -133,7 +134,29 @@ def choose_format(fmt: Optional[Format]) -> str:
 
 # -- diff ------------------------------------------------------------------------------------
 
-@app.command()
+class ExpressionFirst(TyperCommand):
+    """A command whose expression may start with a minus: `matcalc diff "-log(x^T x)" x`. Click
+    would read "-log(...)" as the short options -l -o -g; a first argument that starts with
+    "-" and is not one of the command's own short options is taken as the expression."""
+
+    def parse_args(self, ctx, args):
+        shorts = {o for p in self.params for o in getattr(p, "opts", ()) if len(o) == 2 and o[0] == "-" != o[1]}
+        first = args[0] if args else ""
+        if not (first.startswith("-") and first not in ("-", "--") and not first.startswith("--")
+                and first[:2] not in shorts):
+            return super().parse_args(ctx, args)
+        out = super().parse_args(ctx, args[1:])
+        names = [p.name for p in self.params if p.param_type_name == "argument"]
+        given = ctx.params.get(names[0])
+        ctx.params[names[0]] = first
+        if given is not None:  # the positional click took for the expression is the first of the rest
+            if len(names) < 2:
+                raise typer.BadParameter(f"one expression, not also {given!r}", ctx=ctx)
+            ctx.params[names[1]] = [given, *(ctx.params.get(names[1]) or ())]
+        return out
+
+
+@app.command(cls=ExpressionFirst)
 def diff(
     expression: Optional[str] = typer.Argument(
         None, help="The expression, e.g. \"tr(A B A^T C)\" or \"\\nabla_A tr(AB)\"; '-' reads lines from stdin."),
@@ -190,7 +213,7 @@ def _diff_one(expression, wrts, declared, printer, check, layout=None, hessian=F
 
 # -- hessian ---------------------------------------------------------------------------------
 
-@app.command()
+@app.command(cls=ExpressionFirst)
 def hessian(
     expression: Optional[str] = typer.Argument(
         None, help="A scalar expression, e.g. \"x^T A x\"; '-' reads lines from stdin."),
@@ -220,7 +243,7 @@ def hessian(
 
 # -- verify and simplify --------------------------------------------------------------------
 
-@app.command()
+@app.command(cls=ExpressionFirst)
 def verify(
     identity: Optional[str] = typer.Argument(
         None, help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
@@ -257,7 +280,7 @@ def verify(
     raise typer.Exit(0 if verdict.holds else 1)
 
 
-@app.command()
+@app.command(cls=ExpressionFirst)
 def simplify(
     expression: Optional[str] = typer.Argument(
         None, help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"; '-' reads expressions from stdin, one per line."),

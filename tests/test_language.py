@@ -127,3 +127,19 @@ def test_ones_is_a_vector_or_a_matrix_as_its_context_says():
     e, t = typed("ones .* X")
     assert e.shape == t.shapes["X"]                                      # the all-ones matrix
     assert assert_gradient("x^T (ones - x)", "x").text == "ones - 2 x"
+
+
+def test_an_expression_may_start_with_a_minus_on_the_command_line():
+    # click would read "-log(...)" as the options -l -o -g; the negative log-likelihood is common
+    from typer.testing import CliRunner
+
+    from matcalc.cli import app
+
+    g = assert_gradient("-log(x^T x)", "x", lambda v: -2 * v["x"] / (v["x"] @ v["x"]))
+    run = CliRunner().invoke(app, ["diff", "-log(x^T x)", "x", "-f", "text", "--check"])
+    assert run.exit_code == 0, run.output
+    assert run.stdout == f"\\nabla_x -log(x^T x) = {g.text}\n"
+    assert CliRunner().invoke(app, ["simplify", "-tr(B A)", "-f", "text"]).stdout == "-tr(A B)\n"
+    assert CliRunner().invoke(app, ["verify", "-tr(A B) = -tr(B A)", "-f", "text"]).exit_code == 0
+    assert CliRunner().invoke(app, ["hessian", "-x^T x", "x", "-f", "text"]).stdout == "\\nabla^2_x -x^T x = -2 I\n"
+    assert CliRunner().invoke(app, ["diff", "-f", "text", "x^T x", "x"]).stdout == "\\nabla_x x^T x = 2 x\n"
