@@ -48,10 +48,17 @@ class cpu_budget:
             raise OverBudget
 
     def __exit__(self, kind, value, tb):
-        if self.armed:
-            self.armed = cpu_budget._active = False
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-            signal.signal(signal.SIGVTALRM, self.previous)
+        while self.armed:
+            # The timer may fire at any bytecode, in here too: until `armed` is False the
+            # handler raises, so a raise here is caught and the disarming done again. A timer
+            # left running would raise later, anywhere (a line that is long over).
+            try:
+                self.armed = False
+                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+                signal.signal(signal.SIGVTALRM, self.previous)
+                cpu_budget._active = False
+            except OverBudget:  # the body was done: its result stands
+                self.armed = True
         if kind is OverBudget:
             raise over_budget_error() from None
         return False
