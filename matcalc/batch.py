@@ -130,15 +130,13 @@ def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=
         results = api.hessians_of(expression, wrts, declared)
     else:
         results = api.gradients_of(expression, wrts, declared, layout)
-    if printer.fmt == "python" and any(getattr(g, "kind", "gradient") != "gradient" for g in results):
-        raise MatcalcError("--format python writes gradients only: for a Jacobian or a Hessian use --format numpy")
     status = 0
     for g in results:
         if check and not _check(g):
             status = 1
         if printer.fmt != "python":
             printer.gradient(g)
-    if printer.fmt == "python":  # one module for the input and all its gradients
+    if printer.fmt == "python":  # one module for the input and all its gradients, Jacobians or Hessians
         from .output import python_module
 
         _write(python_module(results))

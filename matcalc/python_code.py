@@ -1,5 +1,8 @@
 """`--format python`: a complete module to paste, `f_and_grad(...)` returning the value and one
-gradient per variable, plus `check_gradient()` comparing them with central finite differences.
+gradient per variable, plus `check_gradient()` comparing them with central finite differences;
+for Jacobians `f_and_jacobian(...)` and `check_jacobian()`, for Hessians `f_grad_and_hessian(...)`
+(the value, then each variable's gradient and Hessian) and `check_hessian()`. Jacobians and
+Hessians are 2-D arrays over vec, which stacks columns (NumPy order="F"), as in `jacobian`.
 
 Vectors are 1-D arrays and scalars floats, as in `numpy_code`. Sub-expressions that occur more
 than once (|X|, X⁻¹, ...) are computed once, into `tmp1`, `tmp2`, ... (a matcalc variable is one
@@ -8,104 +11,79 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import render
+from . import differentiate, render
+from . import python_checks as checks
 from .expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols
 from .numpy_code import ATOM, _NumPy, identifier
 
 SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
 
-HELPERS = '''
-
-
-def check_gradient(seed=0, tol=1e-5):
-    """Each gradient against central finite differences at random data of distinct sizes (so
-    every free matrix is non-square); returns the worst relative error, asserts it is < tol."""
-    rng = np.random.default_rng(seed)
-    for args in _random_arguments(rng):
-        try:
-            with np.errstate(all="ignore"):
-                value, *grads = f_and_grad(**args)
-                wants = [_numerical_gradient(lambda v: f_and_grad(**{**args, name: v})[0],
-                                             args[name], symmetric) for name, _, symmetric in WRT]
-        except np.linalg.LinAlgError:  # a singular matrix at or next to these data: take others
-            continue
-        if not all(np.all(np.isfinite(out)) for out in (value, *grads, *wants)):
-            continue
-        worst = 0.0
-        for grad, want, (name, transposed, _) in zip(grads, wants, WRT):
-            want = want.T if transposed else want
-            assert np.shape(grad) == np.shape(want), \\
-                f"the gradient for {name} has shape {np.shape(grad)}, not {np.shape(want)}"
-            worst = max(worst, _relative_error(grad, want))
-        assert worst < tol, f"a gradient differs from finite differences by {worst:.1e}"
-        return worst
-    raise ValueError("no random data found where f and its gradients are finite")
-
-
-def _numerical_gradient(f, x, symmetric=False, eps=1e-6):
-    """Central differences entry by entry; for a symmetric x along E_ij + E_ji, halved off the
-    diagonal (the gradient in the space of symmetric matrices)."""
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        if symmetric:
-            step[idx[::-1]] = eps
-        grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
-        if symmetric and idx[0] != idx[1]:
-            grad[idx] /= 2
-    return grad
-
-
-def _relative_error(a, b):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(a)), np.max(np.abs(b))))
-
-
-def _random(rng, shape, positive=False, symmetric=False):
-    """Well-conditioned data: square matrices near a multiple of I, symmetric ones positive
-    definite; entries in [0.5, 1.5] when `positive` (for log, sqrt, ...)."""
-    if symmetric:
-        q = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
-        return q @ q.T / shape[0] + shape[0] * np.eye(shape[0])
-    x = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
-    if len(shape) == 2 and shape[0] == shape[1]:
-        x = shape[0] * np.eye(shape[0]) + x if positive else 2 * np.eye(shape[0]) + 0.4 * x / np.sqrt(shape[0])
-    return float(x) if shape == () else x
-'''
-
-MAIN = '''
-
-if __name__ == "__main__":
-    print(f"check_gradient: max relative error {check_gradient():.1e}")
-'''
+FUNCTIONS = {  # kind of result → (the function written, the check that tests it)
+    "gradient": ("f_and_grad", "check_gradient"),
+    "jacobian": ("f_and_jacobian", "check_jacobian"),
+    "hessian": ("f_grad_and_hessian", "check_hessian"),
+}
 
 
 def python_code(results) -> str:
-    """The module for one input and its gradients (`results`: api.Gradient, same input)."""
+    """The module for one input and its derivatives (`results`: api.Gradient, or api.Derivative
+    of one kind, all of the same input)."""
     g0 = results[0]
+    kind = getattr(g0, "kind", "gradient")
+    function, check = FUNCTIONS[kind]
     args = free_symbols(g0.written)
     names = {s: identifier(s.name) for s in args}
     dims = _dimension_names(args, set(names.values()))
-    grads = [(_grad_name(g), g) for g in results]
-    outputs = [("value", g0.expression)] + [(name, g.result) for name, g in grads]
-    temps = _common_subexpressions([e for _, e in outputs])
+    returned = [(g, _outputs(g)) for g in results]
+    outputs = [("value", g0.expression, False)] + [out for _, outs in returned for out in outs]
+    temps = _common_subexpressions([e for _, e, _ in outputs])
 
-    lines = ["import numpy as np", "", "", f"def f_and_grad({', '.join(names.values())}):"]
-    lines += ['    r"""' + _docstring(g0, grads, args, names, dims), '    """']
+    lines = ["import numpy as np", "", "", f"def {function}({', '.join(names.values())}):"]
+    lines += ['    r"""' + _docstring(kind, returned, args, names), '    """']
     lines += _shape_checks(args, names, dims)
     renderer = _Named({d: v for d, v in dims.items()}, {})
     for i, node in enumerate(sorted(temps, key=_size), 1):
         lines.append(f"    tmp{i} = {renderer.go(node)[0]}")
         renderer.names[node] = f"tmp{i}"
-    for name, e in outputs:
-        lines.append(f"    {name} = {renderer.go(e)[0]}")
-    lines.append(f"    return {', '.join(name for name, _ in outputs)}")
-    wrt = ", ".join(f'("{identifier(g.wrt)}", {g.transposed}, {g.variable.symmetric})' for _, g in grads)
-    wrt = wrt + "," if len(grads) == 1 else wrt
-    lines += ["", "", f"WRT = ({wrt})  # (variable, with respect to its transpose, symmetric)"]
-    return "\n".join(lines) + HELPERS + _random_arguments(args, names, dims) + MAIN
+    for name, e, two_d in outputs:
+        code = renderer.go(e)[0]
+        if two_d and 1 in e.shape:  # NumPy would give a column 1-D, a 1×1 a float: keep it a 2-D array
+            code = f"np.reshape({code}, ({renderer.dim(e.shape[0])}, {renderer.dim(e.shape[1])}))"
+        lines.append(f"    {name} = {code}")
+    lines.append(f"    return {', '.join(name for name, _, _ in outputs)}")
+    lines += ["", "", _wrt_line(kind, results)]
+    return ("\n".join(lines) + checks.HELPERS[kind] + _random_arguments(args, names, dims)
+            + checks.MAIN.format(check=check))
+
+
+def _outputs(g) -> list[tuple[str, Expr, bool]]:
+    """(name, expression, a 2-D array?) for what the function returns for one variable."""
+    x = identifier(g.wrt)
+    kind = getattr(g, "kind", "gradient")
+    if kind == "gradient":
+        return [(_grad_name(g), g.result, False)]
+    if kind == "jacobian":
+        return [(f"jac_{x}" + ("_T" if g.transposed else ""), g.result, True)]
+    return [(f"grad_{x}", _gradient(g), False), (f"hess_{x}", g.result, True)]
+
+
+def _gradient(h) -> Expr:
+    """∇_x f for the Hessian h = ∇²_x f: the gradient matcalc gives, of which h is the Jacobian."""
+    return differentiate.gradient(h.expression, h.variable)
+
+
+def _wrt_line(kind: str, results) -> str:
+    """WRT, what the check reads: the variables in the order of the function's outputs."""
+    if kind == "hessian":
+        wrt = ", ".join(f'"{identifier(g.wrt)}"' for g in results)
+        return f"WRT = ({wrt}{',' if len(results) == 1 else ''})  # each with its gradient and its Hessian"
+    if kind == "jacobian":
+        wrt = ", ".join(f'("{identifier(g.wrt)}", {g.transposed})' for g in results)
+        note = "(variable, transposed: the denominator layout)"
+    else:
+        wrt = ", ".join(f'("{identifier(g.wrt)}", {g.transposed}, {g.variable.symmetric})' for g in results)
+        note = "(variable, with respect to its transpose, symmetric)"
+    return f"WRT = ({wrt}{',' if len(results) == 1 else ''})  # {note}"
 
 
 def _grad_name(g) -> str:
@@ -130,13 +108,30 @@ def _kind(s: Sym) -> str:
     return f"{'symmetric ' if s.symmetric else ''}{s.shape[0]}×{s.shape[1]} matrix"
 
 
-def _docstring(g0, grads, args, names, dims) -> str:
-    text = [f"{render.render(g0.written, render.TEXT)} and its gradient"
-            f"{'s' if len(grads) > 1 else ''} with respect to {', '.join(_wrt_text(g) for _, g in grads)}.",
+def _docstring(kind: str, returned, args, names) -> str:
+    """`returned`: (result, its outputs) for each variable."""
+    results = [g for g, _ in returned]
+    g0, many = results[0], len(results) > 1
+    what = {"gradient": f"gradient{'s' if many else ''}", "jacobian": f"Jacobian{'s' if many else ''}",
+            "hessian": f"gradient{'s' if many else ''} and Hessian{'s' if many else ''}"}[kind]
+    wrt = ", ".join(_wrt_text(g) if kind == "gradient" else render.name(g.wrt, render.TEXT) for g in results)
+    said = [f"{name} = " + (f"{g.lhs('text')} = " if kind == "jacobian" else "") + render.render(e, render.TEXT)
+            for g, outs in returned for name, e, _ in outs]
+    text = [f"{render.render(g0.written, render.TEXT)} and its {what} with respect to {wrt}.",
             "", f"    Input: {g0.source}",
             "    Arguments: " + "; ".join(f"{names[s]} {_kind(s)}" for s in args)
             + " (vectors as 1-D arrays, scalars as floats).",
-            "    Returns value" + "".join(f", {name} = {g.text}" for name, g in grads) + "."]
+            "    Returns value" + "".join(f", {r}" for r in said) + "."]
+    x = f"vec({wrt})" if not many else "vec of its variable"
+    if kind == "jacobian":
+        rows, columns = ("vec(value)", x) if not g0.transposed else (x, "vec(value)")
+        layout = " (the denominator layout)" if g0.transposed else ""
+        text += [f"    {'Each' if many else 'The'} Jacobian is a 2-D array{layout}: a row per entry of {rows},",
+                 f'    a column per entry of {columns}; vec stacks columns (NumPy order="F").']
+    elif kind == "hessian":
+        text += [f"    {'Each' if many else 'The'} gradient is shaped like its variable; "
+                 f"{'each' if many else 'the'} Hessian is a 2-D array",
+                 f'    over {x}, where vec stacks columns (NumPy order="F").']
     return "\n".join(text)
 
 

@@ -411,11 +411,6 @@ def test_cli_hessian_errors_and_batch():
     assert result.stdout.splitlines() == ["\\nabla^2_x x^T A x = A + A^T", "\\nabla^2_x sum(exp(x)) = diag(exp(x))"]
 
 
-def test_python_format_says_it_writes_gradients_only():
-    result = run("diff", "A x", "x", "-f", "python")
-    assert result.exit_code == 2 and "--format numpy" in result.stderr
-
-
 def test_text_form_of_a_jacobian_reads_back():
     g = matcalc.diff("tanh(W x + b)", "x")
     assert g.lhs("text") == "d/dx tanh(W x + b)"
