@@ -159,7 +159,7 @@ def _shape_checks(args, names, dims) -> list[str]:
             bound.update(new)
         if len(new) < len(shape):  # a dimension seen before, or a square matrix
             want = f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(shape)})"
-            shown = "×".join("{" + d + "}" for d in shape)
+            shown = "×".join("{" + d + "}" for d in shape) if len(shape) == 2 else "a vector of length {" + shape[0] + "}"
             out.append(f'    assert np.shape({n}) == {want}, f"{n} should be {shown}, not {{np.shape({n})}}"')
         if s.symmetric:
             out.append(f'    assert np.allclose({n}, {n}.T), "{n} should be symmetric"')

@@ -144,6 +144,9 @@ def test_python_export_has_one_gradient_per_variable_and_computes_shared_parts_o
     assert np.isclose(value, np.log(np.linalg.det(X)) + np.linalg.det(X) * np.trace(np.linalg.inv(X) @ B))
     with pytest.raises(AssertionError, match="B should be 3×3"):
         namespace["f_and_grad"](X, np.ones((3, 2)))
+    f = run_module(python_code([matcalc.diff("x^T A y", "x")]))["f_and_grad"]
+    with pytest.raises(AssertionError, match=r"y should be a vector of length 4, not \(3,\)"):
+        f(np.ones(3), np.ones((3, 4)), np.ones(3))
 
 
 def test_python_check_gradient_catches_a_wrong_gradient():
