@@ -140,7 +140,8 @@ class ExpressionFirst(TyperCommand):
     "-" and is not one of the command's own short options is taken as the expression."""
 
     def parse_args(self, ctx, args):
-        shorts = {o for p in self.params for o in getattr(p, "opts", ()) if len(o) == 2 and o[0] == "-" != o[1]}
+        options = [o for p in self.get_params(ctx) for o in getattr(p, "opts", ())]  # -h too
+        shorts = {o for o in options if len(o) == 2 and o[0] == "-" != o[1]}
         first = args[0] if args else ""
         if not (first.startswith("-") and first not in ("-", "--") and not first.startswith("--")
                 and first[:2] not in shorts):

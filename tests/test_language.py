@@ -143,3 +143,5 @@ def test_an_expression_may_start_with_a_minus_on_the_command_line():
     assert CliRunner().invoke(app, ["verify", "-tr(A B) = -tr(B A)", "-f", "text"]).exit_code == 0
     assert CliRunner().invoke(app, ["hessian", "-x^T x", "x", "-f", "text"]).stdout == "\\nabla^2_x -x^T x = -2 I\n"
     assert CliRunner().invoke(app, ["diff", "-f", "text", "x^T x", "x"]).stdout == "\\nabla_x x^T x = 2 x\n"
+    for command in ("diff", "hessian", "verify", "simplify"):  # the command's own short options stay options
+        assert CliRunner().invoke(app, [command, "-h"]).stdout.lstrip().startswith("Usage: ")
