@@ -28,7 +28,8 @@ def zero(shape: Shape) -> Expr:
 
 
 def is_zero(e: Expr) -> bool:
-    return isinstance(e, Zero) or (isinstance(e, Const) and not e.value)
+    kind = type(e)  # asked of nearly every node built: no node class derives from another
+    return kind is Zero or (kind is Const and not e.value)
 
 
 def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
@@ -91,7 +92,7 @@ _MINUS_ONE = Const(Fraction(-1))
 
 
 def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
-    if isinstance(e, Power):
+    if type(e) is Power:  # no node class derives from another: the cheaper test
         return e.base, e.exponent
     return e, _ONE
 
@@ -139,26 +140,31 @@ class _Fold:
         self.blocked = False           # an Identity from Xᵃ X⁻ᵃ sits in the chain
 
     def read(self, factor: Expr) -> None:
-        if isinstance(factor, MatMul) and factor.is_scalar and self.last not in (None, 1):
+        # `type(f) is C` rather than isinstance: no node class derives from another, and this
+        # loop runs for every factor of every product built
+        product = type(factor) is MatMul
+        if product and factor.is_scalar and self.last not in (None, 1):
             self._take(factor)  # A (xᵀy): a 1×1 product after a matrix is a scalar factor, kept whole
             return
         chain = self.chain
-        for f in factor.factors if isinstance(factor, MatMul) else (factor,):
+        for f in factor.factors if product else (factor,):
             if f.is_scalar:
                 self._take(f)
                 continue
-            if self.first == self.last == 1 and f.shape[0] != 1:
+            rows, cols = f.shape
+            if self.first == self.last == 1 and rows != 1:
                 self._close_unit()  # (xᵀy) B: the 1×1 product read so far is a scalar factor
             if self.first is None:
-                self.first = f.shape[0]
-            self.last = f.shape[1]
-            if self.zeroed or isinstance(f, Identity):
+                self.first = rows
+            self.last = cols
+            kind = type(f)
+            if self.zeroed or kind is Identity:
                 continue
-            if isinstance(f, Zero):
+            if kind is Zero:
                 self.zeroed = True
                 continue
             _push_matrix(chain, f)
-            if isinstance(chain[-1], Identity):
+            if type(chain[-1]) is Identity:
                 self.blocked = True
 
     def _close_unit(self) -> None:
@@ -173,18 +179,26 @@ class _Fold:
         """A scalar factor (matrix factors are pushed on the chain by `read`)."""
         if self.zeroed:
             return
-        if isinstance(f, Const):
-            self.coefficient *= f.value
-        elif is_zero(f):
+        kind = type(f)
+        if kind is Const:
+            # Fraction arithmetic is not free: 1 · c is c (a Fraction is immutable, so shared)
+            if self.coefficient is _ONE and type(f.value) is Fraction:
+                self.coefficient = f.value
+            elif f is not ONE:
+                self.coefficient *= f.value
+        elif kind is Zero:
             self.zeroed = True
-        else:
-            base, p = _base_exponent(f)
-            self.scalar_powers[base] = self.scalar_powers.get(base, _ZERO) + p
+        elif kind is Power:
+            self.scalar_powers[f.base] = self.scalar_powers.get(f.base, _ZERO) + f.exponent
+        else:  # a plain scalar factor: its power 1 counted as an int until another joins it
+            self.scalar_powers[f] = self.scalar_powers.get(f, 0) + 1
 
     def _shape(self) -> Shape:
         return SCALAR if self.first is None else (self.first, self.last)
 
     def _scalars(self) -> list[Expr]:
+        if not self.scalar_powers:
+            return []
         scalars = [_raw_power(b, p) for b, p in self.scalar_powers.items() if p != 0]
         if len(scalars) > 1:  # sort_key reads whole subtrees: only when there is an order to find
             scalars.sort(key=sort_key)
@@ -192,7 +206,7 @@ class _Fold:
 
     def reread(self) -> None:
         """The state `mul` reaches by reading the result of the factors so far."""
-        if self.zeroed or self.coefficient == 0:
+        if self.zeroed or (self.coefficient is not _ONE and self.coefficient == 0):
             self.zeroed = True
             return
         scalars, chain = self._scalars(), self.chain
@@ -205,10 +219,13 @@ class _Fold:
     def result(self) -> Expr:
         """What `mul` returns after reading the factors so far (as in its last lines)."""
         shape = self._shape()
-        if self.zeroed or self.coefficient == 0:
+        # the coefficient is mostly the shared _ONE, never multiplied: `is` before Fraction's ==
+        c = self.coefficient
+        if self.zeroed or (c is not _ONE and c == 0):
             return zero(shape)
-        chain = _merged(self.chain)
-        out = ([Const(self.coefficient)] if self.coefficient != 1 else []) + self._scalars() + chain
+        # a chain with no Identity is merged already: each factor was pushed onto its left neighbour
+        chain = _merged(self.chain) if self.blocked else self.chain
+        out = ([Const(c)] if c is not _ONE and c != 1 else []) + self._scalars() + chain
         if not out:
             return ONE if shape == SCALAR else Identity(shape[0])
         if not chain and shape != SCALAR:
@@ -234,8 +251,9 @@ def _push_matrix(chain: list[Expr], f: Expr) -> None:
     if chain:
         b1, p1 = _base_exponent(chain[-1])
         b2, p2 = _base_exponent(f)
-        if (b1 is b2 or b1 == b2) and p1.denominator == 1 and p2.denominator == 1 \
-                and b1.shape[0] == b1.shape[1]:  # x x in (xᵀx) x is no power: x is not square
+        # the cached hashes first: most neighbours differ, and == is a Python-level call
+        if (b1 is b2 or (b1._hash == b2._hash and b1 == b2)) and p1.denominator == 1 \
+                and p2.denominator == 1 and b1.shape[0] == b1.shape[1]:  # x x in (xᵀx) x is no power: x is not square
             chain.pop()
             total = p1 + p2
             if total == 0:
@@ -246,8 +264,8 @@ def _push_matrix(chain: list[Expr], f: Expr) -> None:
     chain.append(f)
 
 
-def _raw_power(base: Expr, p: Fraction) -> Expr:
-    return base if p == 1 else Power(base, p)
+def _raw_power(base: Expr, p: Fraction | int) -> Expr:
+    return base if p == 1 else Power(base, p if type(p) is Fraction else Fraction(p))
 
 
 def trivial_power(base: Expr, p: Fraction) -> Expr | None:

@@ -25,18 +25,27 @@ EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this 
 
 # Nodes whose rule below gives zero when the differentials of all their arguments are zero.
 _ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm}
-_CONSTANT_LEAVES = (Const, Identity, Ones, Zero, Differential)
+_CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential}
 
 
 def differential(f: Expr, var: Sym) -> Expr:
     """d f with respect to var, as an expression linear in Differential(var)."""
     d: dict[Expr, Expr] = {}
     zeros: dict[tuple, Expr] = {}  # one zero per shape: most nodes do not depend on var
+    is_zero = alg.is_zero
     for node in postorder(f):
         if node in d:
             continue
-        if (isinstance(node, _CONSTANT_LEAVES) or (isinstance(node, Sym) and node != var)
-                or (type(node) in _ZERO_WITH_ARGS and all(alg.is_zero(d[c]) for c in node.children()))):
+        kind = type(node)
+        if kind in _ZERO_WITH_ARGS:
+            constant = True
+            for c in node.children():  # all(...) without a generator per node
+                if not is_zero(d[c]):
+                    constant = False
+                    break
+        else:
+            constant = kind in _CONSTANT_LEAVES or (kind is Sym and node != var)
+        if constant:
             zero = zeros.get(node.shape)
             d[node] = zero if zero is not None else zeros.setdefault(node.shape, alg.zero(node.shape))
         else:

@@ -41,7 +41,7 @@ class Expr:
             "    shape = self._shape()",
             "    _set(self, 'shape', shape)",
             "    _set(self, 'is_scalar', shape == SCALAR)",
-            f"    _set(self, '_hash', hash(({cls.__name__!r}, {names},)))",
+            f"    _set(self, '_hash', hash(({cls.__name__!r}, {', '.join(map(_hashed, cls.fields))},)))",
             "def key(self):",
             f"    return ({', '.join('self.' + name for name in cls.fields)},)",
         ])
@@ -85,6 +85,18 @@ class Expr:
         out = tuple(out)
         object.__setattr__(self, "_children", out)
         return out
+
+
+# A generated __init__ hashes an integral Fraction as its numerator: the same value
+# (hash(Fraction(n)) == hash(n)) without Fraction.__hash__, which is Python code.
+_NUMBER_FIELDS = ("value", "exponent")
+
+
+def _hashed(name: str) -> str:
+    """The expression a generated __init__ hashes for the field `name`."""
+    if name in _NUMBER_FIELDS:
+        return f"({name}.numerator if {name}.denominator == 1 else {name})"
+    return name
 
 
 class Sym(Expr):
@@ -167,6 +179,9 @@ class Add(Expr):
     def _shape(self):
         return self.terms[0].shape
 
+    def children(self):
+        return self.terms  # all nodes: the generic method would look at each, once per node
+
 
 class MatMul(Expr):
     """A product; 1×1 factors are scalar multiples and stand first."""
@@ -181,6 +196,9 @@ class MatMul(Expr):
             if not f.is_scalar:
                 shape = f.shape if shape == SCALAR else (shape[0], f.shape[1])
         return shape
+
+    def children(self):
+        return self.factors  # all nodes: the generic method would look at each, once per node
 
 
 class Transpose(Expr):
@@ -235,6 +253,9 @@ class Hadamard(Expr):
 
     def _shape(self):
         return self.factors[0].shape
+
+    def children(self):
+        return self.factors  # all nodes: the generic method would look at each, once per node
 
 
 class HadamardPower(Expr):

@@ -73,14 +73,16 @@ def group_scalars(e: Expr) -> Expr:
     too. Groups keep the order of their first term; a lone term stays as it is."""
     if not isinstance(e, Add):
         return e
-    groups: dict[tuple, list[tuple[Fraction, Expr, Expr]]] = {}  # scalars → (c, the rest, term)
+    # scalars → (c, the other factors, term); the others are multiplied out only for a group
+    # of two or more (most sums have none)
+    groups: dict[tuple, list[tuple[Fraction, list[Expr], Expr]]] = {}
     for t in e.terms:
         c, rest = alg.split_coefficient(t)
         factors = rest.factors if isinstance(rest, MatMul) else (rest,)
         scalars = tuple(f for f in factors if f.is_scalar)
         others = [f for f in factors if not f.is_scalar]
         key = scalars if scalars and others else ("alone", t)  # all scalar, or no scalar: stays
-        groups.setdefault(key, []).append((c, alg.mul(*others) if others else ONE, t))
+        groups.setdefault(key, []).append((c, others, t))
     if len(groups) == len(e.terms):
         return e
     terms = []
@@ -92,7 +94,7 @@ def group_scalars(e: Expr) -> Expr:
         shared = Fraction(math.gcd(*(c.numerator for c in coefficients)),
                           math.lcm(*(c.denominator for c in coefficients)))
         shared = -shared if all(c < 0 for c in coefficients) else shared
-        inner = alg.add(*(alg.scale(c / shared, m) for c, m, _ in members))
+        inner = alg.add(*(alg.scale(c / shared, alg.mul(*others) if others else ONE) for c, others, _ in members))
         terms.append(alg.mul(Const(shared), *key, inner))
     return alg.add(*terms)
 

@@ -57,8 +57,21 @@ LATEX = Style("latex", " ", " \\circ ", "", "\\nabla")  # no ⊘ in LaTeX input:
 STYLES = {"text": TEXT, "unicode": UNICODE, "latex": LATEX}
 
 
+_NAMES: dict[tuple[str, str], str] = {}  # (canonical, style name) → written: every leaf asks
+
+
 def name(canonical: str, style: Style) -> str:
     """The canonical name ("mu", "W_2", "x_12") written in a style."""
+    key = (canonical, style.name)  # all that the result depends on
+    written = _NAMES.get(key)
+    if written is None:
+        if len(_NAMES) >= 4096:  # a long batch may name ever new variables
+            _NAMES.clear()
+        written = _NAMES[key] = _written_name(canonical, style)
+    return written
+
+
+def _written_name(canonical: str, style: Style) -> str:
     base, _, subscript = canonical.partition("_")
     letters = base.rstrip("0123456789")
     digits = base[len(letters):]
@@ -107,6 +120,10 @@ class _Renderer:
         s = self.s
         if isinstance(e, Sym):
             return name(e.name, s), ATOM
+        if isinstance(e, Transpose):  # the commonest nodes first: no node type derives from another
+            return self.go(e.arg, POSTFIX + 1) + s.sup("T"), POSTFIX
+        if isinstance(e, MatMul):
+            return self.product(e.factors)
         if isinstance(e, Differential):
             d = "\\mathrm{d}" if s.name == "latex" else "d"
             return d + name(e.var.name, s), ATOM
@@ -121,10 +138,6 @@ class _Renderer:
             return "0", ATOM
         if isinstance(e, Add):
             return self.sum(e.terms), SUM
-        if isinstance(e, MatMul):
-            return self.product(e.factors)
-        if isinstance(e, Transpose):
-            return self.go(e.arg, POSTFIX + 1) + s.sup("T"), POSTFIX
         if isinstance(e, Power):
             return self.power(e)
         if isinstance(e, Trace):
@@ -203,7 +216,7 @@ class _Renderer:
                 denominator.append(f.base if f.exponent == -1 else Power(f.base, -f.exponent))
             else:
                 numerator.append(f)
-        if coefficient < 0:
+        if coefficient is not _ONE and coefficient < 0:  # mostly no Const: Fraction's < is Python code
             rest = self.product([Const(-coefficient), *numerator, *(Power(d, -1) for d in denominator)])[0]
             return "-" + rest, PRODUCT
         if s.name == "latex" and denominator:
@@ -222,8 +235,9 @@ class _Renderer:
         return text, PRODUCT
 
     def juxtapose(self, factors, coefficient: Fraction) -> str:
-        parts = [] if coefficient == 1 else [fraction(coefficient, self.s)]
-        if coefficient.denominator != 1 and self.s.name != "latex":
+        unit = coefficient is _ONE or coefficient == 1  # mostly the shared _ONE: `is` first
+        parts = [] if unit else [fraction(coefficient, self.s)]
+        if not unit and coefficient.denominator != 1 and self.s.name != "latex":
             parts = [f"{self._lparen()}{parts[0]}{self._rparen()}"] if factors else parts
         matrices = any(not f.is_scalar for f in factors)
         for i, f in enumerate(factors):
