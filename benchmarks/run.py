@@ -314,6 +314,7 @@ def engine_only(texts: list[str], repeats: int = 3) -> float:
 def scaling(ks, repeats: int, sympy_up_to: int) -> list[dict]:
     """In-process time of parse → gradient → text for each k, and the result's size."""
     from matcalc import api
+    from matcalc.expr import size
 
     api.diff(scaling_expression(2), "X")  # the parser is loaded once per process
     rows = []
@@ -325,21 +326,11 @@ def scaling(ks, repeats: int, sympy_up_to: int) -> list[dict]:
             g = api.diff(source, "X")
             text = g.text
             best = min(best, time.perf_counter() - start)
-        nodes = _tree_size(g.result)
+        nodes = size(g.result)
         rows.append({"k": k, "time": best, "chars": len(text), "nodes": nodes,
                      "sympy": _sympy_scaling(k) if k <= sympy_up_to else None})
     rows[-1]["cli"] = min(run([MATCALC, "diff", scaling_expression(ks[-1]), "X"])[0] for _ in range(3))
     return rows
-
-
-def _tree_size(e) -> int:
-    """Nodes of the expression as printed (a shared subtree counts each time it appears)."""
-    size, stack = 0, [e]
-    while stack:
-        node = stack.pop()
-        size += 1
-        stack.extend(node.children())
-    return size
 
 
 def _sympy_scaling(k: int) -> float:

@@ -21,7 +21,7 @@ from .algebra import sort_key
 from .expr import (
     ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
-    postorder,
+    postorder, size,
 )
 
 MAX_TERMS = 512  # distributing a product over sums stops beyond this many terms
@@ -48,16 +48,6 @@ def simplest(e: Expr) -> Expr:
     """The canonical form, multiplied out only when that makes it smaller: A(B + C) - AB → A C."""
     kept, expanded = canonical(e, expand=False), canonical(e, expand=True)
     return expanded if size(expanded) < size(kept) else kept
-
-
-def size(e: Expr) -> int:
-    """Number of nodes, shared sub-trees counted each time they occur."""
-    count, stack = 0, [e]
-    while stack:
-        node = stack.pop()
-        count += 1
-        stack.extend(node.children())
-    return count
 
 
 def _zero(shape) -> Expr:

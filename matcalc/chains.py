@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import render
 from .canonical import ALL, RULE_ORDER, canonical, rewrite
 from .expr import Expr
-from .steps import VALUE, Cited, Step
+from .steps import VALUE, Cited, Step, add_step, shown
 
 NOTES = {
     "simplify": "transposes to the leaves, products flattened, like terms collected",
@@ -55,7 +55,7 @@ def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
 
     def stage(rule: str, switched_on: set[str]) -> None:
         last = steps[-1].expr if steps else e
-        _append(steps, Step(rule, rewrite(last, frozenset(switched_on)), NOTES[rule], VALUE), e)
+        add_step(steps, Step(rule, rewrite(last, frozenset(switched_on)), NOTES[rule], VALUE), e)
 
     on: set[str] = set()
     stage("simplify", on)
@@ -66,27 +66,13 @@ def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
             on.add(rule)
             stage("simplify", on)  # then like terms collected
     final = Step("simplify", _canonical(e, rules), NOTES["simplify"], VALUE)
-    _append(steps, final, e)  # terms sorted; the staged rewrite ends in `canonical` up to order
+    add_step(steps, final, e)  # terms sorted; the staged rewrite ends in `canonical` up to order
     # (so on all 306 inputs of the test corpus), and this step is true whatever it shows
     return steps
 
 
-def _append(steps: list[Step], step: Step, start: Expr | None) -> None:
-    """Append a step unless it prints as the line before; two routine steps in a row read
-    as one, and a routine step back to the line before them is dropped."""
-    if step.rule == "simplify" and steps and steps[-1].rule == "simplify":
-        steps.pop()
-    before = steps[-1].expr if steps else start
-    if before is None or _shown(step.expr) != _shown(before):
-        steps.append(step)
-
-
 def _canonical(e: Expr, rules: frozenset) -> Expr:
     return canonical(e, expand="distributive" in rules)
-
-
-def _shown(e: Expr) -> str:
-    return render.render(e, render.UNICODE)
 
 
 def simplification(s) -> Chain:
@@ -111,14 +97,14 @@ def verification(v) -> Chain | None:
     right = [None if _is_gradient(second) else second] + [s.expr for s in behind]
     # meet where the chains first share a form (at the latest, the canonical form), so that
     # the chain never walks away from a form and back to it
-    seen = {_shown(e): j for j, e in reversed(list(enumerate(right))) if e is not None}
-    i = next(i for i, e in enumerate(left) if e is not None and _shown(e) in seen)
+    seen = {shown(e): j for j, e in reversed(list(enumerate(right))) if e is not None}
+    i = next(i for i, e in enumerate(left) if e is not None and shown(e) in seen)
     steps: list[Step] = []
     for step in ahead[:i]:
-        _append(steps, step, None)
-    for j in range(seen[_shown(left[i])], 0, -1):  # the right side's chain walked back, citing the same rules
+        add_step(steps, step, left[0])
+    for j in range(seen[shown(left[i])], 0, -1):  # the right side's chain walked back, citing the same rules
         if right[j - 1] is not None:
-            _append(steps, Step(behind[j - 1].rule, right[j - 1], behind[j - 1].note, VALUE), None)
+            add_step(steps, Step(behind[j - 1].rule, right[j - 1], behind[j - 1].note, VALUE), left[0])
     return Chain(first, tuple(steps))
 
 

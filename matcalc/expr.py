@@ -323,6 +323,16 @@ def postorder(root: Expr):
         stack.extend((child, False) for child in reversed(children))
 
 
+def size(e: Expr) -> int:
+    """Number of nodes, shared sub-trees counted each time they occur (the size as printed)."""
+    count, stack = 0, [e]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.children())
+    return count
+
+
 def free_symbols(root: Expr) -> list[Sym]:
     """The variables of an expression in order of first appearance (left to right)."""
     found: dict[Sym, None] = {}

@@ -13,7 +13,7 @@ from collections import Counter
 
 from . import differentiate, render
 from . import python_checks as checks
-from .expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols
+from .expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols, size
 from .numpy_code import ATOM, _NumPy, identifier
 
 SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
@@ -42,7 +42,7 @@ def python_code(results) -> str:
     lines += ['    r"""' + _docstring(kind, returned, args, names), '    """']
     lines += _shape_checks(args, names, dims)
     renderer = _Named({d: v for d, v in dims.items()}, {})
-    for i, node in enumerate(sorted(temps, key=_size), 1):
+    for i, node in enumerate(sorted(temps, key=size), 1):
         lines.append(f"    tmp{i} = {renderer.go(node)[0]}")
         renderer.names[node] = f"tmp{i}"
     for name, e, two_d in outputs:
@@ -211,10 +211,6 @@ def _trivial(e: Expr) -> bool:
         isinstance(e, Transpose) and isinstance(e.arg, Sym))
 
 
-def _size(e: Expr) -> int:
-    return 1 + sum(_size(c) for c in e.children())
-
-
 def _occurrences(roots, named) -> Counter:
     """How often each sub-expression is written out, not looking inside named ones."""
     count: Counter = Counter()
@@ -235,7 +231,7 @@ def _common_subexpressions(roots) -> list[Expr]:
         repeated = [e for e, k in count.items() if k > 1 and e not in named and not _trivial(e)]
         if not repeated:
             return named
-        named.append(max(repeated, key=lambda e: (_size(e), render.render(e, render.TEXT))))
+        named.append(max(repeated, key=lambda e: (size(e), render.render(e, render.TEXT))))
 
 
 def function_code(s) -> str:

@@ -113,19 +113,19 @@ def derive(g: Gradient) -> Derivation:
     else:
         steps += _TraceForm(df, var).steps()
     g_plain = differentiate.gradient_from_differential(df, var)
-    _add(steps, Step("simplify", g_plain, "(AB)ᵀ = BᵀAᵀ, like terms collected", GRADIENT))
+    add_step(steps, Step("simplify", g_plain, "(AB)ᵀ = BᵀAᵀ, like terms collected", GRADIENT))
     if var.symmetric:  # as differentiate.gradient does it
         half = Const(Fraction(1, 2))
         terms = g_plain.terms if isinstance(g_plain, Add) else (g_plain,)
         shown = MatMul((half, Add((*terms, _shown_transpose(g_plain)))))
         steps.append(Step("symmetric", shown, "dX is symmetric: only the symmetric part of the gradient counts",
                           GRADIENT))
-        _add(steps, Step("simplify", alg.mul(half, alg.add(g_plain, alg.transpose(g_plain))),
+        add_step(steps, Step("simplify", alg.mul(half, alg.add(g_plain, alg.transpose(g_plain))),
                          "like terms collected", GRADIENT))
     if g.transposed:
-        _add(steps, Step("3.C", alg.transpose(steps[-1].expr), "the gradient with respect to the transpose",
+        add_step(steps, Step("3.C", alg.transpose(steps[-1].expr), "the gradient with respect to the transpose",
                          GRADIENT_T))
-    _add(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
+    add_step(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
     return Derivation(g, tuple(steps))
 
 
@@ -139,14 +139,26 @@ def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
     return df
 
 
-def _add(steps: list[Step], step: Step) -> None:
-    """Append a step unless it would print the same line again; two routine steps in a row
-    (of one kind) read as one."""
-    if step.rule == steps[-1].rule == "simplify" and step.kind == steps[-1].kind and len(steps) > 1:
+def add_step(steps: list[Step], step: Step, start: Expr | None = None) -> None:
+    """Append a step unless it would print the same line again (as the last step, or as
+    `start`, the left-hand side, when there is none yet); two routine steps in a row (of one
+    kind) read as one, and a routine step back to the line before them is dropped."""
+    if steps and step.rule == steps[-1].rule == "simplify" and step.kind == steps[-1].kind \
+            and (len(steps) > 1 or start is not None):
         steps.pop()
-    same = render.render(step.expr, render.UNICODE) == render.render(steps[-1].expr, render.UNICODE)
-    if not same or step.kind != steps[-1].kind:
+    before = steps[-1] if steps else None
+    if before is None:
+        same = start is not None and shown(step.expr) == shown(start)
+    else:
+        same = shown(step.expr) == shown(before.expr) and step.kind == before.kind
+    if not same:
         steps.append(step)
+
+
+def shown(e: Expr) -> str:
+    """A step's expression as printed: equal lines are equal steps."""
+    return render.render(e, render.UNICODE)
+
 
 
 def _depends(e: Expr, var: Sym) -> bool:
@@ -448,10 +460,10 @@ def _derivative_steps(g) -> tuple[Step, ...]:
         kinds = (DIFFERENTIAL, VEC_DIFFERENTIAL, JACOBIAN)
         steps += _jacobian_steps(f, var, kinds, "jacobian")
         plain = jac.jacobian(f, var)
-    _add(steps, Step("simplify", plain, "like terms collected, ⊗ factored", kinds[2]))
+    add_step(steps, Step("simplify", plain, "like terms collected, ⊗ factored", kinds[2]))
     if g.transposed:  # --layout denominator
         steps.append(Step("jacobian", _shown_transpose(plain), "the denominator layout: the transpose", JACOBIAN_T))
-    _add(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
+    add_step(steps, Step("simplify", g.result, "routine simplifications", steps[-1].kind))
     return tuple(steps)
 
 
@@ -475,7 +487,7 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
         raise NoDerivation(f"no step-by-step derivation for this form yet ({e.message})") from None
     dx = kr.vec(Differential(var))  # dx, or vec(dX)
     kind = d_kind if f.shape[1] == 1 else vec_kind  # vec(F) = F for a column only
-    _add(steps, Step("vec", _sum([_times_d(k, dx) for k in ks]),
+    add_step(steps, Step("vec", _sum([_times_d(k, dx) for k in ks]),
                      "each term as K d" + x + ": vec(L dX R) = (Rᵀ ⊗ L) vec(dX), vec(F ∘ dX) = diag(vec F) vec(dX)",
                      kind))
     terms = [t for k in ks for t in (k.terms if isinstance(k, Add) else (k,))]

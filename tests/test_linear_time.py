@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from matcalc import algebra as alg
 from matcalc import api, differentiate, kinds, parser
 from matcalc.expr import Const, Det, Identity, Power, Sym, Trace, Zero
+from matcalc.expr import size as tree_size
 from oracle import assert_gradient
 
 
@@ -17,16 +18,6 @@ def chain(k: int) -> str:
     """tr(M1 … Mk X N1 … Nk Xᵀ), the scaling benchmark of benchmarks/run.py."""
     return "tr(" + " ".join([f"M{i}" for i in range(1, k + 1)] + ["X"]
                             + [f"N{i}" for i in range(1, k + 1)] + ["X^T"]) + ")"
-
-
-def tree_size(e) -> int:
-    """Nodes of the expression as printed: a shared subtree counts each time it appears."""
-    size, stack = 0, [e]
-    while stack:
-        node = stack.pop()
-        size += 1
-        stack.extend(node.children())
-    return size
 
 
 def pushes(source: str, monkeypatch) -> tuple[int, int]:
