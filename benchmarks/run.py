@@ -200,7 +200,7 @@ def check_ours(lines: list[str], texts: list[str]) -> tuple[int, int]:
     """Each printed line equals the engine's gradient, and each gradient matches central
     finite differences on random data (matcalc.checking, the engine of `--check`)."""
     from matcalc import api
-    from matcalc.checking import check_gradient
+    from matcalc.numeric.check import check_gradient
 
     printed_ok = right = 0
     for line, text in zip(lines, texts):
@@ -232,7 +232,8 @@ def grade_sympy(specs, texts, results, sample: int) -> dict:
     import numpy as np
     import sympy as sp
 
-    from matcalc import api, numeric
+    from matcalc import api
+    from matcalc.numeric import evaluation as numeric
 
     each = []
     m, n = sp.Symbol("m"), sp.Symbol("n")
@@ -260,7 +261,7 @@ def grade_sympy(specs, texts, results, sample: int) -> dict:
 
 
 def _free(e):
-    from matcalc.expr import free_symbols
+    from matcalc.calculus.expr import free_symbols
 
     return free_symbols(e)
 
@@ -296,7 +297,8 @@ def batch_benchmark(count: int, repeats: int, sympy_count: int) -> dict:
 def engine_only(texts: list[str], repeats: int = 3) -> float:
     """matcalc's differentiation alone, on typed expressions built beforehand, in this process:
     the counterpart of SymPy's diff on pre-built objects (no start-up, parsing or printing)."""
-    from matcalc import api, differentiate
+    from matcalc import api
+    from matcalc.calculus import differentiate
 
     built = []
     for text in texts:
@@ -314,7 +316,7 @@ def engine_only(texts: list[str], repeats: int = 3) -> float:
 def scaling(ks, repeats: int, sympy_up_to: int) -> list[dict]:
     """In-process time of parse → gradient → text for each k, and the result's size."""
     from matcalc import api
-    from matcalc.expr import size
+    from matcalc.calculus.expr import size
 
     api.diff(scaling_expression(2), "X")  # the parser is loaded once per process
     rows = []

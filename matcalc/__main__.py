@@ -6,16 +6,16 @@ import sys
 def main() -> None:
     if os.environ.get("_MATCALC_COMPLETE", "").startswith("values_"):
         # A TAB press from completions/: answered without loading Typer (matcalc/complete.py).
-        from .complete import main as complete
+        from .cli.complete import main as complete
 
         complete()
     try:
-        from .quick import run as quick  # plain `diff` commands, piped: no Typer (matcalc/quick.py)
+        from .cli.quick import run as quick  # plain `diff` commands, piped: no Typer (matcalc/quick.py)
 
         status = quick(sys.argv[1:])
         if status is not None:
             sys.exit(status)
-        from .cli import run
+        from .cli.app import run
         run()
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")

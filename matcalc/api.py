@@ -5,168 +5,13 @@ thin layer over them.
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
-
-from . import differentiate, kinds, parser, render
+from .calculus import differentiate
+from .calculus.expr import Expr
 from .errors import MatcalcError
-from .expr import Expr, Sym
-from .expr import Det, Diag, Diagonal, Func, Norm, Sum, Trace, Vec
-from .syntax import Line, Query, Syntax
-
-_ATOMS = (Sym, Func, Trace, Det, Sum, Norm, Diag, Diagonal, Vec)  # written without parentheses after ∂
-
-
-class _Forms:
-    """The result in each notation; needs `result` and `written` (the input as written)."""
-
-    @property
-    def text(self) -> str:
-        return render.render(self.result, render.TEXT)
-
-    @property
-    def unicode(self) -> str:
-        return render.render(self.result, render.UNICODE)
-
-    @property
-    def latex(self) -> str:
-        return render.render(self.result, render.LATEX)
-
-    @property
-    def numpy(self) -> str:
-        """One line of NumPy (vectors as 1-D arrays, scalars as floats)."""
-        from .numpy_code import to_numpy
-
-        return to_numpy(self.result, self.written)  # the input as written names every dimension
-
-    def to_sympy(self):
-        """The result as a SymPy matrix expression (imports sympy)."""
-        from .interop import to_sympy
-
-        return to_sympy(self.result)
-
-
-@dataclass(frozen=True)
-class Gradient(_Forms):
-    """∇_wrt of an expression: the input (as written and simplified), the result, the typing."""
-
-    source: str
-    wrt: str                 # canonical name of the variable
-    transposed: bool         # ∇ with respect to Xᵀ (seed 3.C)
-    expression: Expr         # the input, simplified
-    written: Expr            # the input as written (for echoing it)
-    result: Expr
-    typing: kinds.Typing = field(repr=False)
-
-    @property
-    def variable(self) -> Sym:
-        return self.typing.symbol(self.wrt)
-
-    def lhs(self, style: str = "text") -> str:
-        st = render.STYLES[style]
-        var = render.name(self.wrt, st) + (st.sup("T") if self.transposed else "")
-        if style == "latex":
-            return f"\\nabla_{{{var}}} {render.render(self.written, st)}"
-        if style == "unicode":
-            return f"∇_{var} {render.render(self.written, st)}"
-        return f"\\nabla_{var if len(var) == 1 else '{' + var + '}'} {render.render(self.written, st)}"
-
-
-    @functools.cached_property
-    def steps(self):
-        """The derivation, a tuple of `steps.Step`s each citing its rule (derived on first use;
-        raises steps.NoDerivation, a MatcalcError, for a form without one)."""
-        from .steps import derive
-
-        return derive(self).steps
-
-    def __str__(self) -> str:
-        return f"{self.lhs('unicode')} = {self.unicode}"
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.lhs('latex')} = {self.latex}$$"
-
-
-LAYOUTS = ("numerator", "denominator")
-
-
-@dataclass(frozen=True)
-class Derivative(Gradient):
-    """A Jacobian ∂f/∂x, J[i, j] = ∂fᵢ/∂xⱼ (rows are outputs; ∂vec(F)/∂vec(X) where a side is a
-    matrix), or a Hessian ∇²_x f. `transposed`: the denominator layout, the Jacobian transposed."""
-
-    kind: str = "jacobian"   # or "hessian"
-
-    @property
-    def label(self) -> str:
-        return f"∇²_{self.wrt}" if self.kind == "hessian" else f"∂/∂{self.wrt}"
-
-    def lhs(self, style: str = "text") -> str:
-        st = render.STYLES[style]
-        x, f = render.name(self.wrt, st), render.render(self.written, st)
-        if self.kind == "hessian":
-            if style == "text":
-                return f"\\nabla^2_{x if len(x) == 1 else '{' + x + '}'} {f}"
-            return f"\\nabla^2_{{{x}}} {f}" if style == "latex" else f"∇²_{x} {f}"
-        vec = "\\operatorname{vec}" if style == "latex" else "vec"
-        top = f"{vec}({f})" if 1 not in self.expression.shape else (
-            f if isinstance(self.written, _ATOMS) else f"\\left({f}\\right)" if style == "latex" else f"({f})")
-        bottom = f"{vec}({x})" if 1 not in self.variable.shape else x
-        if style == "latex":
-            out = f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
-            return f"\\left({out}\\right)^{{T}}" if self.transposed else out
-        if style == "unicode":
-            out = f"∂{top}/∂{bottom}"
-        elif vec in top + bottom:
-            gap = "" if top.startswith("(") else " "
-            out = f"d{gap}{top}/d{' ' if bottom.startswith(vec) else ''}{bottom}"
-        else:  # the query form of the input language: it reads back as this Jacobian
-            out = f"d/d{bottom} {top}"
-        return f"({out}){st.sup('T')}" if self.transposed else out
-
-
-@dataclass(frozen=True)
-class Simplified(_Forms):
-    """`simplify`: an expression as written and its simplest canonical form."""
-
-    source: str
-    written: Expr
-    result: Expr
-    typing: kinds.Typing = field(repr=False)
-
-    @functools.cached_property
-    def steps(self):
-        """The chain of equalities from the input to the result, a tuple of `steps.Step`s each
-        citing its rule (1.A-1.D, distributive, ...)."""
-        from .chains import simplification
-
-        return simplification(self).steps
-
-    def __str__(self) -> str:
-        return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"
-
-    def _repr_latex_(self) -> str:
-        return f"$${render.render(self.written, render.LATEX)} = {self.latex}$$"
-
-
-def parse_declarations(declared: dict[str, str] | None) -> dict[str, str]:
-    """Names given on the command line (`\\lambda`, `λ`, `lambda`, `W_2`) → canonical names."""
-    out = {}
-    for written, kind in (declared or {}).items():
-        out[resolve_name(written)] = kind
-    return out
-
-
-def resolve_name(written: str) -> str:
-    name = parser.canonical_name(written.strip().lstrip("\\") if written.strip().startswith("\\") and
-                                 parser.canonical_name(written.strip()) is None else written)
-    if name is None:
-        name = parser.canonical_name("\\" + written.strip())
-    if name is None:
-        raise MatcalcError(f"'{written}' is not a variable name (one letter, maybe with digits or a subscript)",
-                           written, (0, len(written)))
-    return name
-
+from .language import kinds, parser
+from .language.declarations import parse_declarations, resolve_name
+from .language.syntax import Line, Query, Syntax
+from .results import LAYOUTS, Derivative, Gradient, Simplified
 
 def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
          declared: dict[str, str] | None = None, layout: str | None = None) -> Gradient | list[Gradient]:
@@ -272,8 +117,8 @@ def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None
 
 
 def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool) -> list[Derivative]:
-    from . import jacobian as jac
-    from .kronecker import transpose
+    from .calculus import jacobian as jac
+    from .calculus.kronecker import transpose
 
     expression = kinds.build(body, typing)
     written = kinds.build(body, typing, raw=True)
@@ -309,7 +154,7 @@ def typed(source: str, declared: dict[str, str] | None = None) -> tuple[Expr, ki
 def simplify(source: str, declared: dict[str, str] | None = None) -> Simplified:
     """The simplest canonical form of an expression: transposes at the leaves, traces rotated
     to a canonical order (seed 1.A-1.D), like terms collected."""
-    from .canonical import simplest
+    from .calculus.canonical import simplest
 
     line: Line = parser.parse(source)
     if line.rhs is not None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import differentiate, kinds, parser, render
-from .canonical import canonical
+from .calculus import differentiate
+from .language import kinds, parser
+from .formats import render
+from .calculus.canonical import canonical
 from .errors import MatcalcError
-from .expr import SCALAR, ZERO, Det, Expr, Power, Sym, Zero, free_symbols, postorder
-from .syntax import Line, Query, Syntax
+from .calculus.expr import SCALAR, ZERO, Det, Expr, Power, Sym, Zero, free_symbols, postorder
+from .language.syntax import Line, Query, Syntax
 
 INSTANCES = 5
 TOLERANCE_EXACT = 1e-8        # both sides evaluated in closed form
@@ -42,7 +44,7 @@ class Verdict:
     def steps(self) -> tuple:
         """For an identity that holds symbolically, the chain of equalities from one side to
         the other, each `steps.Step` citing the rule that makes it; () otherwise."""
-        from .chains import verification
+        from .derivations.chains import verification
 
         chain = verification(self)
         return chain.steps if chain else ()
@@ -118,7 +120,7 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
 
 def identity(source: str, declared: dict[str, str] | None = None) -> tuple[Line, kinds.Typing]:
     """Parse `LHS = RHS` and type both sides in one namespace, with equal shapes."""
-    from .api import parse_declarations
+    from .language.declarations import parse_declarations
 
     line = parser.parse(source)
     if line.rhs is None:
@@ -175,7 +177,7 @@ def _describe(shape: tuple) -> str:
 
 
 def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
-    from .api import Gradient
+    from .results import Gradient
 
     if side.is_zero:
         return
@@ -196,7 +198,7 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
 def _numeric(sides: list[_Side], instances: int) -> tuple[float, int]:
     """The largest relative difference of the sides over random instances, and how many
     instances could be evaluated."""
-    from . import numeric
+    from .numeric import evaluation as numeric
 
     symbols: dict = {}
     for side in sides:
@@ -223,7 +225,7 @@ def _sample(sides: list[_Side], symbols, seed: int):
     then positive data (log, √); None if no instance is finite and well-conditioned."""
     import numpy as np
 
-    from . import numeric
+    from .numeric import evaluation as numeric
 
     rng = np.random.default_rng(seed)
     orders = numeric.SIZE_ORDERS[seed % 2:] + numeric.SIZE_ORDERS[:seed % 2]
@@ -247,7 +249,7 @@ def _well_conditioned(e: Expr, values, sizes) -> bool:
     """Every matrix that e inverts or takes the determinant of is far from singular."""
     import numpy as np
 
-    from . import numeric
+    from .numeric import evaluation as numeric
 
     for node in postorder(e):
         inner = node.arg if isinstance(node, Det) else \
@@ -260,7 +262,7 @@ def _well_conditioned(e: Expr, values, sizes) -> bool:
 
 
 def _evaluate(side: _Side, values, sizes):
-    from . import numeric
+    from .numeric import evaluation as numeric
 
     if not side.query:
         return numeric.evaluate(side.value, values, sizes)

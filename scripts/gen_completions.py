@@ -67,7 +67,7 @@ def read_app(app=None) -> Command:
     # Typer's test switch turns --install-completion into an option with a value: not the real app.
     os.environ.pop("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", None)
     if app is None:
-        from matcalc.cli import app
+        from matcalc.cli.app import app
     group = typer.main.get_command(app)
     ctx = group.context_class(group, info_name=PROG, **group.context_settings)
     root = _command(group, ctx, PROG)
@@ -89,7 +89,7 @@ def read_app(app=None) -> Command:
 def _command(command, ctx, name: str) -> Command:
     from typer.utils import get_params_from_function
 
-    from matcalc.complete import CALLBACKS
+    from matcalc.cli.complete import CALLBACKS
 
     declared = get_params_from_function(inspect.unwrap(command.callback)) if command.callback else {}
     out = Command(name, _first_line(command.help or ""), [])
@@ -100,7 +100,7 @@ def _command(command, ctx, name: str) -> Command:
         callback = getattr(getattr(meta, "default", None), "autocompletion", None)
         if callback is not None and callback not in CALLBACKS:
             raise SystemExit(f"{name} {param.name}: autocompletion {callback.__name__} is not in "
-                             "matcalc.complete.CALLBACKS, so the generated scripts cannot call it")
+                             "matcalc.cli.complete.CALLBACKS, so the generated scripts cannot call it")
         completer = CALLBACKS.get(callback)
         if completer is None and meta is not None and _mentions_path(meta.annotation):
             completer = "file"

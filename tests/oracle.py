@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 import matcalc
-from matcalc import numeric, render
-from matcalc.expr import free_symbols
+from matcalc.numeric import evaluation as numeric
+from matcalc.formats import render
+from matcalc.calculus.expr import free_symbols
 
 TOLERANCE = 1e-5
 

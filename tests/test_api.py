@@ -10,9 +10,9 @@ import pytest
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import numeric
-from matcalc.expr import free_symbols
-from matcalc.interop import to_sympy
+from matcalc.numeric import evaluation as numeric
+from matcalc.calculus.expr import free_symbols
+from matcalc.formats.interop import to_sympy
 
 
 def test_diff_result_object():
@@ -23,7 +23,7 @@ def test_diff_result_object():
 
 
 def test_steps_are_the_derivation():
-    steps_module = pytest.importorskip("matcalc.steps", reason="the derivations module is not there yet")
+    steps_module = pytest.importorskip("matcalc.derivations.steps", reason="the derivations module is not there yet")
     r = matcalc.diff(r"\nabla_A \text{tr}(ABA^TC)")
     assert r.steps and all(isinstance(s, steps_module.Step) for s in r.steps)
     assert r.steps[-1].expr == r.result
@@ -104,7 +104,7 @@ def test_errors_are_matcalc_errors():
 
 
 def test_the_command_path_imports_neither_numpy_nor_sympy():
-    code = ("import sys, matcalc.cli, matcalc; r = matcalc.diff('tr(AB)', 'A'); r.text; r.latex; r.numpy; "
+    code = ("import sys, matcalc.cli.app, matcalc; r = matcalc.diff('tr(AB)', 'A'); r.text; r.latex; r.numpy; "
             "matcalc.simplify('tr(BA)').text; "
             "print(sorted(m for m in ('numpy', 'sympy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -17,8 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import batch, budget, output
-from matcalc.cli import app
+from matcalc.cli import batch
+from matcalc.cli import budget
+from matcalc.cli import output
+from matcalc.cli.app import app
 from oracle import assert_gradient
 
 SCRIPT = Path(sys.executable).with_name("matcalc")
@@ -256,7 +258,7 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     pty = pytest.importorskip("pty")
     f = tmp_path / "many.txt"
     f.write_text("tr(A B)\n" * 300)
-    code = ("import sys, matcalc.batch as b, matcalc.cli as c; b.PROGRESS_AFTER_SECONDS = 0;"
+    code = ("import sys, matcalc.cli.batch as b, matcalc.cli.app as c; b.PROGRESS_AFTER_SECONDS = 0;"
             " sys.argv = ['matcalc'] + sys.argv[1:]; c.run()")
     args = [sys.executable, "-c", code, "diff", "-i", str(f), "A", "-f", "text"]
     master, slave = pty.openpty()
@@ -277,7 +279,7 @@ def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
     assert out.count(b"\n") == 300 and b"\x1b" not in out  # results untouched
     assert "━".encode() in err and b"300 ok, 0 failed" in err  # the bar, then the summary
     # not a terminal: no bar, and rich is never imported
-    check = ("import sys, matcalc.batch as b, matcalc.cli as c; b.PROGRESS_AFTER_SECONDS = 0;"
+    check = ("import sys, matcalc.cli.batch as b, matcalc.cli.app as c; b.PROGRESS_AFTER_SECONDS = 0;"
              " sys.argv = ['matcalc'] + sys.argv[1:];\ntry: c.run()\nfinally: print('rich' in sys.modules, file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", check, "diff", "-i", str(f), "A", "-f", "text"],
                        capture_output=True, env=ENV, timeout=60)

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import chains, numeric, render
-from matcalc.cli import app
-from matcalc.expr import free_symbols, postorder
-from matcalc.rules import BY_ID, RULES
+from matcalc.derivations import chains
+from matcalc.numeric import evaluation as numeric
+from matcalc.formats import render
+from matcalc.cli.app import app
+from matcalc.calculus.expr import free_symbols, postorder
+from matcalc.derivations.rules import BY_ID, RULES
 from test_simplify import EXAMPLES, well_conditioned
 from test_verify import SEED
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import gen_completions  # noqa: E402
 
-from matcalc import complete  # noqa: E402
+from matcalc.cli import complete  # noqa: E402
 
 
 def _app_commands() -> set[str]:
@@ -32,13 +32,13 @@ def _app_commands() -> set[str]:
 
 
 def _formats() -> set[str]:
-    from matcalc.cli import Format
+    from matcalc.cli.app import Format
 
     return {f.value for f in Format}
 
 
 def _rule_ids() -> set[str]:
-    from matcalc.rules import RULES
+    from matcalc.derivations.rules import RULES
 
     return {r.id for r in RULES}
 
@@ -287,8 +287,8 @@ def test_names_as_written(expression, names):
 
 
 def names_by_parser(text: str) -> list[str]:
-    """The oracle: the name nodes of matcalc.parser's tree (a query's body only), by position."""
-    from matcalc.parser import canonical_name, parse
+    """The oracle: the name nodes of matcalc.language.parser's tree (a query's body only), by position."""
+    from matcalc.language.parser import canonical_name, parse
 
     line = parse(text)
     spans = [node.span for side in (line.lhs, line.rhs) if side is not None
@@ -306,7 +306,7 @@ def _corpus() -> list[str]:
     import test_language
     from cookbook_cases import CASES as COOKBOOK
 
-    from matcalc.rules import RULES
+    from matcalc.derivations.rules import RULES
 
     texts = [t for pair in test_language.SAME for t in pair] + list(test_language.QUERIES)
     texts += [case.expr for case in COOKBOOK] + [r.demo[0] for r in RULES if r.demo]
@@ -352,7 +352,7 @@ def test_a_request_loads_neither_sympy_nor_numpy(env, argv, expected):
     run = _request(env, "bash", *argv, importtime=True)
     assert run.stdout == expected
     loaded = _imported(run.stderr)
-    assert "matcalc.parser" in run.stderr  # the import log was read right: the check below means something
+    assert "matcalc.language.parser" in run.stderr  # the import log was read right: the check below means something
     heavy = {"sympy", "numpy", "typer", "rich", "lark"}
     assert not loaded & heavy, loaded & heavy
 
@@ -365,10 +365,10 @@ def test_rule_request(env):
 
 
 def test_no_rule_table_no_rule_ids(monkeypatch):
-    import matcalc
+    import matcalc.derivations
 
-    monkeypatch.setitem(sys.modules, "matcalc.rules", None)  # as before matcalc/rules.py existed
-    monkeypatch.delattr(matcalc, "rules", raising=False)
+    monkeypatch.setitem(sys.modules, "matcalc.derivations.rules", None)  # as before the rule table existed
+    monkeypatch.delattr(matcalc.derivations, "rules", raising=False)
     assert complete.rule_candidates() == []
 
 

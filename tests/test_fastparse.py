@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from lark.exceptions import LarkError
 
-from matcalc import fastparse, parser
-from matcalc.grammar import lark_parser
-from matcalc.syntax import Syntax
+from matcalc.language import fastparse
+from matcalc.language import parser
+from matcalc.language.grammar import lark_parser
+from matcalc.language.syntax import Syntax
 
 
 def lark_line(text: str):

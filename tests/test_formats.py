@@ -13,12 +13,17 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import algebra, differentiate, kinds, numeric, output, render
-from matcalc.canonical import canonical
-from matcalc.cli import app
-from matcalc.expr import free_symbols
-from matcalc.numpy_code import identifier
-from matcalc.python_code import python_code
+from matcalc.calculus import algebra
+from matcalc.calculus import differentiate
+from matcalc.language import kinds
+from matcalc.numeric import evaluation as numeric
+from matcalc.cli import output
+from matcalc.formats import render
+from matcalc.calculus.canonical import canonical
+from matcalc.cli.app import app
+from matcalc.calculus.expr import free_symbols
+from matcalc.formats.numpy_code import identifier
+from matcalc.formats.python_code import python_code
 from matcalc.verify import identity
 from oracle import numpy_habit
 
@@ -232,7 +237,7 @@ def test_check_catches_a_broken_algebra_rule(monkeypatch):
 def test_numpy_of_a_scalar_product_times_a_matrix(source):
     """xᵀy is a number in NumPy (1-D vectors): it multiplies what follows with *, not @."""
     from matcalc import api
-    from matcalc.numpy_code import to_numpy
+    from matcalc.formats.numpy_code import to_numpy
 
     e, _ = api.typed(source)
     symbols = free_symbols(e)

@@ -11,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import api, numeric
-from matcalc.cli import app
+from matcalc import api
+from matcalc.numeric import evaluation as numeric
+from matcalc.cli.app import app
 from matcalc.errors import MatcalcError
-from matcalc.expr import free_symbols
+from matcalc.calculus.expr import free_symbols
 from oracle import numpy_habit, written_forms
 
 TOLERANCE = 1e-5
@@ -253,7 +254,7 @@ def test_numerator_layout_gradient_is_the_transpose(expr, wrt):
     assert np.allclose(numeric.evaluate(numerator.result, values, sizes),
                        numeric.evaluate(default.result, values, sizes).T)
     # and the transposed gradient is right on its own account (seed 3.C)
-    from matcalc.checking import check_gradient
+    from matcalc.numeric.check import check_gradient
 
     assert check_gradient(numerator)[1]
 
@@ -395,7 +396,7 @@ def test_cli_check(args):
 
 
 def test_cli_check_catches_a_wrong_jacobian(monkeypatch):
-    from matcalc import jacobian
+    from matcalc.calculus import jacobian
 
     real = jacobian.read_jacobian
     monkeypatch.setattr(jacobian, "read_jacobian", lambda df, var: jacobian.kr.transpose(real(df, var)))

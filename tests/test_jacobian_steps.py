@@ -16,12 +16,14 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import api, numeric, render
-from matcalc.cli import app
-from matcalc.expr import free_symbols
-from matcalc.numpy_code import identifier
-from matcalc.rules import BY_ID, RULES
-from matcalc.steps import (
+from matcalc import api
+from matcalc.numeric import evaluation as numeric
+from matcalc.formats import render
+from matcalc.cli.app import app
+from matcalc.calculus.expr import free_symbols
+from matcalc.formats.numpy_code import identifier
+from matcalc.derivations.rules import BY_ID, RULES
+from matcalc.derivations.steps import (
     DIFFERENTIAL, GRADIENT, GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL, HESSIAN, JACOBIAN, JACOBIAN_T,
     VALUE, VEC_DIFFERENTIAL, derive,
 )
@@ -160,7 +162,7 @@ def test_a_false_step_fails_the_check():
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c[0] for c in CORPUS])
 def test_every_step_has_a_numpy_form_that_runs(case):
-    from matcalc.output import step_numpy
+    from matcalc.cli.output import step_numpy
 
     _, command, expr, wrt, declare, layout = case
     d = derive(result(command, expr, wrt, declare, layout))

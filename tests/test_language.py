@@ -133,7 +133,7 @@ def test_an_expression_may_start_with_a_minus_on_the_command_line():
     # click would read "-log(...)" as the options -l -o -g; the negative log-likelihood is common
     from typer.testing import CliRunner
 
-    from matcalc.cli import app
+    from matcalc.cli.app import app
 
     g = assert_gradient("-log(x^T x)", "x", lambda v: -2 * v["x"] / (v["x"] @ v["x"]))
     run = CliRunner().invoke(app, ["diff", "-log(x^T x)", "x", "-f", "text", "--check"])

@@ -38,7 +38,7 @@ def _run(argv, stdin=None):
 
 
 def test_importing_the_cli_loads_neither_sympy_nor_numpy():
-    run = _run([sys.executable, "-c", "import matcalc.cli"])
+    run = _run([sys.executable, "-c", "import matcalc.cli.app"])
     assert run.returncode == 0, run.stderr
     loaded = _loaded(run.stderr)
     assert "typer" in loaded  # the import really happened, so the check below means something
@@ -46,7 +46,7 @@ def test_importing_the_cli_loads_neither_sympy_nor_numpy():
 
 
 def test_importing_matcalc_loads_none_of_the_heavy_packages():
-    run = _run([sys.executable, "-c", "import matcalc, matcalc.api, matcalc.output"])
+    run = _run([sys.executable, "-c", "import matcalc, matcalc.api, matcalc.cli.output"])
     assert run.returncode == 0, run.stderr
     assert "matcalc" in _loaded(run.stderr)
     assert not _loaded(run.stderr) & (HEAVY | {"typer", "lark"})

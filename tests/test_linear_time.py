@@ -7,10 +7,13 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from matcalc import algebra as alg
-from matcalc import api, differentiate, kinds, parser
-from matcalc.expr import Const, Det, Identity, Power, Sym, Trace, Zero
-from matcalc.expr import size as tree_size
+from matcalc.calculus import algebra as alg
+from matcalc import api
+from matcalc.calculus import differentiate
+from matcalc.language import kinds
+from matcalc.language import parser
+from matcalc.calculus.expr import Const, Det, Identity, Power, Sym, Trace, Zero
+from matcalc.calculus.expr import size as tree_size
 from oracle import assert_gradient
 
 

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_checkout_uses_the_top_level_grammar():
-    from matcalc.grammar import grammar_path
+    from matcalc.language.grammar import grammar_path
 
     if not (ROOT / "grammar" / "matcalc.lark").is_file():  # pragma: no cover
         pytest.skip("not a source checkout")
@@ -33,7 +33,7 @@ def wheel(tmp_path_factory):
 def test_wheel_ships_the_grammar(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "matcalc/grammar/matcalc.lark" in names
-    assert "matcalc/cli.py" in names
+    assert "matcalc/cli/app.py" in names
 
 
 def test_installed_wheel_finds_its_grammar(wheel, tmp_path):
@@ -41,7 +41,7 @@ def test_installed_wheel_finds_its_grammar(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from matcalc.grammar import grammar_path; from matcalc import diff;"
+        "from matcalc.language.grammar import grammar_path; from matcalc import diff;"
         "print(grammar_path()); print(diff('tr(ABA^TC)', 'A').text)"
     )
     run = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True,
@@ -54,7 +54,7 @@ def test_installed_wheel_finds_its_grammar(wheel, tmp_path):
 def test_installed_wheel_ships_the_completion_scripts(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from matcalc.complete import script;"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from matcalc.cli.complete import script;"
             "sys.stdout.write(script('zsh'))")
     run = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True,
                          cwd=tmp_path, check=True)

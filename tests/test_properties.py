@@ -22,10 +22,14 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import api, budget, numeric, output, parser
-from matcalc.cli import app
+from matcalc import api
+from matcalc.cli import budget
+from matcalc.numeric import evaluation as numeric
+from matcalc.cli import output
+from matcalc.language import parser
+from matcalc.cli.app import app
 from matcalc.errors import MatcalcError
-from matcalc.expr import free_symbols
+from matcalc.calculus.expr import free_symbols
 
 EXAMPLES = max(300, settings.default.max_examples)
 FUZZ_EXAMPLES = max(500, settings.default.max_examples)

@@ -11,12 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import api, differentiate, numeric, output
-from matcalc import kronecker as kr
-from matcalc.cli import app
-from matcalc.expr import free_symbols
-from matcalc.numpy_code import identifier
-from matcalc.python_code import python_code
+from matcalc import api
+from matcalc.calculus import differentiate
+from matcalc.numeric import evaluation as numeric
+from matcalc.cli import output
+from matcalc.calculus import kronecker as kr
+from matcalc.cli.app import app
+from matcalc.calculus.expr import free_symbols
+from matcalc.formats.numpy_code import identifier
+from matcalc.formats.python_code import python_code
 from oracle import numpy_habit
 from test_jacobian import HESSIANS, JACOBIANS, KRONECKER, fd_hessian, fd_jacobian, instance, vec
 
@@ -189,7 +192,8 @@ def test_check_hessian_catches_a_wrong_hessian_and_a_wrong_gradient(monkeypatch)
     g = api.hessian("x^T x x^T x", "x")
     with pytest.raises(AssertionError, match="the Hessian for x differs"):
         check_of(dataclasses.replace(g, result=g.result.terms[0]))()
-    from matcalc import algebra, python_code as module
+    from matcalc.calculus import algebra
+    from matcalc.formats import python_code as module
 
     monkeypatch.setattr(module, "_gradient", lambda h: algebra.scale(2, differentiate.gradient(h.expression, h.variable)))
     with pytest.raises(AssertionError, match="the gradient for x differs"):

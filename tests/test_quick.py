@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from matcalc import quick
+from matcalc.cli import quick
 
 SCRIPT = Path(sys.executable).with_name("matcalc")
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("_MATCALC")}
 # The Typer app alone, as `matcalc` ran before quick.py existed.
-VIA_TYPER = [sys.executable, "-c", "import sys; sys.argv[0] = 'matcalc'; from matcalc.cli import run; run()"]
+VIA_TYPER = [sys.executable, "-c", "import sys; sys.argv[0] = 'matcalc'; from matcalc.cli.app import run; run()"]
 
 
 def _entry():

@@ -18,8 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import api, budget, output, parser
-from matcalc.cli import app
+from matcalc import api
+from matcalc.cli import budget
+from matcalc.cli import output
+from matcalc.language import parser
+from matcalc.cli.app import app
 from matcalc.errors import MatcalcError
 from oracle import assert_gradient
 

@@ -13,11 +13,13 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import kinds, numeric, parser
-from matcalc.canonical import canonical
-from matcalc.cli import app
-from matcalc import render
-from matcalc.expr import Det, MatMul, Power, Sym, Trace, Transpose, free_symbols, postorder
+from matcalc.language import kinds
+from matcalc.numeric import evaluation as numeric
+from matcalc.language import parser
+from matcalc.calculus.canonical import canonical
+from matcalc.cli.app import app
+from matcalc.formats import render
+from matcalc.calculus.expr import Det, MatMul, Power, Sym, Trace, Transpose, free_symbols, postorder
 
 EXAMPLES = [
     ("tr(A^T)", "tr(A)"),                                  # 1.A

@@ -10,12 +10,13 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
-from matcalc import numeric, render
-from matcalc.cli import app
-from matcalc.expr import PowerDifferential, free_symbols, postorder
-from matcalc.numpy_code import identifier
-from matcalc.rules import BY_ID, RULES
-from matcalc.steps import DIFFERENTIAL, GRADIENT, GRADIENT_T, VALUE, derive
+from matcalc.numeric import evaluation as numeric
+from matcalc.formats import render
+from matcalc.cli.app import app
+from matcalc.calculus.expr import PowerDifferential, free_symbols, postorder
+from matcalc.formats.numpy_code import identifier
+from matcalc.derivations.rules import BY_ID, RULES
+from matcalc.derivations.steps import DIFFERENTIAL, GRADIENT, GRADIENT_T, VALUE, derive
 from oracle import assert_gradient, numpy_habit
 
 # beyond the Cookbook corpus: ∇ with respect to Xᵀ (3.C), symmetric variables, scalars, huge
@@ -169,7 +170,7 @@ def test_every_step_has_a_numpy_form_that_runs(case):
     dx = _random_direction(var, values, rng)
     env = {"np": np, **{identifier(s.name): numpy_habit(values[s.name], s) for s in symbols},
            "d" + identifier(var.name): numpy_habit(dx, var)}
-    from matcalc.output import step_numpy
+    from matcalc.cli.output import step_numpy
 
     for step in d.steps:
         code = step_numpy(step, g)

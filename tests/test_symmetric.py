@@ -13,10 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import api, numeric
-from matcalc.cli import app
+from matcalc import api
+from matcalc.numeric import evaluation as numeric
+from matcalc.cli.app import app
 from matcalc.errors import MatcalcError
-from matcalc.expr import free_symbols
+from matcalc.calculus.expr import free_symbols
 from oracle import assert_gradient, numpy_habit, written_forms
 
 SYM = {"S": "symmetric"}

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from matcalc import differentiate
-from matcalc.cli import app
+from matcalc.calculus import differentiate
+from matcalc.cli.app import app
 
 # Each identity of the seed note, written as the seed writes it. 3.C, stated for every f, is
 # checked with the f of 3.B (a side is an expression or one ∇, not the transpose of a ∇).

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from . import algebra as alg
 from . import kronecker as kr
-from .errors import MatcalcError
+from ..errors import MatcalcError
 from .present import present
 from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from .errors import MatcalcError
+from ..errors import MatcalcError
 
 CPU_SECONDS = 5.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from .errors import MatcalcError
+from ..errors import MatcalcError
 from .fastparse import parse as quick_parse
 from .syntax import Line, Query, Syntax
 

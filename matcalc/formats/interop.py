@@ -6,7 +6,7 @@ A 1×1 product such as xᵀAy is a scalar here but a 1×1 matrix in SymPy, so it
 Trace(xᵀAy) (1.D: the trace of a real number is that number)."""
 from __future__ import annotations
 
-from .expr import (
+from ..calculus.expr import (
     Add, Const, Det, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm, Ones, Power,
     Sum, Sym, Trace, Transpose, Zero, postorder,
 )
@@ -88,7 +88,7 @@ class _SymPy:
 
     def product(self, factors, converted):
         """Scalars multiply; matrices chain; a 1×1 run of matrices becomes a Trace (a scalar)."""
-        from .canonical import chain_shape, segments
+        from ..calculus.canonical import chain_shape, segments
 
         sp = self.sp
         scalars = [c for f, c in zip(factors, converted) if f.is_scalar]

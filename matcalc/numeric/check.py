@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from .expr import free_symbols
+from ..calculus.expr import free_symbols
 
 TOLERANCE = 1e-5
 
@@ -12,7 +12,7 @@ def check_gradient(g, seeds=(0, 1, 2)) -> tuple[float, bool]:
     """The worst relative error over a few random instances, and whether it is small enough.
 
     Differences are taken of the input as written, so a wrong simplification shows too."""
-    from . import numeric
+    from . import evaluation as numeric
 
     symbols = free_symbols(g.written)
     kind = getattr(g, "kind", "gradient")  # a Jacobian or Hessian: column by column, or second differences

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import MatcalcError
-from .expr import (
+from ..errors import MatcalcError
+from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
-from .expr import Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Diag, Diagonal, Kron, Vec
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator  # not typing: it costs a millisecond or two to import
 
 from . import budget
-from .errors import MatcalcError
+from ..errors import MatcalcError
 
 
 def report_error(error: MatcalcError, where: str | None = None) -> None:
@@ -103,7 +103,7 @@ class Printer:
     def _derivation(self, g) -> bool:
         """Print g with its derivation; False (after a note on stderr) when there is none."""
         from . import output
-        from .steps import NoDerivation, derive
+        from ..derivations.steps import NoDerivation, derive
 
         try:
             if self._pretty is not None:
@@ -124,7 +124,7 @@ def _write(text: str) -> None:
 
 def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
     """Differentiate one expression and print its results; bad input raises MatcalcError."""
-    from . import api
+    from .. import api
 
     if hessian:
         results = api.hessians_of(expression, wrts, declared)
@@ -144,7 +144,7 @@ def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=
 
 
 def _check(g) -> bool:
-    from .checking import check_gradient
+    from ..numeric.check import check_gradient
 
     error, ok = check_gradient(g)
     label = getattr(g, "label", f"∇_{g.wrt}")  # ∂/∂x for a Jacobian, ∇²_x for a Hessian
@@ -286,7 +286,7 @@ def _undecodable(raw: bytes, text: str) -> MatcalcError | None:
 
 def _too_long(first: bytes, stream, progress) -> tuple[str, MatcalcError]:
     """Skip the rest of an over-long line without holding it; the error shows its start."""
-    from .parser import MAX_LENGTH
+    from ..language.parser import MAX_LENGTH
 
     rest = first
     while rest and not rest.endswith(b"\n"):

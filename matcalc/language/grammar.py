@@ -8,10 +8,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # matcalc/
 CANDIDATES = (
-    _HERE / "grammar" / "matcalc.lark",          # installed wheel (force-include)
-    _HERE.parent / "grammar" / "matcalc.lark",   # source checkout or editable install
+    _PACKAGE / "grammar" / "matcalc.lark",          # installed wheel (force-include)
+    _PACKAGE.parent / "grammar" / "matcalc.lark",   # source checkout or editable install
 )
 
 

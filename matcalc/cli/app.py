@@ -13,11 +13,12 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperCommand
 
-from . import __version__, budget
+from .. import __version__
+from . import budget
 # the batch loop and the printing quick.py shares, in a module that does not import Typer
 from .batch import Printer, _diff_batch, _diff_line, _silence_stdout, _write, report_error, run_batch
 from .complete import complete_names, complete_rule_id, complete_wrt
-from .errors import MatcalcError
+from ..errors import MatcalcError
 
 EXAMPLES = """Examples:
 
@@ -260,7 +261,8 @@ def verify(
         help="Show which rules make the two sides equal (default: on for one identity at a terminal)."),
 ):
     """Decide an identity LHS = RHS: exit 0 if it holds, 1 if it does not, 2 on bad input."""
-    from . import api, output
+    from .. import api
+    from . import output
 
     chosen = choose_format(fmt)
     declared = declarations(scalar, vector, matrix, symmetric)
@@ -296,7 +298,8 @@ def simplify(
         help="Show the chain of equalities, citing a rule at each step (default: on for one expression at a terminal)."),
 ):
     """The simplest form: transposes at the leaves, traces rotated (1.A-1.D), like terms collected."""
-    from . import api, output
+    from .. import api
+    from . import output
 
     chosen = choose_format(fmt)
     declared = declarations(scalar, vector, matrix, symmetric)
@@ -328,7 +331,7 @@ def _print_chain(line, result, fmt: str, steps: bool, chain: str) -> None:
     if not (steps and fmt == "pretty"):
         _write(line(result, fmt, steps))
         return
-    from . import chains
+    from ..derivations import chains
     from .pretty import PrettyPrinter
 
     printer = PrettyPrinter()
@@ -370,7 +373,7 @@ def rules(
                                             autocompletion=complete_rule_id),
 ):
     """The rules that derivation steps cite: all of them, or one with an example."""
-    from . import rules as table
+    from ..derivations import rules as table
 
     rule = None
     if rule_id is not None:

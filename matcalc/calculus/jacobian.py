@@ -15,7 +15,7 @@ from __future__ import annotations
 from . import algebra as alg
 from . import kronecker as kr
 from .differentiate import differential, gradient, gradient_from_differential, has_differential
-from .errors import MatcalcError
+from ..errors import MatcalcError
 from .present import positive_first
 from .expr import Add, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product
 

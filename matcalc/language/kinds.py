@@ -11,9 +11,9 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from . import algebra
-from .errors import MatcalcError
-from .expr import Const, Expr, Identity, Ones, Sym
+from ..calculus import algebra
+from ..errors import MatcalcError
+from ..calculus.expr import Const, Expr, Identity, Ones, Sym
 from .syntax import Syntax
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
@@ -347,7 +347,7 @@ def _name_dims(env, holes):
 class Raw:
     """Constructors that keep the input as written (for echoing it); `algebra` simplifies."""
 
-    from .expr import Add, Det, Func, Hadamard, HadamardPower, MatMul, Norm, Power, Sum, Trace, Transpose
+    from ..calculus.expr import Add, Det, Func, Hadamard, HadamardPower, MatMul, Norm, Power, Sum, Trace, Transpose
 
     # A left operand of the same kind is extended, not nested: a + b + c parses as
     # (a + b) + c, and a long chain must not become a tree as deep as it is long.
@@ -520,8 +520,8 @@ def _build_one(node, a, typing, ops):
 
 
 def _diag(v: Expr, raw: bool) -> Expr:
-    from . import kronecker
-    from .expr import Diag, Diagonal
+    from ..calculus import kronecker
+    from ..calculus.expr import Diag, Diagonal
 
     if not raw:
         return kronecker.diag(v) if 1 in v.shape else kronecker.diagonal(v)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import render
-from .canonical import ALL, RULE_ORDER, canonical, rewrite
-from .expr import Expr
+from ..formats import render
+from ..calculus.canonical import ALL, RULE_ORDER, canonical, rewrite
+from ..calculus.expr import Expr
 from .steps import VALUE, Cited, Step, add_step, shown
 
 NOTES = {

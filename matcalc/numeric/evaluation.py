@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .expr import (
+from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from .expr import Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Diag, Diagonal, Kron, Vec
 
 SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
 

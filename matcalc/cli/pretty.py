@@ -32,7 +32,7 @@ class PrettyPrinter:
         """An aligned chain of equalities, each with its rule id (a derivation or a
         `chains.Chain`). Lines are laid out by hand, never wrapped: a long equation runs on
         rather than breaking."""
-        from .rules import BY_ID
+        from ..derivations.rules import BY_ID
 
         if not d.steps:
             return
@@ -72,6 +72,6 @@ class PrettyPrinter:
 
 
 def _unicode(e) -> str:
-    from . import render
+    from ..formats import render
 
     return render.render(e, render.UNICODE)

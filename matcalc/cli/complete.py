@@ -34,7 +34,7 @@ def names_as_written(expression: str) -> list[str]:
     tests/test_completion.py checks it against matcalc.parser on the language's test corpus. It
     also reads what does not parse yet (a typo, a bracket left open).
     """
-    from .parser import classify_bars
+    from ..language.parser import classify_bars
 
     text = classify_bars(expression)  # bars become markers of the same width: spans stay valid
     spans, chosen = [], False
@@ -53,7 +53,7 @@ def _scanner():
     """The tokens of the input language that hold letters, in the grammar's order of priority:
     query heads, then words that are not variables (functions, LaTeX commands, exponents, a
     norm's _F), then a variable (the grammar's NAME: a letter, Latin or Greek, and a subscript)."""
-    from .parser import _FUNC_NAMES, GREEK
+    from ..language.parser import _FUNC_NAMES, GREEK
 
     greek = "|".join(sorted(GREEK + ["varepsilon"], key=len, reverse=True))
     words = "|".join(sorted(_FUNC_NAMES, key=len, reverse=True))
@@ -70,7 +70,7 @@ def _scanner():
 
 
 def _first_spellings(expression: str, spans) -> list[str]:
-    from .parser import canonical_name
+    from ..language.parser import canonical_name
 
     seen, out = set(), []
     for start, end in spans:
@@ -84,7 +84,7 @@ def _first_spellings(expression: str, spans) -> list[str]:
 
 
 def _canonical(written: str) -> str | None:
-    from .parser import canonical_name
+    from ..language.parser import canonical_name
 
     return canonical_name(written.removesuffix("^T").removesuffix("'"))
 
@@ -100,7 +100,7 @@ def wrt_candidates(expression: str | None, given=()) -> list[str]:
 def rule_candidates() -> list[tuple[str, str]]:
     """(id, name) of each rule of `matcalc rules`; none in a build without the rule table."""
     try:
-        from .rules import RULES
+        from ..derivations.rules import RULES
     except ImportError:
         return []
     return [(rule.id, " ".join(rule.name.split())) for rule in RULES]
@@ -174,7 +174,7 @@ def script(shell: str) -> str:
     checkout and an editable install, the top-level completions/ folder."""
     from pathlib import Path
 
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # matcalc/
     for folder in (here / "completions", here.parent / "completions"):
         path = folder / SCRIPTS[shell]
         if path.is_file():

@@ -5,14 +5,14 @@ from __future__ import annotations
 import keyword
 from fractions import Fraction
 
-from .errors import MatcalcError
-from .expr import (
+from ..errors import MatcalcError
+from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, Sum, Sym, Trace, Transpose, Zero, free_symbols,
 )
-from .canonical import chain_shape, segments
-from .expr import SCALAR
-from .expr import Diag, Diagonal, Kron, Vec
+from ..calculus.canonical import chain_shape, segments
+from ..calculus.expr import SCALAR
+from ..calculus.expr import Diag, Diagonal, Kron, Vec
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 

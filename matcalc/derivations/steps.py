@@ -20,13 +20,13 @@ import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import algebra as alg
-from . import differentiate, render
-from . import jacobian as jac
-from . import kronecker as kr
-from .api import Gradient
-from .errors import MatcalcError
-from .expr import (
+from ..calculus import algebra as alg
+from ..calculus import differentiate
+from ..formats import render
+from ..calculus import jacobian as jac
+from ..calculus import kronecker as kr
+from ..errors import MatcalcError
+from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols,
 )
@@ -64,7 +64,7 @@ class Cited:
 
 @dataclass(frozen=True)
 class Derivation(Cited):
-    gradient: Gradient
+    gradient: object  # a results.Gradient, or a Derivative (a Jacobian or Hessian)
     steps: tuple[Step, ...]
 
     @property
@@ -85,8 +85,8 @@ class Derivation(Cited):
             return _d(self.lhs(GRADIENT, style), False, style, kind == GRADIENT_VEC_DIFFERENTIAL)
         if kind in (JACOBIAN, JACOBIAN_T, HESSIAN):
             return (g if kind != JACOBIAN else dataclasses.replace(g, transposed=False)).lhs(style)
-        # Gradient.lhs also for the gradient inside a Hessian's derivation
-        return Gradient.lhs(g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False), style)
+        # the gradient's own left-hand side, also for the gradient inside a Hessian's derivation
+        return (g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False)).gradient_lhs(style)
 
 
 def _d(f: str, atom: bool, style: str, vec: bool) -> str:
@@ -97,7 +97,7 @@ def _d(f: str, atom: bool, style: str, vec: bool) -> str:
     return d + f if atom else d.rstrip() + ("\\left(" + f + "\\right)" if style == "latex" else f"({f})")
 
 
-def derive(g: Gradient) -> Derivation:
+def derive(g) -> Derivation:
     """The derivation of one gradient (or Jacobian, or Hessian), ending in exactly `g.result`."""
     if getattr(g, "kind", "gradient") != "gradient":  # an api.Derivative: a Jacobian or a Hessian
         return Derivation(g, _derivative_steps(g))
@@ -448,8 +448,7 @@ def _derivative_steps(g) -> tuple[Step, ...]:
     """The derivation of a Jacobian or a Hessian (an api.Derivative), ending in `g.result`."""
     var, f = g.variable, g.expression
     if g.kind == "hessian":  # the gradient first, then its Jacobian
-        gradient = Gradient(g.source, g.wrt, False, f, g.written, differentiate.gradient(f, var), g.typing)
-        steps = list(derive(gradient).steps)
+        steps = list(derive(g.gradient()).steps)
         kinds = (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL, HESSIAN)
         steps += _jacobian_steps(steps[-1].expr, var, kinds, "hessian")
         plain = g.result

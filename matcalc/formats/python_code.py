@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from . import differentiate, render
+from ..calculus import differentiate
+from . import render
 from . import python_checks as checks
-from .expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols, size
+from ..calculus.expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols, size
 from .numpy_code import ATOM, _NumPy, identifier
 
 SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))

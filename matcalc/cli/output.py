@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-from . import render
-from .api import Gradient
-from .errors import MatcalcError
-from .numpy_code import to_numpy
+from ..formats import render
+from ..results import Gradient
+from ..errors import MatcalcError
+from ..formats.numpy_code import to_numpy
 
 FORMATS = ("pretty", "text", "latex", "numpy", "python", "json")
 
@@ -31,7 +31,7 @@ def gradient_line(g: Gradient, fmt: str, steps: bool = True) -> str:
 
 def python_module(results: list[Gradient]) -> str:
     """`--format python`: one runnable module for an input and all its gradients."""
-    from .python_code import python_code
+    from ..formats.python_code import python_code
 
     return python_code(results)
 
@@ -64,7 +64,7 @@ def _derivative(g: Gradient) -> dict:
 
 def _steps(g: Gradient) -> list[dict]:
     """The derivation's steps, or [] for a form that has no step-by-step derivation yet."""
-    from .steps import derive
+    from ..derivations.steps import derive
 
     try:
         return steps_record(derive(g))
@@ -82,7 +82,7 @@ def typing_record(typing) -> dict:
 def simplified_line(s, fmt: str, steps: bool = False) -> str:
     """`simplify`: the simplest form alone (text, latex, numpy: ready to paste), or JSON; with
     `steps`, the chain of equalities from the input to it, each step citing its rule."""
-    from .chains import simplification
+    from ..derivations.chains import simplification
 
     chain = simplification(s) if steps else None
     if fmt == "json":
@@ -90,7 +90,7 @@ def simplified_line(s, fmt: str, steps: bool = False) -> str:
                            "result": forms(s.result, s.written), **typing_record(s.typing),
                            "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
     if fmt == "python":
-        from .python_code import function_code
+        from ..formats.python_code import function_code
 
         return function_code(s)
     if fmt == "latex" and chain and chain.steps:
@@ -104,7 +104,7 @@ def verdict_line(v, fmt: str, steps: bool = False) -> str:
     """`verify`: one sentence (its expressions in the format's notation), or JSON; with
     `steps`, for an identity that holds symbolically, the chain of equalities from one side
     to the other that shows which rules make them equal."""
-    from .chains import verification
+    from ..derivations.chains import verification
 
     chain = verification(v) if steps else None
     if fmt == "json":
@@ -126,7 +126,7 @@ def error_record(source: str, error: MatcalcError) -> dict:
 
 def derivation_text(g: Gradient, fmt: str) -> str:
     """The result and its derivation in a `--format` other than pretty (raises steps.NoDerivation)."""
-    from .steps import derive
+    from ..derivations.steps import derive
 
     d = derive(g)
     if fmt == "json":
@@ -163,7 +163,7 @@ def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
 
 def steps_latex(d) -> str:
     """An `aligned` environment, one `&= ... && \\text{rule}` row per step."""
-    from .rules import BY_ID
+    from ..derivations.rules import BY_ID
 
     rows = _rows(d, lambda e: render.render(e, render.LATEX), "latex")
     body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}" for lhs, rhs, rule in rows]
@@ -173,7 +173,7 @@ def steps_latex(d) -> str:
 def step_numpy_expr(e, context) -> str | None:
     """NumPy for one step (dX a variable of X's shape), tr of a 1×1 product written as the product
     (NumPy's vectors are 1-D, so xᵀy is already a number); None where NumPy has no closed form."""
-    from .expr import Expr, Trace
+    from ..calculus.expr import Expr, Trace
 
     def strip(x: Expr) -> Expr:
         if isinstance(x, Trace) and x.arg.is_scalar:

@@ -38,8 +38,9 @@ def run(argv: list[str]) -> int | None:
 
 def _one(expression: str, wrts: list[str]) -> int | None:
     """cli._diff_one for text output."""
-    from . import api, budget, output
-    from .errors import MatcalcError
+    from .. import api
+    from . import budget, output
+    from ..errors import MatcalcError
 
     try:
         with budget.cpu_budget():  # the same limit as cli.py's

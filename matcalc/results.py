@@ -1,0 +1,156 @@
+"""What the API returns: a gradient, a Jacobian or Hessian, a simplification, each with its
+input, its result and the result in every notation. Each derives its steps on first use."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from .calculus import differentiate
+from .calculus.expr import Det, Diag, Diagonal, Expr, Func, Norm, Sum, Sym, Trace, Vec
+from .formats import render
+from .language import kinds
+
+_ATOMS = (Sym, Func, Trace, Det, Sum, Norm, Diag, Diagonal, Vec)  # written without parentheses after ∂
+
+
+class _Forms:
+    """The result in each notation; needs `result` and `written` (the input as written)."""
+
+    @property
+    def text(self) -> str:
+        return render.render(self.result, render.TEXT)
+
+    @property
+    def unicode(self) -> str:
+        return render.render(self.result, render.UNICODE)
+
+    @property
+    def latex(self) -> str:
+        return render.render(self.result, render.LATEX)
+
+    @property
+    def numpy(self) -> str:
+        """One line of NumPy (vectors as 1-D arrays, scalars as floats)."""
+        from .formats.numpy_code import to_numpy
+
+        return to_numpy(self.result, self.written)  # the input as written names every dimension
+
+    def to_sympy(self):
+        """The result as a SymPy matrix expression (imports sympy)."""
+        from .formats.interop import to_sympy
+
+        return to_sympy(self.result)
+
+
+@dataclass(frozen=True)
+class Gradient(_Forms):
+    """∇_wrt of an expression: the input (as written and simplified), the result, the typing."""
+
+    source: str
+    wrt: str                 # canonical name of the variable
+    transposed: bool         # ∇ with respect to Xᵀ (seed 3.C)
+    expression: Expr         # the input, simplified
+    written: Expr            # the input as written (for echoing it)
+    result: Expr
+    typing: kinds.Typing = field(repr=False)
+
+    @property
+    def variable(self) -> Sym:
+        return self.typing.symbol(self.wrt)
+
+    def lhs(self, style: str = "text") -> str:
+        return self.gradient_lhs(style)
+
+    def gradient_lhs(self, style: str = "text") -> str:
+        """∇_X f (∇_{Xᵀ} f when transposed) in a style: also the first line of a Hessian's
+        derivation, whose own lhs is ∇²_x f."""
+        st = render.STYLES[style]
+        var = render.name(self.wrt, st) + (st.sup("T") if self.transposed else "")
+        if style == "latex":
+            return f"\\nabla_{{{var}}} {render.render(self.written, st)}"
+        if style == "unicode":
+            return f"∇_{var} {render.render(self.written, st)}"
+        return f"\\nabla_{var if len(var) == 1 else '{' + var + '}'} {render.render(self.written, st)}"
+
+
+    @functools.cached_property
+    def steps(self):
+        """The derivation, a tuple of `steps.Step`s each citing its rule (derived on first use;
+        raises steps.NoDerivation, a MatcalcError, for a form without one)."""
+        from .derivations.steps import derive
+
+        return derive(self).steps
+
+    def __str__(self) -> str:
+        return f"{self.lhs('unicode')} = {self.unicode}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.lhs('latex')} = {self.latex}$$"
+
+
+LAYOUTS = ("numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Derivative(Gradient):
+    """A Jacobian ∂f/∂x, J[i, j] = ∂fᵢ/∂xⱼ (rows are outputs; ∂vec(F)/∂vec(X) where a side is a
+    matrix), or a Hessian ∇²_x f. `transposed`: the denominator layout, the Jacobian transposed."""
+
+    kind: str = "jacobian"   # or "hessian"
+
+    def gradient(self) -> Gradient:
+        """The gradient of the same expression (a Hessian is its Jacobian)."""
+        var = self.variable
+        return Gradient(self.source, self.wrt, False, self.expression, self.written,
+                        differentiate.gradient(self.expression, var), self.typing)
+
+    @property
+    def label(self) -> str:
+        return f"∇²_{self.wrt}" if self.kind == "hessian" else f"∂/∂{self.wrt}"
+
+    def lhs(self, style: str = "text") -> str:
+        st = render.STYLES[style]
+        x, f = render.name(self.wrt, st), render.render(self.written, st)
+        if self.kind == "hessian":
+            if style == "text":
+                return f"\\nabla^2_{x if len(x) == 1 else '{' + x + '}'} {f}"
+            return f"\\nabla^2_{{{x}}} {f}" if style == "latex" else f"∇²_{x} {f}"
+        vec = "\\operatorname{vec}" if style == "latex" else "vec"
+        top = f"{vec}({f})" if 1 not in self.expression.shape else (
+            f if isinstance(self.written, _ATOMS) else f"\\left({f}\\right)" if style == "latex" else f"({f})")
+        bottom = f"{vec}({x})" if 1 not in self.variable.shape else x
+        if style == "latex":
+            out = f"\\frac{{\\partial {top}}}{{\\partial {bottom}}}"
+            return f"\\left({out}\\right)^{{T}}" if self.transposed else out
+        if style == "unicode":
+            out = f"∂{top}/∂{bottom}"
+        elif vec in top + bottom:
+            gap = "" if top.startswith("(") else " "
+            out = f"d{gap}{top}/d{' ' if bottom.startswith(vec) else ''}{bottom}"
+        else:  # the query form of the input language: it reads back as this Jacobian
+            out = f"d/d{bottom} {top}"
+        return f"({out}){st.sup('T')}" if self.transposed else out
+
+
+@dataclass(frozen=True)
+class Simplified(_Forms):
+    """`simplify`: an expression as written and its simplest canonical form."""
+
+    source: str
+    written: Expr
+    result: Expr
+    typing: kinds.Typing = field(repr=False)
+
+    @functools.cached_property
+    def steps(self):
+        """The chain of equalities from the input to the result, a tuple of `steps.Step`s each
+        citing its rule (1.A-1.D, distributive, ...)."""
+        from .derivations.chains import simplification
+
+        return simplification(self).steps
+
+    def __str__(self) -> str:
+        return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${render.render(self.written, render.LATEX)} = {self.latex}$$"
