@@ -13,11 +13,14 @@ k classes or outputs, h hidden units, m rows and r the rank of a factorisation.
 Counting the size of a form (`variable_occurrences`): the number of variable-name tokens in a
 string of matcalc's text language. A variable is a single Latin letter, possibly followed by digits
 or a subscript (`W_2`, `x_{12}`, `W1`), or a Greek letter command (`\mu`, `\Sigma_1`). Not counted:
-function words (any run of two or more letters: tr, log, exp, diag, sum, softmax, relu, ones, kron,
-...), `\operatorname{..}`, `\mathrm{..}`, `\text{..}`, `\mathbf{1}`, `\mathbb{1}`, other LaTeX
-commands (`\log`, `\frac`, `\odot`, ...), `\sigma` directly followed by `(` (the logistic function),
-the identity `I`, numbers, exponents (`^T`, `^{-1}`, `^2`, `.^2`) and the subscript of a norm
-(`\|X\|_F`, `\|w\|_2`). So `X^T (\sigma(X w) - y)` has size 4 and
+- function words: any run of two or more letters (tr, log, exp, diag, sum, softmax, relu, ones,
+  kron, ...), `\operatorname{..}`, `\mathrm{..}`, `\text{..}`, and other LaTeX commands (`\log`,
+  `\frac`, `\odot`, ...); `\sigma` directly followed by `(` (the logistic function); the `e` of
+  `e^{..}` (the exponential);
+- constants: `\mathbf{1}`, `\mathbb{1}`, `\mathbf{1}_n`, the identity `I`, numbers;
+- exponents without letters (`^T`, `^{-1}`, `^{-T}`, `^2`, `.^2`; the names in `e^{X w}` or
+  `X^{k-1}` do count), and the subscript of a norm (`\|X\|_F`, `\|w\|_2`).
+So `X^T (\sigma(X w) - y)` has size 4 and
 `(1/2) (\Sigma^{-1} - \Sigma^{-1} (x - \mu) (x - \mu)^T \Sigma^{-1})` has size 7.
 
 xfail fields: `xfail_value` and `xfail_form` hold the reason ("issue 13: vocabulary (...)" when
@@ -59,9 +62,12 @@ GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta va
 _SUBSCRIPT = r"(?:_(?:\{[^{}]*\}|[A-Za-z0-9]))?"
 _TOKENS = re.compile(rf"""
     (?P<skip>
-        \^(?:\{{[^{{}}]*\}}|\\top|[^\s{{\\])               # exponents: ^T ^{{-1}} ^2 ^\top (also after .)
+        \^(?:T|\\top|[0-9]|\{{-?(?:T|\\top)\}}|\{{[-+0-9./ ]*\}})   # ^T ^{{-1}} ^{{-T}} ^2 (also .^2); letters
+                                                          # in an exponent (e^{{X w}}, X^{{k-1}}) count
       | \\\|_(?:\{{[^{{}}]*\}}|\w)                        # the subscript of a norm: \|X\|_F, \|w\|_2
-      | \\(?:operatorname|mathrm|text|mathbf|mathbb)\{{[^{{}}]*\}}   # function words, 𝟏
+      | \\(?:operatorname|mathrm|text)\{{[^{{}}]*\}}          # function words
+      | \\(?:mathbf|mathbb)\{{[^{{}}]*\}}{_SUBSCRIPT}          # 𝟏, 𝟏_n
+      | \be(?=\^)                                         # e^{{...}}, the exponential
     )
   | (?P<command>\\[A-Za-z]+){_SUBSCRIPT}(?P<call>\()?
   | (?P<word>[A-Za-z]+)[0-9]*{_SUBSCRIPT}
@@ -204,6 +210,11 @@ def g_softmax_ce(v):
     return np.outer(v["y"].sum() * softmax(v["W"] @ v["x"]) - v["y"], v["x"])
 
 
+def h_softmax_ce_x(v):
+    s = softmax(v["W"] @ v["x"])
+    return v["y"].sum() * v["W"].T @ (np.diag(s) - np.outer(s, s)) @ v["W"]
+
+
 def f_lse_reg(v):
     return lse(v["W"] @ v["x"]) - float(v["y"] @ v["W"] @ v["x"])
 
@@ -305,6 +316,7 @@ NMF_KL = r"\operatorname{sum}(X \odot \log(X ./ (WH)) - X + WH)"
 TB_LOGREG = r"X^T (\sigma(X w) - y)"
 TB_LOGREG_H = r"X^T diag(\sigma(X w) .* (1 - \sigma(X w))) X"
 TB_SOFTMAX_CE = r"(sum(y) softmax(W x) - y) x^T"
+TB_SOFTMAX_CE_H = r"sum(y) W^T (diag(softmax(W x)) - softmax(W x) softmax(W x)^T) W"
 
 CASES = [
     # =====================================================================
@@ -335,6 +347,11 @@ CASES = [
            lambda v: 2 * v["X"].T @ (v["X"] @ v["W"] - v["Y"]),
            r"2 X^T (X W - Y)",
            **refused(r"\|X\|^2_F")),
+    MLCase("ls_frobenius_inner", "least squares", r"\langle XW - Y, XW - Y \rangle", "W", MULTI,
+           lambda v: sq(v["X"] @ v["W"] - v["Y"]),
+           lambda v: 2 * v["X"].T @ (v["X"] @ v["W"] - v["Y"]),
+           r"2 X^T (X W - Y)",
+           **refused(r"\langle A, B \rangle")),
     MLCase("ls_multi_trace", "least squares", r"\operatorname{tr}((XW - Y)^T (XW - Y))", "W", MULTI,
            lambda v: sq(v["X"] @ v["W"] - v["Y"]),
            lambda v: 2 * v["X"].T @ (v["X"] @ v["W"] - v["Y"]),
@@ -458,6 +475,9 @@ CASES = [
            r"sum(y) softmax(W x + b) - y",
            declare={"b": "vector"},
            **refused("softmax")),
+    MLCase("softmax_ce_e_power", "softmax regression", r"-y^T \log(e^{Wx} / (\mathbf{1}^T e^{Wx}))", "W", SOFTMAX,
+           f_softmax_ce, g_softmax_ce, TB_SOFTMAX_CE,
+           **refused("e^{...}")),
     MLCase("softmax_lse_exp", "softmax regression", r"\log(\mathbf{1}^T \exp(Wx)) - y^T W x", "W", SOFTMAX,
            f_lse_reg, g_lse_reg, r"(softmax(W x) - y) x^T",
            **LONG),
@@ -500,6 +520,13 @@ CASES = [
                             @ inv(v["\\Sigma"])),
            r"(1/2) (\Sigma^{-1} - \Sigma^{-1} (x - \mu) (x - \mu)^T \Sigma^{-1})",
            declare={"\\Sigma": "symmetric"}),
+    MLCase("gauss_nll_Sigma_brackets", "gaussian nll",
+           r"\frac{1}{2}\left[\log|\Sigma| + (x - \mu)^T \Sigma^{-1} (x - \mu)\right]", "\\Sigma", GAUSS, f_gauss_nll,
+           lambda v: 0.5 * (inv(v["\\Sigma"]) - inv(v["\\Sigma"]) @ np.outer(v["x"] - v["\\mu"], v["x"] - v["\\mu"])
+                            @ inv(v["\\Sigma"])),
+           r"(1/2) (\Sigma^{-1} - \Sigma^{-1} (x - \mu) (x - \mu)^T \Sigma^{-1})",
+           declare={"\\Sigma": "symmetric"},
+           **refused("[ ] brackets")),
     MLCase("gauss_nll_Sigma_scatter", "gaussian nll", r"\frac{1}{2}\log|\Sigma| + \frac{1}{2}\operatorname{tr}(\Sigma^{-1} S)",
            "\\Sigma", {"\\Sigma": "dd", "S": "dd"},
            lambda v: 0.5 * logdet(v["\\Sigma"]) + 0.5 * np.trace(inv(v["\\Sigma"]) @ v["S"]),
@@ -627,6 +654,11 @@ CASES = [
            lambda v: 2 * v["S"] @ v["W"],
            r"2 S W",
            declare={"S": "symmetric"}),
+    MLCase("pca_trace_mathrm", "pca", r"\mathrm{Tr}(W^T S W)", "W", {"W": "dr", "S": "dd"},
+           lambda v: np.trace(v["W"].T @ v["S"] @ v["W"]),
+           lambda v: 2 * v["S"] @ v["W"],
+           r"2 S W",
+           declare={"S": "symmetric"}),
     MLCase("pca_lagrangian", "pca", r"\operatorname{tr}(W^T S W) - \operatorname{tr}(\Lambda (W^T W - I))", "W",
            {"W": "dr", "S": "dd", "\\Lambda": "rr"},
            lambda v: np.trace(v["W"].T @ v["S"] @ v["W"]) - np.trace(v["\\Lambda"] @ (v["W"].T @ v["W"] - np.eye(2))),
@@ -704,6 +736,13 @@ CASES = [
            lambda v: 2 * np.outer((1 - np.tanh(v["W_1"] @ v["x"]) ** 2)
                                   * (v["W_2"].T @ (v["W_2"] @ np.tanh(v["W_1"] @ v["x"]) - v["y"])), v["x"]),
            r"2 ((1 - tanh(W_1 x).^2) .* (W_2^T (W_2 tanh(W_1 x) - y))) x^T"),
+    MLCase("net_tanh_weight_decay_W1", "two-layer network", r"\|W_2 \tanh(W_1 x) - y\|^2 + \lambda\|W_1\|_F^2", "W_1",
+           {**NET, "\\lambda": ""},
+           lambda v: f_net_tanh(v) + v["\\lambda"] * sq(v["W_1"]),
+           lambda v: 2 * np.outer((1 - np.tanh(v["W_1"] @ v["x"]) ** 2)
+                                  * (v["W_2"].T @ (v["W_2"] @ np.tanh(v["W_1"] @ v["x"]) - v["y"])), v["x"])
+           + 2 * v["\\lambda"] * v["W_1"],
+           r"2 ((1 - tanh(W_1 x).^2) .* (W_2^T (W_2 tanh(W_1 x) - y))) x^T + 2 \lambda W_1"),
     MLCase("net_tanh_bias_b1", "two-layer network", r"\|W_2 \tanh(W_1 x + b_1) + b_2 - y\|_2^2", "b_1",
            {**NET, "b_1": "h", "b_2": "k"},
            lambda v: sq(v["W_2"] @ np.tanh(v["W_1"] @ v["x"] + v["b_1"]) + v["b_2"] - v["y"]),
@@ -804,6 +843,12 @@ CASES = [
            lambda v: lse(v["A"] @ v["x"]),
            lambda v: v["A"].T @ h_lse_x({"x": v["A"] @ v["x"]}) @ v["A"],
            r"A^T (diag(softmax(A x)) - softmax(A x) softmax(A x)^T) A", kind="hessian",
+           **LONG),
+    MLCase("hess_softmax_ce_x", "softmax regression", r"-y^T \log(\operatorname{softmax}(Wx))", "x", SOFTMAX,
+           f_softmax_ce, h_softmax_ce_x, TB_SOFTMAX_CE_H, kind="hessian",
+           **refused("softmax")),
+    MLCase("hess_softmax_ce_exp_x", "softmax regression", r"-y^T \log(\exp(Wx) / \operatorname{sum}(\exp(Wx)))", "x",
+           SOFTMAX, f_softmax_ce, h_softmax_ce_x, TB_SOFTMAX_CE_H, kind="hessian",
            **LONG),
     MLCase("hess_gauss_quadratic_mu", "gaussian nll", r"\frac{1}{2}(x - \mu)^T \Sigma^{-1} (x - \mu)", "\\mu", GAUSS,
            lambda v: 0.5 * float((v["x"] - v["\\mu"]) @ inv(v["\\Sigma"]) @ (v["x"] - v["\\mu"])),

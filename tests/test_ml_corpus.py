@@ -231,6 +231,7 @@ def test_textbook_form_is_written_in_words_matcalc_knows(case):
     (r"\|X\|_F^2 + \lambda \|w\|_2^2 + x_{12}^T W1 I", 5),
     (r"-2 \mathbf{1}^T \operatorname{softmax}(A x) + kron(I, A + A^T)", 4),
     (r"\sigma x", 2),  # σ not applied to a parenthesis is a variable
+    (r"\mathbf{1}_n^T e^{X w} + \mathbb{1}_{k} + tr(X^{k-1}) + X^{-T} + x^{T} y", 7),
 ])
 def test_variable_occurrences(text, size):
     assert variable_occurrences(text) == size
