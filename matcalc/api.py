@@ -5,6 +5,8 @@ thin layer over them.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from .calculus import differentiate
 from .calculus.expr import Expr
 from .errors import MatcalcError
@@ -74,27 +76,79 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     return out
 
 
-def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str]) -> kinds.Typing:
-    """Kinds for `diff`. Lower-case names are vectors unless the expression only type-checks
-    with them as scalars; among the readings, in this order of preference:
+def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str],
+             hessian: bool = False) -> kinds.Typing:
+    """Kinds for `diff` and `hessian`. Lower-case names are vectors unless the expression only
+    type-checks with them as scalars (the fewest scalars win); among the readings, in this
+    order of preference:
     1. a scalar expression with each variable of differentiation a vector: a gradient
        (λ/2 ‖W‖² reads λ as a scalar);
-    2. the variables vectors, the expression not a scalar: a Jacobian (exp(x) w.r.t. x);
-    3. a scalar expression, the variables scalars where nothing else type-checks (tr(aA) w.r.t. a);
-    4. any reading (the error of this last attempt is the one reported).
+    2. a scalar expression of some vector or matrix, the variables scalars where nothing else
+       type-checks: a gradient w.r.t. a scalar coefficient (a xᵀx w.r.t. a, tr(aA) w.r.t. a);
+    3. the variables vectors, the expression not a scalar: a Jacobian (exp(x) w.r.t. x);
+    4. a scalar expression of scalars (x² w.r.t. x);
+    5. any reading (the error of this last attempt is the one reported).
+    When the best reading of another of the levels 1-4 type-checks too, with other kinds, the
+    Typing's `reading` says which was taken and how to ask for the other.
     """
     as_vectors = {n: "vector" for n in wrts if n not in declared and not kinds.is_upper(n)}
-    attempts = [({**declared, **as_vectors}, True), ({**declared, **as_vectors}, False)] if as_vectors else []
-    attempts += [(declared, True), (declared, False)]
-    for i, (kinds_given, scalar_result) in enumerate(attempts):
+    vectors = {**declared, **as_vectors}
+    levels = [(vectors, True, None), (declared, True, _not_all_scalars),
+              (vectors, False, None), (declared, True, None)]
+    if hessian:  # a Hessian needs a scalar expression
+        levels = [level for level in levels if level[1]]
+    chosen, alternatives, error = None, [], None
+    for given, scalar_result, wanted in levels:
         try:
-            return kinds.infer([body], source, kinds_given, scalar_result=scalar_result)
+            typing = kinds.infer([body], source, given, scalar_result=scalar_result)
         except kinds.AmbiguousReading:
-            raise
-        except MatcalcError:
-            if i == len(attempts) - 1:
+            if chosen is None:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+            continue
+        except MatcalcError as e:
+            error = error or e
+            continue
+        if wanted is not None and not wanted(typing):
+            continue
+        if chosen is None:
+            chosen = typing
+        elif typing.kinds != chosen.kinds and all(typing.kinds != t.kinds for t in alternatives):
+            alternatives.append(typing)
+    if chosen is None:
+        if hessian:
+            raise error
+        return kinds.infer([body], source, declared)  # raises the error of any reading
+    if not alternatives:
+        return chosen
+    return dataclasses.replace(chosen, reading=_other_readings(chosen, alternatives))
+
+
+def _not_all_scalars(typing: kinds.Typing) -> bool:
+    return any(kind != "scalar" for kind in typing.kinds.values())
+
+
+def _other_readings(chosen: kinds.Typing, alternatives: list[kinds.Typing]) -> str:
+    """`a is a scalar here; for the other reading declare --vector a`."""
+    from .formats.render import TEXT, name
+
+    def group(pairs) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for n, kind in pairs:
+            out.setdefault(kind, []).append(name(n, TEXT))
+        return out
+
+    taken: dict[str, list[str]] = {}
+    declares = []
+    for other in alternatives:
+        changed = [n for n in chosen.kinds if other.kinds.get(n) != chosen.kinds[n]]
+        for kind, names in group((n, chosen.kinds[n]) for n in changed).items():
+            taken.setdefault(kind, [])
+            taken[kind] += [n for n in names if n not in taken[kind]]
+        declares.append(" ".join(f"--{kind} {','.join(names)}"
+                                 for kind, names in group((n, other.kinds[n]) for n in changed).items()))
+    said = [f"{', '.join(names)} {'is a' if len(names) == 1 else 'are'} {kind}{'' if len(names) == 1 else 's'}"
+            for kind, names in taken.items()]
+    return (f"{'; '.join(said)} here; for the other reading declare {' or '.join(declares)}")
 
 
 def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = None) -> list[Derivative]:
@@ -105,7 +159,7 @@ def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = 
     body = line.lhs.body if isinstance(line.lhs, Query) else line.lhs
     targets = _targets(line.lhs, source, wrts)
     try:
-        typing = kinds.infer([body], source, parse_declarations(declared), scalar_result=True)
+        typing = _reading(body, source, parse_declarations(declared), [name for name, _ in targets], hessian=True)
     except MatcalcError as e:
         raise MatcalcError(e.message.replace("a gradient needs", "a Hessian needs"), e.text, e.span) from None
     return _derivatives("hessian", body, source, targets, typing, False)

@@ -282,13 +282,16 @@ def test_cli_diff_steps_on_a_jacobian_pretty():
         "∂exp(x)/∂x = diag(exp(x))".split(),
         "d exp(x) = dx ∘ exp(x) elementwise entrywise functions".split(),
         "= diag(exp(x)) dx vec vec and Kronecker products".split(),
-        "∂exp(x)/∂x = diag(exp(x)) jacobian reading off a Jacobian".split()]
+        "∂exp(x)/∂x = diag(exp(x)) jacobian reading off a Jacobian".split(),
+        "x is a vector here; for the other reading declare --scalar x".split()]  # issue 12: readings said
 
 
 @pytest.mark.parametrize("fmt", ["latex", "numpy", "json"])
 def test_cli_diff_steps_on_a_jacobian_in_other_formats(fmt):
     result = runner.invoke(app, ["diff", "exp(x) / sum(exp(x))", "x", "--steps", "-f", fmt])
-    assert result.exit_code == 0 and not result.stderr, result.output
+    # issue 12: the reading taken is said, on stderr (JSON: in the record)
+    note = "" if fmt == "json" else "note: x is a vector here; for the other reading declare --scalar x\n"
+    assert result.exit_code == 0 and result.stderr == note, result.output
     out = result.stdout
     if fmt == "json":
         record = json.loads(out)

@@ -100,6 +100,14 @@ class Printer:
         else:
             _write(output.gradient_line(g, self.fmt, self.json_steps))
 
+    def reading(self, note: str) -> None:
+        """Another reading of the kinds type-checks too: said under the result at a terminal,
+        on stderr otherwise (JSON records carry it as "reading")."""
+        if self._pretty is not None:
+            self._pretty.note(note)
+        elif self.fmt != "json":
+            sys.stderr.write(f"note: {note}\n")
+
     def _derivation(self, g) -> bool:
         """Print g with its derivation; False (after a note on stderr) when there is none."""
         from . import output
@@ -140,6 +148,8 @@ def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=
         from .output import python_module
 
         _write(python_module(results))
+    if results and results[0].typing.reading:
+        printer.reading(results[0].typing.reading)
     return status
 
 

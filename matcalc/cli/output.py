@@ -73,8 +73,11 @@ def _steps(g: Gradient) -> list[dict]:
 
 
 def typing_record(typing) -> dict:
-    return {"kinds": {render.name(n, render.TEXT): k for n, k in typing.kinds.items()},
-            "shapes": {render.name(n, render.TEXT): list(s) for n, s in typing.shapes.items()}}
+    record = {"kinds": {render.name(n, render.TEXT): k for n, k in typing.kinds.items()},
+              "shapes": {render.name(n, render.TEXT): list(s) for n, s in typing.shapes.items()}}
+    if getattr(typing, "reading", None):  # another reading type-checks too (api._reading)
+        record["reading"] = typing.reading
+    return record
 
 
 # -- simplify and verify -----------------------------------------------------------------------

@@ -19,6 +19,10 @@ class PrettyPrinter:
         line.append(g.unicode, style="bold")
         self.console.print(line)
 
+    def note(self, text: str) -> None:
+        """A remark under a result, such as the reading of the kinds taken."""
+        self.console.print(Text(text, style="dim"))
+
     def derivation(self, d) -> None:
         """The result, then the derivation."""
         self.gradient(d.gradient)

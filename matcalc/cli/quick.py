@@ -44,7 +44,8 @@ def _one(expression: str, wrts: list[str]) -> int | None:
 
     try:
         with budget.cpu_budget():  # the same limit as cli.py's
-            lines = [output.gradient_line(g, "text") for g in api.gradients_of(expression, wrts, {})]
+            results = api.gradients_of(expression, wrts, {})
+            lines = [output.gradient_line(g, "text") for g in results]
     except MatcalcError as e:
         from .batch import report_error  # as cli.py reports it
 
@@ -53,6 +54,8 @@ def _one(expression: str, wrts: list[str]) -> int | None:
     except Exception:  # noqa: BLE001 - a bug: cli.py runs it again and shows what it shows
         return None
     _write("".join(line + "\n" for line in lines))
+    if results and results[0].typing.reading:  # as batch.Printer.reading says it
+        sys.stderr.write(f"note: {results[0].typing.reading}\n")
     return 0
 
 

@@ -92,6 +92,8 @@ class Typing:
     holes: dict[int, tuple]  # shapes of the I and ones occurrences, by id of their syntax node
     # one Sym per name: nodes are immutable, and a shared one makes `X == X` an identity test
     _symbols: dict[str, Sym] = field(default_factory=dict, compare=False, repr=False)
+    # another reading that also type-checks and gives another answer, in words (api._reading)
+    reading: str | None = field(default=None, compare=False)
 
     def symbol(self, name: str) -> Sym:
         found = self._symbols.get(name)

@@ -1,0 +1,109 @@
+"""Issue 12, item 5: readings are said. When another reading of the kinds type-checks and gives
+another answer, the output says which was taken and how to ask for the other; the tie-break
+gives a newcomer what they expect for `a x^T x` w.r.t. a (a scalar) and `exp(x)` (x a vector)."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import matcalc
+from matcalc.cli.app import app
+from matcalc.cli.batch import Printer
+from oracle import assert_gradient
+from test_jacobian import assert_derivative, hess, jac
+
+runner = CliRunner()
+
+
+def test_a_coefficient_is_a_scalar():
+    g = assert_gradient("a x^T x", "a", expected=lambda v: v["x"] @ v["x"])
+    assert g.typing.kinds == {"a": "scalar", "x": "vector"}
+    assert g.text == "x^T x"
+    assert g.typing.reading == "a is a scalar here; for the other reading declare --vector a"
+
+
+def test_the_other_reading_is_the_one_declared():
+    g = jac("a x^T x", "a", declare={"a": "vector"}, expected=lambda v: (v["x"] @ v["x"]) * np.eye(len(v["a"])))
+    assert g.typing.reading is None  # nothing left to choose
+
+
+def test_a_lone_variable_of_an_elementwise_function_is_a_vector():
+    g = jac("exp(x)", "x", expected=lambda v: np.diag(np.exp(v["x"])))
+    assert g.text == "diag(exp(x))"
+    assert g.typing.reading == "x is a vector here; for the other reading declare --scalar x"
+    scalar = assert_gradient("exp(x)", "x", declare={"x": "scalar"}, expected=lambda v: np.exp(v["x"]))
+    assert scalar.typing.reading is None
+
+
+@pytest.mark.parametrize("expr, wrt", [
+    ("x^T A x", "x"), ("tr(A B A^T C)", "A"), (r"\lambda\|w\|^2 + \|Xw-y\|^2", "w"), ("tr(aA)", "a"),
+    ("a^T X b", "X"), (r"\log|X|", "X"),
+])
+def test_one_reading_no_note(expr, wrt):
+    g = matcalc.diff(expr, wrt)
+    assert g.typing.reading is None, g.typing.reading
+
+
+def test_a_hessian_says_its_reading_too():
+    g = hess("a x^T x + a^2", "a", expected=lambda v: np.array([[2.0]]))
+    assert g.typing.kinds["a"] == "scalar"
+    assert g.typing.reading is None  # a Hessian needs a scalar expression: the vector a gives none
+
+
+def test_text_output_says_it_on_stderr_and_leaves_stdout_alone():
+    result = runner.invoke(app, ["diff", "a x^T x", "a", "-f", "text"])
+    assert result.exit_code == 0
+    assert result.stdout == "\\nabla_a a x^T x = x^T x\n"
+    assert result.stderr == "note: a is a scalar here; for the other reading declare --vector a\n"
+    declared = runner.invoke(app, ["diff", "a x^T x", "a", "-f", "text", "--scalar", "a"])
+    assert declared.exit_code == 0 and declared.stderr == ""
+
+
+def test_numpy_output_says_it_on_stderr():
+    result = runner.invoke(app, ["diff", "exp(x)", "x", "-f", "numpy"])
+    assert result.stdout == "np.diag(np.exp(x))\n"
+    assert "--scalar x" in result.stderr
+
+
+def test_json_carries_the_kinds_and_the_reading():
+    result = runner.invoke(app, ["diff", "a x^T x", "a", "-f", "json", "--no-steps"])
+    record = json.loads(result.stdout)
+    assert record["kinds"] == {"a": "scalar", "x": "vector"}
+    assert record["reading"] == "a is a scalar here; for the other reading declare --vector a"
+    plain = json.loads(runner.invoke(app, ["diff", "x^T A x", "x", "-f", "json", "--no-steps"]).stdout)
+    assert "reading" not in plain
+
+
+def test_pretty_output_puts_it_on_a_dim_line_under_the_result():
+    from rich.console import Console
+
+    from matcalc.cli.batch import _diff_line
+
+    printer = Printer("pretty")
+    out = io.StringIO()
+    printer._pretty.console = Console(file=out, force_terminal=True, color_system="standard", width=200)
+    assert _diff_line("a x^T x", ["a"], {}, printer, False) == 0
+    lines = out.getvalue().splitlines()
+    assert "xᵀ x" in lines[0]
+    assert lines[1] == "\x1b[2ma is a scalar here; for the other reading declare --vector a\x1b[0m"
+
+
+def test_a_batch_says_it_for_the_lines_that_read_two_ways(tmp_path):
+    f = tmp_path / "in.txt"
+    f.write_text("a x^T x\nx^T x a^2\n")
+    result = runner.invoke(app, ["diff", "-i", str(f), "a", "-f", "text"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["\\nabla_a a x^T x = x^T x", "\\nabla_a x^T x a^2 = 2 a x^T x"]
+    assert result.stderr.splitlines() == ["note: a is a scalar here; for the other reading declare --vector a",
+                                          "2 ok, 0 failed"]
+
+
+def test_both_readings_are_right():
+    """The reading said is the one computed, and the other reading is right too."""
+    assert_gradient("a x^T x", "a", expected=lambda v: v["x"] @ v["x"])
+    g = matcalc.diff("a x^T x", "a", declared={"a": "vector"})
+    assert_derivative(g, expected=lambda v: (v["x"] @ v["x"]) * np.eye(len(v["a"])))
