@@ -232,13 +232,13 @@ def _sample(sides: list[_Side], symbols, seed: int):
     inputs = [s.body if s.query else s.value for s in sides]
     for positive in (False, True):
         for order in orders:
-            values, sizes = numeric.random_instance(symbols, rng, positive, order)
             try:
+                values, sizes = numeric.random_instance(symbols, rng, positive, order, within=inputs)
                 with np.errstate(all="ignore"):
                     if not all(_well_conditioned(e, values, sizes) for e in inputs):
                         continue  # (XᵀX)⁻¹ with X wide: numbers mean nothing there
                     a, b = (_evaluate(s, values, sizes) for s in sides)
-            except np.linalg.LinAlgError:
+            except (np.linalg.LinAlgError, numeric.Singular):
                 continue
             if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
                 return a, b

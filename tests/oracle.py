@@ -39,7 +39,7 @@ def assert_gradient(expr: str, wrt: str, expected=None, declare=None, positive=F
     for seed in seeds:
         rng = np.random.default_rng(seed)
         for order in numeric.SIZE_ORDERS:  # log det(XᵀX) needs X tall, log det(X Xᵀ) wide
-            values, sizes = numeric.random_instance(symbols, rng, positive, order)
+            values, sizes = numeric.random_instance(symbols, rng, positive, order, within=(g.written, g.result))
             with np.errstate(all="ignore"):
                 got = numeric.evaluate(g.result, values, sizes)
                 want = numeric.finite_difference_gradient(g.written, var, values, sizes)

@@ -73,8 +73,8 @@ def test_to_sympy_evaluates_to_the_same_numbers(case):
     g = matcalc.diff(case.expr, case.wrt, declared=case.declare or None)
     symbols = free_symbols(g.written)
     dims = numeric.dims_of(symbols)
-    for order in ((2, 3, 4, 5), (3, 2, 4, 5)):  # small sizes; the one where nothing is singular
-        sizes = dict(zip(dims, order))
+    for order in ((2, 3, 4, 5), (3, 2, 4, 5)):  # small sizes, where nothing inverted is singular
+        sizes = numeric.assign_sizes(dims, order, within=(g.written, g.result))
         values = {s.name: numeric.random_value(s, sizes, np.random.default_rng(0), case.positive) for s in symbols}
         want = numeric.evaluate(g.result, values, sizes)
         try:

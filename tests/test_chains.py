@@ -48,7 +48,8 @@ def assert_chain_holds(forms, positive=False):
     checked = 0
     for seed in range(4):
         rng = np.random.default_rng(seed)
-        values, sizes = numeric.random_instance(symbols, rng, positive, numeric.SIZE_ORDERS[seed % 2])
+        values, sizes = numeric.random_instance(symbols, rng, positive, numeric.SIZE_ORDERS[seed % 2],
+                                                 within=forms)
         for e in forms:  # an I whose size no variable carries
             for node in postorder(e):
                 sizes.update({d: 4 for d in node.shape if d != 1 and d not in sizes})

@@ -84,7 +84,7 @@ def instance(g, positive=False):
     symbols = free_symbols(g.written)
     rng = np.random.default_rng(0)
     for order in numeric.SIZE_ORDERS:
-        values, sizes = numeric.random_instance(symbols, rng, positive, order)
+        values, sizes = numeric.random_instance(symbols, rng, positive, order, within=(g.written, g.result))
         with np.errstate(all="ignore"):
             want = numeric.finite_difference_gradient(g.written, g.variable, values, sizes)
         if np.all(np.isfinite(want)):
@@ -241,7 +241,7 @@ def test_numpy_of_a_scalar_product_times_a_matrix(source):
 
     e, _ = api.typed(source)
     symbols = free_symbols(e)
-    values, sizes = numeric.random_instance(symbols, np.random.default_rng(0))
+    values, sizes = numeric.random_instance(symbols, np.random.default_rng(0), within=(e,))
     env = {"np": np, **{identifier(s.name): numpy_habit(values[s.name], s) for s in symbols}}
     want = numeric.evaluate(canonical(e), values, sizes)  # xᵀy kept as one factor there
     got = eval(to_numpy(e), env)

@@ -27,7 +27,7 @@ def instance(g, seed: int, positive: bool = False):
     rng = np.random.default_rng(seed)
     symbols = free_symbols(g.written)
     for order in numeric.SIZE_ORDERS:
-        values, sizes = numeric.random_instance(symbols, rng, positive, order)
+        values, sizes = numeric.random_instance(symbols, rng, positive, order, within=(g.written, g.result))
         with np.errstate(all="ignore"):
             if np.all(np.isfinite(numeric.evaluate(g.written, values, sizes))):
                 return values, sizes

@@ -85,7 +85,8 @@ def instance(d, seed, positive):
     rng = np.random.default_rng(seed)
     for _ in range(3):
         for order in numeric.SIZE_ORDERS:
-            values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, order)
+            values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, order,
+                                                    within=(g.written, g.result, *(s.expr for s in d.steps)))
             dx = _random_direction(var, values, rng)
             with np.errstate(all="ignore"):
                 finite = np.all(np.isfinite(numeric.evaluate(g.written, values, sizes)))

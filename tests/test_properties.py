@@ -196,7 +196,8 @@ def test_gradient_of_random_well_typed_expression_matches_finite_differences(pro
     note(f"gradient: {g.text}")
     symbols = free_symbols(g.written)
     rng = np.random.default_rng(seed)
-    values, sizes = numeric.random_instance(symbols, rng, order=numeric.SIZE_ORDERS[seed % 2])
+    values, sizes = numeric.random_instance(symbols, rng, order=numeric.SIZE_ORDERS[seed % 2],
+                                             within=(g.written, g.result))
     with np.errstate(all="ignore"):
         written = numeric.scalar(g.written, values, sizes)
         assume(np.isfinite(written) and abs(written) < 1e6)  # keep to well-scaled instances

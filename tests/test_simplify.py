@@ -54,7 +54,8 @@ def assert_same_value(s, positive=False):
     checked = 0
     for seed in (0, 1, 2, 3):
         rng = np.random.default_rng(seed)
-        values, sizes = numeric.random_instance(symbols, rng, positive, numeric.SIZE_ORDERS[seed % 2])
+        values, sizes = numeric.random_instance(symbols, rng, positive, numeric.SIZE_ORDERS[seed % 2],
+                                                 within=(s.written, s.result))
         for node in postorder(s.written):  # an I whose size no variable carries
             sizes.update({d: 4 for d in node.shape if d != 1 and d not in sizes})
         with np.errstate(all="ignore"):

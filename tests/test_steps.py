@@ -117,7 +117,8 @@ def check_steps(d, seed=0, positive=False) -> None:
 
     for _ in range(3):
         for order in numeric.SIZE_ORDERS:  # log|XᵀX| needs X tall, |A X B| needs A wide
-            values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, order)
+            values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, order,
+                                                    within=(g.written, g.result, *(s.expr for s in d.steps)))
             dx = _random_direction(var, values, rng)
             x0 = np.asarray(values[var.name], dtype=float)
             expected = {VALUE: f_at(x0), DIFFERENTIAL: (f_at(x0 + eps * dx) - f_at(x0 - eps * dx)) / (2 * eps)}
@@ -166,7 +167,8 @@ def test_every_step_has_a_numpy_form_that_runs(case):
     g, var = d.gradient, d.gradient.variable
     symbols = free_symbols(g.written)
     rng = np.random.default_rng(2)
-    values, sizes = numeric.random_instance(symbols, rng, positive)
+    values, sizes = numeric.random_instance(symbols, rng, positive,
+                                             within=(g.written, g.result, *(s.expr for s in d.steps)))
     dx = _random_direction(var, values, rng)
     env = {"np": np, **{identifier(s.name): numpy_habit(values[s.name], s) for s in symbols},
            "d" + identifier(var.name): numpy_habit(dx, var)}

@@ -30,7 +30,7 @@ def sym(m):
 
 def setup(g, seed, positive=False):
     rng = np.random.default_rng(seed)
-    values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive)
+    values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive, within=(g.written, g.result))
     return values, sizes, rng
 
 

@@ -15,9 +15,9 @@ from ..calculus import differentiate
 from . import render
 from . import python_checks as checks
 from ..calculus.expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols, size
+from ..calculus.sizes import SIZE_ORDERS, assign_sizes
 from .numpy_code import ATOM, _NumPy, identifier
 
-SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
 
 FUNCTIONS = {  # kind of result → (the function written, the check that tests it)
     "gradient": ("f_and_grad", "check_gradient"),
@@ -53,7 +53,8 @@ def python_code(results) -> str:
         lines.append(f"    {name} = {code}")
     lines.append(f"    return {', '.join(name for name, _, _ in outputs)}")
     lines += ["", "", _wrt_line(kind, results)]
-    return ("\n".join(lines) + checks.HELPERS[kind] + _random_arguments(args, names, dims)
+    return ("\n".join(lines) + checks.HELPERS[kind]
+            + _random_arguments(args, names, dims, [e for _, e, _ in outputs])
             + checks.MAIN.format(check=check))
 
 
@@ -167,15 +168,19 @@ def _shape_checks(args, names, dims) -> list[str]:
     return out
 
 
-def _random_arguments(args, names, dims) -> str:
+def _random_arguments(args, names, dims, outputs) -> str:
+    """Sizes in two orders, each chosen so that what the outputs invert can be nonsingular
+    (calculus.sizes)."""
     dim_list = list(dict.fromkeys(dims.values()))
-    orders = list(dict.fromkeys(tuple(order[: len(dim_list)]) for order in SIZE_ORDERS))
+    assigned = [assign_sizes(dims, order, outputs) for order in SIZE_ORDERS]
+    orders = list(dict.fromkeys(tuple(sizes[d] for d in dims) for sizes in assigned if sizes is not None))
+    orders = orders or [tuple(SIZE_ORDERS[0][: len(dim_list)])]
     if not dim_list:
         loop = "for _sizes in [()]:"
     elif len(dim_list) == 1:
-        loop = f"for {dim_list[0]} in ({', '.join(str(o[0]) for o in orders)}):"
+        loop = f"for {dim_list[0]} in ({', '.join(str(o[0]) for o in orders)}{',' * (len(orders) == 1)}):"
     else:
-        loop = f"for {', '.join(dim_list)} in ({', '.join(str(o) for o in orders)}):"
+        loop = f"for {', '.join(dim_list)} in ({', '.join(str(o) for o in orders)}{',' * (len(orders) == 1)}):"
     entries = []
     for s in args:
         shape = tuple(dims[d] for d in s.shape if d != 1)

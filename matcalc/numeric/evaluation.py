@@ -9,16 +9,11 @@ from ..calculus.expr import (
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
 from ..calculus.expr import Diag, Diagonal, Kron, Vec
+from ..calculus.sizes import SIZE_ORDERS, assign_sizes
 
-SIZE_ORDERS = ((5, 3, 4, 6, 2, 7, 8, 9, 10, 11, 12, 13), (3, 5, 4, 2, 6, 7, 8, 9, 10, 11, 12, 13))
 
-
-def assign_sizes(dim_names, order=SIZE_ORDERS[0]) -> dict:
-    """Distinct sizes for distinct dimensions, so every free matrix is non-square."""
-    sizes = {}
-    for i, d in enumerate(dim_names):
-        sizes[d] = order[i] if i < len(order) else 14 + i
-    return sizes
+class Singular(ValueError):
+    """No sizes let the matrices an expression inverts be nonsingular."""
 
 
 def dims_of(symbols) -> list:
@@ -174,8 +169,12 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(a)), np.max(np.abs(b))))
 
 
-def random_instance(symbols, rng, positive=False, order=SIZE_ORDERS[0]):
-    sizes = assign_sizes(dims_of(symbols), order)
+def random_instance(symbols, rng, positive=False, order=SIZE_ORDERS[0], within=()):
+    """Random values for symbols, and the sizes of their dimensions (see assign_sizes: pass the
+    expressions to be evaluated as `within`, so that what they invert can be inverted)."""
+    sizes = assign_sizes(dims_of(symbols), order, within)
+    if sizes is None:
+        raise Singular("every size assignment makes a matrix here singular")
     values = {s.name: random_value(s, sizes, rng, positive) for s in symbols}
     return values, sizes
 
@@ -189,7 +188,7 @@ def check(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, posi
     rng = np.random.default_rng(seed)
     last = None
     for order in SIZE_ORDERS:
-        values, sizes = random_instance(symbols, rng, positive, order)
+        values, sizes = random_instance(symbols, rng, positive, order, within=(expression, result))
         with np.errstate(all="ignore"):
             value = scalar(expression, values, sizes)
             if not np.isfinite(value):
@@ -268,7 +267,7 @@ def check_jacobian(expression: Expr, result: Expr, var: Sym, symbols, seed: int 
     rng = np.random.default_rng(seed)
     last = None
     for order in SIZE_ORDERS:
-        values, sizes = random_instance(symbols, rng, positive, order)
+        values, sizes = random_instance(symbols, rng, positive, order, within=(expression, result))
         with np.errstate(all="ignore"):
             if not np.all(np.isfinite(evaluate(expression, values, sizes))):
                 continue
