@@ -322,9 +322,14 @@ def transpose(e: Expr) -> Expr:
         return e if e.var.symmetric else Transpose(e)
     if isinstance(e, (Ones, Zero)):
         return type(e)((e.shape[1], e.shape[0]))
-    if isinstance(e, Add) and any(isinstance(split_coefficient(t)[1], MatMul) for t in e.terms):
-        # (CᵀABᵀ + CAB)ᵀ = BAᵀC + BᵀAᵀCᵀ; a sum of plain variables stays whole: (x - μ)ᵀ
-        return add(*(transpose(t) for t in e.terms))
+    if isinstance(e, Add):
+        terms = [transpose(t) for t in e.terms]
+        if _same_terms(terms, e.terms):  # a symmetric sum: (A + Aᵀ)ᵀ = A + Aᵀ, (S - T⁻¹)ᵀ = S - T⁻¹
+            return e
+        if any(isinstance(split_coefficient(t)[1], MatMul) for t in e.terms):
+            # (CᵀABᵀ + CAB)ᵀ = BAᵀC + BᵀAᵀCᵀ; a sum of plain variables stays whole: (x - μ)ᵀ
+            return add(*terms)
+        return Transpose(e)
     if isinstance(e, MatMul):
         return mul(*(transpose(f) for f in reversed(e.factors)))
     if isinstance(e, Power):
@@ -339,6 +344,21 @@ def transpose(e: Expr) -> Expr:
     if isinstance(e, Func):
         return func(e.name, transpose(e.arg))
     return Transpose(e)
+
+
+def _same_terms(a, b) -> bool:
+    """Whether two lists of terms hold the same terms, in any order."""
+    if len(a) != len(b):
+        return False
+    rest = list(b)
+    for t in a:
+        for i, u in enumerate(rest):
+            if t is u or t == u:
+                del rest[i]
+                break
+        else:
+            return False
+    return True
 
 
 # -- trace and determinant ----------------------------------------------------------------
@@ -378,7 +398,10 @@ def det(e: Expr) -> Expr:
 # -- elementwise ----------------------------------------------------------------------------
 
 def hadamard(*factors: Expr) -> Expr:
-    """Elementwise product: commutative, so factors are sorted; X ∘ X = X^{∘2}."""
+    """Elementwise product: commutative, so factors are sorted; X ∘ X = X^{∘2}, and powers of
+    one base meet through products and integer powers of products: (a ∘ b)^{∘k} = a^{∘k} ∘ b^{∘k},
+    so a ∘ (b ⊘ a) = b and a ⊘ (a ⊘ b) = b. Like every cancellation a ⊘ a = 𝟏, these hold
+    wherever the expression as written is defined (there a divides, so it has no zero entry)."""
     flat: list[Expr] = []
     for f in factors:
         flat.extend(f.factors if isinstance(f, Hadamard) else (f,))
@@ -387,19 +410,26 @@ def hadamard(*factors: Expr) -> Expr:
         return mul(*flat)
     scalars = [f for f in flat if f.is_scalar]
     powers: dict[Expr, Fraction] = {}
-    for f in flat:
-        if f.is_scalar:
+    pending = [f for f in reversed(flat) if not f.is_scalar]
+    while pending:
+        f = pending.pop()
+        base, p = (f.base, f.exponent) if type(f) is HadamardPower else (f, _ONE)
+        kind = type(base)
+        if kind is MatMul and base.factors[0].is_scalar:  # (sA) ∘ B = s (A ∘ B)
+            scalars.extend(power(g, p) for g in base.factors if g.is_scalar)
+            pending.append(_hadamard_power(mul(*(g for g in base.factors if not g.is_scalar)), p))
             continue
-        base, p = (f.base, f.exponent) if isinstance(f, HadamardPower) else (f, Fraction(1))
-        if isinstance(base, MatMul) and base.factors[0].is_scalar:  # (sA) ∘ B = s (A ∘ B)
-            outside = [g for g in base.factors if g.is_scalar]
-            base = mul(*(g for g in base.factors if not g.is_scalar))
-            scalars.extend(power(g, p) for g in outside)
+        if p.denominator == 1 and kind is Hadamard:  # (a ∘ b)^{∘k} = a^{∘k} ∘ b^{∘k}
+            pending.extend(_hadamard_power(g, p) for g in reversed(base.factors))
+            continue
+        if p.denominator == 1 and kind is HadamardPower and base.exponent.denominator == 1:
+            pending.append(_hadamard_power(base.base, base.exponent * p))
+            continue
         if is_zero(base):
             return zero(shape)
-        if isinstance(base, Ones):
+        if kind is Ones:
             continue
-        powers[base] = powers.get(base, Fraction(0)) + p
+        powers[base] = powers.get(base, _ZERO) + p
     elems = sorted((_hadamard_power(b, p) for b, p in powers.items() if p != 0), key=sort_key)
     if not elems:
         core = Ones(shape)
