@@ -3,10 +3,17 @@ pass is checked twice: the result against central finite differences of the inpu
 (random data of distinct non-square sizes), and then its printed form."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import matcalc
 from matcalc import api
+from matcalc.calculus import algebra as alg
+from matcalc.calculus import kronecker as kr
+from matcalc.calculus.expr import Sym, free_symbols
+from matcalc.calculus.present import present
+from matcalc.formats import render
+from matcalc.numeric import evaluation as numeric
 from oracle import assert_gradient
 from test_jacobian import assert_derivative
 
@@ -20,6 +27,15 @@ GRADIENTS = [
     ("sum(e .* (y ./ e) .* x)", "x", None, True, "y"),                           # e ∘ (y ⊘ e) = y
     # transposes of symmetric sums dropped, like terms merged
     ("x^T (A + A^T) x", "x", None, False, "2 (A + A^T) x"),
+    # a common factor comes out when that writes two variables fewer; A x + Aᵀ x stays (seed 2.A)
+    ("(y - X w)^T W (y - X w)", "w", None, False, "-X^T (W + W^T) (y - X w)"),
+    ("(X b + c)^T D (X b + c)", "X", None, False, "(D + D^T) (X b + c) b^T"),  # Cookbook 83
+    ("x^T A x", "x", None, False, "A x + A^T x"),
+    ("tr(X^T B X)", "X", None, False, "B X + B^T X"),                          # Cookbook 108
+    # diagonal matrices: diag(a) diag(b) = diag(a ∘ b), diag(a) b = a ∘ b, sum(a ∘ b) = aᵀ b
+    ("x^T diag(a) diag(b) x", "x", None, False, "2 (a .* b .* x)"),
+    ("y^T diag(a) x", "x", None, False, "a .* y"),
+    ("(X w - y)^T diag(s) (X w - y)", "w", None, False, "2 X^T (s .* (X w - y))"),
     ("tr(S X) - log(det(X))", "X", {"S": "symmetric", "X": "symmetric"}, False, "S - X^{-1}"),
     (r"\frac{1}{2}(tr(\Sigma_2^{-1} \Sigma_1) - \log|\Sigma_1|)", r"\Sigma_1",
      {r"\Sigma_1": "symmetric", r"\Sigma_2": "symmetric"}, False, r"(1/2) (\Sigma_2^{-1} - \Sigma_1^{-1})"),
@@ -36,3 +52,47 @@ def test_equal_inputs_give_the_same_bytes():
     first = [matcalc.diff("sum(X .* log(X ./ (W H)) - X + W H)", "W").text, matcalc.diff("x^T (A + A^T) x", "x").text]
     second = [matcalc.diff("sum(X .* log(X ./ (W H)) - X + W H)", "W").text, matcalc.diff("x^T (A + A^T) x", "x").text]
     assert first == second
+
+
+def test_gradient_with_respect_to_a_scalar_is_a_weighted_sum():
+    g = assert_gradient("sum(exp(t b))", "t", declare={"t": "scalar"})
+    assert g.text == "b^T exp(t b)"  # sum(b ∘ exp(t b)) = 𝟏ᵀ(b ∘ exp(t b)) = bᵀ exp(t b)
+
+
+HESSIANS = [
+    # Xᵀ (diag(a) X - diag(b) X) = Xᵀ diag(a - b) X: the shared X out, the diagonals merged
+    ("sum(log(ones + exp(X w)))", "w", True,
+     "X^T diag(exp(X w) ./ (ones + exp(X w)) - exp(X w).^2 .* (ones + exp(X w)).^{-2}) X"),
+    ("log(sum(exp(A x)))", "x", False,
+     "A^T (diag(exp(A x)) / sum(exp(A x)) - exp(A x) exp(A x)^T / sum(exp(A x))^2) A"),
+    ("sum(exp(X w))", "w", False, "X^T diag(exp(X w)) X"),
+    ("x^T A x", "x", False, "A + A^T"),                                   # README
+    ("log(sum(exp(x)))", "x", False, "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)^T / sum(exp(x))^2"),
+]
+
+
+@pytest.mark.parametrize("source,wrt,positive,form", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_hessian_goes_through_the_last_pass(source, wrt, positive, form):
+    h = assert_derivative(api.hessian(source, wrt), positive=positive)
+    assert h.text == form
+
+
+def assert_equal_values(e, out):
+    """e and out agree on random data of distinct sizes."""
+    symbols = free_symbols(e)
+    for seed in (0, 1):
+        values, sizes = numeric.random_instance(symbols, np.random.default_rng(seed), True)
+        want, got = numeric.evaluate(e, values, sizes), numeric.evaluate(out, values, sizes)
+        got = np.broadcast_to(got, want.shape) if got.size == 1 else got
+        assert numeric.relative_error(got, want) < 1e-9, render.render(out)
+
+
+def test_terms_that_sum_to_zero_are_removed():
+    """A Hessian once showed diag(t) - diag(e) diag(t) diag(1 ./ e): that is 0."""
+    t, e, X = Sym("t", ("n", 1), False), Sym("e", ("n", 1), False), Sym("X", ("n", "m"), False)
+    d = alg.sub(kr.diag(t), kr.times(kr.diag(e), kr.diag(t), kr.diag(alg.hadamard_power(e, -1))))
+    assert render.render(d) == "diag(t) - diag(e) diag(t) diag(1 ./ e)"
+    assert alg.is_zero(present(d))
+    inside = kr.times(alg.transpose(X), d, X)  # also inside a product
+    assert_equal_values(inside, present(inside))
+    assert alg.is_zero(present(inside))

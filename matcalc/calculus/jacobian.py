@@ -16,7 +16,7 @@ from . import algebra as alg
 from . import kronecker as kr
 from .differentiate import differential, gradient, gradient_from_differential, has_differential
 from ..errors import MatcalcError
-from .present import positive_first
+from .present import present
 from .expr import Add, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product
 
 NOT_EXPRESSIBLE = "not expressible in matrix notation"
@@ -28,7 +28,7 @@ def jacobian(f: Expr, var: Sym) -> Expr:
         raise MatcalcError(
             f"the Jacobian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE} "
             f"(it needs the duplication matrix); differentiate a scalar expression for its gradient")
-    return positive_first(_collect_kronecker(read_jacobian(differential(f, var), var)))
+    return present(_collect_kronecker(read_jacobian(differential(f, var), var)))
 
 
 def hessian(f: Expr, var: Sym) -> Expr:

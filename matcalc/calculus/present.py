@@ -9,6 +9,19 @@ identity:
   terms with the same scalar factors grouped        s A x + s Aᵀ x = s (A x + Aᵀ x)
   a scalar factor of every term taken out           |X| tr(X) X⁻ᵀ + |X| I = |X| (tr(X) X⁻ᵀ + I)
   a term without a minus sign first                 b - a, not -a + b
+
+and, first, in every sum and product of the result (`rewrite`, bottom-up), the forms an ML
+paper writes:
+
+  diagonal matrices multiplied                      diag(a) diag(b) = diag(a ∘ b)
+  a diagonal matrix times a vector                  diag(a) b = a ∘ b
+  a weighted sum of entries                         𝟏ᵀ(a ∘ b) = sum(a ∘ b) = aᵀ b
+  diagonal matrices added                           diag(a) - diag(b) = diag(a - b)
+  a factor that every term shares taken out         -Xᵀ W r - Xᵀ Wᵀ r = -Xᵀ (W + Wᵀ) r
+    (on the left or the right of each term's matrix chain) when it writes two variables or
+    more, or when what is left is one term: Xᵀ (diag(a) X - diag(b) X) = Xᵀ diag(a - b) X.
+    A lone shared variable stays in its terms, as the seed and the Cookbook write
+    A x + Aᵀ x and B X + Bᵀ X.
 """
 from __future__ import annotations
 
@@ -16,12 +29,152 @@ import math
 from fractions import Fraction
 
 from . import algebra as alg
-from .expr import ONE, Add, Const, Expr, MatMul
+from . import kronecker as kr
+from .expr import (
+    ONE, Add, Const, Det, Diag, Diagonal, Expr, Func, Hadamard, HadamardPower, Kron, MatMul, Norm, Ones,
+    Power, Sum, Sym, Trace, Transpose, Vec, postorder,
+)
 
 
 def present(e: Expr) -> Expr:
     """e in the form the textbook writes it (equal to e)."""
-    return positive_first(common_scalars(group_scalars(scalar_units(e))))
+    return positive_first(common_scalars(group_scalars(scalar_units(rewrite(e)))))
+
+
+# -- bottom-up: each node rebuilt from its rewritten children, then its own rules -----------------
+
+_REBUILD = {
+    Add: lambda e, k: alg.add(*k),
+    MatMul: lambda e, k: kr.times(*k),
+    Transpose: lambda e, k: kr.transpose(k[0]),
+    Hadamard: lambda e, k: alg.hadamard(*k),
+    HadamardPower: lambda e, k: alg.hadamard_power(k[0], e.exponent),
+    Power: lambda e, k: alg.power(k[0], e.exponent),
+    Func: lambda e, k: alg.func(e.name, k[0]),
+    Trace: lambda e, k: alg.trace(k[0]),
+    Det: lambda e, k: alg.det(k[0]),
+    Sum: lambda e, k: alg.sum_entries(k[0]),
+    Norm: lambda e, k: alg.norm(k[0], e.kind),
+    Diag: lambda e, k: kr.diag(k[0]),
+    Diagonal: lambda e, k: kr.diagonal(k[0]),
+    Vec: lambda e, k: kr.vec(k[0]),
+    Kron: lambda e, k: kr.kron(k[0], k[1]),
+}
+
+
+def rewrite(e: Expr) -> Expr:
+    """e with the rules of `_RULES` applied in every node, children first (an equal expression)."""
+    done: dict[int, Expr] = {}
+    for node in postorder(e):
+        children = node.children()
+        kids = [done[id(c)] for c in children]
+        if any(a is not b for a, b in zip(kids, children)):
+            build = _REBUILD.get(type(node))
+            node_now = build(node, kids) if build is not None else node
+        else:
+            node_now = node
+        rule = _RULES.get(type(node_now))
+        done[id(node)] = rule(node_now) if rule is not None else node_now
+    return done[id(e)]
+
+
+def _product(e: MatMul) -> Expr:
+    """diag(a) diag(b) = diag(a ∘ b), diag(a) b = a ∘ b for a vector b, 𝟏ᵀ(a ∘ b) = aᵀ b."""
+    factors = list(e.factors)
+    changed = False
+    i = 0
+    while i < len(factors) - 1:
+        f, g = factors[i], factors[i + 1]
+        if type(f) is Diag and type(g) is Diag:
+            factors[i:i + 2] = [kr.diag(alg.hadamard(f.arg, g.arg))]
+        elif type(f) is Diag and g.shape[1] == 1 and not g.is_scalar:
+            factors[i:i + 2] = [alg.hadamard(f.arg, g)]
+        elif type(f) is Ones and f.shape[0] == 1 and type(g) is Hadamard and g.shape[1] == 1 \
+                and len(g.factors) == 2:
+            factors[i:i + 2] = [alg.transpose(g.factors[0]), g.factors[1]]
+        else:
+            i += 1
+            continue
+        changed = True
+        i = max(i - 1, 0)
+    return kr.times(*factors) if changed else e
+
+
+def _sum(e: Add) -> Expr:
+    out = _diagonals(e)
+    return _common_factors(out) if isinstance(out, Add) else out
+
+
+def _diagonals(e: Add) -> Expr:
+    """c₁ diag(a₁) + c₂ diag(a₂) + ... = diag(c₁ a₁ + c₂ a₂ + ...), in the place of the first."""
+    places = [i for i, t in enumerate(e.terms) if type(alg.split_coefficient(t)[1]) is Diag]
+    if len(places) < 2:
+        return e
+    inside = []
+    for i in places:
+        c, d = alg.split_coefficient(e.terms[i])
+        inside.append(alg.scale(c, d.arg))
+    merged = kr.diag(alg.add(*inside))
+    terms = [merged if i == places[0] else t for i, t in enumerate(e.terms) if i == places[0] or i not in places]
+    return alg.add(*terms)
+
+
+def _common_factors(e: Add) -> Expr:
+    """Matrix factors on the left and on the right that every term has, taken out once."""
+    split = []
+    for t in e.terms:
+        c, rest = alg.split_coefficient(scalar_units(t))  # x xᵀ A x is (xᵀ A x) x: x is not shared
+        factors = rest.factors if isinstance(rest, MatMul) else (rest,)
+        scalars = [f for f in factors if f.is_scalar]
+        chain = [f for f in factors if not f.is_scalar]
+        if not chain or kr.is_number_product(rest):
+            return e
+        split.append((c, scalars, chain))
+    shortest = min(len(chain) for _, _, chain in split)
+    left = 0
+    while left < shortest - 1 and all(chain[left] == split[0][2][left] for _, _, chain in split):
+        left += 1
+    right = 0
+    while left + right < shortest - 1 and all(chain[-1 - right] == split[0][2][-1 - right] for _, _, chain in split):
+        right += 1
+    if not left and not right:
+        return e
+    first = split[0][2]
+    coefficients = [c for c, _, _ in split]
+    common = Fraction(math.gcd(*(c.numerator for c in coefficients)),
+                      math.lcm(*(c.denominator for c in coefficients)))
+    common = -common if all(c < 0 for c in coefficients) else common
+    inner = alg.add(*(alg.scale(c / common, kr.times(*scalars, *chain[left:len(chain) - right]))
+                      for c, scalars, chain in split))
+    if isinstance(inner, Add):
+        inner = _sum(inner)
+    if sum(_occurrences(f) for f in first[:left] + first[len(first) - right:]) < 2 and isinstance(inner, Add):
+        return e  # a lone variable shared, and still a sum: A x + Aᵀ x, as the seed writes it
+    return alg.scale(common, kr.times(*first[:left], positive_first(inner), *first[len(first) - right:]))
+
+
+def _occurrences(e: Expr) -> int:
+    """How many variables e writes (a variable used twice counts twice)."""
+    count, stack = 0, [e]
+    while stack:
+        node = stack.pop()
+        if type(node) is Sym:
+            count += 1
+        else:
+            stack.extend(node.children())
+    return count
+
+
+def _sum_entries(e: Sum) -> Expr:
+    """sum(a ∘ b) = 𝟏ᵀ(a ∘ b) = aᵀ b for vectors a and b."""
+    inner = e.arg
+    if type(inner) is Hadamard and len(inner.factors) == 2 and inner.shape[1] == 1:
+        a, b = inner.factors
+        return alg.mul(alg.transpose(a), b)
+    return e
+
+
+_RULES = {MatMul: _product, Add: _sum, Sum: _sum_entries}
 
 
 def scalar_units(e: Expr) -> Expr:
