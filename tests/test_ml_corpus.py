@@ -256,7 +256,6 @@ def test_form(case):
         f"the textbook's {case.textbook} has {case.textbook_size}")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: form")
 def test_median_size_ratio_is_one():
     """Issue 13: over the corpus, the median of result size / textbook size is 1.0 (a refused or
     wrong answer counts as infinitely long)."""
