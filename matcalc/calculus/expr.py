@@ -398,3 +398,18 @@ class Kron(Expr):
     def _shape(self):
         (a, b), (c, d) = self.left.shape, self.right.shape
         return (dim_product(a, c), dim_product(b, d))
+
+
+class Commutation(Expr):
+    """K_{mn}, the commutation matrix: K_{mn} vec(A) = vec(Aᵀ) for every m × n matrix A.
+
+    Its rows are indexed like vec(Aᵀ), its columns like vec(A), so it is mn × nm."""
+
+    __slots__ = ("m", "n")
+    fields = ("m", "n")
+
+    def _shape(self):
+        return (dim_product(self.m, self.n), dim_product(self.n, self.m))
+
+    def children(self):
+        return ()

@@ -6,18 +6,25 @@ term to J dx. For matrices the same reading goes through vec:
 
   vec(L dX R) = (Rᵀ ⊗ L) vec(dX)     vec(F ∘ dX) = diag(vec F) vec(dX)     vec(s M) = vec(M) s
 
-and a scalar term s is ⟨G, dX⟩ = vec(G)ᵀ vec(dX), G from `gradient_from_differential`. Terms
-in dXᵀ need the commutation matrix, which matcalc does not write: those are "not expressible
-in matrix notation". The Hessian is the Jacobian of the gradient.
+and a scalar term s is ⟨G, dX⟩ = vec(G)ᵀ vec(dX), G from `gradient_from_differential`. A term
+in dXᵀ takes the commutation matrix: vec(dXᵀ) = K_{mn} vec(dX) for X m×n (rule commutation).
+The Hessian is the Jacobian of the gradient, ∂vec(∇f)/∂vec(X) for a matrix X: Magnus and
+Neudecker's second identification, d²f = vec(dX)ᵀ H vec(dX) with H symmetric, gives the same
+H, because vec(d∇f) = H vec(dX) holds for every dX.
 """
 from __future__ import annotations
+
+import itertools
 
 from . import algebra as alg
 from . import kronecker as kr
 from .differentiate import differential, gradient, gradient_from_differential, has_differential
 from ..errors import MatcalcError
 from .present import present
-from .expr import Add, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product
+from .expr import (
+    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product,
+    postorder,
+)
 
 NOT_EXPRESSIBLE = "not expressible in matrix notation"
 
@@ -28,7 +35,7 @@ def jacobian(f: Expr, var: Sym) -> Expr:
         raise MatcalcError(
             f"the Jacobian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE} "
             f"(it needs the duplication matrix); differentiate a scalar expression for its gradient")
-    return present(_collect_kronecker(read_jacobian(differential(f, var), var)))
+    return present(collect(expand(read_jacobian(differential(f, var), var))))
 
 
 def hessian(f: Expr, var: Sym) -> Expr:
@@ -55,8 +62,9 @@ def read_jacobian(df: Expr, var: Sym) -> Expr:
         if 1 in df.shape:  # vec(vᵀ) = vec(v) for a vector
             return read_jacobian(df.arg, var)
         pushed = _push_transpose(df.arg)
-        if isinstance(pushed, Transpose):
-            raise _not_expressible(pushed, var)
+        if isinstance(pushed, Transpose):  # vec(Mᵀ) = K_{rc} vec(M) for M r×c (commutation)
+            rows, columns = pushed.arg.shape
+            return kr.times(kr.commutation(rows, columns), read_jacobian(pushed.arg, var))
         return read_jacobian(pushed, var)
     if isinstance(df, Hadamard):  # vec(F ∘ dM) = diag(vec F) vec(dM)
         i = _linear(df.factors, var)
@@ -78,6 +86,50 @@ def _not_expressible(df: Expr, var: Sym) -> MatcalcError:
     else:
         why = "it needs more than ⊗, diag and vec"
     return MatcalcError(f"this derivative is {NOT_EXPRESSIBLE}: {why}")
+
+
+def expand(e: Expr) -> Expr:
+    """Products that hold ⊗ or K multiplied out over sums, so that the mixed-product rule
+    (A ⊗ B)(C ⊗ D) = AC ⊗ BD and the rules of K meet: (I ⊗ X)((Xᵀ ⊗ I) K + I ⊗ Xᵀ) =
+    (Xᵀ ⊗ X) K + I ⊗ X Xᵀ. Other products (those of vector Jacobians) are left as they are."""
+    if isinstance(e, Add):
+        terms = [expand(t) for t in e.terms]
+        return alg.add(*terms) if any(a is not b for a, b in zip(terms, e.terms)) else e
+    if not isinstance(e, MatMul) or not _has_kronecker(e):
+        return e
+    choices = [expand(f).terms if isinstance(f, Add) and not f.is_scalar else (f,) for f in e.factors]
+    if all(len(c) == 1 for c in choices):
+        return e
+    return alg.add(*(kr.times(*combo) for combo in itertools.product(*choices)))
+
+
+def _has_kronecker(e: Expr) -> bool:
+    return any(isinstance(node, (Kron, Commutation)) for node in postorder(e))
+
+
+def collect(e: Expr) -> Expr:
+    """Terms that end in the same K collected, M K + N K = (M + N) K, then ⊗ factored."""
+    groups: dict[tuple, list[Expr]] = {}
+    for t in e.terms if isinstance(e, Add) else (e,):
+        c, core = alg.split_coefficient(t)
+        last = core.factors[-1] if isinstance(core, MatMul) else None
+        if isinstance(last, Commutation):
+            rest = kr.times(*core.factors[:-1])
+            groups.setdefault(("K", last), []).extend(
+                alg.scale(c, u) for u in (rest.terms if isinstance(rest, Add) else (rest,)))
+        else:
+            groups[("plain", t)] = [t]
+    plain = [parts[0] for (what, _), parts in groups.items() if what == "plain"]
+    commuted = [_times_k(_collect_kronecker(alg.add(*parts)), k) for (what, k), parts in groups.items() if what == "K"]
+    return alg.add(_collect_kronecker(alg.add(*plain)) if plain else alg.zero(e.shape), *commuted)
+
+
+def _times_k(m: Expr, k: Expr) -> Expr:
+    """M K, a minus sign that every term of M has taken out: -(A + B) K, not (-A - B) K."""
+    terms = m.terms if isinstance(m, Add) else (m,)
+    if len(terms) > 1 and all(alg.split_coefficient(t)[0] < 0 for t in terms):
+        return alg.neg(kr.times(alg.add(*(alg.neg(t) for t in terms)), k))
+    return kr.times(m, k)
 
 
 def _collect_kronecker(e: Expr) -> Expr:

@@ -6,6 +6,13 @@ Like `algebra`, each applies its local rules once, so results are born simple:
   diag(a bᵀ) = a ∘ b       diag(Aᵀ) = diag(A)  vec(v) = vec(vᵀ) = v for a vector v
   a ⊗ bᵀ = a bᵀ            I ⊗ I = I           (c A) ⊗ B = c (A ⊗ B)
 
+and the rules of the commutation matrix K_{mn} (rule `commutation`), applied by `times`:
+
+  K_{1n} = K_{n1} = I      K_{mn}ᵀ = K_{nm}     K_{nm} K_{mn} = I   (so K_{mn}⁻¹ = K_{nm})
+  K_{mn} vec(A) = vec(Aᵀ)  (A m×n)
+  K_{pm} (A ⊗ B) K_{nq} = B ⊗ A, and so K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}   (A m×n, B p×q):
+  a K is moved to the right, where a Jacobian's K vec(dX) has it
+
 `times` is `algebra.mul` for products holding a 1×1 product such as xᵀa: that factor is a
 number and stays one factor, (xᵀa) I, where splicing it into the matrix chain would not be a
 product of matrices any more.
@@ -14,8 +21,8 @@ from __future__ import annotations
 
 from . import algebra as alg
 from .expr import (
-    ONE, Add, Const, Diag, Diagonal, Expr, Hadamard, Identity, Kron, MatMul, Ones, Transpose, Vec, Zero,
-    dim_product,
+    ONE, Add, Commutation, Const, Diag, Diagonal, Expr, Hadamard, Identity, Kron, MatMul, Ones, Transpose, Vec,
+    Zero, dim_product,
 )
 
 
@@ -34,6 +41,8 @@ def times(*factors: Expr) -> Expr:
     for f in factors:
         for g in (f.factors if isinstance(f, MatMul) and not is_number_product(f) else (f,)):
             (numbers if is_number_product(g) else others).append(g)
+    if any(isinstance(g, (Commutation, Kron)) for g in others):
+        others = [g for g in others if g.is_scalar] + _commute([g for g in others if not g.is_scalar])
     rest = alg.mul(*others)
     if not numbers or rest.is_scalar:
         return alg.mul(*numbers, rest)
@@ -60,6 +69,8 @@ def transpose(e: Expr) -> Expr:
         return kron(transpose(e.left), transpose(e.right))
     if isinstance(e, Diag):
         return e
+    if isinstance(e, Commutation):  # K_{mn}ᵀ = K_{nm}
+        return commutation(e.n, e.m)
     if isinstance(e, Add):
         return alg.add(*(transpose(t) for t in e.terms))
     if isinstance(e, MatMul):
@@ -139,3 +150,47 @@ def kron(a: Expr, b: Expr) -> Expr:
     if sa or sb:
         return times(*sa, *sb, kron(ra, rb))
     return Kron(a, b)
+
+
+# -- the commutation matrix ------------------------------------------------------------------------
+
+def commutation(m, n) -> Expr:
+    """K_{mn}, with K_{mn} vec(A) = vec(Aᵀ) for A m×n; K_{1n} = K_{n1} = I (vec(a) = vec(aᵀ))."""
+    if m == 1 or n == 1:
+        return eye(dim_product(m, n))
+    return Commutation(m, n)
+
+
+def _commute(chain: list[Expr]) -> list[Expr]:
+    """A matrix chain with the mixed-product rule (A ⊗ B)(C ⊗ D) = AC ⊗ BD and the rules of K
+    applied until none applies: K_{nm} K_{mn} = I,
+    K_{mn} vec(A) = vec(Aᵀ), and K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}, which moves K to the right."""
+    rows, chain = chain[0].shape[0], list(chain)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(chain) - 1):
+            k, right = chain[i], chain[i + 1]
+            if isinstance(k, Kron) and isinstance(right, Kron) and _chains(k, right):  # (A ⊗ B)(C ⊗ D)
+                chain[i:i + 2] = [kron(alg.mul(k.left, right.left), alg.mul(k.right, right.right))]
+                changed = True
+                break
+            if not isinstance(k, Commutation):
+                continue
+            if isinstance(right, Commutation) and (right.m, right.n) == (k.n, k.m):  # K_{nm} K_{mn} = I
+                chain[i:i + 2] = []
+            elif isinstance(right, Vec) and right.arg.shape == (k.m, k.n):  # K_{mn} vec(A) = vec(Aᵀ)
+                chain[i:i + 2] = [vec(transpose(right.arg))]
+            elif isinstance(right, Kron):  # K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}
+                a, b = right.left, right.right
+                chain[i:i + 2] = [kron(b, a), commutation(b.shape[1], a.shape[1])]
+            else:
+                continue
+            changed = True
+            break
+    return chain or [eye(rows)]
+
+
+def _chains(a: Kron, b: Kron) -> bool:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD needs A C and B D to be products."""
+    return a.left.shape[1] == b.left.shape[0] and a.right.shape[1] == b.right.shape[0]

@@ -129,6 +129,13 @@ RULES: tuple[Rule, ...] = (
          "and a scalar term tr(Gᵀ dX) is vec(G)ᵀ vec(dX).",
          "d vec(A X B) = vec(A dX B) = (Bᵀ ⊗ A) vec(dX)",
          ("A X B", "X")),
+    Rule("commutation", "the commutation matrix",
+         "K_{mn} vec(A) = vec(Aᵀ) (A m×n),  K_{mn}ᵀ = K_{nm} = K_{mn}⁻¹,  K_{pm}(A ⊗ B)K_{nq} = B ⊗ A,  "
+         "K_{1n} = K_{n1} = I",
+         "K_{mn} is the permutation of vec that transposes: a term in dXᵀ is read as K vec(dX) "
+         "(Magnus and Neudecker); matcalc moves K to the right, K_{pm}(A ⊗ B) = (B ⊗ A)K_{qn}.",
+         "d vec(Xᵀ X) = (Xᵀ ⊗ I) vec(dXᵀ) + (I ⊗ Xᵀ) vec(dX) = ((Xᵀ ⊗ I) K_{mn} + I ⊗ Xᵀ) vec(dX)",
+         ("X^T X", "X")),
     Rule("hessian", "the Hessian", "∇²f = ∂(∇f)/∂x   (H[i, j] = ∂²f/∂xᵢ∂xⱼ, over vec(X) for a matrix)",
          "The Hessian is the Jacobian of the gradient: derive ∇f, then read d(∇f) = H dx off as a Jacobian.",
          "d(A x + Aᵀ x) = (A + Aᵀ) dx, so ∇²_x xᵀ A x = A + Aᵀ",

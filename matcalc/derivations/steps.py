@@ -28,7 +28,7 @@ from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
-    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, Zero, free_symbols,
 )
 from .rules import BY_ID
 
@@ -480,15 +480,20 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     if len(atoms) > 1 and _sum(atoms) != df:
         steps.append(Step("linearity", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
     try:
-        ks = [jac.read_jacobian(a, var) for a in atoms]
-        ks.sort(key=lambda k: alg.split_coefficient(k)[0] < 0)  # b - a rather than -a + b, as results are
+        pairs = [(jac.read_jacobian(a, var), _read_transposed(a, var)) for a in atoms]
+        pairs.sort(key=lambda kp: alg.split_coefficient(kp[0])[0] < 0)  # b - a rather than -a + b, as results are
     except MatcalcError as e:  # pragma: no cover - api refuses such derivatives first
         raise NoDerivation(f"no step-by-step derivation for this form yet ({e.message})") from None
+    ks = [k for k, _ in pairs]
     dx = kr.vec(Differential(var))  # dx, or vec(dX)
+    dxt = Vec(Transpose(Differential(var)))  # vec(dXᵀ)
     kind = d_kind if f.shape[1] == 1 else vec_kind  # vec(F) = F for a column only
-    add_step(steps, Step("vec", _sum([_times_d(k, dx) for k in ks]),
+    add_step(steps, Step("vec", _sum([_times_d(k, dx) if p is None else _times_d(p, dxt) for k, p in pairs]),
                      "each term as K d" + x + ": vec(L dX R) = (Rᵀ ⊗ L) vec(dX), vec(F ∘ dX) = diag(vec F) vec(dX)",
                      kind))
+    if any(p is not None for _, p in pairs):
+        add_step(steps, Step("commutation", _sum([_times_d(k, dx) for k in ks]),
+                             f"vec(d{x}ᵀ) = K vec(d{x}), K the commutation matrix", kind))
     terms = [t for k in ks for t in (k.terms if isinstance(k, Add) else (k,))]
     j = _sum(terms)
     if len(terms) > 1:
@@ -500,6 +505,30 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
 
 def _times_d(k: Expr, dx: Expr) -> Expr:
     """K dx as written: K's factors (a 1×1 product such as xᵀa kept as one), then dx, last."""
+    if isinstance(k, Identity) and isinstance(dx, Vec):  # vec(dXᵀ), not I vec(dXᵀ)
+        return dx
     factors = k.factors if isinstance(k, MatMul) and not kr.is_number_product(k) else (k,)
     return MatMul((*factors, dx))
+
+
+def _read_transposed(atom: Expr, var: Sym) -> Expr | None:
+    """M with vec(atom) = M vec(dXᵀ), for a term in dXᵀ (None for the others): the term read
+    as a Jacobian with respect to a stand-in for Xᵀ, before vec(dXᵀ) = K vec(dX)."""
+    dxt = Transpose(Differential(var))
+    if var.is_scalar or 1 in var.shape or not any(n == dxt for n in _walk(atom)):
+        return None
+    stand_in = Sym(var.name, (var.shape[1], var.shape[0]), False)
+    return jac.read_jacobian(_replace(atom, dxt, Differential(stand_in)), stand_in)
+
+
+def _replace(e: Expr, old: Expr, new: Expr) -> Expr:
+    """e with each occurrence of old replaced by new, built as written (nothing merged)."""
+    if e == old:
+        return new
+    if not e.children():
+        return e
+    values = [_replace(v, old, new) if isinstance(v, Expr) else
+              tuple(_replace(u, old, new) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple)
+              and any(isinstance(u, Expr) for u in v) else v for v in e.key()]
+    return type(e)(*values)
 

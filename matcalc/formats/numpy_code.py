@@ -12,7 +12,7 @@ from ..calculus.expr import (
 )
 from ..calculus.canonical import chain_shape, segments
 from ..calculus.expr import SCALAR
-from ..calculus.expr import Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
@@ -126,7 +126,14 @@ class _NumPy:
         if isinstance(e, Kron):
             code = f"np.kron({self.kron_operand(e.left)}, {self.kron_operand(e.right)})"
             return (code + ".ravel()" if e.shape[1] == 1 else code), ATOM
+        if isinstance(e, Commutation):
+            return self.commutation(self.dim(e.m), self.dim(e.n)), ATOM
         raise NoNumPyForm(f"no NumPy form for {type(e).__name__}")
+
+    def commutation(self, m: str, n: str) -> str:
+        """K_{mn} inline: the rows of I permuted, row i n + j the entry (i, j) of vec(A)."""
+        mn = f"{m} * {n}"
+        return f"np.eye({mn})[np.arange({mn}).reshape(({m}, {n}), order='F').ravel()]"
 
     def kron_operand(self, e: Expr) -> str:
         """np.kron reads a 1-D array as a row: a column vector goes in as an n×1 array."""

@@ -11,7 +11,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
-from ..calculus.expr import Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -179,6 +179,8 @@ class _Renderer:
             return f"{sig}_{{r=0}}^{{{k - 1}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{k - 1}-r}}", SUM
         if isinstance(e, (Diag, Diagonal, Vec, Kron)):
             return self.jacobian_node(e)
+        if isinstance(e, Commutation):  # K_{mn}, with the symbolic sizes
+            return "K" + self.s.sub(dims_subscript(e.m, e.n)), ATOM
         raise TypeError(f"cannot render {type(e).__name__}")  # pragma: no cover
 
     def jacobian_node(self, e: Expr) -> tuple[str, int]:
@@ -282,6 +284,13 @@ class _Renderer:
 
 
 _ONE = Fraction(1)
+
+
+def dims_subscript(*dims) -> str:
+    """The sizes of K_{mn} as a subscript: "mn" for one-letter sizes, else "m,d13"; a product
+    of sizes (of a vec) in parentheses."""
+    parts = ["(" + "".join(map(str, d)) + ")" if isinstance(d, tuple) else str(d) for d in dims]
+    return "".join(parts) if all(len(p) == 1 for p in parts) else ",".join(parts)
 
 
 def _is_unit(e: Expr) -> bool:

@@ -8,7 +8,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from ..calculus.expr import Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes
 
 
@@ -101,6 +101,8 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
             v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))
         elif isinstance(node, (Diag, Diagonal, Vec, Kron)):
             v = _jacobian_node(node, k)
+        elif isinstance(node, Commutation):
+            v = commutation(dim(node.m), dim(node.n))
         else:  # pragma: no cover
             raise TypeError(type(node).__name__)
         out[node] = v
@@ -215,6 +217,15 @@ def _jacobian_node(node, k):
     if isinstance(node, Vec):
         return k[0].reshape(-1, 1, order="F")
     return np.kron(k[0], k[1])
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K_{mn} as numbers: K vec(A) = vec(Aᵀ) for A m×n, built from that property entry by entry."""
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[j + i * n, i + j * m] = 1.0  # vec(Aᵀ) holds A[i, j] at j + i n, vec(A) at i + j m
+    return k
 
 
 def _vec(a: np.ndarray) -> np.ndarray:

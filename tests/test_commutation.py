@@ -1,0 +1,124 @@
+"""The commutation matrix K_{mn} (issue 14): its rules, each checked on numbers; its forms in
+every style; and the derivations that cite it, every step evaluated numerically.
+
+K_{mn} is built here from its definition (K vec(A) = vec(Aᵀ)), independently of matcalc, and
+compared with what matcalc evaluates, prints as NumPy, and simplifies."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matcalc
+from matcalc import api
+from matcalc.calculus import kronecker as kr
+from matcalc.calculus.expr import Commutation, Identity, Kron, Sym, Vec
+from matcalc.derivations.rules import BY_ID
+from matcalc.derivations.steps import derive
+from matcalc.formats import render
+from matcalc.formats.numpy_code import to_numpy
+from matcalc.numeric import evaluation as numeric
+from test_jacobian import commutation, vec
+from test_jacobian_steps import check_steps
+
+SIZES = {"m": 3, "n": 4, "p": 2, "q": 5}
+rng = np.random.default_rng(14)
+
+
+def value(e, values=None):
+    return numeric.evaluate(e, values or {}, SIZES)
+
+
+def matrix(name, rows, columns):
+    return Sym(name, (rows, columns), False)
+
+
+def test_the_definition_k_vec_a_is_vec_a_transposed():
+    a = rng.standard_normal((3, 4))
+    k = value(kr.commutation("m", "n"))
+    assert np.array_equal(k, commutation(3, 4))
+    assert np.allclose(k @ vec(a), vec(a.T))
+    assert kr.commutation("m", "n").shape == (("m", "n"), ("n", "m"))
+
+
+def test_transpose_and_inverse():
+    k_mn = kr.commutation("m", "n")
+    assert kr.transpose(k_mn) == kr.commutation("n", "m")
+    assert np.allclose(value(kr.transpose(k_mn)), value(k_mn).T)
+    assert kr.times(kr.commutation("n", "m"), k_mn) == Identity(("n", "m"))  # K_{nm} K_{mn} = I
+    assert np.allclose(value(kr.commutation("n", "m")) @ value(k_mn), np.eye(12))
+
+
+def test_k_with_a_size_one_is_the_identity():
+    assert kr.commutation(1, "n") == Identity("n") and kr.commutation("n", 1) == Identity("n")
+
+
+def test_k_moves_kronecker_factors():
+    a, b = matrix("A", "m", "n"), matrix("B", "p", "q")
+    values = {"A": rng.standard_normal((3, 4)), "B": rng.standard_normal((2, 5))}
+    # K_{pm} (A ⊗ B) K_{nq} = B ⊗ A
+    swapped = kr.times(kr.commutation("p", "m"), kr.kron(a, b), kr.commutation("n", "q"))
+    assert swapped == Kron(b, a)
+    want = commutation(2, 3) @ np.kron(values["A"], values["B"]) @ commutation(4, 5)
+    assert np.allclose(want, np.kron(values["B"], values["A"]))
+    # K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}: K goes to the right
+    moved = kr.times(kr.commutation("p", "m"), kr.kron(a, b))
+    assert moved.factors == (Kron(b, a), Commutation("q", "n"))
+    assert np.allclose(value(moved, values), commutation(2, 3) @ np.kron(values["A"], values["B"]))
+
+
+def test_k_times_vec_is_vec_of_the_transpose():
+    a = matrix("A", "m", "n")
+    e = kr.times(kr.commutation("m", "n"), Vec(a))
+    assert e == Vec(kr.transpose(a))
+    values = {"A": rng.standard_normal((3, 4))}
+    assert np.allclose(value(e, values), commutation(3, 4) @ vec(values["A"])[:, None])
+
+
+def test_mixed_product():
+    a, b, c, d = matrix("A", "m", "n"), matrix("B", "p", "q"), matrix("C", "n", "m"), matrix("D", "q", "p")
+    e = kr.times(kr.kron(a, b), kr.kron(c, d))  # (A ⊗ B)(C ⊗ D) = AC ⊗ BD
+    assert e == Kron(kr.times(a, c), kr.times(b, d))
+    values = {n: rng.standard_normal(s) for n, s in (("A", (3, 4)), ("B", (2, 5)), ("C", (4, 3)), ("D", (5, 2)))}
+    assert np.allclose(value(e, values), np.kron(values["A"], values["B"]) @ np.kron(values["C"], values["D"]))
+
+
+def test_rendering_with_symbolic_sizes():
+    k = kr.commutation("m", "n")
+    assert render.render(k, render.TEXT) == "K_{mn}"
+    assert render.render(k, render.UNICODE) == "Kₘₙ"
+    assert render.render(k, render.LATEX) == "K_{mn}"
+    assert render.render(kr.commutation("p", "q"), render.UNICODE) == "K_{pq}"  # no subscript q in Unicode
+    assert render.render(kr.commutation("m", "d13"), render.TEXT) == "K_{m,d13}"
+
+
+def test_numpy_form_runs():
+    x = matrix("X", "m", "n")
+    code = to_numpy(kr.commutation("m", "n"), x)
+    got = eval(code, {"np": np, "X": np.zeros((3, 4))})  # noqa: S307 - our own generated code
+    assert np.array_equal(got, commutation(3, 4))
+
+
+@pytest.mark.parametrize("source, wrt, command", [
+    ("X^T", "X", "diff"), ("X^T X", "X", "diff"), ("A X^T B", "X", "diff"), ("X^{-T}", "X", "diff"),
+    ("X A X^T", "X", "diff"), (r"\log|X|", "X", "hessian"), ("det(X)", "X", "hessian"),
+    ("tr(X A X)", "X", "hessian"), (r"\|X^T X - I\|_F^2", "X", "hessian"), ("tr(X^{-1})", "X", "hessian"),
+])
+def test_steps_cite_commutation_and_every_step_is_an_equality(source, wrt, command):
+    g = api.hessian(source, wrt) if command == "hessian" else matcalc.diff(source, wrt)
+    d = derive(g)
+    assert "commutation" in d.rules
+    i = d.rules.index("commutation")
+    assert d.rules[i - 1] == "vec"
+    step = next(s for s in d.steps if s.rule == "commutation")
+    assert "vec(dX)" in render.render(step.expr, render.UNICODE)
+    before = d.steps[d.steps.index(step) - 1]
+    assert "vec(dXᵀ)" in render.render(before.expr, render.UNICODE)
+    for seed in (0, 1):
+        check_steps(d, seed, positive="log" in source)
+
+
+def test_the_rule_and_its_demo():
+    rule = BY_ID["commutation"]
+    assert "K_{mn} vec(A) = vec(Aᵀ)" in rule.statement
+    expr, wrt = rule.demo
+    assert "commutation" in derive(matcalc.diff(expr, wrt)).rules
