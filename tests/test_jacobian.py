@@ -261,7 +261,7 @@ HESSIANS = [
                 + np.kron(inv(v["X"]), inv(v["X"]).T @ inv(v["X"]).T)) @ K(v["X"])),
     ("tr(X^2)", "X", None, "2 Kₘₘ", lambda v: 2 * K(v["X"])),
     (r"\log|X|", "X", None, "-(X⁻¹ ⊗ X⁻ᵀ) Kₘₘ", lambda v: -np.kron(inv(v["X"]), inv(v["X"]).T) @ K(v["X"])),
-    ("|X|", "X", None, "|X| vec(X⁻ᵀ) vec(X⁻ᵀ)ᵀ - |X| (X⁻¹ ⊗ X⁻ᵀ) Kₘₘ",
+    ("|X|", "X", None, "|X| (vec(X⁻ᵀ) vec(X⁻ᵀ)ᵀ - (X⁻¹ ⊗ X⁻ᵀ) Kₘₘ)",
      lambda v: np.linalg.det(v["X"]) * (np.outer(vec(inv(v["X"]).T), vec(inv(v["X"]).T))
                                         - np.kron(inv(v["X"]), inv(v["X"]).T) @ K(v["X"]))),
     (r"\log|X^T A X|", "X", None, None, None),
