@@ -11,6 +11,7 @@ import math
 from fractions import Fraction
 
 from . import algebra as alg
+from . import functions
 from . import kronecker as kr
 from ..errors import MatcalcError
 from .present import present
@@ -122,7 +123,10 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return _power_differential(e, db)
     if isinstance(e, HadamardPower):  # d(X^{∘p}) = p X^{∘(p-1)} ∘ dX
         return alg.hadamard(alg.mul(alg.const(e.exponent), alg.hadamard_power(e.base, e.exponent - 1)), db)
-    if isinstance(e, Func):  # d f(X) = f'(X) ∘ dX
+    if isinstance(e, Func):  # d f(X) = f'(X) ∘ dX, or the table's rule (softmax, logsumexp)
+        f = functions.lookup(e.name)
+        if not f.elementwise:
+            return f.rule(alg, e, e.arg, db)
         return alg.hadamard(derivative_of_function(e.name, e.arg), db)
     if isinstance(e, Diag):  # d diag(v) = diag(dv)
         return kr.diag(db)
@@ -151,21 +155,8 @@ def _power_differential(e: Power, db: Expr) -> Expr:
 
 
 def derivative_of_function(name: str, x: Expr) -> Expr:
-    """f'(x), elementwise for vectors and matrices."""
-    if name == "exp":
-        return alg.func("exp", x)
-    if name == "log":
-        return alg.hadamard_power(x, -1)
-    if name == "sqrt":
-        return alg.mul(alg.const(Fraction(1, 2)), alg.hadamard_power(alg.func("sqrt", x), -1))
-    if name == "sin":
-        return alg.func("cos", x)
-    if name == "cos":
-        return alg.neg(alg.func("sin", x))
-    if name == "tanh":
-        ones = ONE if x.is_scalar else Ones(x.shape)
-        return alg.sub(ones, alg.hadamard_power(alg.func("tanh", x), 2))
-    raise MatcalcError(f"no derivative known for {name}")  # pragma: no cover
+    """f'(x), elementwise for vectors and matrices: the rule in the table of functions."""
+    return functions.lookup(name).rule(alg, x)
 
 
 # -- reading the gradient off ⟨G, dX⟩ -----------------------------------------------------------

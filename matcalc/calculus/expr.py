@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from . import functions as _functions
+
 Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
@@ -269,13 +271,14 @@ class HadamardPower(Expr):
 
 
 class Func(Expr):
-    """An elementwise function (log, exp, sqrt, sin, cos, tanh); plain function of a scalar."""
+    """A function of the table in `functions` (exp, log, sigmoid, softmax, ...): elementwise,
+    vector to vector, or a reduction of a vector to a scalar."""
 
     __slots__ = ("name", "arg")
     fields = ("name", "arg")
 
     def _shape(self):
-        return self.arg.shape
+        return SCALAR if self.name in _REDUCTIONS else self.arg.shape
 
 
 class Sum(Expr):
@@ -298,7 +301,8 @@ class Norm(Expr):
         return SCALAR
 
 
-FUNCTIONS = ("log", "exp", "sqrt", "sin", "cos", "tanh")
+FUNCTIONS = tuple(f.name for f in _functions.TABLE)
+_REDUCTIONS = frozenset(f.name for f in _functions.TABLE if f.shape == "reduction")
 ONE = Const(Fraction(1))
 ZERO = Const(Fraction(0))
 

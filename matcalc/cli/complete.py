@@ -53,10 +53,11 @@ def _scanner():
     """The tokens of the input language that hold letters, in the grammar's order of priority:
     query heads, then words that are not variables (functions, LaTeX commands, exponents, a
     norm's _F), then a variable (the grammar's NAME: a letter, Latin or Greek, and a subscript)."""
-    from ..language.parser import _FUNC_NAMES, GREEK
+    from ..calculus.functions import WORDS
+    from ..language.parser import GREEK
 
     greek = "|".join(sorted(GREEK + ["varepsilon"], key=len, reverse=True))
-    words = "|".join(sorted(_FUNC_NAMES, key=len, reverse=True))
+    words = "|".join(sorted((re.escape(w) for w in WORDS), key=len, reverse=True))
     return re.compile("|".join([
         r"(?P<query>(?:\\nabla|∇)\s*_\s*\{?|d\s*/\s*d(?=\s*[A-Za-z\\α-ωΑ-Ω])"
         r"|\\[dt]?frac\s*\{\s*(?:\\partial|d)\s*\}\s*\{\s*(?:\\partial|d)(?![A-Za-z]))",
@@ -65,7 +66,7 @@ def _scanner():
         r"|_\s*(?:\{[^{}]*\}|\w)"                                        # _F of a norm
         rf"|\\?(?:{words})|ones(?![A-Za-z])"                             # functions, before t·r
         rf"|\\(?!(?:{greek})(?![A-Za-z]))[A-Za-z]+)",                    # \frac, \cdot, \quad, ...
-        rf"(?P<name>(?:[A-Za-z]|[α-ωΑ-Ω]|\\(?:{greek})(?![A-Za-z]))(?:_\{{[A-Za-z0-9]+\}}|_[A-Za-z0-9]|[0-9]+)?)",
+        rf"(?P<name>(?:[A-Za-z]|[α-ωΑ-Ωϑϕϵ]|\\(?:{greek})(?![A-Za-z]))(?:_\{{[A-Za-z0-9]+\}}|_[A-Za-z0-9]|[0-9]+)?)",
     ]))
 
 

@@ -6,6 +6,7 @@ A 1×1 product such as xᵀAy is a scalar here but a 1×1 matrix in SymPy, so it
 Trace(xᵀAy) (1.D: the trace of a real number is that number)."""
 from __future__ import annotations
 
+from ..calculus import functions
 from ..calculus.expr import (
     Add, Const, Det, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm, Ones, Power,
     Sum, Sym, Trace, Transpose, Zero, postorder,
@@ -75,8 +76,10 @@ class _SymPy:
         if isinstance(e, HadamardPower):
             return sp.HadamardPower(k[0], sp.Rational(e.exponent.numerator, e.exponent.denominator))
         if isinstance(e, Func):
-            f = {"log": sp.log, "exp": sp.exp, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos,
-                 "tanh": sp.tanh}[e.name]
+            row = functions.lookup(e.name)
+            if row.sympy is None or not row.elementwise:
+                raise ValueError(f"no SymPy form for {e.name}")
+            f = lambda x: row.sympy(sp, x)  # noqa: E731
             return f(k[0]) if e.arg.is_scalar else k[0].applyfunc(f)  # elementwise on matrices
         if isinstance(e, Sum):  # sum of entries: 1ᵀ X 1
             r, c = e.arg.shape

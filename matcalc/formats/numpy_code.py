@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 from fractions import Fraction
 
+from ..calculus import functions
 from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
@@ -110,7 +111,7 @@ class _NumPy:
         if isinstance(e, Norm):
             return f"np.linalg.norm({self.go(e.arg)[0]})", ATOM
         if isinstance(e, Func):
-            return f"np.{e.name}({self.go(e.arg)[0]})", ATOM
+            return functions.lookup(e.name).numpy.format(self.go(e.arg)[0]), ATOM
         if isinstance(e, Hadamard):
             return " * ".join(self.wrap(f, PRODUCT + 1) for f in e.factors), PRODUCT
         if isinstance(e, HadamardPower):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..calculus import functions
 from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
@@ -16,7 +17,7 @@ from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
-    "αβγδεζηθϑικλμνξπρστυφφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+    "αβγδεζηθϑικλμνξπρστυφϕχψωΓΔΘΛΞΠΣΥΦΨΩ",  # \phi φ, \varphi ϕ: two letters, drawn apart
 ))
 _SUPER = str.maketrans("0123456789-/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟᵀ")
 _SUB = str.maketrans("0123456789aeijkmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ")
@@ -159,7 +160,9 @@ class _Renderer:
                 return f"\\sqrt{{{self.go(e.arg)}}}", POSTFIX  # \sqrt{X}^2 would read as √(X²)
             if e.name == "log" and isinstance(e.arg, Det):  # log|X|, as the textbook writes it
                 return f"{self.fn('log')}{self.go(e.arg)}", PRODUCT
-            return f"{self.fn(e.name)}({self.go(e.arg)})", ATOM
+            f = functions.lookup(e.name)
+            word = {"text": f.name, "unicode": f.unicode, "latex": f.latex}[s.name]
+            return f"{word}({self.go(e.arg)})", ATOM
         if isinstance(e, Hadamard):
             return self.hadamard(e.factors), HADAMARD
         if isinstance(e, HadamardPower):

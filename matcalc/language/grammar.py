@@ -1,5 +1,9 @@
 """Find grammar/matcalc.lark and build the LALR parser from it, with lark's table cache.
 
+The function words are not written in the grammar file: `grammar_text` fills the placeholder
+%FUNCTION_WORDS% from the table of functions, so the words live in one place. Lark's cache is
+keyed by the hash of the text it is given, the filled text.
+
 The grammar lives in the top-level grammar/ folder of a source checkout (also what an
 editable install sees) and is copied into the wheel as matcalc/grammar/matcalc.lark.
 """
@@ -22,14 +26,31 @@ def grammar_path() -> Path:
     raise FileNotFoundError("matcalc.lark not found in " + " or ".join(str(p.parent) for p in CANDIDATES))
 
 
+PLACEHOLDER = "%FUNCTION_WORDS%"
+
+
+def function_words_pattern() -> str:
+    """The table's words as one regex alternation, longest first (Python's alternation takes
+    the first that matches: `tanh` must be tried before `tan`)."""
+    import re
+
+    from ..calculus.functions import WORDS
+
+    return "|".join(re.escape(w) for w in sorted(WORDS, key=lambda w: (-len(w), w)))
+
+
+def grammar_text() -> str:
+    """grammar/matcalc.lark with the function words of the table filled in."""
+    return grammar_path().read_text(encoding="utf-8").replace(PLACEHOLDER, function_words_pattern())
+
+
 @functools.cache
 def lark_parser():
     """The LALR parser; cache=True stores the tables in the temp dir keyed by the grammar's hash."""
     from lark import Lark
 
-    path = grammar_path()
     return Lark(
-        path.read_text(encoding="utf-8"),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..calculus import algebra
+from ..calculus import algebra, functions
 from ..errors import MatcalcError
 from ..calculus.expr import Const, Expr, Identity, Ones, Sym
 from .syntax import Syntax
@@ -316,6 +316,12 @@ def _shape_of(node: Syntax, a, env):
                 return (n, n)
             _square(a[0], node, "diag of a matrix")
             return (a[0][0], 1)
+        row = functions.BY_NAME.get(f)
+        if row is not None and not row.elementwise:  # softmax, logsumexp: of a column vector
+            if _is_scalar(a[0]) or not _unify(a[0][1], 1):
+                raise _Fail(f"{f} needs a column vector, but {{0}} is {_show(a[0])}", node.span,
+                            (node.args[0].span,))
+            return (1, 1) if row.shape == "reduction" else a[0]
         return a[0]
     raise _Fail(f"internal: unknown construct {op}", node.span)  # pragma: no cover
 

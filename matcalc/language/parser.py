@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from ..calculus.functions import WORDS
 from ..errors import MatcalcError
+from . import vocabulary
 from .fastparse import parse as quick_parse
 from .syntax import Line, Query, Syntax
 
@@ -22,8 +24,7 @@ GREEK = (
     "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
     "Psi Omega"
 ).split()
-_FUNCTION_WORDS = {"tr", "trace", "Tr", "det", "logdet", "log", "ln", "exp", "sqrt", "sin", "cos",
-                   "tanh", "sum", "inv", "diag", "d"}
+_FUNCTION_WORDS = set(WORDS) | {"d"}
 _OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰") | {ABS_CLOSE, NORM_CLOSE}
 
 
@@ -70,7 +71,7 @@ def classify_bars(text: str) -> str:
             continue
         ch = text[i]
         if not ch.isspace():
-            operand_end = ch.isdigit() or ch in _OPERAND_END or "\u03b1" <= ch.lower() <= "\u03c9"
+            operand_end = ch.isdigit() or ch in _OPERAND_END or "\u03b1" <= ch.lower() <= "\u03c9" or ch in "ϑϕϵ"
         out.append(ch)
         i += 1
     return "".join(out)
@@ -90,6 +91,7 @@ def parse(text: str) -> Line:
     long_number = _LONG_NUMBER.search(text)
     if long_number:
         raise MatcalcError(f"a number may have at most {MAX_DIGITS} digits", text, long_number.span())
+    vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
     prepared = classify_bars(text)
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
     if line is not None:
@@ -187,16 +189,14 @@ def _describe(kind: str, shown: str) -> str:
 # -- lark tree → Syntax ----------------------------------------------------------------------
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-_FUNC_NAMES = {"tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "logdet": "logdet", "log": "log",
-               "ln": "log", "exp": "exp", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh",
-               "sum": "sum", "inv": "inv", "diag": "diag"}
+# φ (U+03C6) is \phi and ϕ (U+03D5) \varphi, ε and ϵ both epsilon (as \epsilon and \varepsilon are)
 _GREEK_UNICODE = dict(zip(
-    "αβγδεεζηθϑικλμνξπρστυφφχψωΓΔΘΛΞΠΣΥΦΨΩ",
+    "αβγδεϵζηθϑικλμνξπρστυφϕχψωΓΔΘΛΞΠΣΥΦΨΩ",
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho "
     "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
 ))
 _GREEK_UNICODE["ς"] = "sigma"
-_NAME = re.compile(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ω]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
+_NAME = re.compile(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ωϑϕϵ]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
 
 
 def canonical_name(written: str) -> str | None:
@@ -283,7 +283,7 @@ def _convert(root, text: str) -> Syntax:
             out = Syntax("norm", (kids[0],), kind, span)
         elif op == "call":
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
-            out = Syntax("call", (kids[0],), _FUNC_NAMES[word], span)
+            out = Syntax("call", (kids[0],), WORDS[word], span)
         elif op in _UNARY or op in _BINARY:
             out = Syntax(op, tuple(kids), span=span)
         else:  # pragma: no cover - every alias of the grammar is handled above

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..calculus import functions
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
@@ -94,8 +95,8 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
         elif isinstance(node, HadamardPower):
             v = k[0] ** _float(node.exponent)
         elif isinstance(node, Func):
-            v = {"log": np.log, "exp": np.exp, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
-                 "tanh": np.tanh}[node.name](k[0])
+            v = np.asarray(functions.lookup(node.name).numeric(np, k[0]), dtype=float).reshape(
+                dim(node.shape[0]), dim(node.shape[1]))
         elif isinstance(node, PowerDifferential):
             x, dx, n = k[0], k[1], int(node.exponent)
             v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))

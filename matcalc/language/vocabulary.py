@@ -1,0 +1,133 @@
+"""Words and commands: each is read as the README documents it, or refused. Nothing is guessed.
+
+Run before the parse, over the text as written. The rules (README, "The input language"):
+
+- A LaTeX command is known (a Greek letter, a function word of the table, or one of the
+  commands below) or refused: `\\cosh` is never `\\cos h`, `\\foo` is an error.
+- A run of Latin letters is split into an upper-case letter with the lower-case letters after
+  it, and runs of lower-case letters. `Tr` and the table's words stand whole. Otherwise an
+  upper-case letter is a one-letter name (`ABC`, `Ax`, `aA` and `tr(ABA^TC)` are products, as
+  the Matrix Cookbook writes them), and a lower-case run is
+    - a function word of the table (`exp`, `sigmoid`, `tr`, `ln`), or
+    - two letters that are not a word: a product of two one-letter names (`ab`, `xy`), or
+    - refused, if three or more letters: `soft`, `xyz` and `transpose` are not split into
+      products. The error names the word, the nearest known words, and how to write a product.
+- Greek capitals that look like Latin letters (Α, Β, Ε, ...) and omicron are refused, naming
+  the Latin letter to use.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+from ..calculus.functions import WORDS
+from ..errors import MatcalcError
+
+GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
+    "Psi Omega"
+).split()
+
+# LaTeX commands with a meaning here besides Greek letters and function words: structure,
+# operators, spacing and sizing (which carry no meaning), bars.
+COMMANDS = frozenset((
+    "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
+    "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
+    "qquad vert Vert lvert rvert lVert rVert"
+).split())
+# \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
+_WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*)")
+# what the check looks at: a command, a subscript (skipped: x_{ij} is one name), a letter run,
+# a Greek letter
+_ITEM = re.compile(r"\\[A-Za-z]+|_\s*\{[^}]*\}|_\s*\S|[A-Za-z]+|[\u0370-\u03ff]")
+_PIECE = re.compile(r"[A-Z][a-z]*|[a-z]+")
+
+# Greek capitals written like Latin ones, and omicron: as names they would be two different
+# variables that print alike. The Latin letter is meant.
+LATIN_LOOKALIKES = {
+    "Α": ("Alpha", "A"), "Β": ("Beta", "B"), "Ε": ("Epsilon", "E"), "Ζ": ("Zeta", "Z"), "Η": ("Eta", "H"),
+    "Ι": ("Iota", "I"), "Κ": ("Kappa", "K"), "Μ": ("Mu", "M"), "Ν": ("Nu", "N"), "Ο": ("Omicron", "O"),
+    "Ρ": ("Rho", "P"), "Τ": ("Tau", "T"), "Υ": ("Upsilon", "Y"), "Χ": ("Chi", "X"),
+    "ο": ("omicron", "o"),
+}
+GREEK_LETTERS = "αβγδεζηθικλμνξπρσςτυφχψωϑϕϵΓΔΘΛΞΠΣΥΦΨΩ"
+
+
+# Words of the language that are not functions of the table.
+OTHER_WORDS = frozenset(("ones",))
+
+
+def known_words() -> list[str]:
+    return sorted(set(WORDS) | OTHER_WORDS)
+
+
+def check(text: str) -> None:
+    """Raise MatcalcError at the first word, command or letter that the language does not know."""
+    if not _ANY_WORD.search(text):  # most inputs: one-letter names only
+        return
+    for m in _ITEM.finditer(text):
+        item = m.group()
+        if item[0] == "_":
+            continue
+        if item[0] == "\\":
+            _check_command(text, m)
+        elif "\u0370" <= item <= "\u03ff":
+            _check_greek(text, m)
+        else:
+            _check_run(text, m.start(), item)
+
+
+_ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
+
+
+def _check_command(text: str, m: re.Match) -> None:
+    word = m.group()[1:]
+    if word in WORDS or word in GREEK or word in COMMANDS:
+        wrapped = _WRAPPED.match(text, m.start())
+        if wrapped:
+            inner = wrapped.group(2)
+            if inner not in WORDS and inner not in ("F", "T"):
+                start = wrapped.start(2)
+                raise MatcalcError(_unknown(inner, f"\\{word}{{{inner}}}"), text, (start, start + max(1, len(inner))))
+        return
+    near = difflib.get_close_matches(word, sorted(set(WORDS) | set(GREEK) | COMMANDS), n=3, cutoff=0.6)
+    hint = " (did you mean " + _listing(["\\" + w for w in near]) + "?)" if near else ""
+    raise MatcalcError(f"unknown command \\{word}: it is not in matcalc's vocabulary{hint}", text, m.span())
+
+
+def _check_greek(text: str, m: re.Match) -> None:
+    ch = m.group()
+    if ch in LATIN_LOOKALIKES:
+        greek, latin = LATIN_LOOKALIKES[ch]
+        raise MatcalcError(f"{ch!r} is the Greek letter {greek}, which looks like the Latin {latin}: "
+                           f"write {latin}", text, m.span())
+    if ch not in GREEK_LETTERS:
+        raise MatcalcError(f"{ch!r} (U+{ord(ch):04X}) is not a letter matcalc reads", text, m.span())
+
+
+def _check_run(text: str, start: int, run: str) -> None:
+    if run in WORDS or run in OTHER_WORDS or len(run) == 1:
+        return
+    for piece in _PIECE.finditer(run):
+        word = piece.group()
+        if word in WORDS or word in OTHER_WORDS:
+            continue
+        lower = word[1:] if word[0].isupper() else word
+        if len(lower) <= 2 or lower in WORDS:
+            continue
+        at = start + piece.start() + len(word) - len(lower)
+        raise MatcalcError(_unknown(lower, run), text, (at, at + len(lower)))
+
+
+def _unknown(word: str, run: str) -> str:
+    near = difflib.get_close_matches(word, known_words(), n=3, cutoff=0.5)
+    known = f" (known functions near it: {_listing(near)})" if near else ""
+    where = "" if run == word else f" in `{run}`"
+    spaced, dotted = " ".join(word), " \\cdot ".join(word[:3])
+    return (f"unknown word '{word}'{where}{known}. For a product of one-letter names, put spaces "
+            f"between them: `{spaced}`, or `{dotted} …`")
+
+
+def _listing(words: list[str]) -> str:
+    return ", ".join(words)
