@@ -134,7 +134,10 @@ class _Renderer:
         if isinstance(e, Identity):
             return "I", ATOM
         if isinstance(e, Ones):
-            return {"text": "ones", "unicode": "𝟏", "latex": "\\mathbf{1}"}[s.name], ATOM
+            ones = {"text": "ones", "unicode": "𝟏", "latex": "\\mathbf{1}"}[s.name]
+            if e.dims[0] == 1 and e.dims[1] != 1:  # a row: 𝟏ᵀ, as in 𝟏ᵀ exp(W x)
+                return ones + s.sup("T"), POSTFIX
+            return ones, ATOM
         if isinstance(e, Zero):
             return "0", ATOM
         if isinstance(e, Add):
@@ -146,9 +149,11 @@ class _Renderer:
         if isinstance(e, Sum):
             return f"{self.fn('sum')}({self.go(e.arg)})", ATOM
         if isinstance(e, Det):
+            # |det X| (bars around bars): the inner one as det(X), since ||X|| is a norm
+            inner = f"{self.fn('det')}({self.go(e.arg.arg)})" if isinstance(e.arg, Det) else self.go(e.arg)
             if s.name == "latex":
-                return f"\\left| {self.go(e.arg)} \\right|", ATOM
-            return f"|{self.go(e.arg)}|", ATOM
+                return f"\\left| {inner} \\right|", ATOM
+            return f"|{inner}|", ATOM
         if isinstance(e, Norm):
             sub = "_F" if e.kind == "F" else ""
             if s.name == "latex":
@@ -249,7 +254,9 @@ class _Renderer:
             negative = (isinstance(f, Const) and f.value < 0) or (
                 isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
             # `a / b c` reads as a / (b c), and xᵀy A as a chain: such factors get parentheses
-            enclose = negative or (i < len(factors) - 1 and self._divides(f)) or (matrices and _is_unit(f))
+            # and so does a product that starts with a 1×1 run, after another factor: w^T G (x^T U x u)
+            enclose = negative or (i < len(factors) - 1 and self._divides(f)) or (matrices and _is_unit(f)) or (
+                i > 0 and _opens_with_unit(f))
             parts.append(self.go(f, ATOM if enclose else PRODUCT))
         return self.s.times.join(parts)
 
@@ -299,6 +306,15 @@ def dims_subscript(*dims) -> str:
 def _is_unit(e: Expr) -> bool:
     """A 1×1 matrix product such as xᵀy, kept as one scalar factor (see `canonical`)."""
     return isinstance(e, MatMul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
+
+
+def _opens_with_unit(e: Expr) -> bool:
+    """A vector or matrix product whose first factors make a 1×1 run (xᵀ U x u): written after
+    another factor without parentheses, it would read as one chain (G xᵀ ...)."""
+    if not isinstance(e, MatMul) or e.is_scalar:
+        return False
+    first = next(f for f in e.factors if not f.is_scalar)
+    return first.shape[0] != e.shape[0]
 
 
 def _negate(t: Expr) -> Expr:

@@ -275,7 +275,7 @@ def _shape_of(node: Syntax, a, env):
                         node.span, (node.args[0].span, node.args[1].span))
         return (left[0], right[1])
     if op == "div":
-        if not _is_scalar(a[1]):
+        if not _is_scalar(a[1]) and not (_unify(a[1][0], 1) and _unify(a[1][1], 1)):  # 1 / (ones^T v)
             raise _Fail(f"can only divide by a scalar, but the divisor is {_show(a[1])}", node.args[1].span)
         return a[0]
     if op == "transpose":
