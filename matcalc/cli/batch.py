@@ -156,11 +156,10 @@ def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=
 def _check(g) -> bool:
     from ..numeric.check import check_gradient
 
-    error, ok = check_gradient(g)
+    verdict = check_gradient(g)
     label = getattr(g, "label", f"∇_{g.wrt}")  # ∂/∂x for a Jacobian, ∇²_x for a Hessian
-    sys.stderr.write(f"check {label}: relative error {error:.1e} against finite differences: "
-                     f"{'ok' if ok else 'FAILED'}\n")
-    return ok
+    sys.stderr.write(verdict.message(label) + "\n")
+    return verdict.ok
 
 
 def _diff_batch(sources, wrts, declared, printer, check, **how) -> int:

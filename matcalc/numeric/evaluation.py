@@ -10,7 +10,7 @@ from ..calculus.expr import (
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
 from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
-from ..calculus.sizes import SIZE_ORDERS, assign_sizes
+from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims
 
 
 class Singular(ValueError):
@@ -48,6 +48,11 @@ def random_value(sym: Sym, sizes: dict, rng: np.random.Generator, positive: bool
 
 def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = None) -> np.ndarray:
     """The value of e as a 2-D array (scalars 1×1), given 2-D arrays for its variables."""
+    return values_of(e, values, sizes, differentials)[e]
+
+
+def values_of(e: Expr, values: dict, sizes: dict, differentials: dict | None = None) -> dict:
+    """The value of e and of each of its sub-expressions, as 2-D arrays."""
     out: dict[Expr, np.ndarray] = {}
 
     def dim(d):
@@ -107,7 +112,59 @@ def evaluate(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
         else:  # pragma: no cover
             raise TypeError(type(node).__name__)
         out[node] = v
-    return out[e]
+    return out
+
+
+# -- when numbers mean something --------------------------------------------------------------
+
+CONDITION_LIMIT = 1e8  # a matrix inverted with a worse condition number makes the numbers noise
+
+# why an instance cannot be used, worst last (the reason reported is the worst one met)
+OVERFLOW, DOMAIN, SINGULAR = "overflow", "domain", "singular"
+
+
+def unusable(e: Expr, values: dict, sizes: dict, differentials: dict | None = None) -> str | None:
+    """Why e means nothing at these data, or None: a value overflows (OVERFLOW), an argument
+    leaves its function's domain (DOMAIN: log, sqrt and fractional powers need it positive), or
+    a matrix e inverts or takes the determinant of is singular or nearly so (SINGULAR)."""
+    with np.errstate(all="ignore"):
+        try:
+            out = values_of(e, values, sizes, differentials)
+        except np.linalg.LinAlgError:
+            return SINGULAR
+        for node in out:
+            if not _in_domain(node, out):
+                return DOMAIN
+            inner = node.arg if isinstance(node, Det) else \
+                node.base if isinstance(node, Power) and node.exponent < 0 else None
+            if inner is not None and not inner.is_scalar:
+                m = out[inner]
+                if not np.all(np.isfinite(m)) or np.linalg.cond(m) > CONDITION_LIMIT:
+                    return SINGULAR
+        value = out[e]
+    if np.any(np.isnan(value)):
+        return DOMAIN
+    if not np.all(np.isfinite(value)):
+        return OVERFLOW
+    return None
+
+
+def _in_domain(node: Expr, out: dict) -> bool:
+    """The argument of a function or a fractional power is where the function is defined (the
+    table's domain: positive for log and sqrt, (-1, 1) for "unit")."""
+    if isinstance(node, Func):
+        domain = functions.lookup(node.name).domain
+    elif isinstance(node, (Power, HadamardPower)) and _float(node.exponent) % 1 and \
+            (node.is_scalar or isinstance(node, HadamardPower)):
+        domain = "positive"
+    else:
+        return True
+    x = out[node.children()[0]]
+    if domain == "positive":
+        return bool(np.all(x > 0))
+    if domain == "unit":
+        return bool(np.all(np.abs(x) < 1))
+    return True
 
 
 def _product(factors, values):
@@ -174,38 +231,50 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 def random_instance(symbols, rng, positive=False, order=SIZE_ORDERS[0], within=()):
     """Random values for symbols, and the sizes of their dimensions (see assign_sizes: pass the
-    expressions to be evaluated as `within`, so that what they invert can be inverted)."""
-    sizes = assign_sizes(dims_of(symbols), order, within)
+    expressions to be evaluated as `within`, so that what they invert can be inverted, and an
+    I or 𝟏 whose size no variable carries gets one)."""
+    dims = dims_of(symbols)
+    for e in within:
+        for node in postorder(e):
+            dims += [d for d in flat_dims(node.shape) if d not in dims]
+    sizes = assign_sizes(dims, order, within)
     if sizes is None:
         raise Singular("every size assignment makes a matrix here singular")
     values = {s.name: random_value(s, sizes, rng, positive) for s in symbols}
     return values, sizes
 
 
-def check(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, positive: bool = False,
-          transposed: bool = False) -> float:
-    """Relative error between a gradient and central finite differences on random data.
+DIFFERENCES = "differences"  # finite differences step out of the domain
 
-    Tries the size orders in turn until the expression is finite there (log det(XᵀX) needs
-    X tall, log det(XXᵀ) wide)."""
-    rng = np.random.default_rng(seed)
-    last = None
-    for order in SIZE_ORDERS:
-        values, sizes = random_instance(symbols, rng, positive, order, within=(expression, result))
-        with np.errstate(all="ignore"):
-            value = scalar(expression, values, sizes)
-            if not np.isfinite(value):
-                continue
-            got = evaluate(result, values, sizes)
-            want = finite_difference_gradient(expression, var, values, sizes)
-        if transposed:
-            want = want.T
-        if got.shape != want.shape:
-            got = np.broadcast_to(got, want.shape) if got.size == 1 else got
-        last = relative_error(got, want)
-        if np.isfinite(last):
-            return last
-    return float("inf") if last is None else last
+
+def compare(expression: Expr, result: Expr, var: Sym, values: dict, sizes: dict, kind: str = "gradient",
+            transposed: bool = False) -> tuple[float | None, str | None]:
+    """The relative error between a gradient, Jacobian or Hessian and central finite
+    differences of the input as written at these data (a wrong shape is an error of inf); or
+    (None, why) when the numbers there mean nothing (see `unusable`)."""
+    why = unusable(expression, values, sizes) or unusable(result, values, sizes)
+    if why is not None:
+        return None, why
+    with np.errstate(all="ignore"):
+        got = evaluate(result, values, sizes)
+        try:
+            if kind == "gradient":
+                want = finite_difference_gradient(expression, var, values, sizes)
+            elif kind == "hessian":
+                want = finite_difference_hessian(expression, var, values, sizes)
+            else:
+                want = finite_difference_jacobian(expression, var, values, sizes)
+        except np.linalg.LinAlgError:
+            return None, DIFFERENCES
+    if not np.all(np.isfinite(want)):
+        return None, DIFFERENCES
+    if transposed:
+        want = want.T
+    if got.shape != want.shape:
+        if kind != "gradient" or got.size != 1:
+            return float("inf"), None
+        got = np.broadcast_to(got, want.shape)
+    return relative_error(got, want), None
 
 
 # -- Jacobians and Hessians ----------------------------------------------------------------------
@@ -271,28 +340,3 @@ def finite_difference_hessian(f: Expr, var: Sym, values: dict, sizes: dict, eps:
             value = (at(ei + ej) - at(ei - ej) - at(ej - ei) + at(-ei - ej)) / (4 * eps * eps)
             hessian[i, j] = hessian[j, i] = value
     return hessian
-
-
-def check_jacobian(expression: Expr, result: Expr, var: Sym, symbols, seed: int = 0, positive: bool = False,
-                   transposed: bool = False, hessian: bool = False) -> float:
-    """Relative error between a Jacobian (or Hessian) and finite differences on random data."""
-    rng = np.random.default_rng(seed)
-    last = None
-    for order in SIZE_ORDERS:
-        values, sizes = random_instance(symbols, rng, positive, order, within=(expression, result))
-        with np.errstate(all="ignore"):
-            if not np.all(np.isfinite(evaluate(expression, values, sizes))):
-                continue
-            got = evaluate(result, values, sizes)
-            if hessian:
-                want = finite_difference_hessian(expression, var, values, sizes)
-            else:
-                want = finite_difference_jacobian(expression, var, values, sizes)
-        if transposed:
-            want = want.T
-        if got.shape != want.shape:  # a wrong shape is a wrong result
-            return float("inf")
-        last = relative_error(got, want)
-        if np.isfinite(last):
-            return last
-    return float("inf") if last is None else last
