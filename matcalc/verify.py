@@ -9,24 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .calculus import differentiate
+from .calculus import algebra, differentiate
 from .language import kinds, parser
 from .formats import render
 from .calculus.canonical import canonical
 from .errors import MatcalcError
-from .calculus.expr import SCALAR, ZERO, Det, Expr, Power, Sym, Zero, free_symbols, postorder
+from .calculus.expr import SCALAR, ZERO, Expr, Sym, Zero, free_symbols, postorder
 from .language.syntax import Line, Query, Syntax
 
-INSTANCES = 5
-TOLERANCE_EXACT = 1e-8        # both sides evaluated in closed form
-TOLERANCE_DIFFERENCES = 1e-5  # a side taken by finite differences
-CONDITION_LIMIT = 1e8         # an instance inverting a matrix worse than this is not used
+INSTANCES = 5  # usable random instances a numeric verdict rests on, at least
 
 
 @dataclass(frozen=True)
 class Verdict:
     """The outcome: `holds`, `how` ("symbolic" or "numeric") and, numerically, the largest
-    relative difference seen over `instances` random instances."""
+    relative difference seen over `instances` random instances (`numbers`: what they showed,
+    a numeric.identities.Comparison)."""
 
     source: str
     holds: bool
@@ -36,6 +34,7 @@ class Verdict:
     lhs: Expr = field(repr=False)   # canonical forms of the two sides
     rhs: Expr = field(repr=False)
     sides: tuple = field(default=(), repr=False)  # each side as written: an Expr, or a gradient's api.Gradient
+    numbers: object = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return self.holds
@@ -53,12 +52,24 @@ class Verdict:
         st = render.STYLES[style]
         if self.holds and self.how == "symbolic":
             return f"holds symbolically: both sides are {render.render(self.lhs, st)}"
-        over = f"on {self.instances} random instance{'s' if self.instances != 1 else ''}"
+        n = self.instances
+        over = f"on {n} random instance{'s' if n != 1 else ''}"
         if self.holds:
-            return f"holds numerically (max relative error {self.error:.1e} {over})"
+            return (f"holds numerically (max relative error {self.error:.1e} {over}, all {n} agreeing, "
+                    f"{_sizes_seen(self.numbers)})")
         neq = " ≠ " if style == "unicode" else " != "
-        return (f"does not hold: {render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)} "
-                f"(relative difference up to {self.error:.1e} {over})")
+        numbers = self.numbers
+        why = []
+        if self.error is not None:
+            why.append(f"relative difference up to {self.error:.1e} {over}")
+        if numbers is not None and numbers.undefined:
+            side = numbers.undefined_side
+            other = "right" if side == "left" else "left"
+            why.append(f"the {side} side is undefined (NaN or infinite) where the {other} side is finite, "
+                       f"on {numbers.undefined} of {n} random instances")
+        if numbers is not None and numbers.exact:
+            why.append("the exact rational coefficients of the two sides differ")
+        return f"does not hold: {render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)} ({'; '.join(why)})"
 
     def __str__(self) -> str:
         return self.message("unicode")
@@ -110,12 +121,22 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
     written = (sides[0].written, sides[1].written)
     if left == right and left.shape == right.shape:
         return Verdict(source, True, "symbolic", None, 0, left, right, written)
-    error, count = _numeric(sides, instances)
-    if count == 0:
+    numbers = _numeric(sides, instances, canonical(algebra.sub(sides[0].value, sides[1].value)))
+    if numbers.usable == 0:
         raise MatcalcError("no random instance where both sides are finite: cannot decide numerically",
                            source, (0, len(source)))
-    tolerance = TOLERANCE_DIFFERENCES if any(s.query for s in sides) else TOLERANCE_EXACT
-    return Verdict(source, error < tolerance, "numeric", error, count, left, right, written)
+    if numbers.agree and not numbers.several_sizes:  # never "holds" on the strength of one size
+        raise MatcalcError("cannot decide numerically: the sides could be compared only at "
+                           f"{_sizes_seen(numbers)}, not at even and odd sizes", source, (0, len(source)))
+    return Verdict(source, numbers.agree, "numeric", numbers.error, numbers.usable, left, right, written, numbers)
+
+
+def _sizes_seen(numbers) -> str:
+    """"sizes 2 to 7" (or "size 3"): the sizes the dimensions took over the instances."""
+    seen = sorted({n for sizes in numbers.sizes.values() for n in sizes})
+    if not seen:
+        return "scalars only"
+    return f"size {seen[0]}" if len(seen) == 1 else f"sizes {seen[0]} to {seen[-1]}"
 
 
 def identity(source: str, declared: dict[str, str] | None = None) -> tuple[Line, kinds.Typing]:
@@ -195,10 +216,10 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
     side.gradient = Gradient(source, q.wrt, q.transposed, expression, side.body, side.value, typing)
 
 
-def _numeric(sides: list[_Side], instances: int) -> tuple[float, int]:
-    """The largest relative difference of the sides over random instances, and how many
-    instances could be evaluated."""
-    from .numeric import evaluation as numeric
+def _numeric(sides: list[_Side], instances: int, difference: Expr):
+    """Both sides on random instances (numeric.identities), after a clear error for an I or ones
+    whose size no variable carries."""
+    from .numeric import identities
 
     symbols: dict = {}
     for side in sides:
@@ -211,60 +232,6 @@ def _numeric(sides: list[_Side], instances: int) -> tuple[float, int]:
         for e in (side.value, side.body):
             if e is not None and any(d not in sized for n in postorder(e) for d in dims(n.shape)):
                 raise MatcalcError("cannot decide: the size of an I or ones here is not the size of any variable")
-    worst, count = 0.0, 0
-    for seed in range(instances):
-        pair = _sample(sides, list(symbols), seed)
-        if pair is not None:
-            count += 1
-            worst = max(worst, numeric.relative_error(*pair))
-    return worst, count
-
-
-def _sample(sides: list[_Side], symbols, seed: int):
-    """Both sides on one random instance: the size orders in turn (log|XᵀX| needs X tall),
-    then positive data (log, √); None if no instance is finite and well-conditioned."""
-    import numpy as np
-
-    from .numeric import evaluation as numeric
-
-    rng = np.random.default_rng(seed)
-    orders = numeric.SIZE_ORDERS[seed % 2:] + numeric.SIZE_ORDERS[:seed % 2]
-    inputs = [s.body if s.query else s.value for s in sides]
-    for positive in (False, True):
-        for order in orders:
-            try:
-                values, sizes = numeric.random_instance(symbols, rng, positive, order, within=inputs)
-                with np.errstate(all="ignore"):
-                    if not all(_well_conditioned(e, values, sizes) for e in inputs):
-                        continue  # (XᵀX)⁻¹ with X wide: numbers mean nothing there
-                    a, b = (_evaluate(s, values, sizes) for s in sides)
-            except (np.linalg.LinAlgError, numeric.Singular):
-                continue
-            if np.all(np.isfinite(a)) and np.all(np.isfinite(b)):
-                return a, b
-    return None
-
-
-def _well_conditioned(e: Expr, values, sizes) -> bool:
-    """Every matrix that e inverts or takes the determinant of is far from singular."""
-    import numpy as np
-
-    from .numeric import evaluation as numeric
-
-    for node in postorder(e):
-        inner = node.arg if isinstance(node, Det) else \
-            node.base if isinstance(node, Power) and node.exponent < 0 else None
-        if inner is not None and not inner.is_scalar:
-            m = numeric.evaluate(inner, values, sizes)
-            if not np.all(np.isfinite(m)) or np.linalg.cond(m) > CONDITION_LIMIT:
-                return False
-    return True
-
-
-def _evaluate(side: _Side, values, sizes):
-    from .numeric import evaluation as numeric
-
-    if not side.query:
-        return numeric.evaluate(side.value, values, sizes)
-    grad = numeric.finite_difference_gradient(side.body, side.var, values, sizes)
-    return grad.T if side.syntax.transposed else grad
+    numeric_sides = [identities.Side(s.value, s.body, s.var, bool(s.query and s.syntax.transposed))
+                     for s in sides]
+    return identities.compare(numeric_sides, difference, instances)

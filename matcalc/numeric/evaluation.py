@@ -135,12 +135,8 @@ def unusable(e: Expr, values: dict, sizes: dict, differentials: dict | None = No
         for node in out:
             if not _in_domain(node, out):
                 return DOMAIN
-            inner = node.arg if isinstance(node, Det) else \
-                node.base if isinstance(node, Power) and node.exponent < 0 else None
-            if inner is not None and not inner.is_scalar:
-                m = out[inner]
-                if not np.all(np.isfinite(m)) or np.linalg.cond(m) > CONDITION_LIMIT:
-                    return SINGULAR
+        if _ill_conditioned(out):
+            return SINGULAR
         value = out[e]
     if np.any(np.isnan(value)):
         return DOMAIN
@@ -165,6 +161,26 @@ def _in_domain(node: Expr, out: dict) -> bool:
     if domain == "unit":
         return bool(np.all(np.abs(x) < 1))
     return True
+
+
+def ill_conditioned(e: Expr, values: dict, sizes: dict) -> bool:
+    """A matrix that e inverts or takes the determinant of is singular or nearly so here."""
+    with np.errstate(all="ignore"):
+        try:
+            return _ill_conditioned(values_of(e, values, sizes))
+        except np.linalg.LinAlgError:
+            return True
+
+
+def _ill_conditioned(out: dict) -> bool:
+    for node in out:
+        inner = node.arg if isinstance(node, Det) else \
+            node.base if isinstance(node, Power) and node.exponent < 0 else None
+        if inner is not None and not inner.is_scalar:
+            m = out[inner]
+            if not np.all(np.isfinite(m)) or np.linalg.cond(m) > CONDITION_LIMIT:
+                return True
+    return False
 
 
 def _product(factors, values):
