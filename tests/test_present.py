@@ -96,3 +96,25 @@ def test_terms_that_sum_to_zero_are_removed():
     inside = kr.times(alg.transpose(X), d, X)  # also inside a product
     assert_equal_values(inside, present(inside))
     assert alg.is_zero(present(inside))
+
+
+def diff_and_simplify_cases():
+    from cookbook_cases import CASES
+
+    return [pytest.param(c.expr, c.wrt, c.declare or None, id=c.id) for c in CASES]
+
+
+@pytest.mark.parametrize("source,wrt,declare", diff_and_simplify_cases())
+def test_diff_runs_what_simplify_knows(source, wrt, declare):
+    """`simplify` of a printed gradient never writes fewer variables than `diff` gave."""
+    from matcalc.calculus.present import occurrences
+
+    g = matcalc.diff(source, wrt, declared=declare)
+    kinds = {render.name(n, render.TEXT): k for n, k in g.typing.kinds.items()}
+    assert occurrences(matcalc.simplify(g.text, kinds).result) >= occurrences(g.result), g.text
+
+
+def test_diff_takes_the_canonical_form_when_it_is_shorter():
+    """The engine gives (1/2) (Sᵀ - Θ⁻¹ + (Sᵀ - Θ⁻¹)ᵀ); multiplied out, Θ⁻¹ is written once."""
+    g = assert_gradient(r"tr(S\Theta) - \log|\Theta|", r"\Theta", declare={r"\Theta": "symmetric"})
+    assert g.text == r"(1/2) S + (1/2) S^T - \Theta^{-1}"

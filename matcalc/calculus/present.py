@@ -148,12 +148,12 @@ def _common_factors(e: Add) -> Expr:
                       for c, scalars, chain in split))
     if isinstance(inner, Add):
         inner = _sum(inner)
-    if sum(_occurrences(f) for f in first[:left] + first[len(first) - right:]) < 2 and isinstance(inner, Add):
+    if sum(occurrences(f) for f in first[:left] + first[len(first) - right:]) < 2 and isinstance(inner, Add):
         return e  # a lone variable shared, and still a sum: A x + Aᵀ x, as the seed writes it
     return alg.scale(common, kr.times(*first[:left], positive_first(inner), *first[len(first) - right:]))
 
 
-def _occurrences(e: Expr) -> int:
+def occurrences(e: Expr) -> int:
     """How many variables e writes (a variable used twice counts twice)."""
     count, stack = 0, [e]
     while stack:
