@@ -60,3 +60,22 @@ def test_installed_wheel_ships_the_completion_scripts(wheel, tmp_path):
                          cwd=tmp_path, check=True)
     assert run.stdout == (site / "matcalc" / "completions" / "_matcalc").read_text()
     assert run.stdout == (ROOT / "completions" / "_matcalc").read_text()
+
+
+def test_numpy_is_a_dependency_and_sympy_an_extra(wheel):
+    """`pip install .` gives the whole tool: verify, --check and -f python need numpy (issue 12,
+    item 9); sympy stays optional, for .to_sympy() only."""
+    metadata = next(n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".dist-info/METADATA"))
+    requires = [line.split(":", 1)[1].strip() for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:")]
+    assert any(r.startswith("numpy") and "extra" not in r for r in requires), requires
+    assert all("extra ==" in r for r in requires if r.startswith("sympy")), requires
+
+
+def test_to_sympy_without_sympy_says_which_extra_to_install(monkeypatch):
+    import matcalc
+
+    result = matcalc.diff("tr(A B)", "A")
+    monkeypatch.setitem(sys.modules, "sympy", None)  # `import sympy` raises ImportError, as if not installed
+    with pytest.raises(matcalc.MatcalcError, match=r'pip install "matcalc-cli\[sympy\]"'):
+        result.to_sympy()

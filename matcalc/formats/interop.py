@@ -7,6 +7,7 @@ Trace(xᵀAy) (1.D: the trace of a real number is that number)."""
 from __future__ import annotations
 
 from ..calculus import functions
+from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm, Ones, Power,
     Sum, Sym, Trace, Transpose, Zero, postorder,
@@ -15,8 +16,12 @@ from ..calculus.expr import (
 
 def to_sympy(e: Expr, sizes: dict | None = None):
     """The SymPy form of e. Dimensions are positive integer Symbols (m, n, ...) unless `sizes`
-    gives them numbers ({"m": 3}), which makes the result evaluable with `.subs(...).doit()`."""
-    import sympy as sp
+    gives them numbers ({"m": 3}), which makes the result evaluable with `.subs(...).doit()`.
+    SymPy is optional: without it, a MatcalcError says how to install it."""
+    try:
+        import sympy as sp
+    except ImportError:
+        raise MatcalcError('to_sympy() needs SymPy, which is optional: pip install "matcalc-cli[sympy]"') from None
 
     return _SymPy(sp, sizes or {}).convert(e)
 
