@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 import matcalc
 from matcalc import api
 from matcalc.cli.app import app
+from matcalc.calculus.expr import postorder
 from matcalc.cli.output import gradient_line
 
 import cookbook_cases
@@ -41,7 +42,6 @@ class Source:
     declared: dict | None = None
     layout: str | None = None
     kind: str = "gradient"     # what the result is: gradient, jacobian or hessian
-    kron: bool = False         # its result has a Kronecker product
 
     def results(self) -> list:
         if self.kind == "hessian":
@@ -49,8 +49,6 @@ class Source:
         return api.gradients_of(self.expr, [self.wrt] if self.wrt else [], self.declared, self.layout)
 
 
-# (input, variable) whose result has a Kronecker product
-KRON = {test_jacobian.KRONECKER[i][:2] for i in (0, 1, 2, 3, 4, 9)} | {("A x", "A"), ("tr(X^T A X)", "X")}
 
 # Inputs whose printed form once did not read back (issue 12's list).
 ECHOES = [
@@ -72,11 +70,14 @@ def corpus() -> list[Source]:
             for e, w in [("a^T X b", "X"), ("x^T A x", "x"), ("tr(A X B)", "X"), ("log|X|", "X")]]
     for expr, wrt, declare, *_ in test_jacobian.JACOBIANS + test_jacobian.KRONECKER:
         for layout in ("numerator", "denominator"):
-            out.append(Source(f"jacobian:{expr} wrt {wrt} ({layout})", expr, wrt, declare, layout, "jacobian",
-                              kron=(expr, wrt) in KRON))
-    out += [Source(f"hessian:{c[0]}", c[0], c[1], c[2], kind="hessian", kron=c[:2] in KRON)
-            for c in test_jacobian.HESSIANS]
+            out.append(Source(f"jacobian:{expr} wrt {wrt} ({layout})", expr, wrt, declare, layout, "jacobian"))
+    out += [Source(f"hessian:{c[0]}", c[0], c[1], c[2], kind="hessian") for c in test_jacobian.HESSIANS]
     return out + ECHOES
+
+
+def nodes(source: Source) -> set[str]:
+    """The names of the node types in the source's results (a Jacobian's Kron, Commutation)."""
+    return {type(n).__name__ for g in source.results() for n in postorder(g.result)}
 
 
 CORPUS = corpus()
@@ -87,18 +88,21 @@ JACOBIAN_INPUT = "issue 12: syntax's d/dx (f) and d vec(F)/d vec(X) input for a 
 LATEX_JACOBIAN = "issue 12: \\frac{\\partial f}{\\partial x} input, after syntax's Jacobian queries"
 TRANSPOSED_JACOBIAN = "issue 12: syntax's queries as expressions, (d/dx f)^T for a Jacobian"
 KRON_INPUT = "issue 12: vocabulary's kron(A, B) and \\otimes input"
+COMMUTATION_INPUT = "issue 12: commutation's K_{mn} input"
 
 
 def waits(source: Source, fmt: str) -> list[str]:
     reasons = []
+    if source.kind != "gradient":  # the forms of a result: gradients have neither
+        found = nodes(source)
+        reasons += [KRON_INPUT] if "Kron" in found else []
+        reasons += [COMMUTATION_INPUT] if "Commutation" in found else []
     if source.kind == "hessian":
         reasons.append(HESSIAN_INPUT)
     if source.kind == "jacobian":
         reasons.append(JACOBIAN_INPUT if fmt == "text" else LATEX_JACOBIAN)
         if source.layout == "denominator":
             reasons.append(TRANSPOSED_JACOBIAN)
-    if source.kron:
-        reasons.append(KRON_INPUT)
     return reasons
 
 
