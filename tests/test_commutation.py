@@ -122,3 +122,16 @@ def test_the_rule_and_its_demo():
     assert "K_{mn} vec(A) = vec(Aᵀ)" in rule.statement
     expr, wrt = rule.demo
     assert "commutation" in derive(matcalc.diff(expr, wrt)).rules
+
+
+def test_a_hessian_in_index_form():
+    """The gradient diag(x) diag(X)ᵀ y + ... holds diag(X): its Jacobian entry by entry (rule einstein)."""
+    from test_jacobian import hess
+
+    g = hess("x^T diag(X) diag(X)^T y", "X")
+    assert g.unicode == "[δᵢⱼ xᵢ yₖ δₖₗ + δᵢⱼ yᵢ xₖ δₖₗ]ᵢⱼ,ₖₗ"
+    assert g.numpy.count("np.einsum(") == 2
+    from test_python_derivatives import run_module
+    from matcalc.formats.python_code import python_code
+
+    assert run_module(python_code([g]))["check_hessian"]() < 1e-5

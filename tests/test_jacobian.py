@@ -220,11 +220,34 @@ def test_kronecker_forms_in_every_style():
 
 
 NOT_EXPRESSIBLE = [  # (input, wrt, declare): matcalc says so rather than print something wrong
-    ("diag(x)", "x", {"x": "vector"}),  # vector → diagonal matrix
-    ("diag(X)", "X", None),         # the diagonal of a matrix
-    ("A diag(x) B", "x", None),
     ("S A", "S", {"S": "symmetric"}),  # the duplication matrix
 ]
+
+# issue 14: where ⊗, vec and K cannot write a Jacobian, it is written entry by entry (rule einstein),
+# J[(i j), (k l)] = ∂F_ij/∂X_kl, repeated indices summed, and evaluated with np.einsum
+EINSTEIN = [  # (input, wrt, declare, unicode result, NumPy formula or None)
+    ("diag(x)", "x", {"x": "vector"}, "[δᵢⱼ δᵢₖ]ᵢⱼ,ₖ",
+     lambda v: np.einsum("ij,ik->ijk", np.eye(len(v["x"])), np.eye(len(v["x"]))).reshape(len(v["x"]) ** 2, -1, order="F")),
+    ("diag(X)", "X", None, "[δᵢₖ δᵢₗ]ᵢ,ₖₗ",
+     lambda v: np.array([[1.0 if k == l == i else 0.0 for l in range(len(v["X"])) for k in range(len(v["X"]))]
+                         for i in range(len(v["X"]))])),
+    ("A diag(x) B", "x", None, "[Aᵢₖ Bₖⱼ]ᵢⱼ,ₖ",
+     lambda v: np.stack([vec(np.outer(v["A"][:, k], v["B"][k])) for k in range(len(v["x"]))], axis=1)),
+    ("diag(A X B)", "X", None, "[Aᵢₖ Bₗᵢ]ᵢ,ₖₗ", None),
+    ("exp(diag(X))", "X", None, "[exp(diag(X))ᵢ δᵢₖ δᵢₗ]ᵢ,ₖₗ", None),
+    ("diag(x) A diag(x)", "x", None, "[Aᵢⱼ xⱼ δᵢₖ + xᵢ Aᵢⱼ δⱼₖ]ᵢⱼ,ₖ",
+     lambda v: np.stack([vec(np.outer(np.eye(len(v["x"]))[k], v["A"][k] * v["x"])
+                             + np.outer(v["x"] * v["A"][:, k], np.eye(len(v["x"]))[k])) for k in range(len(v["x"]))],
+                        axis=1)),
+    ("diag(X) diag(X)^T", "X", None, "[diag(X)ⱼ δᵢₖ δᵢₗ + diag(X)ᵢ δⱼₖ δⱼₗ]ᵢⱼ,ₖₗ", None),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, declare, shown, formula", EINSTEIN, ids=[c[0] for c in EINSTEIN])
+def test_index_form_where_kronecker_cannot_write_it(expr, wrt, declare, shown, formula):
+    g = jac(expr, wrt, declare, expected=formula)
+    assert g.unicode == shown
+    assert "np.einsum(" in g.numpy and g.text.startswith("[") and g.latex.startswith("\\left[")
 
 
 @pytest.mark.parametrize("expr, wrt, declare", NOT_EXPRESSIBLE, ids=[c[0] for c in NOT_EXPRESSIBLE])
@@ -234,7 +257,7 @@ def test_not_expressible_in_matrix_notation(expr, wrt, declare):
 
 
 def test_not_expressible_from_the_command_line():
-    result = CliRunner().invoke(app, ["diff", "diag(X)", "X"])
+    result = CliRunner().invoke(app, ["diff", "S A", "S", "--symmetric", "S"])
     assert result.exit_code == 2
     assert "not expressible in matrix notation" in result.stderr
     assert "Traceback" not in result.output + result.stderr

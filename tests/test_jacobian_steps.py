@@ -28,13 +28,13 @@ from matcalc.derivations.steps import (
     VALUE, VEC_DIFFERENTIAL, derive,
 )
 from oracle import numpy_habit
-from test_jacobian import HESSIANS, JACOBIANS, KRONECKER
+from test_jacobian import EINSTEIN, HESSIANS, JACOBIANS, KRONECKER
 from test_steps import _all_finite, _random_direction, lines
 
 SYM = {"S": "symmetric"}
 # (id, command, input, wrt, declarations, layout)
 CORPUS = (
-    [(f"jacobian {e}", "diff", e, w, d, None) for e, w, d, _, _ in JACOBIANS + KRONECKER]
+    [(f"jacobian {e}", "diff", e, w, d, None) for e, w, d, _, _ in JACOBIANS + KRONECKER + EINSTEIN]
     + [(f"hessian {e}", "hessian", e, w, d, None) for e, w, d, _, _ in HESSIANS]
     + [(f"denominator {e}", "diff", e, w, {"x": "vector"}, "denominator") for e, w in
        [("A x", "x"), ("exp(x) / sum(exp(x))", "x"), ("A X B", "X"), ("tanh(W x + b)", "W"), ("x^T A", "x")]]

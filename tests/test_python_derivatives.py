@@ -21,7 +21,7 @@ from matcalc.calculus.expr import free_symbols
 from matcalc.formats.numpy_code import identifier
 from matcalc.formats.python_code import python_code
 from oracle import numpy_habit
-from test_jacobian import HESSIANS, JACOBIANS, KRONECKER, fd_hessian, fd_jacobian, instance, vec
+from test_jacobian import EINSTEIN, HESSIANS, JACOBIANS, KRONECKER, fd_hessian, fd_jacobian, instance, vec
 
 TOLERANCE = 1e-5
 
@@ -35,7 +35,7 @@ DENOMINATOR = [  # (input, wrt, declare): the Jacobian transposed
 
 
 def cases():
-    out = [pytest.param("jacobian", e, w, d, None, id=f"J {e} /{w}") for e, w, d, *_ in JACOBIANS + KRONECKER]
+    out = [pytest.param("jacobian", e, w, d, None, id=f"J {e} /{w}") for e, w, d, *_ in JACOBIANS + KRONECKER + EINSTEIN]
     out += [pytest.param("jacobian", e, w, d, "denominator", id=f"J^T {e} /{w}") for e, w, d in DENOMINATOR]
     out += [pytest.param("hessian", e, w, d, None, id=f"H {e} /{w}") for e, w, d, *_ in HESSIANS]
     out.append(pytest.param("hessian", "sin(a) b^T x", "a", {"a": "scalar"}, None, id="H of a scalar variable"))

@@ -417,3 +417,26 @@ class Commutation(Expr):
 
     def children(self):
         return ()
+
+
+class IndexForm(Expr):
+    """A Jacobian written entry by entry, in Einstein notation, where ⊗, vec and K cannot write
+    it: J[(i j), (k l)] = ∂F_ij/∂X_kl = Σ over `terms` of coefficient × Π operand[labels],
+    every label that is not in `outputs` summed. A term is (coefficient, ((operand, labels), ...)):
+    the coefficient a scalar expression, each label string naming the operand's axes that are
+    not of size 1. `outputs`: the labels of F's axes, then of X's; `dims`: J's shape (over vec)."""
+
+    __slots__ = ("terms", "outputs", "dims")
+    fields = ("terms", "outputs", "dims")
+
+    def _shape(self):
+        return self.dims
+
+    def children(self):
+        try:
+            return self._children
+        except AttributeError:
+            pass
+        out = tuple(e for coefficient, factors in self.terms for e in (coefficient, *(op for op, _ in factors)))
+        object.__setattr__(self, "_children", out)
+        return out

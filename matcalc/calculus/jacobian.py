@@ -35,7 +35,13 @@ def jacobian(f: Expr, var: Sym) -> Expr:
         raise MatcalcError(
             f"the Jacobian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE} "
             f"(it needs the duplication matrix); differentiate a scalar expression for its gradient")
-    return present(collect(expand(read_jacobian(differential(f, var), var))))
+    df = differential(f, var)
+    try:
+        return present(collect(expand(read_jacobian(df, var))))
+    except NotExpressible:  # entry by entry, in index notation (rule einstein)
+        from .einstein import index_jacobian
+
+        return index_jacobian(df, f.shape, var)
 
 
 def hessian(f: Expr, var: Sym) -> Expr:
@@ -75,6 +81,10 @@ def read_jacobian(df: Expr, var: Sym) -> Expr:
     raise _not_expressible(df, var)
 
 
+class NotExpressible(MatcalcError):
+    """⊗, vec and K cannot write this derivative: `einstein` writes it entry by entry."""
+
+
 def _not_expressible(df: Expr, var: Sym) -> MatcalcError:
     x = var.name
     if isinstance(df, Transpose):
@@ -85,7 +95,7 @@ def _not_expressible(df: Expr, var: Sym) -> MatcalcError:
         why = "diag(dM) needs the matrix that picks a diagonal out of vec(dM)"
     else:
         why = "it needs more than ⊗, diag and vec"
-    return MatcalcError(f"this derivative is {NOT_EXPRESSIBLE}: {why}")
+    return NotExpressible(f"this derivative is {NOT_EXPRESSIBLE}: {why}")
 
 
 def expand(e: Expr) -> Expr:

@@ -136,6 +136,12 @@ RULES: tuple[Rule, ...] = (
          "(Magnus and Neudecker); matcalc moves K to the right, K_{pm}(A ⊗ B) = (B ⊗ A)K_{qn}.",
          "d vec(Xᵀ X) = (Xᵀ ⊗ I) vec(dXᵀ) + (I ⊗ Xᵀ) vec(dX) = ((Xᵀ ⊗ I) K_{mn} + I ⊗ Xᵀ) vec(dX)",
          ("X^T X", "X")),
+    Rule("einstein", "index notation",
+         "dF_ij = T_ijkl dX_kl  ⇒  ∂F_ij/∂X_kl = T_ijkl   (repeated indices summed)",
+         "Where ⊗, vec and K cannot write a derivative (diag(dv), diag(dM)), it is read entry by entry: "
+         "(L M R)_ij = L_ia M_ab R_bj, diag(v)_ij = δ_ij v_i, tr(M) = M_aa; NumPy builds it with np.einsum.",
+         "d diag(x) = diag(dx), diag(dx)_ij = δ_ij dx_i, so ∂diag(x)_ij/∂x_k = δ_ij δ_ik",
+         ("A diag(x) B", "x")),
     Rule("hessian", "the Hessian", "∇²f = ∂(∇f)/∂x   (H[i, j] = ∂²f/∂xᵢ∂xⱼ, over vec(X) for a matrix)",
          "The Hessian is the Jacobian of the gradient: derive ∇f, then read d(∇f) = H dx off as a Jacobian.",
          "d(A x + Aᵀ x) = (A + Aᵀ) dx, so ∇²_x xᵀ A x = A + Aᵀ",

@@ -482,6 +482,12 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     try:
         pairs = [(jac.read_jacobian(a, var), _read_transposed(a, var)) for a in atoms]
         pairs.sort(key=lambda kp: alg.split_coefficient(kp[0])[0] < 0)  # b - a rather than -a + b, as results are
+    except jac.NotExpressible:  # entry by entry: ∂F_ij/∂X_kl in index notation
+        from ..calculus.einstein import index_jacobian
+
+        steps.append(Step("einstein", index_jacobian(df, f.shape, var),
+                          "⊗, vec and K cannot write it: entry by entry, repeated indices summed", read_kind))
+        return steps
     except MatcalcError as e:  # pragma: no cover - api refuses such derivatives first
         raise NoDerivation(f"no step-by-step derivation for this form yet ({e.message})") from None
     ks = [k for k, _ in pairs]

@@ -13,7 +13,7 @@ from ..calculus.expr import (
 )
 from ..calculus.canonical import chain_shape, segments
 from ..calculus.expr import SCALAR
-from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
@@ -129,7 +129,24 @@ class _NumPy:
             return (code + ".ravel()" if e.shape[1] == 1 else code), ATOM
         if isinstance(e, Commutation):
             return self.commutation(self.dim(e.m), self.dim(e.n)), ATOM
+        if isinstance(e, IndexForm):
+            return self.index_form(e), ATOM
         raise NoNumPyForm(f"no NumPy form for {type(e).__name__}")
+
+    def index_form(self, e: IndexForm) -> str:
+        """The whole tensor ∂F_ij/∂X_kl by np.einsum, then laid out as the Jacobian over vec
+        (order="F": rows (i j), columns (k l), as vec stacks columns)."""
+        terms = []
+        for coefficient, factors in e.terms:
+            spec = ",".join(labels for _, labels in factors) + "->" + e.outputs
+            operands = "".join(", " + self.go(op)[0] for op, _ in factors)
+            code = f"np.einsum('{spec}'{operands})"
+            if coefficient.is_scalar and coefficient != Const(Fraction(1)):
+                code = f"{self.wrap(coefficient, PRODUCT + 1)} * {code}"
+            terms.append(code)
+        rows, columns = e.shape
+        tensor = terms[0] if len(terms) == 1 and terms[0].startswith("np.") else f"({' + '.join(terms)})"
+        return f"{tensor}.reshape(({self.dim(rows)}, {self.dim(columns)}), order='F')"
 
     def commutation(self, m: str, n: str) -> str:
         """K_{mn} inline: the rows of I permuted, row i n + j the entry (i, j) of vec(A)."""

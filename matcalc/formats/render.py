@@ -12,7 +12,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -189,6 +189,8 @@ class _Renderer:
             return self.jacobian_node(e)
         if isinstance(e, Commutation):  # K_{mn}, with the symbolic sizes
             return "K" + self.s.sub(dims_subscript(e.m, e.n)), ATOM
+        if isinstance(e, IndexForm):
+            return self.index_form(e), ATOM
         raise TypeError(f"cannot render {type(e).__name__}")  # pragma: no cover
 
     def jacobian_node(self, e: Expr) -> tuple[str, int]:
@@ -202,6 +204,29 @@ class _Renderer:
         if self.s.name == "latex":
             word = f"\\operatorname{{{word}}}"
         return f"{word}({self.go(e.arg)})", ATOM
+
+    def index_form(self, e: IndexForm) -> str:
+        """[Aᵢₐ Bₐⱼ δₖₗ + ...]ᵢⱼ,ₖₗ: the entry (i j), (k l) of a Jacobian, repeated labels summed."""
+        s = self.s
+        terms = []
+        for coefficient, factors in e.terms:
+            parts = []
+            for op, labels in factors:
+                if isinstance(op, Identity):
+                    head = {"text": "delta", "unicode": "δ", "latex": "\\delta"}[s.name]
+                else:
+                    head = self.go(op, POSTFIX + 1)
+                parts.append(head + (_index_sub(labels, s) if labels else ""))
+            body = " ".join(parts) or "1"
+            c = self.go(coefficient, PRODUCT) if coefficient.is_scalar and coefficient != Const(Fraction(1)) else ""
+            terms.append((c + " " if c else "") + body)
+        text = " + ".join(terms).replace("+ -", "- ")
+        f_axes = sum(1 for c in e.outputs if c in "ij")
+        where = e.outputs[:f_axes] + "," + e.outputs[f_axes:]
+        subscript = _index_sub(where, s)
+        if s.name == "latex":
+            return f"\\left[{text}\\right]{subscript}"
+        return f"[{text}]{subscript}"
 
     def sum(self, terms) -> str:
         out = []
@@ -294,6 +319,17 @@ class _Renderer:
 
 
 _ONE = Fraction(1)
+
+
+_INDEX_LETTERS = "aeijklmnoprstuvx"
+_INDEX_SUB = str.maketrans(_INDEX_LETTERS, "ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+def _index_sub(labels: str, s: Style) -> str:
+    """Index labels as a subscript: ᵢⱼ,ₖₗ in Unicode where every letter has a subscript form."""
+    if s.name == "unicode" and all(c in _INDEX_LETTERS or c == "," for c in labels):
+        return labels.translate(_INDEX_SUB)
+    return "_" + labels if len(labels) == 1 else "_{" + labels + "}"
 
 
 def dims_subscript(*dims) -> str:

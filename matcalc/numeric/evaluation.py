@@ -9,7 +9,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims
 
 
@@ -109,6 +109,8 @@ def values_of(e: Expr, values: dict, sizes: dict, differentials: dict | None = N
             v = _jacobian_node(node, k)
         elif isinstance(node, Commutation):
             v = commutation(dim(node.m), dim(node.n))
+        elif isinstance(node, IndexForm):
+            v = _index_form(node, out, dim)
         else:  # pragma: no cover
             raise TypeError(type(node).__name__)
         out[node] = v
@@ -303,6 +305,17 @@ def _jacobian_node(node, k):
     if isinstance(node, Vec):
         return k[0].reshape(-1, 1, order="F")
     return np.kron(k[0], k[1])
+
+
+def _index_form(node, out, dim) -> np.ndarray:
+    """The tensor ∂F_ij/∂X_kl by np.einsum, laid out over vec (columns stacked)."""
+    total = 0.0
+    for coefficient, factors in node.terms:
+        arrays = [out[op].reshape([dim(d) for d in op.shape if d != 1]) for op, _ in factors]
+        spec = ",".join(labels for _, labels in factors) + "->" + node.outputs
+        total = total + out[coefficient][0, 0] * np.einsum(spec, *arrays)
+    rows, columns = node.shape
+    return np.reshape(total, (dim(rows), dim(columns)), order="F")
 
 
 def commutation(m: int, n: int) -> np.ndarray:

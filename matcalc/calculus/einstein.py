@@ -1,0 +1,156 @@
+"""Jacobians in index (Einstein) notation, where ⊗, vec and K cannot write them (rule einstein).
+
+vec(diag(dv)) needs the matrix that spreads a vector over a diagonal, diag(dM) the one that
+picks it out; neither is a product of ⊗ and K. Entry by entry every linear map is easy:
+each node of the differential dF (linear in dX) is read with index labels for its axes,
+
+  dX_ab = δ_ak δ_bl dX_kl       (L M R)_ij = L_ia M_ab R_bj      (Mᵀ)_ij = M_ji
+  (F ∘ M)_ij = F_ij M_ij        tr(M) = M_aa     sum(M) = 𝟏_a M_ab 𝟏_b
+  diag(v)_ij = δ_ij v_i         diag(M)_i = M_ii
+
+and a δ with a summed label is contracted away (A_ia δ_ak = A_ik). F's axes are labelled i, j,
+X's k, l; J[(i j), (k l)] = ∂F_ij/∂X_kl, rows and columns ordered as vec orders them.
+"""
+from __future__ import annotations
+
+from . import algebra as alg
+from .canonical import chain_shape, segments
+from ..errors import MatcalcError
+from .expr import (
+    ONE, SCALAR, Add, Diag, Diagonal, Differential, Expr, Hadamard, Identity, IndexForm, MatMul, Ones,
+    PowerDifferential, Sum, Sym, Trace, Transpose, dim_product,
+)
+from .differentiate import has_differential
+
+# summed labels: those with a Unicode subscript first, then the rest (never i, j, k, l)
+SUMMED = "aeoprstuvxmn" + "bcdfghqwyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def index_jacobian(df: Expr, f_shape, var: Sym) -> IndexForm:
+    """J with J[(i j), (k l)] = ∂F_ij/∂X_kl, read off df (linear in dX) entry by entry."""
+    reader = _Reader(var)
+    f_labels = _labels(f_shape, "ij")
+    x_labels = _labels(var.shape, "kl")
+    outputs = "".join(a for a in (*f_labels, *x_labels) if a)
+    terms = []
+    for coefficients, factors in reader.read(df, f_labels):
+        factors = _contract(factors, set(outputs))
+        terms.append((alg.mul(*coefficients) if coefficients else ONE,
+                      tuple((_plain(op), "".join(a for a in labels if a)) for op, labels in factors)))
+    rows = dim_product(f_shape[1], f_shape[0])
+    columns = dim_product(var.shape[1], var.shape[0])
+    return IndexForm(tuple(terms), outputs, (rows, columns))
+
+
+def _plain(op: Expr) -> Expr:
+    """An operand as indexed: (xᵀ)_a is x_a, a vector has one axis either way."""
+    return op.arg if isinstance(op, Transpose) and 1 in op.shape else op
+
+
+def _labels(shape, names: str) -> tuple:
+    return tuple(None if d == 1 else a for d, a in zip(shape, names))
+
+
+class _Reader:
+    def __init__(self, var: Sym):
+        self.var = var
+        self.x_labels = _labels(var.shape, "kl")
+        self.unused = list(SUMMED)
+
+    def fresh(self) -> str:
+        if not self.unused:
+            raise MatcalcError("this derivative needs more summed indices than matcalc has letters for")
+        return self.unused.pop(0)
+
+    def read(self, e: Expr, labels: tuple) -> list[tuple[list, list]]:
+        """The terms of e with its axes labelled `labels` (None for an axis of size 1): each
+        a list of scalar coefficients and a list of (operand, labels) factors."""
+        var = self.var
+        if isinstance(e, Differential):  # dX_ab = δ_ak δ_bl dX_kl
+            return [([], [(Identity(d), (a, x)) for d, a, x in zip(var.shape, labels, self.x_labels) if a and x])]
+        if isinstance(e, Add):
+            return [t for u in e.terms for t in self.read(u, labels)]
+        if isinstance(e, Transpose):
+            return self.read(e.arg, labels[::-1])
+        if isinstance(e, MatMul):
+            return self.product(e, labels)
+        if isinstance(e, Hadamard):  # (F ∘ M)_ij = F_ij M_ij
+            i = self.linear(e.factors)
+            others = [(f, labels) for k, f in enumerate(e.factors) if k != i]
+            return [(c, [*others, *fs]) for c, fs in self.read(e.factors[i], labels)]
+        if isinstance(e, Trace):  # tr(M) = M_aa
+            if e.arg.is_scalar:
+                return self.read(e.arg, (None, None))
+            a = self.fresh()
+            return self.read(e.arg, (a, a))
+        if isinstance(e, Sum):  # sum(M) = 𝟏_a M_ab 𝟏_b
+            r, c = e.arg.shape
+            a, b = (None if r == 1 else self.fresh()), (None if c == 1 else self.fresh())
+            ones = [(Ones((d, 1)), (x, None)) for d, x in ((r, a), (c, b)) if x]
+            return [(cs, [*ones, *fs]) for cs, fs in self.read(e.arg, (a, b))]
+        if isinstance(e, Diag):  # diag(v)_ij = δ_ij v_i
+            r, c = labels
+            n = e.shape[0]
+            return [(cs, [(Identity(n), (r, c)), *fs]) for cs, fs in self.read(e.arg, (r, None))]
+        if isinstance(e, Diagonal):  # diag(M)_i = M_ii
+            return self.read(e.arg, (labels[0], labels[0]))
+        if isinstance(e, PowerDifferential):  # Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ, written out
+            k = int(e.exponent)
+            return self.read(alg.add(*(alg.mul(alg.power(e.base, r), e.dbase, alg.power(e.base, k - 1 - r))
+                                       for r in range(k))), labels)
+        raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
+
+    def linear(self, factors) -> int:
+        hits = [i for i, f in enumerate(factors) if has_differential(f, self.var)]
+        if len(hits) != 1:  # pragma: no cover - the product rule leaves one dX per term
+            raise MatcalcError("internal: a term of the differential is not linear")
+        return hits[0]
+
+    def product(self, e: MatMul, labels: tuple) -> list[tuple[list, list]]:
+        """(L M R)_ij = L_ia M_ab R_bj: a fresh label between neighbours, none on a size-1 axis;
+        a 1×1 run inside the product (xᵀy A) is a number with its own labels."""
+        scalars = [f for f in e.factors if f.is_scalar]
+        runs = segments([f for f in e.factors if not f.is_scalar])
+        labelled: list[tuple[Expr, tuple]] = [(f, (None, None)) for f in scalars]
+        for run in runs:
+            outer = (None, None) if chain_shape(run) == SCALAR else labels
+            left = outer[0]
+            for t, f in enumerate(run):
+                right = outer[1] if t == len(run) - 1 else (None if f.shape[1] == 1 else self.fresh())
+                labelled.append((f, (left, right)))
+                left = right
+        i = self.linear([f for f, _ in labelled])
+        coefficients, operands = [], []
+        for k, (f, ls) in enumerate(labelled):
+            if k == i:
+                continue
+            if ls == (None, None) or f.is_scalar:
+                coefficients.append(f)
+            elif isinstance(f, Diag):  # diag(v)_ab = δ_ab v_a
+                operands += [(Identity(f.shape[0]), ls), (f.arg, (ls[0], None))]
+            else:
+                operands.append((f, ls))
+        f, ls = labelled[i]
+        return [(coefficients + cs, operands + fs) for cs, fs in self.read(f, ls)]
+
+
+def _contract(factors: list, outputs: set) -> list:
+    """δ_ab with a summed label b that another factor carries: dropped, b renamed a."""
+    factors = list(factors)
+    changed = True
+    while changed:
+        changed = False
+        for n, (op, (a, b)) in enumerate(factors):
+            if not isinstance(op, Identity) or a == b:
+                continue
+            others = [ls for m, (_, ls) in enumerate(factors) if m != n]
+            for gone, kept in ((b, a), (a, b)):
+                if gone not in outputs and any(gone in ls for ls in others):
+                    factors = [(o, tuple(kept if x == gone else x for x in ls)) for m, (o, ls) in enumerate(factors)
+                               if m != n]
+                    changed = True
+                    break
+            if changed:
+                break
+    return factors
+
