@@ -135,3 +135,124 @@ def test_a_hessian_in_index_form():
     from matcalc.formats.python_code import python_code
 
     assert run_module(python_code([g]))["check_hessian"]() < 1e-5
+
+
+# -- the same rules in simplify and verify (canonical forms) -------------------------------------
+
+def _canonical_cases():
+    from matcalc.calculus.expr import MatMul, Transpose
+
+    a, b, x = matrix("A", "m", "n"), matrix("B", "p", "q"), matrix("X", "m", "n")
+    k = Commutation
+    return [  # (as written, canonical form)
+        (MatMul((k("p", "m"), Kron(a, b), k("n", "q"))), Kron(b, a)),         # K(A ⊗ B)K = B ⊗ A
+        (MatMul((k("n", "m"), k("m", "n"))), Identity(("n", "m"))),            # K_{nm} K_{mn} = I
+        (Transpose(k("m", "n")), k("n", "m")),                                   # K_{mn}ᵀ = K_{nm}
+        (MatMul((k("m", "n"), Vec(x))), Vec(Transpose(x))),                      # K vec(X) = vec(Xᵀ)
+        (k(1, "n"), Identity("n")),                                              # K_{1n} = I
+        (MatMul((k("p", "m"), Kron(a, b))), MatMul((Kron(b, a), k("q", "n")))),  # K to the right
+    ]
+
+
+@pytest.mark.parametrize("written, simplest", _canonical_cases(), ids=lambda e: render.render(e, render.TEXT))
+def test_canonical_forms_apply_the_rules(written, simplest):
+    from matcalc.calculus.canonical import canonical
+    from matcalc.calculus.expr import free_symbols
+
+    assert canonical(written) == simplest
+    values = {s.name: rng.standard_normal([SIZES[d] if d != 1 else 1 for d in s.shape])
+              for s in free_symbols(written)}
+    assert np.allclose(value(written, values), value(simplest, values))  # each an identity
+
+
+def test_simplify_chains_cite_commutation():
+    from matcalc.calculus.canonical import ALL
+    from matcalc.derivations.chains import to_canonical
+
+    written, simplest = _canonical_cases()[0]
+    steps = to_canonical(written, ALL)
+    assert "commutation" in [s.rule for s in steps] and steps[-1].expr == simplest
+
+
+# -- every format, from the command line --------------------------------------------------------
+
+def _k_cases():
+    from test_jacobian import EINSTEIN, HESSIANS, KRONECKER
+
+    out = [("diff", e, w) for e, w, _, shown, _ in KRONECKER if shown and "K" in shown]
+    out += [("hessian", e, w) for e, w, _, shown, _ in HESSIANS if e in (
+        "tr(X A X)", "tr(X^{-1})", "tr(X^2)", r"\log|X|", "|X|", r"\log|X^T A X|", r"\|X^T X - I\|_F^2",
+        "tr((X^T X)^{-1})")]
+    return out + [("diff", e, w) for e, w, d, _, _ in EINSTEIN if d is None]
+
+
+@pytest.mark.parametrize("command, source, wrt", _k_cases(), ids=lambda c: str(c))
+def test_every_format(command, source, wrt):
+    import json
+
+    from typer.testing import CliRunner
+
+    from matcalc.cli.app import app
+    from matcalc.calculus.expr import free_symbols
+    from oracle import numpy_habit
+    from test_jacobian import instance
+
+    def run(fmt, *more):
+        result = CliRunner().invoke(app, [command, source, wrt, "-f", fmt, *more])
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+        return result.stdout
+
+    g = api.hessian(source, wrt) if command == "hessian" else matcalc.diff(source, wrt)
+    index_form = g.text.startswith("[")
+    assert ("K_{" in run("text")) != index_form and ("K_{" in run("latex")) != index_form
+    assert run("text").rstrip("\n").endswith(" = " + g.text) and run("latex").rstrip("\n").endswith(" = " + g.latex)
+    assert json.loads(run("json"))["result"]["text"] == g.text
+    assert "ok" in CliRunner().invoke(app, [command, source, wrt, "-f", "text", "--check"]).stderr
+    code = run("numpy").strip()
+    values, sizes = instance(g, 0, positive="log" in source)
+    env = {"np": np, **{s.name: numpy_habit(values[s.name], s) for s in free_symbols(g.written)}}
+    got = np.asarray(eval(code, env), dtype=float)  # noqa: S307 - our own generated code
+    want = numeric.evaluate(g.result, values, sizes)
+    assert got.shape == want.shape and np.allclose(got, want), code
+
+
+# -- X ⊗ A and vec(X) vec(X)ᵀ: the engine is ready, the input words are not yet --------------------
+
+def _built_cases():
+    from matcalc.calculus.expr import MatMul, Transpose
+
+    x, a = matrix("X", "m", "n"), matrix("A", "p", "q")
+    return [  # (the expression, built as kron(X, A) and vec(X) vec(X)^T would read, its Jacobian)
+        (Kron(x, a), "((I ⊗ K_{qm}) ⊗ I) (I ⊗ vec(A))"),  # vec(X ⊗ A), Magnus and Neudecker Theorem 3.10
+        (Kron(a, x), "((I ⊗ Kₙₚ) ⊗ I) (vec(A) ⊗ I)"),
+        (MatMul((Vec(x), Transpose(Vec(x)))), "vec(X) ⊗ I + I ⊗ vec(X)"),
+        (Kron(Transpose(x), x), None),
+    ]
+
+
+@pytest.mark.parametrize("f, shown", _built_cases(), ids=lambda c: str(c)[:40])
+def test_jacobians_of_kronecker_products_and_vec(f, shown):
+    from matcalc.calculus import jacobian
+    from matcalc.calculus.expr import free_symbols
+
+    x = matrix("X", "m", "n")
+    j = jacobian.jacobian(f, x)
+    if shown:
+        assert render.render(j, render.UNICODE) == shown
+    for seed in (0, 1):
+        r = np.random.default_rng(seed)
+        values = {s.name: r.standard_normal([SIZES[d] for d in s.shape]) for s in free_symbols(f)}
+        want = numeric.finite_difference_jacobian(f, x, values, SIZES)
+        got = value(j, values)
+        assert got.shape == want.shape and numeric.relative_error(got, want) < 1e-6
+        code = to_numpy(j, f)
+        env = {"np": np, **values}
+        assert np.allclose(eval(code, env), got), code  # noqa: S307 - our own generated code
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: kron(A, B), \\otimes and vec(M) as input words (vocabulary)")
+@pytest.mark.parametrize("source", ["kron(X, A)", "X \\otimes A", "vec(X) vec(X)^T"])
+def test_kronecker_and_vec_input(source):
+    from test_jacobian import jac
+
+    jac(source, "X")

@@ -10,6 +10,9 @@ in `algebra` cannot make a false identity look true:
   1.C  tr(aA) = a tr(A)        1.D  tr(AB) = tr(BA): a trace is rotated to its least rotation
   a 1×1 product is its own trace (xᵀAy = tr(xᵀAy) = yᵀAᵀx), so it is rotated the same way
   products distributed over sums (for `verify`), like terms collected, terms sorted.
+  ⊗: (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ, (A ⊗ B)(C ⊗ D) = AC ⊗ BD; and the commutation matrix (rule
+  commutation): K_{1n} = K_{n1} = I, K_{mn}ᵀ = K_{nm}, K_{nm} K_{mn} = I, K_{mn} vec(A) = vec(Aᵀ),
+  K_{pm}(A ⊗ B) = (B ⊗ A) K_{qn} (so K_{pm}(A ⊗ B)K_{nq} = B ⊗ A): K moved to the right.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from .expr import (
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
     postorder, size,
 )
+from .expr import Commutation, Kron, Vec, dim_product
 
 MAX_TERMS = 512  # distributing a product over sums stops beyond this many terms
 
@@ -30,7 +34,7 @@ MAX_TERMS = 512  # distributing a product over sums stops beyond this many terms
 # chain of equalities (`chains.py`) turns them on. "collect" is like terms collected, "sort"
 # the terms sorted; the routine rest (transposes to the leaves, products flattened, powers
 # merged) is always on.
-RULE_ORDER = ("distributive", "1.B", "1.A", "1.C", "1.D", "scalar-trace", "det")
+RULE_ORDER = ("distributive", "1.B", "1.A", "1.C", "1.D", "scalar-trace", "det", "commutation")
 ALL = frozenset(RULE_ORDER) | {"collect", "sort"}
 
 
@@ -103,6 +107,12 @@ class _Canon:
             return Norm(k[0], e.kind)
         if isinstance(e, PowerDifferential):
             return PowerDifferential(k[0], e.exponent, k[1])
+        if isinstance(e, Kron):
+            return self.kron(k[0], k[1])
+        if isinstance(e, Vec):
+            return self.vec(k[0])
+        if isinstance(e, Commutation):
+            return self.commutation(e.m, e.n)
         return e  # Sym, Const, Identity, Ones, Zero, Differential
 
     # -- sums -------------------------------------------------------------------------------
@@ -157,6 +167,10 @@ class _Canon:
                 chain.extend(segment)
         if coefficient == 0:
             return _zero(shape)
+        if any(isinstance(f, (Kron, Commutation)) for f in chain):
+            chain = self.kronecker_chain(chain)
+            if any(isinstance(f, MatMul) or f.is_scalar for f in chain):  # a rule gave c (A ⊗ B)
+                return self.product([Const(coefficient), *scalars_of(powers), *chain])
         chain = _merge(chain)
         scalars = sorted((b if p == 1 else Power(b, p) for b, p in powers.items() if p != 0), key=sort_key)
         out = ([Const(coefficient)] if coefficient != 1 else []) + scalars + chain
@@ -222,7 +236,65 @@ class _Canon:
             return self.hadamard_power(self.transpose(e.base), e.exponent)
         if isinstance(e, Func):
             return algebra.func(e.name, self.transpose(e.arg))
+        if isinstance(e, Kron):  # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ
+            return self.kron(self.transpose(e.left), self.transpose(e.right))
+        if isinstance(e, Commutation):  # K_{mn}ᵀ = K_{nm}
+            return self.commutation(e.n, e.m) if "commutation" in self.rules else Transpose(e)
         return Transpose(e)
+
+    # -- ⊗, vec and the commutation matrix ---------------------------------------------------
+
+    def kron(self, a: Expr, b: Expr) -> Expr:
+        """A ⊗ B; with a number, the product; I ⊗ I = I; scalar factors taken out."""
+        if a.is_scalar or b.is_scalar:
+            return self.product([a, b])
+        if _is_zero(a) or _is_zero(b):
+            return Zero((dim_product(a.shape[0], b.shape[0]), dim_product(a.shape[1], b.shape[1])))
+        if isinstance(a, Identity) and isinstance(b, Identity):
+            return Identity(dim_product(a.n, b.n))
+        (ca, ra), (cb, rb) = _split(a), _split(b)
+        if ca * cb != 1:
+            return self.product([Const(ca * cb), Kron(ra, rb)])
+        return Kron(a, b)
+
+    def vec(self, m: Expr) -> Expr:
+        if m.is_scalar or m.shape[1] == 1:
+            return m
+        if m.shape[0] == 1:
+            return self.transpose(m)
+        return Vec(m)
+
+    def commutation(self, m, n) -> Expr:
+        if "commutation" in self.rules and (m == 1 or n == 1):  # K_{1n} = K_{n1} = I
+            return Identity(dim_product(m, n))
+        return Commutation(m, n)
+
+    def kronecker_chain(self, chain: list[Expr]) -> list[Expr]:
+        """(A ⊗ B)(C ⊗ D) = AC ⊗ BD, and with rule commutation K_{nm} K_{mn} = I,
+        K_{mn} vec(A) = vec(Aᵀ), K_{pm}(A ⊗ B) = (B ⊗ A) K_{qn}, until none applies."""
+        commute = "commutation" in self.rules
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(chain) - 1):
+                f, g = chain[i], chain[i + 1]
+                if isinstance(f, Kron) and isinstance(g, Kron) and f.left.shape[1] == g.left.shape[0] \
+                        and f.right.shape[1] == g.right.shape[0]:
+                    new = [self.kron(self.product([f.left, g.left]), self.product([f.right, g.right]))]
+                elif not commute or not isinstance(f, Commutation):
+                    continue
+                elif isinstance(g, Commutation) and (g.m, g.n) == (f.n, f.m):
+                    new = []
+                elif isinstance(g, Vec) and g.arg.shape == (f.m, f.n):
+                    new = [self.vec(self.transpose(g.arg))]
+                elif isinstance(g, Kron):
+                    new = [self.kron(g.right, g.left), self.commutation(g.right.shape[1], g.left.shape[1])]
+                else:
+                    continue
+                chain = chain[:i] + new + chain[i + 2:]
+                changed = True
+                break
+        return chain
 
     def power(self, base: Expr, p: Fraction) -> Expr:
         p = Fraction(p)
@@ -351,6 +423,10 @@ class _Canon:
             rest = self.product([f for f in e.factors if not f.is_scalar])
             return self.product([*scalars, self.sum_entries(rest)])
         return Sum(e)
+
+
+def scalars_of(powers: dict) -> list[Expr]:
+    return [b if p == 1 else Power(b, p) for b, p in powers.items() if p != 0]
 
 
 def chain_shape(factors) -> tuple:

@@ -19,14 +19,14 @@ from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from .expr import Diag, Diagonal
+from .expr import Commutation, Diag, Diagonal, Kron, Vec
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
 
 
 # Nodes whose rule below gives zero when the differentials of all their arguments are zero.
-_ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm}
-_CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential}
+_ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm, Kron, Vec}
+_CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential, Commutation}
 
 
 def differential(f: Expr, var: Sym) -> Expr:
@@ -92,7 +92,7 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
     zero = alg.zero(e.shape)
     if isinstance(e, Sym):
         return Differential(var) if e == var else zero
-    if isinstance(e, (Const, Identity, Ones, Zero, Differential)):
+    if isinstance(e, (Const, Identity, Ones, Zero, Differential, Commutation)):
         return zero
     if isinstance(e, Add):  # linearity
         return alg.add(*(d[t] for t in e.terms))
@@ -114,6 +114,10 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return alg.trace(d[e.arg])
     if isinstance(e, Sum):
         return alg.sum_entries(d[e.arg])
+    if isinstance(e, Kron):  # d(A ⊗ B) = dA ⊗ B + A ⊗ dB
+        return alg.add(*(t for t in (kr.kron(d[e.left], e.right), kr.kron(e.left, d[e.right])) if not alg.is_zero(t)))
+    if isinstance(e, Vec):  # d vec(M) = vec(dM)
+        return kr.vec(d[e.arg])
     db = d[e.children()[0]] if e.children() else None
     if db is not None and alg.is_zero(db):
         return zero

@@ -22,7 +22,7 @@ from .differentiate import differential, gradient, gradient_from_differential, h
 from ..errors import MatcalcError
 from .present import present
 from .expr import (
-    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, dim_product,
+    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, Vec, dim_product,
     postorder,
 )
 
@@ -78,7 +78,22 @@ def read_jacobian(df: Expr, var: Sym) -> Expr:
         return kr.times(kr.diag(kr.vec(rest)), read_jacobian(df.factors[i], var))
     if isinstance(df, MatMul):
         return _read_product(df, var)
+    if isinstance(df, Vec):  # vec(vec(dM)) = vec(dM)
+        return read_jacobian(df.arg, var)
+    if isinstance(df, Kron):
+        return _read_kron(df, var)
     raise _not_expressible(df, var)
+
+
+def _read_kron(df: Kron, var: Sym) -> Expr:
+    """vec(A ⊗ B) = (I_n ⊗ K_{qm} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus and
+    Neudecker, Theorem 3.10), and vec A ⊗ vec B = (I ⊗ vec B) vec A = (vec A ⊗ I) vec B."""
+    a, b = df.left, df.right
+    (m, n), (p, q) = a.shape, b.shape
+    spread = kr.kron(kr.kron(kr.eye(n), kr.commutation(q, m)), kr.eye(p))
+    if has_differential(a, var):
+        return kr.times(spread, kr.kron(kr.eye(dim_product(n, m)), kr.vec(b)), read_jacobian(a, var))
+    return kr.times(spread, kr.kron(kr.vec(a), kr.eye(dim_product(q, p))), read_jacobian(b, var))
 
 
 class NotExpressible(MatcalcError):

@@ -26,6 +26,7 @@ NOTES = {
     "1.D": "tr(AB) = tr(BA): each trace rotated to one order (of it or, by 1.A, of its transpose)",
     "scalar-trace": "a 1×1 product is its own trace: a = tr(a) = tr(aᵀ)",
     "det": "|Aᵀ| = |A|, |AB| = |A| |B|, |Aᵏ| = |A|ᵏ",
+    "commutation": "K_{mn}ᵀ = K_{nm}, K_{nm} K_{mn} = I, K_{mn} vec(A) = vec(Aᵀ), K_{pm}(A ⊗ B) = (B ⊗ A) K_{qn}",
 }
 
 
