@@ -50,8 +50,12 @@ WRONG_TODAY = frozenset({  # issue 12, each pinned by test_wrong_today below
     "hadamard decimal power",   # x.^{0.5} is read as x.^5
     "scalar absolute value",    # |a| is read as det(a) = a
     "tanh of a row vector",     # sum(tanh(z^T)) w.r.t. z: the NumPy gradient is 1×n, not 1-D (np.ones((1, n)))
+    "difference of equal terms",  # ‖x ‖x - x‖‖ ≡ 0: its gradient is 0/0 = NaN (‖0‖ is not simplified)
+    "Hessian through diag",       # ∇²_x ‖A diag(x)‖²_F = 2 (AᵀA ∘ I) is refused: "diag(dM) needs the matrix ..."
 })
-MODIFIERS = {"tanh of a row vector": "elementwise function"}  # a construct inside another
+IN_PROBLEMS = {"Hessian through diag"}  # switched by problems(), not by typed()
+MODIFIERS = {"tanh of a row vector": "elementwise function", "difference of equal terms": "difference",
+             "Hessian through diag": "diag of a vector"}
 CONSTRUCTS = TODAY | NEW_VOCABULARY | WRONG_TODAY
 ENABLED = TODAY
 
@@ -112,6 +116,10 @@ def numpy_env(values: dict) -> dict:
 
 def _p(s: str) -> str:
     return f"({s})"
+
+
+def _bare(text: str) -> str:
+    return text.replace("(", "").replace(")", "").replace(" ", "")
 
 
 def fill(template: str, *parts: str) -> str:
@@ -181,7 +189,12 @@ def typed(draw, shape, depth, enabled=ENABLED, used=None):
     if rule == "sum":
         return f"{sub(shape)} + {sub(shape)}"
     if rule == "difference":
-        return f"{sub(shape)} - {_p(sub(shape))}"
+        left, right = sub(shape), sub(shape)
+        if _bare(left) == _bare(right) and "difference of equal terms" not in enabled:
+            return f"{left} + {_p(right)}"  # x - x under a norm: see WRONG_TODAY
+        if _bare(left) == _bare(right) and used is not None:
+            used.add("difference of equal terms")
+        return f"{left} - {_p(right)}"
     if rule == "unary minus":
         return f"-{_p(sub(shape))}"
     if rule == "scalar multiple":
@@ -355,6 +368,8 @@ def problems(draw, enabled=ENABLED):
     mode = draw(st.sampled_from(["gradient"] * 15 + ["jacobian"] * 3 + ["hessian"] * 2))
     if mode == "jacobian":
         text = draw(typed((draw(st.sampled_from([N, M])), 1), draw(st.integers(1, 3)), enabled))
+    elif mode == "hessian" and "Hessian through diag" not in enabled:
+        text = draw(typed(SCALAR, draw(st.integers(1, 4)), enabled - {"diag of a vector", "diag of a matrix"}))
     else:
         text = draw(typed(SCALAR, draw(st.integers(1 if mode == "hessian" else 2, 4)), enabled))
     names = sorted(Expression(text).names)
@@ -492,13 +507,16 @@ WRONG = [  # (construct, mode, text, wrt): each a wrong answer or a refusal of a
     ("tanh of a row vector", "gradient", "sum(tanh(z^T))", "z"),
     ("tanh of a row vector", "gradient", "tanh(x^T) y", "x"),
     ("tanh of a row vector", "gradient", "sum(tanh(z^T)) + sum(tanh(z))", "z"),
+    ("difference of equal terms", "gradient", "\\|(x + x)\\,(\\|x - (x)\\|)\\| + x^T x", "x"),
+    ("Hessian through diag", "hessian", "\\|A diag(x)\\|_F^2", "x"),
+    ("Hessian through diag", "hessian", "x^T diag(x) A x", "x"),
     ("scalar absolute value", "gradient", "|-1 - a^2|", "a"),
     ("scalar absolute value", "gradient", "|-(x^T \\Sigma x)|", "x"),
 ]
 
 
 @pytest.mark.xfail(strict=True, raises=(AssertionError, matcalc.MatcalcError),
-                   reason="issue 12: decimal exponents and |a| on a scalar are misread; a row of ones in NumPy is 2-D")
+                   reason="issue 12: decimal exponents and |a| on a scalar are misread; a row of ones in NumPy is 2-D; ‖0‖ stays; Hessians through diag refused")
 @pytest.mark.parametrize("construct,mode,text,wrt", WRONG, ids=[w[2] for w in WRONG])
 def test_wrong_today(construct, mode, text, wrt):
     assert construct in WRONG_TODAY and Expression(text).names
@@ -514,7 +532,7 @@ SHAPES = [SCALAR, (N, 1), (1, M), (N, N), (N, M)]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=SLOW_OK)
-@given(st.sampled_from(sorted(CONSTRUCTS)), st.sampled_from(SHAPES), st.data(), st.integers(0, 2**32 - 1))
+@given(st.sampled_from(sorted(CONSTRUCTS - IN_PROBLEMS)), st.sampled_from(SHAPES), st.data(), st.integers(0, 2**32 - 1))
 def test_each_construct_writes_text_the_evaluator_reads(rule, shape, data, seed):
     """The generator's code for every construct, the ones not switched on included, writes
     text of the intended shape that the evaluator reads, with a finite value."""
@@ -532,7 +550,7 @@ def test_every_construct_is_reachable():
     import itertools
 
     reachable = set()
-    for rule, shape in itertools.product(sorted(CONSTRUCTS), SHAPES):
+    for rule, shape in itertools.product(sorted(CONSTRUCTS - IN_PROBLEMS), SHAPES):
         @settings(max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=SLOW_OK)
         @given(st.data())
         def draw_one(data):
@@ -540,4 +558,4 @@ def test_every_construct_is_reachable():
             data.draw(typed(shape, 1, frozenset({rule, MODIFIERS.get(rule, rule)}), used))
             reachable.update(used)
         draw_one()
-    assert reachable == CONSTRUCTS, CONSTRUCTS - reachable
+    assert reachable == CONSTRUCTS - IN_PROBLEMS, CONSTRUCTS - IN_PROBLEMS - reachable
