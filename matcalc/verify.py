@@ -121,7 +121,7 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
     written = (sides[0].written, sides[1].written)
     if left == right and left.shape == right.shape:
         return Verdict(source, True, "symbolic", None, 0, left, right, written)
-    numbers = _numeric(sides, instances, canonical(algebra.sub(sides[0].value, sides[1].value)))
+    numbers = _numeric(sides, instances, canonical(algebra.sub(left, right)))  # Σ cᵢ Tᵢ, cᵢ exact
     if numbers.usable == 0:
         raise MatcalcError("no random instance where both sides are finite: cannot decide numerically",
                            source, (0, len(source)))
