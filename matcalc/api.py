@@ -6,10 +6,12 @@ thin layer over them.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .calculus import differentiate
 from .calculus.expr import Expr
 from .errors import MatcalcError
+from .formats import render
 from .language import kinds, parser
 from .language.declarations import parse_declarations, resolve_name
 from .language.syntax import Line, Query, Syntax
@@ -30,6 +32,8 @@ def gradients_of(source: str, wrts: list[str], declared: dict[str, str] | None =
     line = parser.parse(source)
     if line.rhs is not None:
         raise MatcalcError("this is an identity (it has '='): use `matcalc verify`", source, (0, len(source)))
+    if isinstance(line.lhs, Query) and line.lhs.order == 2:  # \nabla^2_x f
+        return hessians_of(source, wrts, declared)
     return gradients(line.lhs, source, wrts, declared, layout)
 
 
@@ -39,15 +43,35 @@ def _targets(side: Syntax | Query, source: str, wrts: list[str]) -> list[tuple[s
     if isinstance(side, Query):
         targets.append((side.wrt, side.transposed))
     for w in wrts:
+        written = w
         w = w.strip()
         transposed = w.endswith(("^T", "'", "ᵀ"))
         for suffix in ("^T", "'", "ᵀ"):
             w = w.removesuffix(suffix)
-        targets.append((resolve_name(w), transposed))
+        try:
+            target = (resolve_name(w), transposed)
+        except MatcalcError as e:
+            raise MatcalcError(e.message + _split_by_the_shell(source, wrts), e.text, e.span) from None
+        if isinstance(side, Query) and target != targets[0]:  # \nabla_x f w.r.t. A: which is meant?
+            query = render.name(side.wrt, render.TEXT) + ("^T" if side.transposed else "")
+            raise MatcalcError(f"the query differentiates with respect to {query}, but {written.strip()} is "
+                               "given too: give the variable once, in the query or after the expression",
+                               source, side.span)
+        if target not in targets:
+            targets.append(target)
     if not targets:
         raise MatcalcError("say which variable to differentiate with respect to, e.g. `matcalc diff EXPR A`",
                            source, (0, len(source)))
     return targets
+
+
+def _split_by_the_shell(source: str, wrts: list[str], missing: bool = False) -> str:
+    """A hint when the variables look like the rest of an expression the shell split up: one
+    is no name, or (`missing`) one of several does not occur in the expression."""
+    if missing and len(wrts) > 1 or any(not w.strip() or re.search(r"[^\\\w'ᵀ^{}]", w) for w in wrts):
+        whole = " ".join([source, *wrts])
+        return f"; if `{whole}` is one expression, put it in quotes: matcalc diff '{whole}' VARIABLE"
+    return ""
 
 
 def gradients(side: Syntax | Query, source: str, wrts: list[str],
@@ -68,7 +92,8 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     out = []
     for name, transposed in targets:
         if name not in typing.kinds:
-            raise MatcalcError(f"{name} does not occur in the expression", source, body.span)
+            raise MatcalcError(f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True),
+                               source, body.span)
         var = typing.symbol(name)
         transposed ^= layout == "numerator"  # ∂f/∂X shaped like Xᵀ is ∇_{Xᵀ} f
         result = differentiate.gradient(expression, var, transposed)

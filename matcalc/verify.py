@@ -82,6 +82,7 @@ class _Side:
     body: Expr | None = None      # a gradient's input as written, for finite differences
     var: Sym | None = None        # the variable of a gradient
     gradient: object = None       # a gradient side as an api.Gradient (for its derivation)
+    kind: str = "gradient"        # of a query: "gradient", "jacobian" (a non-scalar f) or "hessian"
 
     @property
     def written(self):
@@ -99,20 +100,26 @@ class _Side:
     def is_zero(self) -> bool:  # a bare 0 matches a zero matrix of the other side's shape
         return not self.query and self.syntax.op == "number" and self.syntax.value == 0
 
-    def proxy(self) -> Syntax:
-        """A tree with this side's shape: the side itself, or for ∇_X f the variable X (or Xᵀ)."""
+    def proxy(self) -> Syntax | None:
+        """A tree with this side's shape: the side itself, or for ∇_X f the variable X (or Xᵀ);
+        None for a Jacobian or a Hessian, whose shape (vec, ⊗) no tree of the language has."""
         if not self.query:
             return self.syntax
+        if self.kind != "gradient":
+            return None
         name = Syntax("name", value=self.syntax.wrt, span=self.syntax.span)
         return Syntax("transpose", (name,), span=self.syntax.span) if self.syntax.transposed else name
 
 
 def verify(source: str, declared: dict[str, str] | None = None, instances: int = INSTANCES) -> Verdict:
     """Decide `LHS = RHS`; bad input raises MatcalcError."""
-    line, typing = identity(source, declared)
-    sides = [_Side(line.lhs), _Side(line.rhs)]
+    sides, typing = _typed_sides(source, declared)
     for side in sides:
         _build(side, typing, source)
+    if not any(s.is_zero for s in sides) and sides[0].value.shape != sides[1].value.shape:
+        left, right = (_describe(s.value.shape) for s in sides)
+        raise MatcalcError(f"the two sides cannot be equal: the left is {left}, the right {right}",
+                           source, (0, len(source)))
     for side, other in zip(sides, sides[::-1]):
         if side.is_zero:
             shape = other.value.shape if other.value is not None else SCALAR
@@ -141,6 +148,11 @@ def _sizes_seen(numbers) -> str:
 
 def identity(source: str, declared: dict[str, str] | None = None) -> tuple[Line, kinds.Typing]:
     """Parse `LHS = RHS` and type both sides in one namespace, with equal shapes."""
+    sides, typing = _typed_sides(source, declared)
+    return Line(sides[0].syntax, sides[1].syntax), typing
+
+
+def _typed_sides(source: str, declared: dict[str, str] | None) -> tuple[list[_Side], kinds.Typing]:
     from .language.declarations import parse_declarations
 
     line = parser.parse(source)
@@ -148,7 +160,7 @@ def identity(source: str, declared: dict[str, str] | None = None) -> tuple[Line,
         raise MatcalcError("verify needs an identity with '=', e.g. tr(A B) = tr(B A)", source,
                            (0, len(source)))
     sides = [_Side(line.lhs), _Side(line.rhs)]
-    return line, _typing(sides, source, parse_declarations(declared))
+    return sides, _typing(sides, source, parse_declarations(declared))
 
 
 def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
@@ -158,13 +170,13 @@ def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
         if side.query and side.syntax.wrt not in kinds.names_in(side.tree):  # ∇_c of no c
             raise MatcalcError(f"{render.name(side.syntax.wrt, render.TEXT)} does not occur in the expression",
                                source, side.tree.span)
-        if side.query:  # a clear error if the thing differentiated is not a scalar
-            kinds.infer([side.tree], source, declared, scalar_result=True)
-    base = [_scalar(s.tree) for s in sides if s.query]
+        if side.query:
+            side.kind, declared = _query_kind(side, source, declared)
+    base = [_scalar(s.tree) if s.kind != "jacobian" else s.tree for s in sides if s.query]
     base += [s.tree for s in sides if not s.query and not s.is_zero]
     alone = kinds.infer(base or [sides[0].tree], source, declared)
-    if any(s.is_zero for s in sides):
-        return alone
+    if any(s.is_zero for s in sides) or any(s.proxy() is None for s in sides):
+        return alone  # a Jacobian's shape is compared once built
     coupled = Syntax("sub", (sides[0].proxy(), sides[1].proxy()), span=(0, len(source)))
     try:  # the kinds stay as read; only dimensions are identified
         return kinds.infer(base + [coupled], source, alone.kinds)
@@ -172,6 +184,28 @@ def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
         left, right = (_describe(_shape(s, alone)) for s in sides)
         raise MatcalcError(f"the two sides cannot be equal: the left is {left}, the right {right}",
                            source, (0, len(source))) from None
+
+
+def _query_kind(side: _Side, source: str, declared) -> tuple[str, dict]:
+    """∇²_x f is a Hessian; ∇_x f or d/dx f is a gradient where f reads as a scalar (x a vector
+    if it can be), else a Jacobian (`d/dx (A x) = A`, `d vec(X^{-1})/d vec(X) = …`). Returns the
+    kind and the declarations that reading takes."""
+    wrt = side.syntax.wrt
+    as_vector = {wrt: "vector"} if wrt not in declared and not kinds.is_upper(wrt) else {}
+    attempts = [(given, scalar) for scalar in (True, False) for given in ({**declared, **as_vector}, declared)]
+    if side.syntax.order == 2:
+        attempts = [a for a in attempts if a[1]]
+    for i, (given, scalar) in enumerate(attempts):
+        try:
+            kinds.infer([side.tree], source, given, scalar_result=scalar)
+        except kinds.AmbiguousReading:
+            raise
+        except MatcalcError:
+            if i == len(attempts) - 1:
+                raise
+            continue
+        return "hessian" if side.syntax.order == 2 else "gradient" if scalar else "jacobian", given
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _scalar(body: Syntax) -> Syntax:
@@ -187,7 +221,7 @@ def _shape(side: _Side, typing: kinds.Typing) -> tuple:
 
 
 def _describe(shape: tuple) -> str:
-    r, c = shape
+    r, c = ("·".join(d) if isinstance(d, tuple) else d for d in shape)  # a Jacobian's mn rows
     if shape == SCALAR:
         return "a scalar"
     if c == 1:
@@ -212,8 +246,21 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
     side.var = typing.symbol(q.wrt)
     side.body = kinds.build(q.body, typing, raw=True)
     expression = kinds.build(q.body, typing)
-    side.value = differentiate.gradient(expression, side.var, q.transposed)
-    side.gradient = Gradient(source, q.wrt, q.transposed, expression, side.body, side.value, typing)
+    if side.kind == "gradient":
+        side.value = differentiate.gradient(expression, side.var, q.transposed)
+        side.gradient = Gradient(source, q.wrt, q.transposed, expression, side.body, side.value, typing)
+        return
+    from .calculus import jacobian
+    from .results import Derivative
+
+    if q.transposed:
+        raise MatcalcError(f"a {'Hessian' if side.kind == 'hessian' else 'Jacobian'} is taken with respect to "
+                           f"{render.name(q.wrt, render.TEXT)}, not its transpose", source, q.span)
+    try:
+        side.value = (jacobian.hessian if side.kind == "hessian" else jacobian.jacobian)(expression, side.var)
+    except MatcalcError as e:
+        raise MatcalcError(e.message, source, q.span) from None
+    side.gradient = Derivative(source, q.wrt, False, expression, side.body, side.value, typing, side.kind)
 
 
 def _numeric(sides: list[_Side], instances: int, difference: Expr):
@@ -232,6 +279,6 @@ def _numeric(sides: list[_Side], instances: int, difference: Expr):
         for e in (side.value, side.body):
             if e is not None and any(d not in sized for n in postorder(e) for d in dims(n.shape)):
                 raise MatcalcError("cannot decide: the size of an I or ones here is not the size of any variable")
-    numeric_sides = [identities.Side(s.value, s.body, s.var, bool(s.query and s.syntax.transposed))
-                     for s in sides]
+    numeric_sides = [identities.Side(s.value, s.body, s.var, bool(s.query and s.syntax.transposed),
+                                     s.kind if s.query else "gradient") for s in sides]
     return identities.compare(numeric_sides, difference, instances)

@@ -266,13 +266,24 @@ class _Source:
     def lines(self, progress) -> Iterator[tuple[int, str, MatcalcError | None]]:
         """(line number, text, problem) for each line that is not blank or a # comment."""
         number = 0
+        pending = b""  # what follows a lone CR (an old Mac line end) in the last read
         while True:
-            raw = self.stream.readline(_MAX_LINE_BYTES)
+            if pending:
+                raw, pending = pending, b""
+                if not raw.endswith((b"\n", b"\r")) and b"\r" not in raw:  # the read stopped mid-line
+                    more = self.stream.readline(_MAX_LINE_BYTES - len(raw))
+                    progress.advance(len(more))
+                    raw += more
+            else:
+                raw = self.stream.readline(_MAX_LINE_BYTES)
+                progress.advance(len(raw))
             if not raw:
                 return
+            cr = raw.find(b"\r")
+            if cr != -1 and raw[cr + 1:cr + 2] not in (b"\n", b""):  # a lone CR ends a line too
+                raw, pending = raw[:cr + 1], raw[cr + 1:]
             number += 1
-            progress.advance(len(raw))
-            if len(raw) == _MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            if len(raw) == _MAX_LINE_BYTES and not raw.endswith((b"\n", b"\r")):
                 yield number, *_too_long(raw, self.stream, progress)
                 continue
             raw = raw.rstrip(b"\r\n")

@@ -1,7 +1,7 @@
 """A quick reader for the plainest inputs, so that most commands never import lark.
 
 `tr(A B A^T C)`, `2 a^T X b + tr(X^T X)`: names, integers, `+ - *`, juxtaposition,
-parentheses, `tr(...)`, `^T`, `'`, `ᵀ`, `^k`, `^{-k}`. It builds exactly the `Syntax` tree
+parentheses, `tr(...)`, `^T`, `'`, `ᵀ`, `^k`, `^{-k}`, `^0.5`. It builds exactly the `Syntax` tree
 (spans included) that the Lark grammar gives, and answers None for anything else: another
 construct, a word that may be a function, an error. Then `parser.parse` asks Lark, which
 stays the definition of the language (tests/test_fastparse.py compares the two).
@@ -16,7 +16,7 @@ from .syntax import Line, Syntax
 # One token: whitespace | name | number | ^T | ^k or ^{k} | single characters.
 _TOKEN = re.compile(
     r"(?P<space>[ \t\f\r\n]+)|(?P<name>[A-Za-z][0-9]*)|(?P<number>[0-9]+(?:\.[0-9]+)?)"
-    r"|(?P<transpose>\^T|'|ᵀ)|(?P<power>\^-?[0-9]|\^\{-?[0-9]+\})|(?P<punct>[()+*-])"
+    r"|(?P<transpose>\^T|'|ᵀ)|(?P<power>\^-?[0-9]+(?:\.[0-9]+)?|\^\{-?[0-9]+(?:\.[0-9]+)?\})|(?P<punct>[()+*-])"
 )
 _LETTER = re.compile(r"[A-Za-z]")
 _LOWER = re.compile(r"[a-z_]")
@@ -71,7 +71,7 @@ def _tokens(text: str) -> list[tuple[str, str, int, int]]:
                 raise _Unknown
         elif kind == "transpose" and value == "^T" and _LOWER.match(text, end):
             raise _Unknown
-        elif kind == "number" and end < n and text[end] == ".":
+        elif kind in ("number", "power") and end < n and text[end] == ".":
             raise _Unknown
         out.append((kind if kind != "punct" else value, value, i, end))
         i = end
@@ -140,8 +140,8 @@ class _Reader:
             self.i += 1
             if kind == "transpose":
                 node = Syntax("transpose", (node,), None, (start, end))
-            else:  # ^k or ^{-k}: an integer (the token's pattern)
-                node = Syntax("power", (node,), Fraction(int(value.strip("^{}"))), (start, end))
+            else:  # ^k, ^{-k}, ^0.5: a number as written (the token's pattern)
+                node = Syntax("power", (node,), Fraction(value.strip("^{}")), (start, end))
         return node, start, end
 
     def atom(self):

@@ -283,6 +283,8 @@ def _shape_of(node: Syntax, a, env):
     if op == "inv_transpose":
         _square(a[0], node, "the inverse")
         return (a[0][1], a[0][0])
+    if op in ("power", "hadamard_power") and len(a) == 2:
+        raise _Fail("a variable exponent is not supported yet", node.args[1].span)
     if op == "power":
         if not _is_scalar(a[0]):
             if node.value.denominator != 1:
@@ -294,6 +296,17 @@ def _shape_of(node: Syntax, a, env):
     if op == "det":
         _square(a[0], node, "the determinant")
         return (1, 1)
+    if op == "query":  # ∇_x f inside an expression: shaped like x (∇_{xᵀ} f like xᵀ); ∇²_x f is n×n
+        name, transposed, order = node.value
+        if not _is_scalar(a[0]):
+            raise _Fail(f"a gradient inside an expression needs a scalar expression, but {{0}} is {_show(a[0])}",
+                        node.args[0].span, (node.args[0].span,))
+        shape = env[name]
+        if order == 2:
+            if _find(shape[1]) != 1:
+                raise _Fail("a Hessian inside an expression needs a vector variable", node.span)
+            return (shape[0], shape[0])
+        return (shape[1], shape[0]) if transposed else shape
     if op == "norm":
         if _is_scalar(a[0]):
             raise _Fail("the norm of a scalar: write the expression without bars, or use a vector", node.span)
@@ -490,7 +503,7 @@ def _build_one(node, a, typing, ops):
     if op in ("add", "sub", "mul", "hadamard"):
         return getattr(ops, op)(a[0], a[1])
     if op == "neg":
-        return ops.neg(a[0])
+        return algebra.const(-a[0].value) if a[0].__class__ is Const else ops.neg(a[0])
     if op == "div":
         if a[0].__class__ is a[1].__class__ is Const and a[1].value != 0:  # \frac{1}{2} is a number
             return algebra.const(a[0].value / a[1].value)
@@ -509,6 +522,8 @@ def _build_one(node, a, typing, ops):
         return ops.hadamard_power(a[0], node.value)
     if op == "det":
         return ops.det(a[0])
+    if op == "query":
+        return _derivative(node, a[0] if ops is algebra else build(node.args[0], typing), typing)
     if op == "norm":
         return ops.norm(a[0], node.value)
     f = node.value
@@ -525,6 +540,15 @@ def _build_one(node, a, typing, ops):
     if f == "diag":
         return _diag(a[0], raw=ops is Raw)
     return ops.func(f, a[0])
+
+
+def _derivative(node: Syntax, f: Expr, typing: Typing) -> Expr:
+    """∇_x f (or ∇²_x f) of a query standing inside an expression, by matcalc's own rules."""
+    from ..calculus import differentiate, jacobian
+
+    name, transposed, order = node.value
+    var = typing.symbol(name)
+    return jacobian.hessian(f, var) if order == 2 else differentiate.gradient(f, var, transposed)
 
 
 def _diag(v: Expr, raw: bool) -> Expr:

@@ -24,7 +24,7 @@ GREEK = (
     "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
     "Psi Omega"
 ).split()
-_FUNCTION_WORDS = set(WORDS) | {"d"}
+_FUNCTION_WORDS = set(WORDS)  # a bar after one of these opens; after any letter it may close
 _OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰") | {ABS_CLOSE, NORM_CLOSE}
 
 
@@ -91,10 +91,21 @@ def parse(text: str) -> Line:
     long_number = _LONG_NUMBER.search(text)
     if long_number:
         raise MatcalcError(f"a number may have at most {MAX_DIGITS} digits", text, long_number.span())
+    eaten = _BACKSLASH_EATEN.search(text)
+    if eaten:
+        raise MatcalcError(f"`{eaten.group(1)}` reads as \\{eaten.group(1)} without its backslash: the shell "
+                           "removes backslashes outside single quotes, so put the expression in single quotes "
+                           f"(matcalc diff '\\{eaten.group(1)}...')", text, eaten.span(1))
+    for pattern, message in _MISWRITTEN_NUMBERS:
+        m = pattern.search(text)
+        if m:
+            raise MatcalcError(message, text, m.span())
     vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
     prepared = classify_bars(text)
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
     if line is not None:
+        if "^-" in text or "^{-" in text:  # 0^{-1}
+            check_numbers(line, text)
         # Here a node's span strictly holds each argument's, so a tree is at most as deep as
         # its text is long: an input of at most MAX_DEPTH characters needs no walk.
         if len(text) > MAX_DEPTH:
@@ -107,7 +118,9 @@ def parse(text: str) -> Line:
     try:
         tree = lark_parser().parse(prepared)
     except UnexpectedCharacters as e:
-        raise MatcalcError(f"unexpected character {text[e.pos_in_stream]!r}", text, (e.pos_in_stream, e.pos_in_stream + 1)) from None
+        at = e.pos_in_stream
+        hint = next((h for pattern, h in _HINTS if pattern.match(text, at)), "")
+        raise MatcalcError(f"unexpected character {text[at]!r}{hint}", text, (at, at + 1)) from None
     except UnexpectedEOF:
         raise MatcalcError("the expression ends too early: something is missing at the end", text, (len(text), len(text) + 1)) from None
     except UnexpectedToken as e:
@@ -115,12 +128,15 @@ def parse(text: str) -> Line:
             raise MatcalcError(_ends_early(prepared), text, (len(text.rstrip()), len(text.rstrip()) + 1)) from None
         start = e.token.start_pos
         shown = text[start : start + max(1, len(e.token))]
-        raise MatcalcError(f"unexpected {_describe(e.token.type, shown)} here", text, (start, start + len(shown))) from None
+        hint = next((h for pattern, h in _HINTS for at in (start - 1, start) if at >= 0 and pattern.match(text, at)), "")
+        raise MatcalcError(f"unexpected {_describe(e.token.type, shown)} here{hint}", text,
+                           (start, start + len(shown))) from None
     except UnexpectedInput as e:  # pragma: no cover - lark raises one of the above
         raise MatcalcError("cannot read this expression", text, (e.pos_in_stream or 0, (e.pos_in_stream or 0) + 1)) from None
     except RecursionError:
         raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
     line = _to_line(tree, text)
+    check_numbers(line, text)
     for side in (line.lhs, line.rhs):
         if side is not None:
             _check_depth(side.body if isinstance(side, Query) else side, text)
@@ -141,6 +157,24 @@ def _describe_char(ch: str) -> str:
         return f"the control character U+{ord(ch):04X}"
     return f"U+{ord(ch):04X}"
 
+
+# What other languages write, and how matcalc's is written (at an unexpected character).
+_HINTS = (
+    (re.compile(r"\.T(?![A-Za-z])"), ": x.T is NumPy's transpose; write x^T"),
+    (re.compile(r"@"), ": for a matrix product write A B (or A \\cdot B)"),
+    (re.compile(r"\*\*"), ": for a power write x^2 (or x^{1/2})"),
+)
+# LaTeX commands that never mean a product of letters: seen bare, the shell ate the backslash.
+_BACKSLASH_EATEN = re.compile(r"(?<![\\A-Za-z])(nabla|[dt]?frac|partial|cdot|mathrm|mathbf|operatorname|odot"
+                              r"|otimes|lambda|Sigma)(?![A-Za-z])")
+
+# Numbers matcalc does not guess at: 1e5 is neither the name e5 nor 1·e5, 1.5.5 no number.
+_MISWRITTEN_NUMBERS = (
+    (re.compile(r"(?<![A-Za-z0-9_.])(?:\d+(?:\.\d+)?|\.\d+)[eE][+-]?\d+"),
+     "scientific notation is not read: write the number out (1e5 is 100000, 1e-3 is 0.001), "
+     "or put a space for a product (2 e1)"),
+    (re.compile(r"\d*\.\d+(?:\.\d+)+"), "a number has at most one decimal point"),
+)
 
 MAX_LENGTH = 100_000
 # Deeper nesting than this is refused: the later stages (simplification, rendering) recurse
@@ -170,13 +204,15 @@ def _ends_early(prepared: str) -> str:
         return "a bar | or \\| is opened but never closed"
     if prepared.count("(") > prepared.count(")"):
         return "a parenthesis is opened but never closed"
+    if prepared.count("[") > prepared.count("]"):
+        return "a bracket [ is opened but never closed"
     if prepared.count("{") > prepared.count("}"):
         return "a brace { is opened but never closed"
     return "the expression ends too early: an operand is missing at the end"
 
 
 _TOKEN_WORDS = {
-    "RPAR": "closing parenthesis ')'", "LPAR": "'('", "RBRACE": "closing brace '}'",
+    "RPAR": "closing parenthesis ')'", "LPAR": "'('", "RSQB": "closing bracket ']'", "LSQB": "'['", "RBRACE": "closing brace '}'",
     "ABS_CLOSE": "closing bar '|'", "ABS_OPEN": "bar '|'", "NORM_CLOSE": "closing norm bar", "NORM_OPEN": "norm bar",
     "PLUS": "'+'", "EQUAL": "'='", "SLASH": "'/'",
 }
@@ -219,10 +255,79 @@ MAX_DIGITS = 1000  # Python refuses to convert integers of over 4300 digits to a
 _LONG_NUMBER = re.compile(r"\d{%d,}" % (MAX_DIGITS + 1))
 
 
-def _exponent(token: str) -> Fraction:
-    s = token.translate(_SUPERSCRIPT)
-    s = re.sub(r"[\^{}\s.∘]|\\circ", "", s)
-    return Fraction(s)
+def _exponent(token: str, text: str, span) -> Fraction:
+    """The exponent of `⁻¹`, `∘²` or `^{\\circ 1/2}`: digits as written, decimals included."""
+    s = re.sub(r"^\^|[{}\s∘]|\\circ", "", token.translate(_SUPERSCRIPT))
+    numerator, _, denominator = s.partition("/")
+    if denominator and Fraction(denominator) == 0:
+        raise MatcalcError("division by zero: this exponent's denominator is 0", text, span)
+    return Fraction(numerator) / Fraction(denominator or 1)
+
+
+def constant_value(root: Syntax, text: str) -> Fraction | None:
+    """The exact value of a tree of numbers (+, -, ·, / and powers with a rational result), or
+    None if it holds anything else (a name, a function, an irrational power such as 2^{1/2}).
+    Anywhere in the tree, dividing by an exact 0, 0 to a negative power and an even root of
+    a negative number are refused, at the place they are written."""
+    values: dict[int, Fraction | None] = {}
+    for node in reversed(list(root.walk())):  # every node after its arguments
+        args = [values[id(a)] for a in node.args]
+        op, value = node.op, None
+        if op in ("div", "hadamard_div") and args[1] == 0:
+            raise MatcalcError("division by zero: this divisor is 0", text, node.args[1].span)
+        if op == "number":
+            value = node.value
+        elif op in ("power", "hadamard_power") and node.value is not None and args[0] is not None:
+            value = _rational_power(args[0], node.value, node, text)
+        elif not args or None in args:
+            value = None
+        elif op == "neg":
+            value = -args[0]
+        elif op in ("add", "sub", "mul"):
+            a, b = args
+            value = a + b if op == "add" else a - b if op == "sub" else a * b
+        elif op in ("div", "hadamard_div"):
+            value = args[0] / args[1]
+        values[id(node)] = value
+    return values[id(root)]
+
+
+def _rational_power(base: Fraction, p: Fraction, node: Syntax, text: str) -> Fraction | None:
+    if base == 0 and p < 0:
+        raise MatcalcError("division by zero: 0 to a negative power", text, node.span)
+    if base < 0 and p.denominator % 2 == 0:
+        raise MatcalcError(f"a negative number to the power {p} is not a real number", text, node.span)
+    if abs(p) * max(base.numerator.bit_length(), base.denominator.bit_length()) > 3400:
+        return None  # 2^{10^9} is never written out
+    root = _exact_root(abs(base), p.denominator)
+    if root is None:
+        return None
+    root = -root if base < 0 else root
+    return root ** p.numerator
+
+
+def _exact_root(c: Fraction, n: int) -> Fraction | None:
+    """c^{1/n} when it is rational."""
+    if n == 1:
+        return c
+    out = []
+    for part in (c.numerator, c.denominator):
+        r = round(part ** (1 / n)) if part.bit_length() < 1000 else None
+        if r is None:
+            return None
+        r = next((k for k in (r - 1, r, r + 1) if k >= 0 and k ** n == part), None)
+        if r is None:
+            return None
+        out.append(r)
+    return Fraction(out[0], out[1])
+
+
+def check_numbers(line: Line, text: str) -> None:
+    """Refuse a division by an exact zero anywhere (`0/0`, `tr(X)/0`, `x ./ (1-1)`), 0 to a
+    negative power and a negative number under an even root (`(-1)^{1/2}`)."""
+    for side in (line.lhs, line.rhs):
+        if side is not None:
+            constant_value(side.body if isinstance(side, Query) else side, text)
 
 
 def _span(meta) -> tuple[int, int]:
@@ -236,14 +341,35 @@ def _to_line(tree, text: str) -> Line:
 
 
 def _side(node, text):
-    from lark import Token
+    """A side that is a query as a whole (`\\nabla_A f`, `(\\nabla_A f)`) is a `Query`; one
+    standing inside an expression (`2 \\nabla_x f`) stays a "query" node of it."""
+    side = _convert(node, text)
+    if side.op == "query":
+        name, transposed, order = side.value
+        return Query(name, transposed, side.args[0], side.span, order)
+    return side
 
-    if not isinstance(node, Token) and node.data == "query":
-        _, wrt, body = node.children
-        name_token = wrt.children[0]
-        name = canonical_name(str(name_token))
-        return Query(name, wrt.data == "wrt_transposed", _convert(body, text), _span(node.meta))
-    return _convert(node, text)
+
+_QUERIES = {"query": 1, "hessian": 2, "vec_jacobian": 1}
+_WRT = ("wrt", "wrt_transposed")
+
+
+def _query(node, body: Syntax, text: str) -> Syntax:
+    """∇_x f as a node: value (variable, with respect to its transpose?, order 1 or 2)."""
+    from lark import Tree
+
+    wrt = next(c for c in node.children if isinstance(c, Tree) and c.data in _WRT)
+    token = wrt.children[0]
+    name = canonical_name(str(token))
+    span = _span(node.meta)
+    if name not in {n.value for n in body.walk() if n.op == "name"}:
+        message = f"{name} does not occur in the expression"
+        between = text[span[0]:token.start_pos]
+        if re.search(r"_\s+$", between) and re.match(r"[A-Za-z(]", text[token.end_pos:token.end_pos + 1]):
+            message = (f"the variable of \\nabla_ comes right after the _ (\\nabla_X tr(X)); here it is "
+                       f"{name}, which does not occur in `{text[token.end_pos:body.span[1]].strip()}`")
+        raise MatcalcError(message, text, (token.start_pos, token.end_pos))
+    return Syntax("query", (body,), (name, wrt.data == "wrt_transposed", _QUERIES[node.data]), span)
 
 
 _UNARY = {"transpose", "inv_transpose", "neg", "det"}
@@ -262,9 +388,9 @@ def _convert(root, text: str) -> Syntax:
             continue
         if not done:
             stack.append((node, True))
-            stack.extend((c, False) for c in node.children if not isinstance(c, Token))
+            stack.extend((c, False) for c in node.children if not isinstance(c, Token) and c.data not in _WRT)
             continue
-        kids = [results.pop(id(c)) for c in node.children if not isinstance(c, Token)]
+        kids = [results.pop(id(c)) for c in node.children if not isinstance(c, Token) and c.data not in _WRT]
         tokens = [c for c in node.children if isinstance(c, Token)]
         span = _span(node.meta)
         op = node.data
@@ -277,13 +403,20 @@ def _convert(root, text: str) -> Syntax:
         elif op == "ones":
             out = Syntax("ones", span=span)
         elif op in ("power", "hadamard_power"):
-            out = Syntax(op, (kids[0],), _exponent(str(tokens[-1])), span)
+            if len(kids) == 1:  # ⁻¹, ∘², ^{\circ 2}
+                out = Syntax(op, (kids[0],), _exponent(str(tokens[-1]), text, span), span)
+            else:  # x^0.5, x^{1/2}, x.^{-1}; a^b, a^{x^T x}
+                exponent = constant_value(kids[1], text)
+                out = (Syntax(op, (kids[0],), exponent, span) if exponent is not None
+                       else Syntax(op, (kids[0], kids[1]), None, span))
         elif op == "norm":
             kind = "F" if tokens and "F" in str(tokens[-1]) else "2"
             out = Syntax("norm", (kids[0],), kind, span)
         elif op == "call":
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
             out = Syntax("call", (kids[0],), WORDS[word], span)
+        elif op in _QUERIES:
+            out = _query(node, kids[0], text)
         elif op in _UNARY or op in _BINARY:
             out = Syntax(op, tuple(kids), span=span)
         else:  # pragma: no cover - every alias of the grammar is handled above

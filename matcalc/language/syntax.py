@@ -28,12 +28,15 @@ class Syntax:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """`\\nabla_X f`, `d/dX f` or `\\frac{\\partial}{\\partial X} f`; `transposed` for ∇_{Xᵀ} (seed 3.C)."""
+    """`\\nabla_X f`, `d/dX f` or `\\frac{\\partial}{\\partial X} f`; `transposed` for ∇_{Xᵀ} (seed 3.C);
+    `order` 2 for the Hessian `\\nabla^2_x f`. Inside an expression (`2 \\nabla_x f`) a query is
+    the node Syntax("query", (f,), (wrt, transposed, order))."""
 
     wrt: str
     transposed: bool
     body: Syntax
     span: tuple[int, int] = field(default=(0, 0), compare=False)
+    order: int = 1
 
 
 @dataclass(frozen=True, slots=True)

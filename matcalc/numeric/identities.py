@@ -44,6 +44,7 @@ class Side:
     body: Expr | None = None
     var: Sym | None = None
     transposed: bool = False
+    kind: str = "gradient"  # of a query side: "gradient", "jacobian" or "hessian"
 
     @property
     def query(self) -> bool:
@@ -162,7 +163,8 @@ def _instance(sides, inputs, values, sizes):
 def _evaluate(side: Side, values, sizes):
     if not side.query:
         return numeric.evaluate(side.value, values, sizes)
-    grad = numeric.finite_difference_gradient(side.body, side.var, values, sizes)
+    differences = {"jacobian": numeric.finite_difference_jacobian, "hessian": numeric.finite_difference_hessian}
+    grad = differences.get(side.kind, numeric.finite_difference_gradient)(side.body, side.var, values, sizes)
     return grad.T if side.transposed else grad
 
 
