@@ -207,7 +207,8 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
     out = []
     for name, wrt_transposed in targets:
         if name not in typing.kinds:
-            raise MatcalcError(f"{name} does not occur in the expression", source, body.span)
+            hint = _split_by_the_shell(source, [n for n, _ in targets], True) if not isinstance(body, Query) else ""
+            raise MatcalcError(f"{name} does not occur in the expression{hint}", source, body.span)
         if wrt_transposed:
             raise MatcalcError(f"a {'Hessian' if kind == 'hessian' else 'Jacobian'} is taken with respect to "
                                f"{name}, not its transpose (see --layout)", source, body.span)

@@ -276,9 +276,30 @@ def trivial_power(base: Expr, p: Fraction) -> Expr | None:
         return ONE if base.is_scalar else Identity(base.shape[0])
     if isinstance(base, Identity):
         return base
-    if isinstance(base, Const) and p.denominator == 1 and base.value != 0 and small_power(base.value, p):
-        return Const(base.value ** int(p))
+    if isinstance(base, Const) and base.value != 0:
+        value = exact_power(base.value, p)
+        return None if value is None else Const(value)
     return None
+
+
+def exact_power(c: Fraction, p: Fraction) -> Fraction | None:
+    """cᵖ when it is rational and not huge (4^{1/2} = 2, (-8)^{1/3} = -2); else None (2^{1/2},
+    (-1)^{1/2}, 2^{10^9}). c ≠ 0."""
+    if not small_power(c, p) or c < 0 and p.denominator % 2 == 0:
+        return None
+    n = p.denominator
+    roots = []
+    for part in (abs(c.numerator), c.denominator):
+        if n == 1:
+            roots.append(part)
+            continue
+        guess = round(part ** (1 / n)) if part.bit_length() < 1000 else -1
+        root = next((k for k in (guess - 1, guess, guess + 1) if k >= 0 and k ** n == part), None)
+        if root is None:
+            return None
+        roots.append(root)
+    root = Fraction(-roots[0] if c < 0 else roots[0], roots[1])
+    return root ** p.numerator
 
 
 def power(base: Expr, p) -> Expr:

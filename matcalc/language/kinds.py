@@ -517,6 +517,8 @@ def _build_one(node, a, typing, ops):
     if op == "inv_transpose":
         return ops.power(ops.transpose(a[0]), -1)
     if op == "power":
+        if a[0].__class__ is Const and node.value.denominator != 1:  # (-8)^{1/3} is -2, also as written
+            return algebra.power(a[0], node.value)
         return ops.power(a[0], node.value)
     if op == "hadamard_power":
         return ops.hadamard_power(a[0], node.value)

@@ -104,7 +104,7 @@ def parse(text: str) -> Line:
     prepared = classify_bars(text)
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
     if line is not None:
-        if "^-" in text or "^{-" in text:  # 0^{-1}
+        if "^" in text and "-" in text:  # 0^{-1}, (-4)^{0.5}: the quick reader has no division
             check_numbers(line, text)
         # Here a node's span strictly holds each argument's, so a tree is at most as deep as
         # its text is long: an input of at most MAX_DEPTH characters needs no walk.
@@ -293,33 +293,15 @@ def constant_value(root: Syntax, text: str) -> Fraction | None:
 
 
 def _rational_power(base: Fraction, p: Fraction, node: Syntax, text: str) -> Fraction | None:
-    if base == 0 and p < 0:
-        raise MatcalcError("division by zero: 0 to a negative power", text, node.span)
+    from ..calculus.algebra import exact_power
+
+    if base == 0:
+        if p < 0:
+            raise MatcalcError("division by zero: 0 to a negative power", text, node.span)
+        return Fraction(0) if p > 0 else Fraction(1)
     if base < 0 and p.denominator % 2 == 0:
         raise MatcalcError(f"a negative number to the power {p} is not a real number", text, node.span)
-    if abs(p) * max(base.numerator.bit_length(), base.denominator.bit_length()) > 3400:
-        return None  # 2^{10^9} is never written out
-    root = _exact_root(abs(base), p.denominator)
-    if root is None:
-        return None
-    root = -root if base < 0 else root
-    return root ** p.numerator
-
-
-def _exact_root(c: Fraction, n: int) -> Fraction | None:
-    """c^{1/n} when it is rational."""
-    if n == 1:
-        return c
-    out = []
-    for part in (c.numerator, c.denominator):
-        r = round(part ** (1 / n)) if part.bit_length() < 1000 else None
-        if r is None:
-            return None
-        r = next((k for k in (r - 1, r, r + 1) if k >= 0 and k ** n == part), None)
-        if r is None:
-            return None
-        out.append(r)
-    return Fraction(out[0], out[1])
+    return exact_power(base, p)
 
 
 def check_numbers(line: Line, text: str) -> None:
