@@ -41,6 +41,8 @@ def _targets(side: Syntax | Query, source: str, wrts: list[str]) -> list[tuple[s
     """(canonical name, with respect to the transpose?) for the query's variable and each of `wrts`."""
     targets: list[tuple[str, bool]] = []
     if isinstance(side, Query):
+        if side.wrt not in kinds.names_in(side.body):
+            raise parser.absent(side, source)
         targets.append((side.wrt, side.transposed))
     for w in wrts:
         written = w
@@ -207,7 +209,7 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
     out = []
     for name, wrt_transposed in targets:
         if name not in typing.kinds:
-            hint = _split_by_the_shell(source, [n for n, _ in targets], True) if not isinstance(body, Query) else ""
+            hint = _split_by_the_shell(source, [n for n, _ in targets], True)
             raise MatcalcError(f"{name} does not occur in the expression{hint}", source, body.span)
         if wrt_transposed:
             raise MatcalcError(f"a {'Hessian' if kind == 'hessian' else 'Jacobian'} is taken with respect to "

@@ -168,8 +168,7 @@ def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
     scalar), then dimensions unified so that the sides have one shape (∇_A f has A's shape)."""
     for side in sides:
         if side.query and side.syntax.wrt not in kinds.names_in(side.tree):  # ∇_c of no c
-            raise MatcalcError(f"{render.name(side.syntax.wrt, render.TEXT)} does not occur in the expression",
-                               source, side.tree.span)
+            raise parser.absent(side.syntax, source, render.name(side.syntax.wrt, render.TEXT))
         if side.query:
             side.kind, declared = _query_kind(side, source, declared)
     base = [_scalar(s.tree) if s.kind != "jacobian" else s.tree for s in sides if s.query]
@@ -241,8 +240,7 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
         return
     q = side.syntax
     if q.wrt not in typing.kinds:
-        raise MatcalcError(f"{render.name(q.wrt, render.TEXT)} does not occur in the expression",
-                           source, q.body.span)
+        raise parser.absent(q, source, render.name(q.wrt, render.TEXT))
     side.var = typing.symbol(q.wrt)
     side.body = kinds.build(q.body, typing, raw=True)
     expression = kinds.build(q.body, typing)

@@ -523,8 +523,7 @@ CASES = [
            lambda v: 0.5 * (inv(v["\\Sigma"]) - inv(v["\\Sigma"]) @ np.outer(v["x"] - v["\\mu"], v["x"] - v["\\mu"])
                             @ inv(v["\\Sigma"])),
            r"(1/2) (\Sigma^{-1} - \Sigma^{-1} (x - \mu) (x - \mu)^T \Sigma^{-1})",
-           declare={"\\Sigma": "symmetric"},
-           **refused("[ ] brackets")),
+           declare={"\\Sigma": "symmetric"}),
     MLCase("gauss_nll_Sigma_scatter", "gaussian nll", r"\frac{1}{2}\log|\Sigma| + \frac{1}{2}\operatorname{tr}(\Sigma^{-1} S)",
            "\\Sigma", {"\\Sigma": "dd", "S": "dd"},
            lambda v: 0.5 * logdet(v["\\Sigma"]) + 0.5 * np.trace(inv(v["\\Sigma"]) @ v["S"]),

@@ -325,10 +325,10 @@ def _to_line(tree, text: str) -> Line:
 def _side(node, text):
     """A side that is a query as a whole (`\\nabla_A f`, `(\\nabla_A f)`) is a `Query`; one
     standing inside an expression (`2 \\nabla_x f`) stays a "query" node of it."""
-    side = _convert(node, text)
+    side = _convert(node, text, top=True)
     if side.op == "query":
-        name, transposed, order = side.value
-        return Query(name, transposed, side.args[0], side.span, order)
+        (name, transposed, order), (start, end) = side.value
+        return Query(name, transposed, side.args[0], side.span, order, (start, end))
     return side
 
 
@@ -336,29 +336,39 @@ _QUERIES = {"query": 1, "hessian": 2, "vec_jacobian": 1}
 _WRT = ("wrt", "wrt_transposed")
 
 
-def _query(node, body: Syntax, text: str) -> Syntax:
-    """∇_x f as a node: value (variable, with respect to its transpose?, order 1 or 2)."""
+def _query(node, body: Syntax, text: str, top: bool) -> Syntax:
+    """∇_x f as a node: value (variable, with respect to its transpose?, order 1 or 2). A query
+    inside an expression must differentiate a variable of its own body; a whole side's query is
+    checked later (`absent`), by the command (matcalc complete reads `\\nabla_A tr(B)` too)."""
     from lark import Tree
 
     wrt = next(c for c in node.children if isinstance(c, Tree) and c.data in _WRT)
     token = wrt.children[0]
     name = canonical_name(str(token))
-    span = _span(node.meta)
+    span, wrt_span = _span(node.meta), (token.start_pos, token.end_pos)
+    value = (name, wrt.data == "wrt_transposed", _QUERIES[node.data])
+    if top:
+        return Syntax("query", (body,), (value, wrt_span), span)
     if name not in {n.value for n in body.walk() if n.op == "name"}:
-        message = f"{name} does not occur in the expression"
-        between = text[span[0]:token.start_pos]
-        if re.search(r"_\s+$", between) and re.match(r"[A-Za-z(]", text[token.end_pos:token.end_pos + 1]):
-            message = (f"the variable of \\nabla_ comes right after the _ (\\nabla_X tr(X)); here it is "
-                       f"{name}, which does not occur in `{text[token.end_pos:body.span[1]].strip()}`")
-        raise MatcalcError(message, text, (token.start_pos, token.end_pos))
-    return Syntax("query", (body,), (name, wrt.data == "wrt_transposed", _QUERIES[node.data]), span)
+        raise absent(Query(*value[:2], body, span, value[2], wrt_span), text)
+    return Syntax("query", (body,), value, span)
+
+
+def absent(query: Query, text: str, shown: str | None = None) -> MatcalcError:
+    """The error for a query whose variable (`shown` as printed) does not occur in what it differentiates."""
+    start, end = query.wrt_span
+    message = f"{shown or query.wrt} does not occur in the expression"
+    if re.search(r"_\s+$", text[query.span[0]:start]) and re.match(r"[A-Za-z(]", text[end:end + 1]):
+        message = (f"the variable of \\nabla_ comes right after the _ (\\nabla_X tr(X)); here it is "
+                   f"{query.wrt}, which does not occur in `{text[end:query.body.span[1]].strip()}`")
+    return MatcalcError(message, text, query.wrt_span if query.wrt_span != (0, 0) else query.body.span)
 
 
 _UNARY = {"transpose", "inv_transpose", "neg", "det"}
 _BINARY = {"add", "sub", "mul", "div", "hadamard", "hadamard_div"}
 
 
-def _convert(root, text: str) -> Syntax:
+def _convert(root, text: str, top: bool = False) -> Syntax:
     """Iterative post-order conversion, so deep nesting cannot exhaust Python's stack."""
     from lark import Token
 
@@ -398,7 +408,7 @@ def _convert(root, text: str) -> Syntax:
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
             out = Syntax("call", (kids[0],), WORDS[word], span)
         elif op in _QUERIES:
-            out = _query(node, kids[0], text)
+            out = _query(node, kids[0], text, top and node is root)
         elif op in _UNARY or op in _BINARY:
             out = Syntax(op, tuple(kids), span=span)
         else:  # pragma: no cover - every alias of the grammar is handled above

@@ -37,6 +37,7 @@ class Query:
     body: Syntax
     span: tuple[int, int] = field(default=(0, 0), compare=False)
     order: int = 1
+    wrt_span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the variable is written
 
 
 @dataclass(frozen=True, slots=True)
