@@ -186,25 +186,30 @@ def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
 
 
 def _query_kind(side: _Side, source: str, declared) -> tuple[str, dict]:
-    """∇²_x f is a Hessian; ∇_x f or d/dx f is a gradient where f reads as a scalar (x a vector
-    if it can be), else a Jacobian (`d/dx (A x) = A`, `d vec(X^{-1})/d vec(X) = …`). Returns the
-    kind and the declarations that reading takes."""
+    """∇²_x f is a Hessian; ∇_x f or d/dx f is a gradient or a Jacobian, read as `diff` reads
+    it (api._reading): f a scalar with x a vector; else f a scalar of some non-scalar; else a
+    Jacobian with x a vector (`d vec(x y^T)/dx`); else a scalar of scalars; else as declared
+    (`d/dx (A x) = A`, `d vec(X^{-1})/d vec(X) = …`). Returns the kind and the declarations
+    that reading takes."""
     wrt = side.syntax.wrt
-    as_vector = {wrt: "vector"} if wrt not in declared and not kinds.is_upper(wrt) else {}
-    attempts = [(given, scalar) for scalar in (True, False) for given in ({**declared, **as_vector}, declared)]
+    vectors = {**declared, wrt: "vector"} if wrt not in declared and not kinds.is_upper(wrt) else declared
+    some_vector = lambda typing: any(k != "scalar" for k in typing.kinds.values())  # noqa: E731
+    levels = [(vectors, True, None), (declared, True, some_vector), (vectors, False, None),
+              (declared, True, None), (declared, False, None)]
     if side.syntax.order == 2:
-        attempts = [a for a in attempts if a[1]]
-    for i, (given, scalar) in enumerate(attempts):
+        levels = [level for level in levels if level[1]]
+    error = None
+    for given, scalar, wanted in levels:
         try:
-            kinds.infer([side.tree], source, given, scalar_result=scalar)
+            typing = kinds.infer([side.tree], source, given, scalar_result=scalar)
         except kinds.AmbiguousReading:
             raise
-        except MatcalcError:
-            if i == len(attempts) - 1:
-                raise
+        except MatcalcError as e:
+            error = error or e
             continue
-        return "hessian" if side.syntax.order == 2 else "gradient" if scalar else "jacobian", given
-    raise AssertionError("unreachable")  # pragma: no cover
+        if wanted is None or wanted(typing):
+            return "hessian" if side.syntax.order == 2 else "gradient" if scalar else "jacobian", given
+    raise error
 
 
 def _scalar(body: Syntax) -> Syntax:

@@ -74,8 +74,12 @@ def check(text: str) -> None:
             _check_command(text, m)
         elif "\u0370" <= item <= "\u03ff":
             _check_greek(text, m)
-        else:
+        elif item != "vec" or not _JACOBIAN_VEC.search(text, 0, m.start()) or not text[m.end():].lstrip().startswith("("):
             _check_run(text, m.start(), item)
+
+
+# `d vec(F)/d vec(X)`, the Jacobian as matcalc prints it: vec is a word there only (the grammar's DVEC)
+_JACOBIAN_VEC = re.compile(r"(?<![A-Za-z])d\s*$")
 
 
 _ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
