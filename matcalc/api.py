@@ -88,8 +88,11 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     declared_kinds = parse_declarations(declared)
     typing = _reading(body, source, declared_kinds, [name for name, _ in targets])
     expression = kinds.build(body, typing)
-    if not expression.is_scalar:
-        return _derivatives("jacobian", body, source, targets, typing, layout == "denominator")
+    if not expression.is_scalar:  # (d/dx f)^T: the Jacobian in the denominator layout
+        denominator = (layout == "denominator") ^ (isinstance(side, Query) and side.transposed)
+        if isinstance(side, Query):
+            targets[0] = (side.wrt, False)
+        return _derivatives("jacobian", body, source, targets, typing, denominator)
     written = kinds.build(body, typing, raw=True)
     out = []
     for name, transposed in targets:

@@ -101,14 +101,20 @@ class _Side:
         return not self.query and self.syntax.op == "number" and self.syntax.value == 0
 
     def proxy(self) -> Syntax | None:
-        """A tree with this side's shape: the side itself, or for ∇_X f the variable X (or Xᵀ);
-        None for a Jacobian or a Hessian, whose shape (vec, ⊗) no tree of the language has."""
+        """A tree with this side's shape, for the dimensions to be unified: the side itself, or for
+        ∇_X f the variable X (or Xᵀ), for d/dx f the product f xᵀ."""
         if not self.query:
             return self.syntax
-        if self.kind != "gradient":
-            return None
-        name = Syntax("name", value=self.syntax.wrt, span=self.syntax.span)
-        return Syntax("transpose", (name,), span=self.syntax.span) if self.syntax.transposed else name
+        span = self.syntax.span
+        name = Syntax("name", value=self.syntax.wrt, span=span)
+        if self.kind == "gradient":
+            return Syntax("transpose", (name,), span=span) if self.syntax.transposed else name
+        # a vector's Jacobian f xᵀ-shaped, a Hessian x xᵀ-shaped: tried, and dropped where x or f
+        # is a matrix (the sizes of vec, m·n, are no tree's)
+        left = self.tree if self.kind == "jacobian" else name
+        if self.syntax.transposed:
+            left, name = name, left
+        return Syntax("mul", (left, Syntax("transpose", (name,), span=span)), span=span)
 
 
 def verify(source: str, declared: dict[str, str] | None = None, instances: int = INSTANCES) -> Verdict:
@@ -174,12 +180,14 @@ def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:
     base = [_scalar(s.tree) if s.kind != "jacobian" else s.tree for s in sides if s.query]
     base += [s.tree for s in sides if not s.query and not s.is_zero]
     alone = kinds.infer(base or [sides[0].tree], source, declared)
-    if any(s.is_zero for s in sides) or any(s.proxy() is None for s in sides):
-        return alone  # a Jacobian's shape is compared once built
+    if any(s.is_zero for s in sides):
+        return alone
     coupled = Syntax("sub", (sides[0].proxy(), sides[1].proxy()), span=(0, len(source)))
     try:  # the kinds stay as read; only dimensions are identified
         return kinds.infer(base + [coupled], source, alone.kinds)
     except MatcalcError:
+        if any(s.kind != "gradient" for s in sides if s.query):
+            return alone  # a Jacobian w.r.t. a matrix: its shape is compared once built
         left, right = (_describe(_shape(s, alone)) for s in sides)
         raise MatcalcError(f"the two sides cannot be equal: the left is {left}, the right {right}",
                            source, (0, len(source))) from None
@@ -256,14 +264,15 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
     from .calculus import jacobian
     from .results import Derivative
 
-    if q.transposed:
-        raise MatcalcError(f"a {'Hessian' if side.kind == 'hessian' else 'Jacobian'} is taken with respect to "
-                           f"{render.name(q.wrt, render.TEXT)}, not its transpose", source, q.span)
+    from .calculus.kronecker import transpose
+
     try:
         side.value = (jacobian.hessian if side.kind == "hessian" else jacobian.jacobian)(expression, side.var)
     except MatcalcError as e:
         raise MatcalcError(e.message, source, q.span) from None
-    side.gradient = Derivative(source, q.wrt, False, expression, side.body, side.value, typing, side.kind)
+    if q.transposed:  # (d/dx f)^T: the denominator layout
+        side.value = transpose(side.value)
+    side.gradient = Derivative(source, q.wrt, q.transposed, expression, side.body, side.value, typing, side.kind)
 
 
 def _numeric(sides: list[_Side], instances: int, difference: Expr):

@@ -112,13 +112,10 @@ def waits(source: Source, fmt: str) -> tuple[list[str], list[str]]:
     if source.kind == "hessian":
         until.append(HESSIAN_INPUT)
     if source.kind == "jacobian":
-        if fmt == "text":
-            until.append(JACOBIAN_INPUT)
-        else:
-            always.append(LATEX_JACOBIAN)
+        until.append(JACOBIAN_INPUT if fmt == "text" else LATEX_JACOBIAN)
         if source.layout == "denominator":
-            always.append(TRANSPOSED_JACOBIAN)
-        if source.expr in ("x", "X"):
+            until.append(TRANSPOSED_JACOBIAN)
+        if source.expr == "X":  # d vec(X)/d vec(X) = I: an I of size m·n
             always.append(IDENTITY_SIZE)
     if source.kind != "gradient":  # the forms of a result: gradients have none of these
         found = nodes(source)

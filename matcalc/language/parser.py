@@ -326,14 +326,21 @@ def _side(node, text):
     """A side that is a query as a whole (`\\nabla_A f`, `(\\nabla_A f)`) is a `Query`; one
     standing inside an expression (`2 \\nabla_x f`) stays a "query" node of it."""
     side = _convert(node, text, top=True)
+    if side.op == "transpose" and side.args[0].op == "query":  # (∇_X f)ᵀ is ∇_{Xᵀ} f; (d/dx f)ᵀ the
+        (name, transposed, order), wrt_span = side.args[0].value  # Jacobian in the denominator layout
+        return Query(name, not transposed, side.args[0].args[0], side.span, order, wrt_span)
     if side.op == "query":
-        (name, transposed, order), (start, end) = side.value
-        return Query(name, transposed, side.args[0], side.span, order, (start, end))
+        (name, transposed, order), wrt_span = side.value
+        return Query(name, transposed, side.args[0], side.span, order, wrt_span)
     return side
 
 
 _QUERIES = {"query": 1, "hessian": 2, "vec_jacobian": 1}
 _WRT = ("wrt", "wrt_transposed")
+
+
+def _transposed_root(root, node) -> bool:
+    return root.data == "transpose" and root.children[0] is node
 
 
 def _query(node, body: Syntax, text: str, top: bool) -> Syntax:
@@ -347,7 +354,7 @@ def _query(node, body: Syntax, text: str, top: bool) -> Syntax:
     name = canonical_name(str(token))
     span, wrt_span = _span(node.meta), (token.start_pos, token.end_pos)
     value = (name, wrt.data == "wrt_transposed", _QUERIES[node.data])
-    if top:
+    if top:  # the whole side, or the whole side but a transpose
         return Syntax("query", (body,), (value, wrt_span), span)
     if name not in {n.value for n in body.walk() if n.op == "name"}:
         raise absent(Query(*value[:2], body, span, value[2], wrt_span), text)
@@ -408,7 +415,7 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
             out = Syntax("call", (kids[0],), WORDS[word], span)
         elif op in _QUERIES:
-            out = _query(node, kids[0], text, top and node is root)
+            out = _query(node, kids[0], text, top and (node is root or _transposed_root(root, node)))
         elif op in _UNARY or op in _BINARY:
             out = Syntax(op, tuple(kids), span=span)
         else:  # pragma: no cover - every alias of the grammar is handled above

@@ -74,12 +74,17 @@ def check(text: str) -> None:
             _check_command(text, m)
         elif "\u0370" <= item <= "\u03ff":
             _check_greek(text, m)
-        elif item != "vec" or not _JACOBIAN_VEC.search(text, 0, m.start()) or not text[m.end():].lstrip().startswith("("):
+        elif item != "vec" or not _jacobian_vec(text, m.start()):
             _check_run(text, m.start(), item)
 
 
-# `d vec(F)/d vec(X)`, the Jacobian as matcalc prints it: vec is a word there only (the grammar's DVEC)
-_JACOBIAN_VEC = re.compile(r"(?<![A-Za-z])d\s*$")
+# `d vec(F)/d vec(X)` and `\partial \operatorname{vec}(X)`, the Jacobians as matcalc prints them:
+# vec is a word there only (the grammar's DVEC, FRAC_PARTIAL_VEC and PARTIAL_VEC)
+_JACOBIAN_VEC = re.compile(r"(?:(?<![A-Za-z])d|\\partial\s*\\(?:operatorname|mathrm)\s*\{)\s*$")
+
+
+def _jacobian_vec(text: str, start: int) -> bool:
+    return bool(_JACOBIAN_VEC.search(text, 0, start)) and bool(re.match(r"vec\s*\}?\s*\(", text[start:]))
 
 
 _ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
@@ -91,7 +96,8 @@ def _check_command(text: str, m: re.Match) -> None:
         wrapped = _WRAPPED.match(text, m.start())
         if wrapped:
             inner = wrapped.group(2)
-            if inner not in WORDS and inner not in ("F", "T"):
+            jacobian = inner == "vec" and _jacobian_vec(text, wrapped.start(2))
+            if inner not in WORDS and inner not in ("F", "T") and not jacobian:
                 start = wrapped.start(2)
                 raise MatcalcError(_unknown(inner, f"\\{word}{{{inner}}}"), text, (start, start + max(1, len(inner))))
         return
