@@ -262,9 +262,8 @@ def _build(side: _Side, typing: kinds.Typing, source: str) -> None:
         side.gradient = Gradient(source, q.wrt, q.transposed, expression, side.body, side.value, typing)
         return
     from .calculus import jacobian
-    from .results import Derivative
-
     from .calculus.kronecker import transpose
+    from .results import Derivative
 
     try:
         side.value = (jacobian.hessian if side.kind == "hessian" else jacobian.jacobian)(expression, side.var)
