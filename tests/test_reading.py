@@ -196,7 +196,10 @@ def test_jacobian_identities_are_checked_numerically():
     assert not matcalc.verify("d/dx (A x) = 2 A")
     assert matcalc.verify("d/dx exp(W x) = diag(exp(W x)) W", {"x": "vector"})
     assert not matcalc.verify("d/dx exp(W x) = diag(exp(W x)) W^T W W^T", {"x": "vector"})
-    assert "cannot be equal" in refused("d/dx (A x) = A^T", command="verify").message
+    assert not matcalc.verify("d/dx (A x) = A^T")  # A square then, and not symmetric
+    assert "cannot be equal" in refused("d/dx (A x) = x", command="verify").message
+    assert matcalc.verify("(d/dx (A x))^T = A^T") and matcalc.verify("d/dx x = I")
+    assert matcalc.verify("\\left(\\frac{\\partial \\left(A x\\right)}{\\partial x}\\right)^{T} = A^T")
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13 item 1: kron(A, B) as input (helper vocabulary)")
