@@ -96,6 +96,8 @@ class _Reader:
             return self.read(e.arg, (labels[0], labels[0]))
         if isinstance(e, PowerDifferential):  # Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ, written out
             k = int(e.exponent)
+            if k > 64:  # as jacobian.MAX_POWER_TERMS
+                raise MatcalcError(f"the derivative of a matrix power X^{k} is a sum of {k} terms; matcalc writes at most 64")
             return self.read(alg.add(*(alg.mul(alg.power(e.base, r), e.dbase, alg.power(e.base, k - 1 - r))
                                        for r in range(k))), labels)
         raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover

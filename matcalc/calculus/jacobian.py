@@ -22,11 +22,13 @@ from .differentiate import differential, gradient, gradient_from_differential, h
 from ..errors import MatcalcError
 from .present import present
 from .expr import (
-    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, Sym, Transpose, Vec, dim_product,
+    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, PowerDifferential, Sym, Transpose,
+    Vec, dim_product,
     postorder,
 )
 
 NOT_EXPRESSIBLE = "not expressible in matrix notation"
+MAX_POWER_TERMS = 64  # d vec(Xᵏ) is written out as a sum of k Kronecker products up to this k
 
 
 def jacobian(f: Expr, var: Sym) -> Expr:
@@ -78,6 +80,14 @@ def read_jacobian(df: Expr, var: Sym) -> Expr:
         return kr.times(kr.diag(kr.vec(rest)), read_jacobian(df.factors[i], var))
     if isinstance(df, MatMul):
         return _read_product(df, var)
+    if isinstance(df, PowerDifferential):  # vec(Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ) = Σ_r ((Xᵀ)ᵏ⁻¹⁻ʳ ⊗ Xʳ) vec(dX)
+        k = int(df.exponent)
+        if k > MAX_POWER_TERMS:
+            raise MatcalcError(f"the Jacobian of a matrix power X^{k} is a sum of {k} Kronecker products; "
+                               f"matcalc writes at most {MAX_POWER_TERMS}")
+        x = df.base
+        terms = (kr.kron(alg.power(alg.transpose(x), k - 1 - r), alg.power(x, r)) for r in range(k))
+        return kr.times(alg.add(*terms), read_jacobian(df.dbase, var))
     if isinstance(df, Vec):  # vec(vec(dM)) = vec(dM)
         return read_jacobian(df.arg, var)
     if isinstance(df, Kron):
