@@ -26,13 +26,10 @@ SIZES = [(2, 3), (3, 2), (4, 3), (5, 2), (2, 5), (4, 5), (3, 4), (6, 3)]
 # -- matcalc today (measured; each flips to a failure of its xfail once fixed) ---------------------
 
 ABS = "issue 12: |a| on a scalar is read as det(a) = a"
-ZERO = "issue 12: 0/0 is not refused"
 WRONG_TODAY: dict[str, str] = {  # identity -> why matcalc's verdict is wrong today
     # (verify's numeric verdict, fixed in bd7cead, turned 15 more of these from "holds" to "does not hold")
     "|a| = a": ABS,
     "|a b| = a |b|": ABS,
-    "0/0 = 0": ZERO,
-    "0/0 tr(A) = 0": ZERO,
 }
 
 
