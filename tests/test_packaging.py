@@ -81,8 +81,6 @@ def test_to_sympy_without_sympy_says_which_extra_to_install(monkeypatch):
         result.to_sympy()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 9: the README's Python session calls .to_sympy(), which "
-                   "needs the sympy extra; the README must show it as optional (the lead's README section)")
 def test_the_readme_python_session_runs_without_sympy(monkeypatch):
     """`pip install .` alone runs every README example (issue 12's "Done when"): the session
     with `import sympy` failing, as after the README's first command."""
