@@ -14,7 +14,7 @@ from . import algebra as alg
 from . import functions
 from . import kronecker as kr
 from ..errors import MatcalcError
-from .present import occurrences, present
+from .present import occurrences, present, rewrite
 from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
@@ -248,7 +248,7 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     g = gradient_from_differential(differential(f, var), var)
     if var.symmetric:
         g = _half(alg.add(g, alg.transpose(g)))
-    return present(shortest(alg.transpose(g) if transposed else g))
+    return present(shortest(rewrite(alg.transpose(g) if transposed else g)))
 
 
 def shortest(e: Expr) -> Expr:
@@ -256,7 +256,10 @@ def shortest(e: Expr) -> Expr:
     fewer variables; e as it is otherwise, so that a result keeps the order of its terms."""
     from .canonical import simplest
 
-    other = simplest(e)
+    try:
+        other = simplest(e)
+    except ValueError:  # a product canonical cannot split into chains: nothing shorter known
+        return e
     return other if occurrences(other) < occurrences(e) else e
 
 

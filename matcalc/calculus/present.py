@@ -16,12 +16,15 @@ paper writes:
   diagonal matrices multiplied                      diag(a) diag(b) = diag(a ∘ b)
   a diagonal matrix times a vector                  diag(a) b = a ∘ b
   a weighted sum of entries                         𝟏ᵀ(a ∘ b) = sum(a ∘ b) = aᵀ b
+  a row of quotients times their denominators       (y ⊘ e)ᵀ e = sum(y)
   diagonal matrices added                           diag(a) - diag(b) = diag(a - b)
   a factor that every term shares taken out         -Xᵀ W r - Xᵀ Wᵀ r = -Xᵀ (W + Wᵀ) r
-    (on the left or the right of each term's matrix chain) when it writes two variables or
-    more, or when what is left is one term: Xᵀ (diag(a) X - diag(b) X) = Xᵀ diag(a - b) X.
-    A lone shared variable stays in its terms, as the seed and the Cookbook write
-    A x + Aᵀ x and B X + Bᵀ X.
+    (on the left or the right of each term's matrix chain): Xᵀ exp(X w) - Xᵀ y =
+    Xᵀ (exp(X w) - y). A lone column vector shared on the right, or a lone variable around a
+    sum M + Mᵀ, stays in its terms, as the seed and the Cookbook write A x + Aᵀ x and B X + Bᵀ X.
+  an elementwise factor of every term taken out     σ - σ∘² = σ ∘ (𝟏 - σ)
+  the logistic function named                       𝟏 ⊘ (𝟏 + exp(-z)) = exp(z) ⊘ (𝟏 + exp(z)) = σ(z),
+                                                    exp(-z) ⊘ (𝟏 + exp(-z)) = 𝟏 - σ(z)
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from fractions import Fraction
 
 from . import algebra as alg
 from . import kronecker as kr
+from .functions import BY_NAME as _FUNCTIONS
 from .expr import (
     ONE, Add, Const, Det, Diag, Diagonal, Expr, Func, Hadamard, HadamardPower, Kron, MatMul, Norm, Ones,
     Power, Sum, Sym, Trace, Transpose, Vec, postorder,
@@ -92,12 +96,20 @@ def _product(e: MatMul) -> Expr:
         elif type(f) is Ones and f.shape[0] == 1 and type(g) is Hadamard and g.shape[1] == 1 \
                 and len(g.factors) == 2:
             factors[i:i + 2] = [alg.transpose(g.factors[0]), g.factors[1]]
+        elif type(f) is Hadamard and f.shape[0] == 1 and g.shape[1] == 1 and not g.is_scalar \
+                and _fewer_factors(alg.hadamard(alg.transpose(f), g), len(f.factors) + 1):
+            # (a ∘ b)ᵀ c = sum(a ∘ b ∘ c), when factors cancel: (y ⊘ e)ᵀ e = sum(y)
+            factors[i:i + 2] = [_sum_entries(alg.sum_entries(alg.hadamard(alg.transpose(f), g)))]
         else:
             i += 1
             continue
         changed = True
         i = max(i - 1, 0)
     return kr.times(*factors) if changed else e
+
+
+def _fewer_factors(e: Expr, n: int) -> bool:
+    return (len(e.factors) if type(e) is Hadamard else 1) < n
 
 
 def _sum(e: Add) -> Expr:
@@ -148,8 +160,11 @@ def _common_factors(e: Add) -> Expr:
                       for c, scalars, chain in split))
     if isinstance(inner, Add):
         inner = _sum(inner)
-    if sum(occurrences(f) for f in first[:left] + first[len(first) - right:]) < 2 and isinstance(inner, Add):
-        return e  # a lone variable shared, and still a sum: A x + Aᵀ x, as the seed writes it
+    shared = first[:left] + first[len(first) - right:]
+    if sum(occurrences(f) for f in shared) < 2 and isinstance(inner, Add) and (
+            shared[-1].shape[1] == 1 and right  # A w / s - B w / t: a column stays in its terms
+            or alg.transpose(inner) is inner and any(alg.transpose(t) != t for t in inner.terms)):
+        return e  # a lone variable around a sum M + Mᵀ: A x + Aᵀ x and B X + Bᵀ X, as written
     return alg.scale(common, kr.times(*first[:left], positive_first(inner), *first[len(first) - right:]))
 
 
@@ -174,7 +189,146 @@ def _sum_entries(e: Sum) -> Expr:
     return e
 
 
-_RULES = {MatMul: _product, Add: _sum, Sum: _sum_entries}
+# -- functions named: the logistic function -------------------------------------------------------
+
+def _one(shape) -> Expr:
+    return ONE if shape == (1, 1) else Ones(shape)
+
+
+def _logistic_argument(base: Expr) -> Expr | None:
+    """u when base is 1 + exp(u) (or 𝟏 + exp(u)), else None."""
+    if type(base) is not Add or len(base.terms) != 2:
+        return None
+    a, b = base.terms
+    if type(a) is Func and a.name == "exp":
+        a, b = b, a
+    if type(b) is Func and b.name == "exp" and (a == ONE or type(a) is Ones):
+        return b.arg
+    return None
+
+
+def _sigma(u: Expr) -> Expr:
+    """σ(u), written 𝟏 - σ(z) when u = -z: the argument without a minus, so that σ(X w) and
+    𝟏 - σ(X w) meet and cancel."""
+    c, rest = alg.split_coefficient(u)
+    if c < 0:
+        return alg.sub(_one(u.shape), alg.func("sigmoid", alg.scale(-c, rest)))
+    return alg.func("sigmoid", u)
+
+
+def _logistic(factors: list[tuple[Expr, Fraction]]) -> list[tuple[Expr, Fraction]] | None:
+    """The powers of a product with 1 ⊘ (1 + exp(u)) written σ(-u), then exp(z) ∘ (𝟏 - σ(z))
+    written σ(z) and exp(-z) ∘ σ(z) written 𝟏 - σ(z); None when nothing changes."""
+    changed = False
+    out: list[tuple[Expr, Fraction]] = []
+    for base, p in factors:
+        u = _logistic_argument(base) if p < 0 and p.denominator == 1 else None
+        if u is None:
+            out.append((base, p))
+        else:
+            out.append((_sigma(alg.neg(u)), -p))
+            changed = True
+    powers: dict[Expr, Fraction] = {}
+    for base, p in out:
+        powers[base] = powers.get(base, Fraction(0)) + p
+    for base in list(powers):
+        z = _sigma_argument(base)
+        if z is None or powers.get(base, 0) <= 0:
+            continue
+        complement = type(base) is Add  # 𝟏 - σ(z) pairs with exp(z), σ(z) with exp(-z)
+        partner = alg.func("exp", z if complement else alg.neg(z))
+        paired = min(powers[base], powers.get(partner, Fraction(0)))
+        if paired <= 0:
+            continue
+        powers[base] -= paired
+        powers[partner] -= paired
+        other = alg.func("sigmoid", z) if complement else _sigma(alg.neg(z))
+        powers[other] = powers.get(other, Fraction(0)) + paired
+        changed = True
+    return [(b, p) for b, p in powers.items() if p] if changed else None
+
+
+def _sigma_argument(e: Expr) -> Expr | None:
+    """z when e is σ(z) or 𝟏 - σ(z), else None."""
+    if type(e) is Func and e.name == "sigmoid":
+        return e.arg
+    if type(e) is Add and len(e.terms) == 2 and (e.terms[0] == ONE or type(e.terms[0]) is Ones):
+        c, rest = alg.split_coefficient(e.terms[1])
+        if c == -1 and type(rest) is Func and rest.name == "sigmoid":
+            return rest.arg
+    return None
+
+
+def _power_of(base: Expr, p: Fraction) -> Expr:
+    return alg.power(base, p) if base.is_scalar else alg.hadamard_power(base, p)
+
+
+def _elementwise(e: Expr) -> Expr:
+    """The logistic function named in an elementwise product or power."""
+    if "sigmoid" not in _FUNCTIONS:
+        return e
+    if type(e) is Hadamard:
+        factors = [(f.base, f.exponent) if type(f) is HadamardPower else (f, Fraction(1)) for f in e.factors]
+    else:
+        factors = [(e.base, e.exponent)]
+    named = _logistic(factors)
+    if named is None:
+        return e
+    return alg.hadamard(*(_power_of(b, p) for b, p in named if p))
+
+
+def _scalar_product(e: MatMul) -> Expr:
+    """The logistic function named among the scalar factors of a product."""
+    if "sigmoid" not in _FUNCTIONS:
+        return e
+    scalars = [(f.base, f.exponent) if type(f) is Power else (f, Fraction(1)) for f in e.factors
+               if f.is_scalar and type(f) is not Const]
+    named = _logistic(scalars) if any(type(b) in (Add, Func) for b, _ in scalars) else None
+    if named is None:
+        return e
+    others = [f for f in e.factors if not f.is_scalar or type(f) is Const]
+    return kr.times(*(alg.power(b, p) for b, p in named if p), *others)
+
+
+def _hadamard_common(e: Add) -> Expr:
+    """An elementwise factor of every term taken out: σ - σ∘² = σ ∘ (𝟏 - σ), a ∘ b + a ∘ c =
+    a ∘ (b + c); when that writes no more variables."""
+    if e.is_scalar or any(t.shape[1] != e.shape[1] for t in e.terms):
+        return e
+    split = []
+    for t in e.terms:
+        c, rest = alg.split_coefficient(t)
+        if type(rest) is Hadamard:
+            powers = [(f.base, f.exponent) if type(f) is HadamardPower else (f, Fraction(1)) for f in rest.factors]
+        elif type(rest) is HadamardPower:
+            powers = [(rest.base, rest.exponent)]
+        else:
+            powers = [(rest, Fraction(1))]
+        split.append((c, dict(powers)))
+    shared = {b: p for b, p in split[0][1].items() if p > 0 and b.shape == e.shape}
+    for _, powers in split[1:]:
+        shared = {b: min(p, powers[b]) for b, p in shared.items() if powers.get(b, 0) > 0}
+    if not shared:
+        return e
+    inner = alg.add(*(alg.scale(c, alg.hadamard(Ones(e.shape), *(_power_of(b, p - shared.get(b, 0))
+                                                                 for b, p in powers.items() if p != shared.get(b, 0))))
+                      for c, powers in split))
+    out = alg.hadamard(*(_power_of(b, p) for b, p in shared.items()), positive_first(inner))
+    return out if occurrences(out) <= occurrences(e) else e
+
+
+def _any_product(e: MatMul) -> Expr:
+    out = _scalar_product(e)
+    return _product(out) if type(out) is MatMul else out
+
+
+def _any_sum(e: Add) -> Expr:
+    out = _sum(e)
+    return _hadamard_common(out) if type(out) is Add else out
+
+
+_RULES = {MatMul: _any_product, Add: _any_sum, Sum: _sum_entries,
+          Hadamard: _elementwise, HadamardPower: _elementwise, Power: _elementwise}
 
 
 def scalar_units(e: Expr) -> Expr:
