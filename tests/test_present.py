@@ -45,7 +45,8 @@ GRADIENTS = [
     ("-y^T log(exp(W x) / sum(exp(W x)))", "W", None, False, "(sum(y) exp(W x) / sum(exp(W x)) - y) x^T"),
     # an elementwise factor of every term taken out
     ("sum(a .* exp(x)) + sum(b .* exp(x))", "x", None, False, "exp(x) .* (a + b)"),
-    ("sum(exp(X)) - sum(exp(X).^2) / 2", "X", None, False, "exp(X) .* (ones - exp(X))"),
+    ("sum(exp(X)) - sum(exp(X).^2) / 2", "X", None, False, "exp(X) - exp(X).^2"),  # no shorter
+    ("((y^T + (y^T).^2) x) a", "x", {"a": "scalar"}, False, "a (y^T + (y^T).^2)^T"),  # rows stay rows
     ("tr(S X) - log(det(X))", "X", {"S": "symmetric", "X": "symmetric"}, False, "S - X^{-1}"),
     (r"\frac{1}{2}(tr(\Sigma_2^{-1} \Sigma_1) - \log|\Sigma_1|)", r"\Sigma_1",
      {r"\Sigma_1": "symmetric", r"\Sigma_2": "symmetric"}, False, r"(1/2) (\Sigma_2^{-1} - \Sigma_1^{-1})"),

@@ -291,9 +291,9 @@ def _scalar_product(e: MatMul) -> Expr:
 
 
 def _hadamard_common(e: Add) -> Expr:
-    """An elementwise factor of every term taken out: σ - σ∘² = σ ∘ (𝟏 - σ), a ∘ b + a ∘ c =
-    a ∘ (b + c); when that writes no more variables."""
-    if e.is_scalar or any(t.shape[1] != e.shape[1] for t in e.terms):
+    """An elementwise factor of every term taken out when that writes fewer variables,
+    a ∘ b + a ∘ c = a ∘ (b + c), or as many for σ: σ - σ∘² = σ ∘ (𝟏 - σ)."""
+    if e.shape[0] == 1:  # scalars and rows: their elementwise products are written as columns
         return e
     split = []
     for t in e.terms:
@@ -314,7 +314,9 @@ def _hadamard_common(e: Add) -> Expr:
                                                                  for b, p in powers.items() if p != shared.get(b, 0))))
                       for c, powers in split))
     out = alg.hadamard(*(_power_of(b, p) for b, p in shared.items()), positive_first(inner))
-    return out if occurrences(out) <= occurrences(e) else e
+    before, after = occurrences(e), occurrences(out)
+    named = all(type(b) is Func and b.name in _FUNCTIONS and b.name == "sigmoid" for b in shared)
+    return out if after < before or (after == before and named) else e  # σ - σ∘² = σ ∘ (𝟏 - σ)
 
 
 def _any_product(e: MatMul) -> Expr:
