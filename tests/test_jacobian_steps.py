@@ -189,7 +189,7 @@ def test_jacobian_of_a_linear_map():
 
 def test_jacobian_of_an_entrywise_function():
     d = derive(matcalc.diff("exp(x)", "x"))
-    assert lines(d) == ["dx ∘ exp(x)  [elementwise]", "diag(exp(x)) dx  [vec]", "diag(exp(x))  [jacobian]"]
+    assert lines(d) == ["dx ∘ exp(x)  [exp]", "diag(exp(x)) dx  [vec]", "diag(exp(x))  [jacobian]"]
 
 
 def test_kronecker_form_through_vec():
@@ -281,7 +281,7 @@ def test_cli_diff_steps_on_a_jacobian_pretty():
     assert result.exit_code == 0 and not result.stderr, result.output
     assert [line.split() for line in result.stdout.splitlines()] == [
         "∂exp(x)/∂x = diag(exp(x))".split(),
-        "d exp(x) = dx ∘ exp(x) elementwise entrywise functions".split(),
+        "d exp(x) = dx ∘ exp(x) exp exponential".split(),
         "= diag(exp(x)) dx vec vec and Kronecker products".split(),
         "∂exp(x)/∂x = diag(exp(x)) jacobian reading off a Jacobian".split(),
         "x is a vector here; for the other reading declare --scalar x".split()]  # issue 12: readings said

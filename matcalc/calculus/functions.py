@@ -24,7 +24,7 @@ class Function:
     name: str                 # the canonical name: Func.name, the text form, the first input word
     words: tuple[str, ...]    # other input words, each also as \word and \operatorname{word}
     title: str                # what `matcalc rules` calls it
-    derivative: str           # f'(x) (or df) as `matcalc rules` states it, in Unicode
+    derivative: str           # the differential, as `matcalc rules` states it (Unicode)
     latex: str                # the LaTeX command: \exp, \operatorname{sigmoid}
     unicode: str              # the name drawn in Unicode output
     numpy: str                # NumPy code, the argument as {0} (vectors are 1-D arrays there)
@@ -33,7 +33,7 @@ class Function:
     sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x
     shape: str = "elementwise"     # elementwise | vector (column → column) | reduction (column → scalar)
     domain: str = "real"      # where random data must keep the argument: real | positive | unit (−1, 1)
-    demo: str = ""            # an input whose derivation cites this function's rule
+    demo: str = ""            # an input whose derivation (w.r.t. X, or x) cites this function's rule
 
     @property
     def elementwise(self) -> bool:
@@ -49,25 +49,89 @@ def _sigmoid(np, x):
     return 0.5 * (1 + np.tanh(0.5 * x))  # 1 / (1 + e^{-x}) without overflow
 
 
+def _zero(m, x):
+    return m.zero(x.shape)
+
+
+def _inverse_sqrt_of_one_minus_square(m, x):
+    """(1 - x∘²)∘^(-1/2), the derivative of arcsin."""
+    return m.hadamard_power(m.sub(_one(m, x), m.hadamard_power(x, 2)), m.Fraction(-1, 2))
+
+
+def _softmax(np, x):
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+def _logsumexp(np, x):
+    top = np.max(x)
+    return np.array([[top + np.log(np.sum(np.exp(x - top)))]])
+
+
 TABLE: tuple[Function, ...] = (
     # -- the exponential and the logarithm ------------------------------------------------------
-    Function("exp", (), "exponential", "exp'(x) = exp(x)", "\\exp", "exp", "np.exp({0})",
-             lambda np, x: np.exp(x), lambda m, x: m.func("exp", x), lambda sp, x: sp.exp(x)),
-    Function("log", ("ln",), "logarithm", "log'(x) = 1 ⊘ x", "\\log", "log", "np.log({0})",
+    Function("exp", (), "exponential", "d exp(X) = exp(X) ∘ dX", "\\exp", "exp", "np.exp({0})",
+             lambda np, x: np.exp(x), lambda m, x: m.func("exp", x), lambda sp, x: sp.exp(x),
+             demo="sum(exp(X))"),
+    Function("log", ("ln",), "logarithm", "d log(X) = dX ⊘ X", "\\log", "log", "np.log({0})",
              lambda np, x: np.log(x), lambda m, x: m.hadamard_power(x, -1), lambda sp, x: sp.log(x),
-             domain="positive"),
-    Function("sqrt", (), "square root", "sqrt'(x) = (1/2) 1 ⊘ sqrt(x)", "\\sqrt", "sqrt", "np.sqrt({0})",
+             domain="positive", demo="sum(log(X))"),
+    Function("sqrt", (), "square root", "d sqrt(X) = (1/2) dX ⊘ sqrt(X)", "\\sqrt", "sqrt", "np.sqrt({0})",
              lambda np, x: np.sqrt(x),
              lambda m, x: m.mul(m.const(m.Fraction(1, 2)), m.hadamard_power(m.func("sqrt", x), -1)),
-             lambda sp, x: sp.sqrt(x), domain="positive"),
+             lambda sp, x: sp.sqrt(x), domain="positive", demo="sum(sqrt(X))"),
+    Function("softplus", (), "softplus", "d softplus(X) = σ(X) ∘ dX,   softplus(x) = log(1 + eˣ)",
+             "\\operatorname{softplus}", "softplus", "np.logaddexp(0, {0})",
+             lambda np, x: np.logaddexp(0, x), lambda m, x: m.func("sigmoid", x),
+             lambda sp, x: sp.log(1 + sp.exp(x)), demo="sum(softplus(X))"),
     # -- trigonometric and hyperbolic -----------------------------------------------------------
-    Function("sin", (), "sine", "sin'(x) = cos(x)", "\\sin", "sin", "np.sin({0})",
-             lambda np, x: np.sin(x), lambda m, x: m.func("cos", x), lambda sp, x: sp.sin(x)),
-    Function("cos", (), "cosine", "cos'(x) = -sin(x)", "\\cos", "cos", "np.cos({0})",
-             lambda np, x: np.cos(x), lambda m, x: m.neg(m.func("sin", x)), lambda sp, x: sp.cos(x)),
-    Function("tanh", (), "hyperbolic tangent", "tanh'(x) = 1 - tanh(x)∘²", "\\tanh", "tanh", "np.tanh({0})",
+    Function("sin", (), "sine", "d sin(X) = cos(X) ∘ dX", "\\sin", "sin", "np.sin({0})",
+             lambda np, x: np.sin(x), lambda m, x: m.func("cos", x), lambda sp, x: sp.sin(x),
+             demo="sum(sin(X))"),
+    Function("cos", (), "cosine", "d cos(X) = -sin(X) ∘ dX", "\\cos", "cos", "np.cos({0})",
+             lambda np, x: np.cos(x), lambda m, x: m.neg(m.func("sin", x)), lambda sp, x: sp.cos(x),
+             demo="sum(cos(X))"),
+    Function("tan", (), "tangent", "d tan(X) = (𝟏 + tan(X)∘²) ∘ dX", "\\tan", "tan", "np.tan({0})",
+             lambda np, x: np.tan(x), lambda m, x: m.add(_one(m, x), m.hadamard_power(m.func("tan", x), 2)),
+             lambda sp, x: sp.tan(x), domain="unit", demo="sum(tan(X))"),
+    Function("arcsin", (), "inverse sine", "d arcsin(X) = dX ⊘ sqrt(𝟏 - X∘²)", "\\arcsin", "arcsin",
+             "np.arcsin({0})", lambda np, x: np.arcsin(x), _inverse_sqrt_of_one_minus_square,
+             lambda sp, x: sp.asin(x), domain="unit", demo="sum(arcsin(X))"),
+    Function("arccos", (), "inverse cosine", "d arccos(X) = -dX ⊘ sqrt(𝟏 - X∘²)", "\\arccos", "arccos",
+             "np.arccos({0})", lambda np, x: np.arccos(x),
+             lambda m, x: m.neg(_inverse_sqrt_of_one_minus_square(m, x)),
+             lambda sp, x: sp.acos(x), domain="unit", demo="sum(arccos(X))"),
+    Function("arctan", (), "inverse tangent", "d arctan(X) = dX ⊘ (𝟏 + X∘²)", "\\arctan", "arctan",
+             "np.arctan({0})", lambda np, x: np.arctan(x),
+             lambda m, x: m.hadamard_power(m.add(_one(m, x), m.hadamard_power(x, 2)), -1),
+             lambda sp, x: sp.atan(x), demo="sum(arctan(X))"),
+    Function("sinh", (), "hyperbolic sine", "d sinh(X) = cosh(X) ∘ dX", "\\sinh", "sinh", "np.sinh({0})",
+             lambda np, x: np.sinh(x), lambda m, x: m.func("cosh", x), lambda sp, x: sp.sinh(x),
+             demo="sum(sinh(X))"),
+    Function("cosh", (), "hyperbolic cosine", "d cosh(X) = sinh(X) ∘ dX", "\\cosh", "cosh", "np.cosh({0})",
+             lambda np, x: np.cosh(x), lambda m, x: m.func("sinh", x), lambda sp, x: sp.cosh(x),
+             demo="sum(cosh(X))"),
+    Function("tanh", (), "hyperbolic tangent", "d tanh(X) = (𝟏 - tanh(X)∘²) ∘ dX", "\\tanh", "tanh", "np.tanh({0})",
              lambda np, x: np.tanh(x),
-             lambda m, x: m.sub(_one(m, x), m.hadamard_power(m.func("tanh", x), 2)), lambda sp, x: sp.tanh(x)),
+             lambda m, x: m.sub(_one(m, x), m.hadamard_power(m.func("tanh", x), 2)), lambda sp, x: sp.tanh(x),
+             demo="sum(tanh(X))"),
+    # -- the logistic function and the rectifier -------------------------------------------------
+    Function("sigmoid", (), "logistic function",
+             "d σ(X) = σ(X) ∘ (𝟏 - σ(X)) ∘ dX,   σ(x) = 1 / (1 + e⁻ˣ)",
+             "\\sigma", "σ", "(0.5 + 0.5 * np.tanh(0.5 * ({0})))", _sigmoid,
+             lambda m, x: m.hadamard(m.func("sigmoid", x), m.sub(_one(m, x), m.func("sigmoid", x))),
+             lambda sp, x: 1 / (1 + sp.exp(-x)), demo="sum(sigmoid(X))"),
+    Function("relu", (), "rectifier", "d relu(X) = step(X) ∘ dX,   relu(x) = max(0, x); step(0) = 0",
+             "\\operatorname{relu}", "relu", "np.maximum({0}, 0)", lambda np, x: np.maximum(x, 0),
+             lambda m, x: m.func("step", x), lambda sp, x: sp.Max(0, x), demo="sum(relu(X))"),
+    Function("step", (), "unit step", "d step(X) = 0,   step(x) = 𝟙[x > 0] (0 at x = 0)",
+             "\\operatorname{step}", "step", "np.heaviside({0}, 0.0)", lambda np, x: np.heaviside(x, 0.0),
+             _zero, lambda sp, x: sp.Heaviside(x, 0), demo="sum(step(X))"),
+    Function("abs", (), "absolute value", "d abs(X) = sign(X) ∘ dX   (sign(0) = 0)", "\\operatorname{abs}", "abs",
+             "np.abs({0})", lambda np, x: np.abs(x), lambda m, x: m.func("sign", x),
+             lambda sp, x: sp.Abs(x), demo="sum(abs(X))"),
+    Function("sign", (), "sign", "d sign(X) = 0   (sign is constant away from 0)", "\\operatorname{sign}", "sign", "np.sign({0})",
+             lambda np, x: np.sign(x), _zero, lambda sp, x: sp.sign(x), demo="sum(sign(X))"),
 )
 
 BY_NAME: dict[str, Function] = {f.name: f for f in TABLE}
@@ -82,6 +146,10 @@ OPERATIONS: dict[str, str] = {
 # Every function word of the input and what it names: the grammar's FUNC terminal lists
 # these keys (each also with a backslash and inside \operatorname{...}, \mathrm{...}, \text{...}).
 WORDS: dict[str, str] = {**OPERATIONS, **{w: f.name for f in TABLE for w in (f.name, *f.words)}}
+
+# Spellings the grammar reads besides the words (language/parser.py normalises a FUNC token by
+# dropping backslashes, braces and spaces): \sigma( and σ( are the logistic function.
+SPELLINGS: dict[str, str] = {"sigma": "sigmoid", "σ": "sigmoid"}
 
 
 def lookup(name: str) -> Function:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..calculus import functions
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -103,10 +105,10 @@ RULES: tuple[Rule, ...] = (
          "An entrywise factor moves across the inner product: ⟨S, A ∘ B⟩ = ⟨S ∘ A, B⟩.",
          "sum(exp(X) ∘ dX) = tr(exp(X)ᵀ dX)",
          ("sum(A \\odot X)", "X")),
-    Rule("elementwise", "entrywise functions", "d f(X) = f'(X) ∘ dX   (f = exp, log, sqrt, sin, cos, tanh, X∘ᵖ)",
+    Rule("elementwise", "entrywise functions", "d f(X) = f'(X) ∘ dX   (X∘ᵖ, and each function below)",
          "A function applied to each entry has its derivative applied to each entry.",
-         "d sum(exp(X)) = sum(dX ∘ exp(X))",
-         ("sum(exp(X))", "X")),
+         "d sum(X∘³) = sum(3 X∘² ∘ dX)",
+         ("sum(X.^3)", "X")),
     Rule("norm", "norms", "d‖U‖ = tr(Uᵀ dU) / ‖U‖",
          "‖u‖ = √(uᵀu) and ‖U‖_F = √tr(UᵀU); the chain rule on the square root.",
          "d‖x‖ = xᵀ dx / ‖x‖",
@@ -165,6 +167,19 @@ RULES: tuple[Rule, ...] = (
          ("tr(A B A^T C)", "A")),
 )
 
+
+
+def _function_rule(f) -> Rule:
+    """The rule of one row of the table of functions (calculus/functions.py)."""
+    if f.elementwise:
+        explanation = "An entrywise function: its derivative, entry by entry, times dX (rule elementwise)."
+    else:
+        explanation = "A function of a whole vector: its Jacobian applied to dx."
+    var = "x" if not f.elementwise else "X"
+    return Rule(f.name, f.title, f.derivative, explanation, f"d {f.demo} w.r.t. {var}", (f.demo, var))
+
+
+RULES = RULES + tuple(_function_rule(f) for f in functions.TABLE)
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
 

@@ -187,8 +187,8 @@ def _differential_rules(f: Expr, var: Sym) -> list[str]:
             rule = "jacobi"
         elif isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Det):
             rule, children = "logdet", [e.arg.arg]
-        elif isinstance(e, Func):
-            rule = "chain" if e.arg.is_scalar else "elementwise"
+        elif isinstance(e, Func):  # a function of the table cites its own rule (matcalc rules exp)
+            rule = "chain" if e.arg.is_scalar and e.is_scalar else e.name
         elif isinstance(e, HadamardPower):
             rule = "elementwise"
         elif isinstance(e, Power):

@@ -140,7 +140,11 @@ def _relative_error(a, b):
 
 def _random(rng, shape, positive=False, symmetric=False):
     """Well-conditioned data: square matrices near a multiple of I, symmetric ones positive
-    definite; entries in [0.5, 1.5] when `positive` (for log, sqrt, ...)."""
+    definite; entries in [0.5, 1.5] when `positive` (for log, sqrt, ...), small ones in
+    [-0.3, 0.3] when `positive` is None (for arcsin, arccos: arguments in (-1, 1))."""
+    if positive is None:
+        x = rng.uniform(-0.3, 0.3, shape) / max(1, *shape)
+        return float(x) if shape == () else x
     if symmetric:
         q = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
         return q @ q.T / shape[0] + shape[0] * np.eye(shape[0])

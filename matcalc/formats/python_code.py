@@ -191,8 +191,9 @@ def _random_arguments(args, names, dims, outputs) -> str:
     return f'''
 
 def _random_arguments(rng):
-    """Candidate arguments: plain data in two size orders, then positive data (log, sqrt)."""
-    for positive in (False, True):
+    """Candidate arguments: plain data in two size orders, then positive data (log, sqrt), then
+    small data (arcsin, arccos)."""
+    for positive in (False, True, None):
         {loop}
             yield {{{body}}}
 '''

@@ -165,6 +165,8 @@ class _Renderer:
                 return f"\\sqrt{{{self.go(e.arg)}}}", POSTFIX  # \sqrt{X}^2 would read as √(X²)
             if e.name == "log" and isinstance(e.arg, Det):  # log|X|, as the textbook writes it
                 return f"{self.fn('log')}{self.go(e.arg)}", PRODUCT
+            if e.name == "abs" and e.arg.is_scalar and s.name == "unicode":  # |a|: a reads as a scalar
+                return f"|{self.go(e.arg)}|", ATOM
             f = functions.lookup(e.name)
             word = {"text": f.name, "unicode": f.unicode, "latex": f.latex}[s.name]
             return f"{word}({self.go(e.arg)})", ATOM

@@ -522,8 +522,8 @@ def _build_one(node, a, typing, ops):
         return ops.power(a[0], node.value)
     if op == "hadamard_power":
         return ops.hadamard_power(a[0], node.value)
-    if op == "det":
-        return ops.det(a[0])
+    if op == "det":  # |a| of a scalar is its absolute value; of a matrix, the determinant
+        return ops.func("abs", a[0]) if a[0].is_scalar else ops.det(a[0])
     if op == "query":
         return _derivative(node, a[0] if ops is algebra else build(node.args[0], typing), typing)
     if op == "norm":

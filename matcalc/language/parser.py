@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from ..calculus.functions import WORDS
+from ..calculus.functions import SPELLINGS, WORDS
 from ..errors import MatcalcError
 from . import vocabulary
 from .fastparse import parse as quick_parse
@@ -413,7 +413,12 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             out = Syntax("norm", (kids[0],), kind, span)
         elif op == "call":
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
-            out = Syntax("call", (kids[0],), WORDS[word], span)
+            out = Syntax("call", (kids[0],), SPELLINGS.get(word) or WORDS[word], span)
+        elif op == "max":  # max(0, z) and max(z, 0): the rectifier
+            zero = [i for i, k in enumerate(kids) if k.op == "number" and k.value == 0]
+            if not zero:
+                raise MatcalcError("max(·, ·) is read only as max(0, z), the rectifier relu(z)", text, span)
+            out = Syntax("call", (kids[1 - zero[0]],), "relu", span)
         elif op in _QUERIES:
             out = _query(node, kids[0], text, top and (node is root or _transposed_root(root, node)))
         elif op in _UNARY or op in _BINARY:

@@ -34,7 +34,7 @@ GREEK = (
 COMMANDS = frozenset((
     "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
     "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
-    "qquad vert Vert lvert rvert lVert rVert"
+    "qquad vert Vert lvert rvert lVert rVert max"
 ).split())
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
 _WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*)")
@@ -55,7 +55,7 @@ GREEK_LETTERS = "αβγδεζηθικλμνξπρσςτυφχψωϑϕϵΓΔΘΛ�
 
 
 # Words of the language that are not functions of the table.
-OTHER_WORDS = frozenset(("ones",))
+OTHER_WORDS = frozenset(("ones", "max"))
 
 
 def known_words() -> list[str]:
