@@ -129,6 +129,9 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return alg.hadamard(alg.mul(alg.const(e.exponent), alg.hadamard_power(e.base, e.exponent - 1)), db)
     if isinstance(e, Func):  # d f(X) = f'(X) ∘ dX, or the table's rule (softmax, logsumexp)
         f = functions.lookup(e.name)
+        if e.name == "log" and isinstance(e.arg, Func) and e.arg.name == "abs":  # d log|u| = du ⊘ u
+            u = e.arg.arg
+            return alg.hadamard(alg.hadamard_power(u, -1), d[u]) if not alg.is_zero(d[u]) else zero
         if not f.elementwise:
             return f.rule(alg, e, e.arg, db)
         return alg.hadamard(derivative_of_function(e.name, e.arg), db)

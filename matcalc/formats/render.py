@@ -163,10 +163,11 @@ class _Renderer:
         if isinstance(e, Func):
             if s.name == "latex" and e.name == "sqrt":
                 return f"\\sqrt{{{self.go(e.arg)}}}", POSTFIX  # \sqrt{X}^2 would read as √(X²)
-            if e.name == "log" and isinstance(e.arg, Det):  # log|X|, as the textbook writes it
+            if e.name == "log" and (isinstance(e.arg, Det) or _is_bars(e.arg)):  # log|X|, as the textbook writes it
                 return f"{self.fn('log')}{self.go(e.arg)}", PRODUCT
-            if e.name == "abs" and e.arg.is_scalar and s.name == "unicode":  # |a|: a reads as a scalar
-                return f"|{self.go(e.arg)}|", ATOM
+            if _is_bars(e):  # |a| of a scalar reads back as its absolute value; |det X| as |det(X)|
+                inner = f"{self.fn('det')}({self.go(e.arg.arg)})" if isinstance(e.arg, Det) else self.go(e.arg)
+                return (f"\\left| {inner} \\right|" if s.name == "latex" else f"|{inner}|"), ATOM
             f = functions.lookup(e.name)
             word = {"text": f.name, "unicode": f.unicode, "latex": f.latex}[s.name]
             return f"{word}({self.go(e.arg)})", ATOM
@@ -339,6 +340,11 @@ def dims_subscript(*dims) -> str:
     of sizes (of a vec) in parentheses."""
     parts = ["(" + "".join(map(str, d)) + ")" if isinstance(d, tuple) else str(d) for d in dims]
     return "".join(parts) if all(len(p) == 1 for p in parts) else ",".join(parts)
+
+
+def _is_bars(e: Expr) -> bool:
+    """abs of a scalar, written |a| (bars around a scalar are its absolute value)."""
+    return isinstance(e, Func) and e.name == "abs" and e.arg.is_scalar
 
 
 def _is_unit(e: Expr) -> bool:
