@@ -220,3 +220,112 @@ def test_the_python_module_checks_itself(name):
     namespace: dict = {"__name__": "generated"}
     exec(compile(result.stdout, "generated.py", "exec"), namespace)  # noqa: S102 - matcalc's own output
     assert namespace["check_gradient"]() < 1e-5
+
+
+# -- functions of a whole vector: softmax and logsumexp -------------------------------------------
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _lse(z):
+    return np.log(np.sum(np.exp(z)))
+
+
+def test_softmax_jacobian_is_diag_s_minus_s_s_transpose():
+    x = np.random.default_rng(8).standard_normal(N)
+    d = matcalc.diff("softmax(x)", "x")
+    close(run(d.numpy, {"x": x}), fd_jacobian(_softmax, x))
+    s = _softmax(x)
+    close(run(d.numpy, {"x": x}), np.diag(s) - np.outer(s, s))
+
+
+@pytest.mark.parametrize("written", ["-y^T \\log(softmax(W x))", "-y^T \\log(\\operatorname{softmax}(W x))"])
+def test_softmax_cross_entropy(written):
+    rng = np.random.default_rng(9)
+    W, x, y = rng.standard_normal((M, N)), rng.standard_normal(N), rng.uniform(0, 1, M)
+    g = matcalc.diff(written, "W")
+    close(run(g.numpy, {"W": W, "x": x, "y": y}), fd_gradient(lambda W: -y @ np.log(_softmax(W @ x)), W))
+
+
+@pytest.mark.parametrize("written", ["logsumexp(W x)", "\\operatorname{LSE}(W x)", "\\log\\sum\\exp(W x)",
+                                     "\\log(\\mathbf{1}^T \\exp(W x))"])
+def test_logsumexp_in_every_spelling(written):
+    rng = np.random.default_rng(10)
+    W, x = rng.standard_normal((M, N)), rng.standard_normal(N)
+    g = matcalc.diff(written, "W")
+    close(run(g.numpy, {"W": W, "x": x}), fd_gradient(lambda W: _lse(W @ x), W))
+
+
+def test_logsumexp_hessian():
+    x = np.random.default_rng(11).standard_normal(N)
+    h = matcalc.hessian("logsumexp(x)", "x")
+    s = _softmax(x)
+    close(run(h.numpy, {"x": x}), np.diag(s) - np.outer(s, s))
+
+
+def test_lse_written_bare_is_a_product_of_three_names():
+    assert matcalc.simplify("LSE").text == "L S E"
+
+
+@pytest.mark.parametrize("name", ["softmax", "logsumexp"])
+def test_vector_functions_have_rules_steps_formats_and_modules(name):
+    rule = BY_ID[name]
+    d = derive(matcalc.diff(*rule.demo))
+    assert name in d.rules
+    g = matcalc.diff(f"y^T softmax(x)" if name == "softmax" else "logsumexp(x)", "x")
+    rng = np.random.default_rng(12)
+    env = {"x": rng.standard_normal(N), "y": rng.standard_normal(N)}
+    want = run(g.numpy, env)
+    for style in ("text", "latex"):
+        back = matcalc.simplify(getattr(g, style), declared={"x": "vector"})
+        close(run(back.numpy, env), want)
+    result = runner.invoke(app, ["diff", f"a^T {name}(W x)" if name == "softmax" else f"{name}(W x)", "W",
+                                 "-f", "python"])
+    assert result.exit_code == 0, result.output
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(result.stdout, "generated.py", "exec"), namespace)  # noqa: S102 - matcalc's own output
+    assert namespace["check_gradient"]() < 1e-5
+
+
+def test_softmax_needs_a_column_vector():
+    with pytest.raises(matcalc.MatcalcError, match="softmax needs a column vector"):
+        matcalc.diff("sum(softmax(X))", "X")
+
+
+# -- constants broadcast (issue 13 item 2) -----------------------------------------------------------
+
+@pytest.mark.parametrize("written, oracle", [
+    ("sum(log(1 + exp(z)))", lambda z: np.sum(np.log(1 + np.exp(z)))),
+    ("sum(log(exp(-z) + vector(1)))", lambda z: np.sum(np.log(np.exp(-z) + 1))),
+    ("(1 - z)^T (z - 1)", lambda z: (1 - z) @ (z - 1)),
+    ("\\mathbf{1}^T \\exp(z)", lambda z: np.sum(np.exp(z))),
+    ("\\mathbb{1}^T (2 .* z) + \\mathbf{1}_n^T (z ./ 2)", lambda z: np.sum(2 * z) + np.sum(z / 2)),
+    ("ones^T \\log(2 + z .* z)", lambda z: np.sum(np.log(2 + z * z))),
+])
+def test_a_number_next_to_a_vector_is_the_constant_vector(written, oracle):
+    z = np.random.default_rng(13).standard_normal(N)
+    g = matcalc.diff(written, "z")
+    close(run(g.numpy, {"z": z}), fd_gradient(oracle, z))
+
+
+def test_one_minus_a_vector_has_the_jacobian_minus_identity():
+    y = np.random.default_rng(14).standard_normal(N)
+    close(run(matcalc.diff("1 - y", "y").numpy, {"y": y}), -np.eye(N))
+
+
+def test_a_number_next_to_a_matrix():
+    X = np.random.default_rng(15).standard_normal((M, N))
+    g = matcalc.diff("sum((X - 1) .* (X + 2))", "X")
+    close(run(g.numpy, {"X": X}), fd_gradient(lambda X: np.sum((X - 1) * (X + 2)), X))
+
+
+def test_a_scalar_variable_plus_a_vector_stays_an_error_with_a_hint():
+    with pytest.raises(matcalc.MatcalcError, match="a number is added to every entry"):
+        matcalc.diff("sum(a + A x)", "x", declared={"a": "scalar"})
+
+
+def test_ones_transposed_times_a_vector_is_a_scalar():
+    for written in ("\\mathbf{1}^T \\exp(x)", "\\log(\\mathbf{1}^T \\exp(x))", "(\\mathbf{1}^T x) x^T x"):
+        assert type(matcalc.diff(written, "x")).__name__ == "Gradient", written  # not a Jacobian

@@ -43,15 +43,16 @@ def test_the_grammar_file_holds_no_function_word_and_the_parser_gets_them_all():
     assert grammar.PLACEHOLDER not in filled
     for word in functions.WORDS:
         assert re.escape(word) in filled
-        assert calls(read(f"{word}(X)" if word not in ("softmax", "logsumexp") else f"{word}(x)")) == [
-            functions.WORDS[word]]
+        written = f"{word}(X)" if word in functions.BARE_WORDS else f"\\operatorname{{{word}}}(X)"
+        assert calls(read(written.replace("(X)", "(x)"))) == [functions.WORDS[word]]
 
 
 def test_each_table_function_is_read_in_every_spelling():
     for f in functions.TABLE:
         arg = "x" if not f.elementwise else "X"
         for word in (f.name, *f.words):
-            for written in (f"{word}({arg})", f"\\{word}({arg})", f"\\operatorname{{{word}}}({arg})",
+            bare = (f"{word}({arg})", f"\\{word}({arg})") if word in functions.BARE_WORDS else ()
+            for written in (*bare, f"\\operatorname{{{word}}}({arg})",
                             f"\\mathrm{{{word}}}({arg})", f"\\text{{{word}}}({arg})"):
                 assert calls(read(written)) == [f.name], written
 
@@ -138,18 +139,18 @@ def test_phi_and_varphi_are_two_letters_each_with_one_unicode_form():
 # -- the property: random words, letter runs and commands ---------------------------------------
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-WORD_LIST = sorted(functions.WORDS)
+WORD_LIST = sorted(functions.WORDS)  # LSE among them: bare, a product L S E
 
 
 def expected_reading(run: str):
     """The README's rule for a run of letters: (names, functions) in order, or None: refused."""
-    if run in functions.WORDS:
+    if run in functions.BARE_WORDS:
         return [], [run]
     if run in vocabulary.OTHER_WORDS:
         return [], []
     names, words = [], []
     for piece in re.findall(r"[A-Z][a-z]*|[a-z]+", run):
-        if piece in functions.WORDS:
+        if piece in functions.BARE_WORDS:
             words.append(piece)
             continue
         if piece[0].isupper():
@@ -157,7 +158,7 @@ def expected_reading(run: str):
             piece = piece[1:]
         if not piece:
             continue
-        if piece in functions.WORDS:
+        if piece in functions.BARE_WORDS:
             words.append(piece)
         elif len(piece) <= 2:
             names.extend(piece)
@@ -201,7 +202,7 @@ commands = st.one_of(st.sampled_from(WORD_LIST + vocabulary.GREEK + sorted(vocab
 @given(commands)
 def test_every_latex_command_is_known_or_refused(word):
     text = f"\\{word} x"
-    known = word in functions.WORDS or word in vocabulary.GREEK or word in vocabulary.COMMANDS
+    known = word in functions.BARE_WORDS or word in vocabulary.GREEK or word in vocabulary.COMMANDS
     try:
         tree = read(text)
     except MatcalcError as e:
@@ -211,5 +212,5 @@ def test_every_latex_command_is_known_or_refused(word):
     assert known, f"\\{word} is not in the vocabulary, but was read"
     if word in vocabulary.GREEK:
         assert parser.canonical_name("\\" + word) in names_in(tree)
-    elif word in functions.WORDS:
+    elif word in functions.BARE_WORDS:
         assert calls(tree) == [functions.WORDS[word]]

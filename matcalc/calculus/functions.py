@@ -130,6 +130,15 @@ TABLE: tuple[Function, ...] = (
     Function("abs", (), "absolute value", "d abs(X) = sign(X) ∘ dX   (sign(0) = 0)", "\\operatorname{abs}", "abs",
              "np.abs({0})", lambda np, x: np.abs(x), lambda m, x: m.func("sign", x),
              lambda sp, x: sp.Abs(x), demo="sum(abs(X))"),
+    # -- functions of a whole vector -------------------------------------------------------------
+    Function("softmax", (), "softmax", "d softmax(z) = (diag(s) - s sᵀ) dz,   s = softmax(z) = exp(z) / sum(exp(z))",
+             "\\operatorname{softmax}", "softmax", "np.exp({0} - np.logaddexp.reduce({0}))", _softmax,
+             lambda m, e, x, dx: m.sub(m.hadamard(e, dx), m.mul(e, m.transpose(e), dx)),
+             shape="vector", demo="y^T softmax(x)"),
+    Function("logsumexp", ("LSE",), "log-sum-exp", "d logsumexp(z) = softmax(z)ᵀ dz,   logsumexp(z) = log(sum(exp(z)))",
+             "\\operatorname{logsumexp}", "logsumexp", "np.logaddexp.reduce({0})", _logsumexp,
+             lambda m, e, x, dx: m.mul(m.transpose(m.func("softmax", x)), dx),
+             shape="reduction", demo="logsumexp(x)"),
     Function("sign", (), "sign", "d sign(X) = 0   (sign is constant away from 0)", "\\operatorname{sign}", "sign", "np.sign({0})",
              lambda np, x: np.sign(x), _zero, lambda sp, x: sp.sign(x), demo="sum(sign(X))"),
 )
@@ -146,6 +155,10 @@ OPERATIONS: dict[str, str] = {
 # Every function word of the input and what it names: the grammar's FUNC terminal lists
 # these keys (each also with a backslash and inside \operatorname{...}, \mathrm{...}, \text{...}).
 WORDS: dict[str, str] = {**OPERATIONS, **{w: f.name for f in TABLE for w in (f.name, *f.words)}}
+# Words read only inside \operatorname{...}, \mathrm{...}, \text{...}: written bare, LSE is a
+# product of three names, as ABC is.
+WRAPPED_ONLY = frozenset(w for w in WORDS if sum(c.isupper() for c in w) > 1)
+BARE_WORDS = frozenset(WORDS) - WRAPPED_ONLY
 
 # Spellings the grammar reads besides the words (language/parser.py normalises a FUNC token by
 # dropping backslashes, braces and spaces): \sigma( and σ( are the logistic function.

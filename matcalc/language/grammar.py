@@ -29,19 +29,27 @@ def grammar_path() -> Path:
 PLACEHOLDER = "%FUNCTION_WORDS%"
 
 
-def function_words_pattern() -> str:
+BARE_PLACEHOLDER = "%BARE_WORDS%"
+
+
+def function_words_pattern(words=None) -> str:
     """The table's words as one regex alternation, longest first (Python's alternation takes
     the first that matches: `tanh` must be tried before `tan`)."""
     import re
 
     from ..calculus.functions import WORDS
 
-    return "|".join(re.escape(w) for w in sorted(WORDS, key=lambda w: (-len(w), w)))
+    return "|".join(re.escape(w) for w in sorted(words or WORDS, key=lambda w: (-len(w), w)))
 
 
 def grammar_text() -> str:
-    """grammar/matcalc.lark with the function words of the table filled in."""
-    return grammar_path().read_text(encoding="utf-8").replace(PLACEHOLDER, function_words_pattern())
+    """grammar/matcalc.lark with the function words of the table filled in (all of them inside
+    \\operatorname{...}; the others also bare and after a backslash)."""
+    from ..calculus.functions import BARE_WORDS
+
+    source = grammar_path().read_text(encoding="utf-8")
+    return source.replace(PLACEHOLDER, function_words_pattern()).replace(
+        BARE_PLACEHOLDER, function_words_pattern(BARE_WORDS))
 
 
 @functools.cache

@@ -168,8 +168,9 @@ def _check_all(trees, kinds, scalar_result):
         else:
             env[name] = (_Var(), _Var())
     holes: dict[int, tuple] = {}
-    for tree in trees:
-        shape = _check(tree, env, holes)
+    shapes = [_check(tree, env, holes) for tree in trees]
+    _column_ones(holes)
+    for tree, shape in zip(trees, shapes):
         if scalar_result and not _is_scalar(shape):
             raise _Fail(f"a gradient needs a scalar expression, but this is {_show(shape)}", tree.span)
     return _name_dims(env, holes)
@@ -188,6 +189,32 @@ def _show(shape) -> str:
     if r == 1:
         return "a row vector"
     return "a square matrix" if r is c else "a matrix"
+
+
+def is_number(node: Syntax) -> bool:
+    """A numeric constant as written: 2, -1, 1/2, \\frac{1}{2}, 2^3."""
+    if node.op == "number":
+        return True
+    return node.op in ("neg", "div", "mul", "power", "add", "sub") and all(is_number(a) for a in node.args)
+
+
+def _as_scalar(shape) -> bool:
+    """Make a shape 1×1 if its dimensions are 1 or a dimension of 𝟏 still free (𝟏ᵀ v)."""
+    roots = [_find(d) for d in shape]
+    if not all(r == 1 or (isinstance(r, _Var) and r.may_be_one) for r in roots):
+        return False
+    for r in roots:
+        if isinstance(r, _Var):
+            r.is_one = True
+    return True
+
+
+def _column_ones(holes) -> None:
+    """𝟏 is a column vector unless its context makes it a matrix: 𝟏ᵀ v is a number."""
+    for shape in holes.values():
+        c = _find(shape[1])
+        if isinstance(c, _Var) and c.may_be_one:
+            c.is_one = True
 
 
 def _square(shape, node, what):
@@ -257,10 +284,21 @@ def _shape_of(node: Syntax, a, env):
         left, right = a
         if op == "hadamard_div" and _is_scalar(left):
             return right
+        # a number next to a vector or matrix is the constant one of its shape: 1 + exp(z), x - 1
+        if _is_scalar(left) and is_number(node.args[0]):
+            return right
+        if _is_scalar(right) and is_number(node.args[1]):
+            return left
         if not (_unify(left[0], right[0]) and _unify(left[1], right[1])):
             verb = {"add": "add", "sub": "subtract"}.get(op, "multiply elementwise")
-            raise _Fail(f"cannot {verb} {{0}} ({_show(left)}) and {{1}} ({_show(right)}): their shapes differ",
-                        node.args[1].span, (node.args[0].span, node.args[1].span))
+            hint = ""
+            scalar_name = (_is_scalar(left) and node.args[0].op == "name") or (
+                _is_scalar(right) and node.args[1].op == "name")
+            if scalar_name and _is_scalar(left) != _is_scalar(right) and op in ("add", "sub"):
+                hint = ("; a number is added to every entry (1 + x), a scalar variable is not: "
+                        "write it times a vector of ones, as in a \\mathbf{{1}} + x")
+            raise _Fail(f"cannot {verb} {{0}} ({_show(left)}) and {{1}} ({_show(right)}): their shapes differ"
+                        + hint, node.args[1].span, (node.args[0].span, node.args[1].span))
         return left
     if op == "neg":
         return a[0]
@@ -271,6 +309,10 @@ def _shape_of(node: Syntax, a, env):
         if _is_scalar(right):
             return left
         if not _unify(left[1], right[0]):
+            if _as_scalar(left):  # (𝟏ᵀ v) y: 𝟏ᵀ v is a number
+                return right
+            if _as_scalar(right):
+                return left
             raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ",
                         node.span, (node.args[0].span, node.args[1].span))
         return (left[0], right[1])
@@ -481,8 +523,17 @@ def _raw_product(values: list[Expr]) -> Expr:
     return Raw.MatMul(tuple(items))
 
 
+def _broadcast(values, ops=None) -> list[Expr]:
+    """Numbers among vectors or matrices of one shape become constant ones: 1 → 𝟏, 2 → 2 𝟏."""
+    shape = next((v.shape for v in values if not v.is_scalar), None)
+    if shape is None:
+        return list(values)
+    return [(ops or Raw).mul(v, Ones(shape)) if v.is_scalar else v for v in values]
+
+
 def _raw_sum(values: list[Expr], steps: list[str]) -> Expr:
     """Raw.add and Raw.sub folded over the values, without copying the sum at each step."""
+    values = _broadcast(values)
     first = values[0]
     items = list(first.terms) if isinstance(first, Raw.Add) else [first]
     for step, b in zip(steps, values[1:]):
@@ -500,6 +551,10 @@ def _build_one(node, a, typing, ops):
         return Identity(typing.holes[id(node)][0])
     if op == "ones":
         return Ones(typing.holes[id(node)])
+    if op in ("add", "sub") and a[0].is_scalar != a[1].is_scalar:  # 1 + x: 𝟏 + x
+        return getattr(ops, op)(*_broadcast(a, ops))
+    if op == "hadamard" and (a[0].is_scalar or a[1].is_scalar):  # 2 .* x is 2 x
+        return ops.mul(a[0], a[1])
     if op in ("add", "sub", "mul", "hadamard"):
         return getattr(ops, op)(a[0], a[1])
     if op == "neg":
@@ -509,6 +564,8 @@ def _build_one(node, a, typing, ops):
             return algebra.const(a[0].value / a[1].value)
         return ops.mul(a[0], ops.power(a[1], -1))
     if op == "hadamard_div":
+        if a[1].is_scalar:  # x ./ 2
+            return ops.mul(a[0], ops.power(a[1], -1))
         if a[0].is_scalar:
             return ops.mul(a[0], ops.hadamard_power(a[1], -1))
         return ops.hadamard(a[0], ops.hadamard_power(a[1], -1))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from ..calculus.functions import WORDS
+from ..calculus.functions import BARE_WORDS, WORDS
 from ..errors import MatcalcError
 
 GREEK = (
@@ -34,7 +34,7 @@ GREEK = (
 COMMANDS = frozenset((
     "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
     "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
-    "qquad vert Vert lvert rvert lVert rVert max"
+    "qquad vert Vert lvert rvert lVert rVert max sum"
 ).split())
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
 _WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*)")
@@ -55,7 +55,7 @@ GREEK_LETTERS = "αβγδεζηθικλμνξπρσςτυφχψωϑϕϵΓΔΘΛ�
 
 
 # Words of the language that are not functions of the table.
-OTHER_WORDS = frozenset(("ones", "max"))
+OTHER_WORDS = frozenset(("ones", "max", "vector", "matrix"))
 
 
 def known_words() -> list[str]:
@@ -92,7 +92,7 @@ _ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
 
 def _check_command(text: str, m: re.Match) -> None:
     word = m.group()[1:]
-    if word in WORDS or word in GREEK or word in COMMANDS:
+    if word in BARE_WORDS or word in GREEK or word in COMMANDS:
         wrapped = _WRAPPED.match(text, m.start())
         if wrapped:
             inner = wrapped.group(2)
@@ -101,7 +101,7 @@ def _check_command(text: str, m: re.Match) -> None:
                 start = wrapped.start(2)
                 raise MatcalcError(_unknown(inner, f"\\{word}{{{inner}}}"), text, (start, start + max(1, len(inner))))
         return
-    near = difflib.get_close_matches(word, sorted(set(WORDS) | set(GREEK) | COMMANDS), n=3, cutoff=0.6)
+    near = difflib.get_close_matches(word, sorted(BARE_WORDS | set(GREEK) | COMMANDS), n=3, cutoff=0.6)
     hint = " (did you mean " + _listing(["\\" + w for w in near]) + "?)" if near else ""
     raise MatcalcError(f"unknown command \\{word}: it is not in matcalc's vocabulary{hint}", text, m.span())
 
@@ -117,14 +117,14 @@ def _check_greek(text: str, m: re.Match) -> None:
 
 
 def _check_run(text: str, start: int, run: str) -> None:
-    if run in WORDS or run in OTHER_WORDS or len(run) == 1:
+    if run in BARE_WORDS or run in OTHER_WORDS or len(run) == 1:
         return
     for piece in _PIECE.finditer(run):
         word = piece.group()
-        if word in WORDS or word in OTHER_WORDS:
+        if word in BARE_WORDS or word in OTHER_WORDS:
             continue
         lower = word[1:] if word[0].isupper() else word
-        if len(lower) <= 2 or lower in WORDS:
+        if len(lower) <= 2 or lower in BARE_WORDS:
             continue
         at = start + piece.start() + len(word) - len(lower)
         raise MatcalcError(_unknown(lower, run), text, (at, at + len(lower)))
