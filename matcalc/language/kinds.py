@@ -193,9 +193,15 @@ def _show(shape) -> str:
 
 def is_number(node: Syntax) -> bool:
     """A numeric constant as written: 2, -1, 1/2, \\frac{1}{2}, 2^3."""
-    if node.op == "number":
-        return True
-    return node.op in ("neg", "div", "mul", "power", "add", "sub") and all(is_number(a) for a in node.args)
+    stack = [node]  # iteratively: a sum of ten thousand numbers is a chain that deep
+    while stack:
+        n = stack.pop()
+        if n.op == "number":
+            continue
+        if n.op not in ("neg", "div", "mul", "power", "add", "sub"):
+            return False
+        stack.extend(n.args)
+    return True
 
 
 def _as_scalar(shape) -> bool:
@@ -285,9 +291,9 @@ def _shape_of(node: Syntax, a, env):
         if op == "hadamard_div" and _is_scalar(left):
             return right
         # a number next to a vector or matrix is the constant one of its shape: 1 + exp(z), x - 1
-        if _is_scalar(left) and is_number(node.args[0]):
+        if _is_scalar(left) and not _is_scalar(right) and is_number(node.args[0]):
             return right
-        if _is_scalar(right) and is_number(node.args[1]):
+        if _is_scalar(right) and not _is_scalar(left) and is_number(node.args[1]):
             return left
         if not (_unify(left[0], right[0]) and _unify(left[1], right[1])):
             verb = {"add": "add", "sub": "subtract"}.get(op, "multiply elementwise")
