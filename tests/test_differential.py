@@ -49,6 +49,7 @@ NEW_VOCABULARY = frozenset({  # issue 13
 FIXED = frozenset({  # issue 12, each pinned by test_fixed below
     "decimal power",            # (x^T y)^{0.5} was read as (x^T y)^5
     "hadamard decimal power",   # x.^{0.5} was read as x.^5
+    "scalar absolute value",    # |a| was read as det(a) = a (vocabulary: bars around a scalar are abs)
 })
 WRONG_TODAY = frozenset({  # issue 12, each pinned by test_wrong_today below
     "scalar absolute value",    # |a| is read as det(a) = a
