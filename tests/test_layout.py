@@ -106,3 +106,11 @@ def test_few_modules_at_the_top_and_the_stages_as_subpackages():
     for name in packages:
         doc = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8")))
         assert doc and len(doc) > 100, f"matcalc/{name}/__init__.py says what its stage takes and gives"
+
+
+def test_the_readme_architecture_names_every_module():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture"):readme.index("## Development")]
+    missing = [name for name in modules() if name.count(".") == 2  # matcalc.stage.module
+               and f"({name.rsplit('.', 1)[1]}" not in section and f" {name.rsplit('.', 1)[1]}" not in section]
+    assert not missing, f"README's Architecture section does not name {missing}"
