@@ -1,5 +1,9 @@
-"""`python -m matcalc` and the `matcalc` command: a tiny entry point, the CLI loaded lazily."""
+"""`python -m matcalc` and the `matcalc` command: a tiny entry point, the CLI loaded lazily.
+
+Exit codes: 0 success; 1 a check, an identity or a batch line failed; 2 bad input; 3 the
+results cannot be written (stdout closed or full); 130 interrupted (Ctrl-C)."""
 import os
+import signal
 import sys
 
 
@@ -10,13 +14,25 @@ def main() -> None:
 
         complete()
     try:
-        from .cli.quick import run as quick  # plain `diff` commands, piped: no Typer (matcalc/quick.py)
+        # matcalc/__init__.py answered an early Ctrl-C by itself; from here on it is a
+        # KeyboardInterrupt, so that a batch can say how far it got
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if sys.stderr is None:  # `2>&-`: messages go nowhere, exit codes still tell
+            sys.stderr = open(os.devnull, "w")
+        from .cli.batch import OutputFailed
 
-        status = quick(sys.argv[1:])
-        if status is not None:
-            sys.exit(status)
-        from .cli.app import run
-        run()
+        try:
+            if sys.stdout is None:  # `>&-`
+                raise OutputFailed("standard output is closed")
+            from .cli.quick import run as quick  # plain `diff` commands, piped: no Typer (matcalc/quick.py)
+
+            status = quick(sys.argv[1:])
+            if status is not None:
+                sys.exit(status)
+            from .cli.app import run
+            run()
+        except OutputFailed as e:
+            sys.exit(e.report())
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)

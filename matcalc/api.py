@@ -85,7 +85,7 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
         raise MatcalcError(f"the layout is numerator or denominator, not {layout!r}")
     body = side.body if isinstance(side, Query) else side
     targets = _targets(side, source, wrts)
-    declared_kinds = parse_declarations(declared)
+    declared_kinds = parse_declarations(declared, kinds.names_in(body), source)
     typing = _reading(body, source, declared_kinds, [name for name, _ in targets])
     expression = kinds.build(body, typing)
     if not expression.is_scalar:  # (d/dx f)^T: the Jacobian in the denominator layout
@@ -189,7 +189,8 @@ def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = 
     body = line.lhs.body if isinstance(line.lhs, Query) else line.lhs
     targets = _targets(line.lhs, source, wrts)
     try:
-        typing = _reading(body, source, parse_declarations(declared), [name for name, _ in targets], hessian=True)
+        typing = _reading(body, source, parse_declarations(declared, kinds.names_in(body), source),
+                          [name for name, _ in targets], hessian=True)
     except MatcalcError as e:
         raise MatcalcError(e.message.replace("a gradient needs", "a Hessian needs"), e.text, e.span) from None
     return _derivatives("hessian", body, source, targets, typing, False)
@@ -232,7 +233,7 @@ def typed(source: str, declared: dict[str, str] | None = None) -> tuple[Expr, ki
     line: Line = parser.parse(source)
     if line.rhs is not None or isinstance(line.lhs, Query):
         raise MatcalcError("expected a plain expression", source, (0, len(source)))
-    typing = kinds.infer([line.lhs], source, parse_declarations(declared))
+    typing = kinds.infer([line.lhs], source, parse_declarations(declared, kinds.names_in(line.lhs), source))
     return kinds.build(line.lhs, typing), typing
 
 
@@ -247,7 +248,7 @@ def simplify(source: str, declared: dict[str, str] | None = None) -> Simplified:
     if isinstance(line.lhs, Query):
         raise MatcalcError("simplify takes an expression; for a gradient use `matcalc diff`", source,
                            line.lhs.span)
-    typing = kinds.infer([line.lhs], source, parse_declarations(declared))
+    typing = kinds.infer([line.lhs], source, parse_declarations(declared, kinds.names_in(line.lhs), source))
     written = kinds.build(line.lhs, typing, raw=True)
     return Simplified(source, written, simplest(written), typing)
 

@@ -166,7 +166,8 @@ def _typed_sides(source: str, declared: dict[str, str] | None) -> tuple[list[_Si
         raise MatcalcError("verify needs an identity with '=', e.g. tr(A B) = tr(B A)", source,
                            (0, len(source)))
     sides = [_Side(line.lhs), _Side(line.rhs)]
-    return sides, _typing(sides, source, parse_declarations(declared))
+    names = kinds.names_in(*(side.tree for side in sides))
+    return sides, _typing(sides, source, parse_declarations(declared, names, source))
 
 
 def _typing(sides: list[_Side], source: str, declared) -> kinds.Typing:

@@ -151,9 +151,9 @@ def test_run_batch_passes_expression_and_declarations(monkeypatch, capsys):
         seen.append((expression, declared))
         return 0
 
-    assert batch.run_batch(["-"], handle, "text", {"B": "matrix"}) == 0
+    assert batch.run_batch(["-"], handle, "text", {"B": "matrix"}) == 2  # B is used by no line
     assert seen == [("one ", {"B": "matrix", "a": "scalar"}), ("two", {"B": "matrix"})]
-    assert capsys.readouterr().err == "2 ok, 0 failed\n"
+    assert capsys.readouterr().err == "2 ok, 0 failed\nerror: --matrix B: this name occurs in no line\n"
 
 
 def test_a_bug_in_one_line_costs_that_line_only(monkeypatch, capsys):

@@ -1,22 +1,25 @@
 """The `matcalc` command: argument handling and exit codes (the batch loop: batch.py). No math here.
 
 Exit codes: 0 success; 1 a check or identity failed, or a batch line failed; 2 bad input;
-130 interrupted.
+3 the results cannot be written (stdout closed or full); 130 interrupted.
 """
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
+from typer._click.exceptions import ClickException
 
 from .. import __version__
 from . import budget
 # the batch loop and the printing quick.py shares, in a module that does not import Typer
-from .batch import Printer, _diff_batch, _diff_line, _silence_stdout, _write, report_error, run_batch
+from .batch import (OutputFailed, Printer, _diff_batch, _diff_line, _isatty, _silence_stdout, _write, report_error,
+                    run_batch)
 from .complete import complete_names, complete_rule_id, complete_wrt
 from ..errors import MatcalcError
 
@@ -29,7 +32,92 @@ EXAMPLES = """Examples:
   matcalc diff - X < losses.txt         one result per input line
 """
 
+class CleanHelp:
+    """--help without Typer's type labels (`<bool>` after a flag, `<str>`, `<list[str]>` after
+    an argument): a flag takes no value, an argument is named by its metavar (EXPR, WRT)."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if p.param_type_name == "argument" or getattr(p, "is_flag", False):
+                p.display_type_rich = _no_label
+        return params
+
+
+def _no_label(ctx=None):
+    return None
+
+
+class Commands(CleanHelp, TyperGroup):
+    """The command group, whose usage errors (an unknown option, `--format xml`) read as
+    matcalc's other errors: `error:` and one sentence on stderr, exit 2 (not Typer's box)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             windows_expand_args=True, **extra):
+        from typer.core import _main
+
+        # rich_markup_mode None: errors are shown by their own show() (UsageSentence below);
+        # help is still drawn by Rich
+        return _main(self, args=args, prog_name=prog_name, complete_var=complete_var,
+                     standalone_mode=standalone_mode, windows_expand_args=windows_expand_args,
+                     rich_markup_mode=None, **extra)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except ClickException as e:
+            raise UsageSentence.of(e) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ClickException as e:
+            raise UsageSentence.of(e) from None
+
+
+class UsageSentence(ClickException):
+    """A usage error as one sentence: `error: --format is one of pretty, ... or json, not 'xml'`."""
+
+    exit_code = 2
+
+    @classmethod
+    def of(cls, e: ClickException) -> ClickException:
+        if isinstance(e, UsageSentence):
+            return e
+        if type(e).__name__ == "NoArgsIsHelpError":  # `matcalc` alone: Rich has printed the help
+            return cls("")
+        return cls(_sentence(e))
+
+    def show(self, file=None) -> None:
+        if self.message:
+            report_error(MatcalcError(self.message))
+
+
+def _sentence(e: ClickException) -> str:
+    """Click's message for a usage error, made one short sentence; a bad choice lists the choices."""
+    param = getattr(e, "param", None)
+    choices = getattr(getattr(param, "type_descriptor", None), "choices", None)
+    found = re.search(r"(.*?) is not one of ", e.message, re.DOTALL)
+    if param is not None and choices and found:
+        names = [c.value if isinstance(c, Enum) else str(c) for c in choices]
+        value = found.group(1).removeprefix("Value error, ")
+        listed = f"{'one of ' if len(names) > 2 else ''}{', '.join(names[:-1])} or {names[-1]}"
+        return f"{_hint(param)} is {listed}, not {_clip(value)}"
+    message = e.format_message().replace("\n", " ").strip()
+    return _clip(message[:1].lower() + message[1:], 200)
+
+
+def _hint(param) -> str:
+    opts = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+    return opts[0] if opts else (param.name or "the value")
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 app = typer.Typer(
+    cls=Commands,
     name="matcalc",
     help="Gradients of matrix expressions, in the textbook's simplest form.\n\n" + EXAMPLES,
     no_args_is_help=True,
@@ -41,13 +129,16 @@ app = typer.Typer(
 
 # The declarations every command takes (repeatable, comma lists allowed).
 Scalars = Annotated[Optional[list[str]], typer.Option(
-    "--scalar", help="Declare scalars (repeatable, comma lists).", autocompletion=complete_names)]
+    "--scalar", metavar="NAMES", help="Declare scalars (repeatable, comma lists).", autocompletion=complete_names)]
 Vectors = Annotated[Optional[list[str]], typer.Option(
-    "--vector", help="Declare column vectors.", autocompletion=complete_names)]
+    "--vector", metavar="NAMES", help="Declare column vectors.", autocompletion=complete_names)]
 Matrices = Annotated[Optional[list[str]], typer.Option(
-    "--matrix", help="Declare matrices.", autocompletion=complete_names)]
+    "--matrix", metavar="NAMES", help="Declare matrices.", autocompletion=complete_names)]
 Symmetrics = Annotated[Optional[list[str]], typer.Option(
-    "--symmetric", help="Declare symmetric matrices.", autocompletion=complete_names)]
+    "--symmetric", metavar="NAMES", help="Declare symmetric matrices.", autocompletion=complete_names)]
+
+
+FORMATS = "pretty|text|latex|numpy|python|json"
 
 
 class Format(str, Enum):
@@ -105,10 +196,10 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
     show_completion: Optional[Shell] = typer.Option(
-        None, "--show-completion", callback=_show_completion, is_eager=True, expose_value=False,
+        None, "--show-completion", metavar="bash|zsh|fish", callback=_show_completion, is_eager=True, expose_value=False,
         help="Print the completion script for bash, zsh or fish."),
     install_completion: Optional[Shell] = typer.Option(
-        None, "--install-completion", callback=_install_completion, is_eager=True, expose_value=False,
+        None, "--install-completion", metavar="bash|zsh|fish", callback=_install_completion, is_eager=True, expose_value=False,
         help="Install the completion script for bash, zsh or fish."),
 ):
     """Gradients of matrix expressions, in the textbook's simplest form."""
@@ -117,25 +208,38 @@ def main(
 # -- shared pieces ---------------------------------------------------------------------------
 
 def declarations(scalar, vector, matrix, symmetric) -> dict[str, str]:
-    """--scalar a,b --vector x ... → {name: kind}; names as written, in Unicode or bare."""
+    """--scalar a,b --vector x ... → {name: kind}; names as written, in Unicode or bare. A name
+    given two kinds (`--scalar a --vector a`) is bad input: a message and exit 2."""
     out: dict[str, str] = {}
     for kind, values in (("scalar", scalar), ("vector", vector), ("matrix", matrix), ("symmetric", symmetric)):
         for value in values or []:
             for name in value.split(","):
-                if name.strip():
-                    out[name.strip()] = kind
+                name = name.strip()
+                if name and out.get(name, kind) != kind:
+                    report_error(MatcalcError(f"{name} is declared twice, --{out[name]} {name} and --{kind} {name}: "
+                                              "give it one kind"))
+                    raise typer.Exit(2)
+                if name:
+                    out[name] = kind
     return out
 
 
 def choose_format(fmt: Optional[Format]) -> str:
     if fmt is not None:
         return fmt.value
-    return "pretty" if sys.stdout.isatty() else "text"
+    return "pretty" if _isatty(sys.stdout) else "text"
 
 
 # -- diff ------------------------------------------------------------------------------------
 
-class ExpressionFirst(TyperCommand):
+_LONG_OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*(=.*)?", re.DOTALL)  # else `---x` is an expression
+
+
+class Command(CleanHelp, TyperCommand):
+    pass
+
+
+class ExpressionFirst(Command):
     """A command whose expression may start with a minus: `matcalc diff "-log(x^T x)" x`. Click
     would read "-log(...)" as the short options -l -o -g; a first argument that starts with
     "-" and is not one of the command's own short options is taken as the expression."""
@@ -143,9 +247,13 @@ class ExpressionFirst(TyperCommand):
     def parse_args(self, ctx, args):
         options = [o for p in self.get_params(ctx) for o in getattr(p, "opts", ())]  # -h too
         shorts = {o for o in options if len(o) == 2 and o[0] == "-" != o[1]}
+        for option, value in zip(args, args[1:] + [None]):  # `-i ''` would be read as the folder .
+            if (option in ("-i", "--file") and value == "") or option == "--file=":
+                raise UsageSentence("--file needs a file name, not an empty word")
         first = args[0] if args else ""
-        if not (first.startswith("-") and first not in ("-", "--") and not first.startswith("--")
-                and first[:2] not in shorts):
+        expression = (first.startswith("-") and first not in ("-", "--") and first[:2] not in shorts
+                      and not _LONG_OPTION.fullmatch(first))
+        if not expression:
             return super().parse_args(ctx, args)
         out = super().parse_args(ctx, args[1:])
         names = [p.name for p in self.params if p.param_type_name == "argument"]
@@ -161,27 +269,27 @@ class ExpressionFirst(TyperCommand):
 @app.command(cls=ExpressionFirst)
 def diff(
     expression: Optional[str] = typer.Argument(
-        None, help="The expression, e.g. \"tr(A B A^T C)\" or \"\\nabla_A tr(AB)\"; '-' reads lines from stdin."),
-    wrt: Optional[list[str]] = typer.Argument(None, help="Variables to differentiate with respect to (A, x, \\mu, X^T).",
+        None, metavar="EXPR", help="The expression, e.g. \"tr(A B A^T C)\" or \"\\nabla_A tr(AB)\"; '-' reads lines from stdin."),
+    wrt: Optional[list[str]] = typer.Argument(None, metavar="WRT", help="Variables to differentiate with respect to (A, x, \\mu, X^T).",
                                               autocompletion=complete_wrt),
     scalar: Scalars = None,
     vector: Vectors = None,
     matrix: Matrices = None,
     symmetric: Symmetrics = None,
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", metavar=FORMATS, help="Output format (default: pretty at a terminal, text when piped)."),
     check: bool = typer.Option(False, "--check", help="Check each result against finite differences; exit 1 if one fails."),
-    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
+    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", metavar="FILE", help="Read expressions from a file, one per line (repeatable)."),
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show the derivation, citing a rule at each step (default: on for one expression at a terminal)."),
-    layout: Optional[Layout] = typer.Option(None, "--layout", help=LAYOUT_HELP),
+    layout: Optional[Layout] = typer.Option(None, "--layout", metavar="numerator|denominator", help=LAYOUT_HELP),
 ):
     """Differentiate: ∇_X f = G for a scalar f; the Jacobian ∂f/∂x for a vector f (rows are outputs)."""
     declared = declarations(scalar, vector, matrix, symmetric)
     wrts = list(wrt or [])
     printer = Printer(choose_format(fmt))
     batch = bool(files) or expression == "-"
-    printer.steps = steps if steps is not None else (not batch and printer.fmt == "pretty" and sys.stdout.isatty())
+    printer.steps = steps if steps is not None else (not batch and printer.fmt == "pretty" and _isatty(sys.stdout))
     printer.json_steps = steps is not False
     if files or expression == "-":
         sources = [str(f) for f in files or []]
@@ -218,13 +326,13 @@ def _diff_one(expression, wrts, declared, printer, check, layout=None, hessian=F
 @app.command(cls=ExpressionFirst)
 def hessian(
     expression: Optional[str] = typer.Argument(
-        None, help="A scalar expression, e.g. \"x^T A x\"; '-' reads lines from stdin."),
-    wrt: Optional[list[str]] = typer.Argument(None, help="Variables (x, \\mu, X).", autocompletion=complete_wrt),
+        None, metavar="EXPR", help="A scalar expression, e.g. \"x^T A x\"; '-' reads lines from stdin."),
+    wrt: Optional[list[str]] = typer.Argument(None, metavar="WRT", help="Variables (x, \\mu, X).", autocompletion=complete_wrt),
     scalar: Scalars = None,
     vector: Vectors = None,
     matrix: Matrices = None,
     symmetric: Symmetrics = None,
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", metavar=FORMATS, help="Output format (default: pretty at a terminal, text when piped)."),
     check: bool = typer.Option(False, "--check", help="Check each result against second differences; exit 1 if one fails."),
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
@@ -233,7 +341,7 @@ def hessian(
     """The Hessian ∇²_x f = ∂(∇_x f)/∂x of a scalar f: symmetric, Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ (over vec(X) for a matrix)."""
     declared = declarations(scalar, vector, matrix, symmetric)
     printer = Printer(choose_format(fmt))
-    printer.steps = steps if steps is not None else (expression != "-" and printer.fmt == "pretty" and sys.stdout.isatty())
+    printer.steps = steps if steps is not None else (expression != "-" and printer.fmt == "pretty" and _isatty(sys.stdout))
     printer.json_steps = steps is not False
     if expression == "-":
         raise typer.Exit(_diff_batch(["-"], list(wrt or []), declared, printer, check, hessian=True))
@@ -248,14 +356,14 @@ def hessian(
 @app.command(cls=ExpressionFirst)
 def verify(
     identity: Optional[str] = typer.Argument(
-        None, help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
+        None, metavar="IDENTITY", help="An identity LHS = RHS between expressions or gradients, e.g. \"tr(AB) = tr(BA)\" "
                    "or \"\\nabla_A |A| = |A| (A^{-1})^T\"; '-' reads identities from stdin, one per line."),
     scalar: Scalars = None,
     vector: Vectors = None,
     matrix: Matrices = None,
     symmetric: Symmetrics = None,
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="json for a record; otherwise a sentence."),
-    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read identities from a file, one per line (repeatable)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", metavar=FORMATS, help="json for a record; otherwise a sentence."),
+    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", metavar="FILE", help="Read identities from a file, one per line (repeatable)."),
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show which rules make the two sides equal (default: on for one identity at a terminal)."),
@@ -276,23 +384,24 @@ def verify(
     if files or identity == "-" or identity is None:
         raise typer.Exit(_batch_command(identity, files, verify_line, chosen, declared))
     try:
-        verdict = api.verify(identity, declared)
+        with budget.cpu_budget():  # never a hang: see budget.py
+            verdict = api.verify(identity, declared)
+            _print_chain(output.verdict_line, verdict, chosen, show, "verification")
     except MatcalcError as e:
         _fail(identity, e, chosen)
-    _print_chain(output.verdict_line, verdict, chosen, show, "verification")
     raise typer.Exit(0 if verdict.holds else 1)
 
 
 @app.command(cls=ExpressionFirst)
 def simplify(
     expression: Optional[str] = typer.Argument(
-        None, help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"; '-' reads expressions from stdin, one per line."),
+        None, metavar="EXPR", help="The expression, e.g. \"tr(B A) + tr(A^T B^T)\"; '-' reads expressions from stdin, one per line."),
     scalar: Scalars = None,
     vector: Vectors = None,
     matrix: Matrices = None,
     symmetric: Symmetrics = None,
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: pretty at a terminal, text when piped)."),
-    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", help="Read expressions from a file, one per line (repeatable)."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", metavar=FORMATS, help="Output format (default: pretty at a terminal, text when piped)."),
+    files: Optional[list[Path]] = typer.Option(None, "--file", "-i", metavar="FILE", help="Read expressions from a file, one per line (repeatable)."),
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show the chain of equalities, citing a rule at each step (default: on for one expression at a terminal)."),
@@ -312,17 +421,18 @@ def simplify(
 
         raise typer.Exit(_batch_command(expression, files, simplify_line, chosen, declared))
     try:
-        result = api.simplify(expression, declared)
+        with budget.cpu_budget():  # never a hang: see budget.py
+            result = api.simplify(expression, declared)
+            _print_chain(output.simplified_line, result, chosen, show, "simplification")
     except MatcalcError as e:
         _fail(expression, e, chosen)
-    _print_chain(output.simplified_line, result, chosen, show, "simplification")
 
 
 def _show_steps(steps: Optional[bool], fmt: str, batch: bool) -> bool:
     """--steps/--no-steps; by default on for one input at a terminal, and in JSON records."""
     if steps is not None:
         return steps
-    return fmt == "json" or (not batch and fmt == "pretty" and sys.stdout.isatty())
+    return fmt == "json" or (not batch and fmt == "pretty" and _isatty(sys.stdout))
 
 
 def _print_chain(line, result, fmt: str, steps: bool, chain: str) -> None:
@@ -367,7 +477,7 @@ def _fail(source: str, error: MatcalcError, fmt: str):
 
 # -- rules -----------------------------------------------------------------------------------
 
-@app.command()
+@app.command(cls=Command)
 def rules(
     rule_id: Optional[str] = typer.Argument(None, metavar="ID", help="A rule id, e.g. 3.D or product.",
                                             autocompletion=complete_rule_id),
@@ -382,7 +492,7 @@ def rules(
             report_error(MatcalcError(f"no rule {rule_id!r}; `matcalc rules` lists them: "
                                       + ", ".join(r.id for r in table.RULES)))
             raise typer.Exit(2)
-    if sys.stdout.isatty():
+    if _isatty(sys.stdout):
         from .pretty import PrettyPrinter
 
         if rule:
@@ -401,6 +511,10 @@ def run() -> None:
     except BrokenPipeError:
         _silence_stdout()
         sys.exit(0)
+    except OutputFailed as e:  # stdout closed or full: one message, exit 3
+        sys.exit(e.report())
+    except OSError as e:  # a terminal that went away, say (Rich writes pretty output itself)
+        sys.exit(OutputFailed(e.strerror or str(e)).report())
     except KeyboardInterrupt:  # Typer turns it into exit 130 itself; older versions did not
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)

@@ -31,14 +31,21 @@ def report_error(error: MatcalcError, where: str | None = None) -> None:
         head = f"error: {error.message}"
     if lines:
         lines[0] = _visible(lines[0])
-    sys.stderr.write(head + "\n" + "".join(f"  {text}\n" for text in _clip(lines)))
+    sys.stderr.write(_visible(head) + "\n" + "".join(f"  {text}\n" for text in _clip(lines)))
 
 
 def _visible(text: str) -> str:
-    """Control characters as their symbols (␀, ␛), undecodable bytes as �: one column each,
-    so the caret stays under its character, and nothing reaches the terminal as a command."""
-    return _INVISIBLE.sub(lambda m: "\u2421" if m.group() == "\x7f" else
+    """Control characters as their symbols (␀, ␛), undecodable bytes and invisible format
+    characters (a bidi override such as U+202E, a zero-width space) as �: one column each, so
+    the caret stays under its character, and nothing reaches the terminal as a command or
+    reorders the line."""
+    text = _INVISIBLE.sub(lambda m: "\u2421" if m.group() == "\x7f" else
                           chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return "".join("\ufffd" if unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp") else c for c in text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -53,7 +60,8 @@ def _clip(lines: list[str], width: int = 100) -> list[str]:
     start = max(0, min(caret.find("^") - width // 3, len(shown) - width))
     left = "…" if start else ""
     right = "…" if start + width < len(shown) else ""
-    return [left + shown[start:start + width] + right, " " * len(left) + caret[start:start + width]]
+    # a caret just past the end (an operand missing there) stays in the window
+    return [left + shown[start:start + width] + right, " " * len(left) + caret[start:start + width + (not right)]]
 
 
 def _split_declarations(line: str) -> tuple[str, dict[str, str]]:
@@ -68,10 +76,13 @@ def _split_declarations(line: str) -> tuple[str, dict[str, str]]:
             continue
         name, sep, kind = item.partition(":")
         kind = kind.strip().lower()
+        start = len(expr) + 1 + rest.find(item.strip())
         if not sep or kind not in ("scalar", "vector", "matrix", "symmetric"):
-            start = len(expr) + 1 + rest.find(item.strip())
             raise MatcalcError("a declaration reads `name: scalar|vector|matrix|symmetric`", line,
                                (start, start + len(item.strip())))
+        if declared.get(name.strip(), kind) != kind:
+            raise MatcalcError(f"{name.strip()} is declared twice, as {declared[name.strip()]} and {kind}: "
+                               "give it one kind", line, (start, start + len(item.strip())))
         declared[name.strip()] = kind
     return expr, declared
 
@@ -124,10 +135,41 @@ class Printer:
             return False
 
 
+class OutputFailed(BaseException):
+    """stdout cannot take the results (closed, a full disk): the command stops at the first
+    failed write with one message and exit code OUTPUT_FAILED (cli.app.run, quick.run). A
+    BaseException, so that a batch does not count it as one line's internal error and go on."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+    def report(self) -> int:
+        _silence_stdout()  # the flush at exit must not fail again
+        sys.stderr.write(f"error: cannot write the results: {self.reason}\n")
+        return OUTPUT_FAILED
+
+
+OUTPUT_FAILED = 3  # the exit code when the results cannot be written
+
+
+def write_out(text: str) -> None:
+    """`text` on stdout, flushed; BrokenPipeError (the reader left) passes, any other failure
+    is OutputFailed."""
+    try:
+        if sys.stdout is None:
+            raise OutputFailed("standard output is closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as e:  # ValueError: a closed file object
+        raise OutputFailed(getattr(e, "strerror", None) or str(e)) from None
+
+
 def _write(text: str) -> None:
     # an error record may echo undecodable command-line bytes (lone surrogates): as �
-    sys.stdout.write(_SURROGATE.sub("\ufffd", text) + "\n")
-    sys.stdout.flush()
+    write_out(_SURROGATE.sub("\ufffd", text) + "\n")
 
 
 def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
@@ -192,6 +234,7 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
         report_error(e)
         return 2
     ok = failed = 0
+    used: set[str] = set()  # the names of `declared` that some line used
     progress = _Progress(opened)
     try:
         for source in opened:
@@ -200,8 +243,12 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
                     if problem is not None:
                         raise problem
                     expression, line_declared = _split_declarations(text)
+                    if declared:
+                        from ..language.declarations import BatchDeclarations
+
+                        line_declared = BatchDeclarations(line_declared, declared, used)
                     with budget.cpu_budget():  # never a hang: see budget.py
-                        status = handle_line(expression, {**(declared or {}), **line_declared})
+                        status = handle_line(expression, line_declared)
                 except MatcalcError as e:
                     _report_line(e, text, source.name, number, fmt)
                     status = 2
@@ -232,6 +279,11 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
             source.close()
     empty = "" if ok or failed else " (the input holds no expressions)"
     sys.stderr.write(f"{ok} ok, {failed} failed{empty}\n")
+    unused = [name for name in declared or {} if name not in used]
+    if ok and not failed and unused:  # (a line that failed may have been the one to use it)
+        report_error(MatcalcError(", ".join(f"--{declared[n]} {n}" for n in unused)
+                                  + f": {'this name occurs' if len(unused) == 1 else 'these names occur'} in no line"))
+        return 2
     return 1 if failed else 0
 
 

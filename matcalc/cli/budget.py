@@ -7,12 +7,31 @@ matcalc's writes without using any, and must not make a line fail.
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 
 from ..errors import MatcalcError
 
 CPU_SECONDS = 5.0
+
+
+RETRY_SECONDS = 0.01  # when the timer fires outside matcalc's code
+
+
+def _package_dirs() -> tuple[str, ...]:
+    """Where matcalc's own work runs: its package, and lark's (parsing runs there)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    dirs = [here + os.sep]
+    lark = sys.modules.get("lark")
+    if lark is not None and getattr(lark, "__file__", None):
+        dirs.append(os.path.dirname(os.path.abspath(lark.__file__)) + os.sep)
+    return tuple(dirs)
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_package_dirs())
 
 
 class OverBudget(BaseException):
@@ -44,8 +63,14 @@ class cpu_budget:
         return self
 
     def _expire(self, signum, frame):
-        if self.armed:
-            raise OverBudget
+        if not self.armed:
+            return
+        if frame is not None and not _ours(frame.f_code.co_filename):
+            # Not matcalc's own work: a gc callback of another library, say, where an exception
+            # cannot reach the `with` and would be lost as "unraisable". Try again shortly.
+            signal.setitimer(signal.ITIMER_VIRTUAL, RETRY_SECONDS, 0.2)
+            return
+        raise OverBudget
 
     def __exit__(self, kind, value, tb):
         while self.armed:

@@ -23,7 +23,7 @@ def run(argv: list[str]) -> int | None:
     if any(a.startswith("-") for a in wrts) or (expression.startswith("-") and expression != "-"):
         return None  # an option (or a word click would take for one)
     try:
-        if sys.stdout.isatty():  # pretty output: Rich, and the cli's choices
+        if sys.stdout is None or sys.stdout.isatty():  # pretty output: Rich, and the cli's choices
             return None
     except ValueError:  # stdout closed
         return None
@@ -69,9 +69,10 @@ def _batch(wrts: list[str]) -> int:
 
 
 def _write(text: str) -> None:
+    from .batch import write_out
+
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_out(text)
     except BrokenPipeError:  # `| head -1`: end quietly, as cli.run does
         _silence_stdout()
 
