@@ -348,12 +348,29 @@ def _sympy_scaling(k: int) -> float:
     return time.perf_counter() - start
 
 
+def mixed_lines(count: int, seed: int) -> list[str]:
+    """The batch's traces and quadratic forms, and as many log-determinants and inverses of
+    their square products (log|M X N Xᵀ|, tr((M X N Xᵀ)^{-1} K)): every line a new expression."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        text, spec = random_expression(rng)
+        out.append(text)
+        square = next((s for s in spec if s[1] == "tr"), None)
+        if square is None:
+            continue
+        body = " ".join(name for name, _, _ in square[2])
+        out.append(f"\\log|{body}|" if rng.random() < 0.5 else f"tr(({body})^{{-1}} Z)")
+    return out[:count]
+
+
 def memory(counts) -> list[dict]:
+    """Peak RSS of one `matcalc diff - X` over batches of each size (mixed_lines)."""
     rows = []
-    generated = batch(max(counts), seed=11)
+    generated = mixed_lines(max(counts), seed=11)
     for count in counts:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            f.write("\n".join(t for t, _ in generated[:count]) + "\n")
+            f.write("\n".join(generated[:count]) + "\n")
             path = f.name
         with open(path, "rb") as stdin:
             rows.append({"lines": count, **usage([MATCALC, "diff", "-", "X"], stdin)})

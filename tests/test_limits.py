@@ -231,3 +231,23 @@ def test_a_bad_choice_is_one_sentence_listing_the_choices(args, message):
 def test_no_command_prints_the_help():
     code, out, err = run([])
     assert code == 2 and "Usage: matcalc" in out and err == ""
+
+
+# -- item 11: generated modules never reuse a name and never crash in their own check -------------
+
+@pytest.mark.parametrize("args, check, returned", [
+    (["diff", "x^T B x_T + tr(B)", "x^T", "x_T"], "check_gradient", "value, grad_x_transposed, grad_x_T"),
+    (["diff", "x^T B x_T + tr(B)", "x_T", "x^T"], "check_gradient", "value, grad_x_T, grad_x_transposed"),
+    (["diff", "x^T B x_T + tr(B)", "x", "x^T"], "check_gradient", "value, grad_x, grad_x_T"),
+    (["hessian", "z^T p tanh(x^T) q", "x"], "check_hessian", "value, grad_x, hess_x"),
+    (["diff", "\\mathbf{1}^T x + x^T x", "x"], "check_gradient", "value, grad_x"),
+    (["diff", "x^T \\mathbf{1} + \\mathbf{1}^T A x", "x"], "check_gradient", "value, grad_x"),
+])
+def test_generated_modules_have_distinct_names_and_pass_their_check(args, check, returned):
+    pytest.importorskip("numpy")
+    code, out, err = run([*args, "-f", "python"])
+    assert code == 0, err
+    assert f"    return {returned}\n" in out
+    namespace: dict = {"__name__": "pasted"}
+    exec(compile(out, "<pasted>", "exec"), namespace)
+    assert namespace[check]() < 1e-5

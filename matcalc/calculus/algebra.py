@@ -556,12 +556,20 @@ def _remember(table: dict, a: _Key, b, result):
 
 # The keys of the nodes sorted lately and their comparisons, by identity: a node's key is
 # built once, not again for every sort and every parent. Not by equality: telling an equal
-# copy from the node itself walks the whole tree. Cleared when full, so that a long batch
-# does not keep old expressions alive.
+# copy from the node itself walks the whole tree. Cleared when full, and by a batch after each
+# line (forget), so that a long batch does not keep old expressions alive.
 _SORT_KEYS: dict[int, tuple[Expr, _Key]] = {}
 _EQUAL: dict[tuple[int, int], tuple] = {}
 _LESS: dict[tuple[int, int], tuple] = {}
 _KEPT = 1 << 16
+
+
+def forget() -> None:
+    """Empty the tables above: a batch does after each line, so that its memory stays flat
+    (each table kept up to _KEPT entries of old expressions alive)."""
+    _SORT_KEYS.clear()
+    _EQUAL.clear()
+    _LESS.clear()
 
 
 def sort_key(e: Expr) -> tuple:

@@ -261,6 +261,7 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
                     message = f"internal error, please report it: {type(e).__name__}: {e}"
                     _report_line(MatcalcError(message[:300]), text, source.name, number, fmt)
                     status = 2
+                _forget()
                 if status == 0:
                     ok += 1
                 else:
@@ -285,6 +286,14 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
                                   + f": {'this name occurs' if len(unused) == 1 else 'these names occur'} in no line"))
         return 2
     return 1 if failed else 0
+
+
+def _forget() -> None:
+    """The engine's tables of the line just done, emptied (calculus.algebra.forget): memory stays
+    flat however long the batch. Only if the engine is loaded (a batch of bad lines never loads it)."""
+    algebra = sys.modules.get("matcalc.calculus.algebra")
+    if algebra is not None:
+        algebra.forget()
 
 
 class _Source:

@@ -31,7 +31,11 @@ def _package_dirs() -> tuple[str, ...]:
 
 
 def _ours(filename: str) -> bool:
-    return filename.startswith(_package_dirs())
+    """Code that matcalc runs: its own, lark's, the standard library's (fractions), a caller's
+    (a test's); not another installed library's (a gc callback of Hypothesis, say)."""
+    if filename.startswith(_package_dirs()):
+        return True
+    return "site-packages" not in filename and "dist-packages" not in filename
 
 
 class OverBudget(BaseException):

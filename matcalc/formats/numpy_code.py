@@ -51,9 +51,12 @@ class _NumPy:
         return self.dims[d]
 
     def shape(self, e: Expr) -> str:
+        """A column or a row is a 1-D array (as xᵀ is x), a matrix 2-D."""
         r, c = e.shape
         if c == 1:
             return f"({self.dim(r)},)"
+        if r == 1:
+            return f"({self.dim(c)},)"
         return f"({self.dim(r)}, {self.dim(c)})"
 
     def wrap(self, e: Expr, level: int) -> str:

@@ -35,7 +35,7 @@ def python_code(results) -> str:
     args = free_symbols(g0.written)
     names = {s: identifier(s.name) for s in args}
     dims = _dimension_names(args, set(names.values()))
-    returned = [(g, _outputs(g)) for g in results]
+    returned = _distinct([(g, _outputs(g)) for g in results])
     outputs = [("value", g0.expression, False)] + [out for _, outs in returned for out in outs]
     temps = _common_subexpressions([e for _, e, _ in outputs])
 
@@ -67,6 +67,26 @@ def _outputs(g) -> list[tuple[str, Expr, bool]]:
     if kind == "jacobian":
         return [(f"jac_{x}" + ("_T" if g.transposed else ""), g.result, True)]
     return [(f"grad_{x}", _gradient(g), False), (f"hess_{x}", g.result, True)]
+
+
+def _distinct(returned):
+    """No output name twice: ∇ with respect to xᵀ (grad_x_T) and to a variable x_T (grad_x_T
+    too) are told apart by spelling the first grad_x_transposed; a number is the last resort."""
+    names = [name for _, outs in returned for name, _, _ in outs]
+    seen: set[str] = set()
+    out = []
+    for g, outs in returned:
+        renamed = []
+        for name, e, two_d in outs:
+            if names.count(name) > 1 and g.transposed and name.endswith("_T"):
+                name = name[:-2] + "_transposed"
+            base, k = name, 2
+            while name in seen:
+                name, k = f"{base}_{k}", k + 1
+            seen.add(name)
+            renamed.append((name, e, two_d))
+        out.append((g, renamed))
+    return out
 
 
 def _gradient(h) -> Expr:
