@@ -32,7 +32,6 @@ EXTRA = ["-", "--", "---", "-f", "--scalar", "\u202e", "\u200b", "\ufeff", "\t",
 # Tracebacks that other helpers' work on issue 12 removes, not on main yet: their tokens are kept
 # out of the fuzz, and each is a strict xfail below, which fails loudly once it is fixed.
 KNOWN = {
-    "Α": "issue 12 item 11: a Greek capital that looks Latin raises KeyError (vocabulary)",
     "^{2/0}": "issue 12 item 11: a zero denominator in an exponent raises ZeroDivisionError (syntax)",
 }
 VOCABULARY = [t for t in TOKENS + EXTRA if t not in KNOWN]
@@ -124,7 +123,6 @@ def test_the_same_strings_as_batches_through_the_command_line():
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param("tr(Α X)", marks=pytest.mark.xfail(strict=True, reason=KNOWN["Α"])),
     pytest.param("x^T x^{2/0}", marks=pytest.mark.xfail(strict=True, reason=KNOWN["^{2/0}"])),
 ])
 def test_known_tracebacks_of_other_helpers(text):
