@@ -20,6 +20,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -416,7 +417,6 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
     speedup = batch_row["sympy"] / batch_row["wall"]
     steps = [b["time"] / a["time"] for a, b in zip(scale_rows, scale_rows[1:])]
     size_steps = [b["nodes"] / a["nodes"] for a, b in zip(scale_rows, scale_rows[1:])]
-    rss = [r["rss"] for r in mem_rows]
     all_right = batch_row["right"] == batch_row["count"] == batch_row["printed_ok"] and batch_row["status"] == 0
 
     def mark(ok):
@@ -445,9 +445,7 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
          "as a command", "(< 1 s)", mark(scale_rows[-1]["cli"] < 1.0)),
         ("Scaling: result size linear in k", "nodes " + " → ".join(str(r["nodes"]) for r in scale_rows),
          f"worst step {max(size_steps):.2f}× (≈ 2×)", mark(max(size_steps) <= 2.1)),
-        ("Memory: peak RSS for " + " / ".join(f"{r['lines']:,}" for r in mem_rows) + " lines",
-         " / ".join(f"{r['rss'] / 1024:.1f} MiB" for r in mem_rows),
-         f"{rss[-1] / rss[0]:.2f}× from first to last", mark(rss[-1] <= 1.1 * rss[0])),
+        memory_row(mem_rows),
     ]
     out = ["# matcalc benchmarks", "",
            f"`python benchmarks/run.py{' --quick' if args.quick else ''}` on {platform.machine()}, "
@@ -477,10 +475,39 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
     out += [f"| {r['k']} | {ms(r['time'])} | {ms(r['sympy']) if r['sympy'] is not None else '—'} | "
             f"{r['nodes']} | {r['chars']} |" for r in scale_rows]
     out += ["", "![scaling](scaling.png)" if plotted else "(matplotlib not installed: no plot)", "",
-            "## Batch memory", "", "| lines | peak RSS | wall time | lines printed |", "| ---: | ---: | ---: | ---: |"]
-    out += [f"| {r['lines']:,} | {r['rss'] / 1024:.1f} MiB | {r['wall']:.2f} s | {r['printed']:,} |"
-            for r in mem_rows]
+            *memory_section(mem_rows)]
     return "\n".join(out) + "\n"
+
+
+def memory_row(mem_rows) -> tuple[str, str, str, str]:
+    rss = [r["rss"] for r in mem_rows]
+    return ("Memory: peak RSS for " + " / ".join(f"{r['lines']:,}" for r in mem_rows)
+            + " lines (traces, log-dets, inverses)",
+            " / ".join(f"{r['rss'] / 1024:.1f} MiB" for r in mem_rows),
+            f"{rss[-1] / rss[0]:.2f}× from first to last (≤ 1.1×)", "met" if rss[-1] <= 1.1 * rss[0] else "**not met**")
+
+
+def memory_section(mem_rows) -> list[str]:
+    return ["## Batch memory", "",
+            "`matcalc diff - X` over batches of the benchmark's traces and quadratic forms, with as many "
+            "log-determinants and inverses of their products (`\\log|M X N Xᵀ|`, `tr((M X N Xᵀ)^{-1} Z)`): "
+            f"e.g. `{mixed_lines(3, seed=11)[2]}`. Peak RSS of the one process.", "",
+            "| lines | peak RSS | wall time | lines printed |", "| ---: | ---: | ---: | ---: |",
+            *[f"| {r['lines']:,} | {r['rss'] / 1024:.1f} MiB | {r['wall']:.2f} s | {r['printed']:,} |"
+              for r in mem_rows]]
+
+
+def memory_only(path: Path) -> str:
+    """`--memory`: measure only the batch memory and update its row and section of results.md."""
+    mem_rows = memory([1000, 10000, 100000])
+    text = path.read_text(encoding="utf-8") if path.exists() else "# matcalc benchmarks\n"
+    a, b, c, d = memory_row(mem_rows)
+    row = f"| {a} | {b} | {c} | {d} |"
+    text = re.sub(r"^\| Memory: peak RSS.*$", lambda m: row, text, flags=re.M)
+    head = text.split("## Batch memory")[0].rstrip("\n")
+    text = head + "\n\n" + "\n".join(memory_section(mem_rows)) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return text
 
 
 def _version(name: str) -> str:
@@ -496,9 +523,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats; memory up to 10k lines")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and scaling.png")
+    parser.add_argument("--memory", action="store_true",
+                        help="only the batch memory (1k, 10k, 100k lines): update its parts of results.md")
     args = parser.parse_args()
     if MATCALC is None:
         raise SystemExit("the matcalc command is not installed: pip install -e .")
+    if args.memory:
+        print(memory_only(args.out / "results.md"))
+        return
     args.repeats = 10 if args.quick else 40
     args.load = [os.getloadavg()[0]]
     print("start-up ...", flush=True)

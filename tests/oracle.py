@@ -61,3 +61,15 @@ def assert_gradient(expr: str, wrt: str, expected=None, declare=None, positive=F
             err = numeric.relative_error(got, oracle)
             assert err < TOLERANCE, f"{expr} w.r.t. {wrt}: {g.unicode} differs from the oracle by {err:.2e}"
     return g
+
+
+def used(declared: dict | None, text: str) -> dict:
+    """The declarations in `declared` of names that `text` uses: matcalc refuses a declared
+    name that does not occur (issue 12, item 6), and a result often drops some (∇ tr(X) = I)."""
+    from matcalc.language import kinds, parser
+    from matcalc.language.declarations import resolve_name
+
+    line = parser.parse(text)
+    trees = [getattr(side, "body", side) for side in (line.lhs, line.rhs) if side is not None]
+    names = set(kinds.names_in(*trees))
+    return {n: k for n, k in (declared or {}).items() if resolve_name(n) in names}

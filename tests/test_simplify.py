@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 import matcalc
 from cookbook_cases import CASES
+from oracle import used
 from matcalc.language import kinds
 from matcalc.numeric import evaluation as numeric
 from matcalc.language import parser
@@ -97,11 +98,11 @@ def corpus():
 
 @pytest.mark.parametrize("source,declare,positive", corpus())
 def test_simplify_is_equal_parses_back_and_is_idempotent(source, declare, positive):
-    s = matcalc.simplify(source, declare)
+    s = matcalc.simplify(source, used(declare, source))
     assert_same_value(s, positive)
     kinds_as_read = {render.name(n, render.TEXT): k for n, k in s.typing.kinds.items()}
     for printed in (s.text, s.latex):
-        again = matcalc.simplify(printed, kinds_as_read)   # the printed form reads back ...
+        again = matcalc.simplify(printed, used(kinds_as_read, printed))   # the printed form reads back ...
         assert again.written.shape == s.result.shape or s.result.is_scalar == again.written.is_scalar
         assert again.text == s.text                         # ... and is already simplest
 
