@@ -36,7 +36,7 @@ SYM = {"S": "symmetric"}
 CORPUS = (
     [(f"jacobian {e}", "diff", e, w, d, None) for e, w, d, _, _ in JACOBIANS + KRONECKER + EINSTEIN]
     + [(f"hessian {e}", "hessian", e, w, d, None) for e, w, d, _, _ in HESSIANS]
-    + [(f"denominator {e}", "diff", e, w, {"x": "vector"}, "denominator") for e, w in
+    + [(f"denominator {e}", "diff", e, w, {"x": "vector"} if "x" in e else {}, "denominator") for e, w in
        [("A x", "x"), ("exp(x) / sum(exp(x))", "x"), ("A X B", "X"), ("tanh(W x + b)", "W"), ("x^T A", "x")]]
     + [("symmetric S x", "diff", "S x", "x", SYM, None), ("symmetric x^T S", "diff", "x^T S", "x", SYM, None),
        ("X .* X", "diff", "X .* X", "X", None, None),
