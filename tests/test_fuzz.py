@@ -11,8 +11,6 @@ import os
 import random
 import traceback
 
-import pytest
-
 from typer.testing import CliRunner
 
 from matcalc import api
@@ -29,12 +27,7 @@ EXTRA = ["-", "--", "---", "-f", "--scalar", "\u202e", "\u200b", "\ufeff", "\t",
          "\\nabla_x", "\\nabla_X", "\\nabla_{X^T}", "X^T", "x_T", "z", "p", "q", "tanh", "\\tanh", "^{1.5}",
          "^{0.5}", "\\left[", "\\right]", "[", "]", "1e5", "A_10", "\\mathrm{Tr}", "e^{", "\\sigma", "φ", "\\phi",
          "Α", "=", "= 0", "0/0", "/0", "^{2/0}", "\\frac{x}{0}", "softmax", "abs", "|a|", "'", "''"]
-# Tracebacks that other helpers' work on issue 12 removes, not on main yet: their tokens are kept
-# out of the fuzz, and each is a strict xfail below, which fails loudly once it is fixed.
-KNOWN = {
-    "^{2/0}": "issue 12 item 11: a zero denominator in an exponent raises ZeroDivisionError (syntax)",
-}
-VOCABULARY = [t for t in TOKENS + EXTRA if t not in KNOWN]
+VOCABULARY = TOKENS + EXTRA
 
 
 def strings(count: int, seed: int) -> list[str]:
@@ -121,12 +114,3 @@ def test_the_same_strings_as_batches_through_the_command_line():
         internal = [line for line in result.stderr.splitlines() if "internal error" in line]
         assert not internal, f"{args[0]}: " + "\n".join(internal[:20])
 
-
-@pytest.mark.parametrize("text", [
-    pytest.param("x^T x^{2/0}", marks=pytest.mark.xfail(strict=True, reason=KNOWN["^{2/0}"])),
-])
-def test_known_tracebacks_of_other_helpers(text):
-    try:
-        every_command(text)
-    except MatcalcError:
-        pass
