@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
+from oracle import used
 from matcalc.calculus import functions
 from matcalc.cli.app import app
 from matcalc.derivations.rules import BY_ID, listing
@@ -204,7 +205,7 @@ def test_every_format_and_read_back(name):
     assert row.unicode in render.render(g.written, render.UNICODE)
     for style in ("text", "latex"):
         written = getattr(g, style)
-        back = matcalc.simplify(written, declared={"a": "vector", "b": "vector"})
+        back = matcalc.simplify(written, declared=used({"a": "vector", "b": "vector"}, written))
         close(np.broadcast_to(run(back.numpy, env), want.shape), want)  # "0" reads back as 0
         echoed = matcalc.simplify(getattr(matcalc.simplify(f"a^T {name}(X) b"), style))
         assert row.name in repr(echoed.written)
