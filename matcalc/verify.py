@@ -130,7 +130,11 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
         if side.is_zero:
             shape = other.value.shape if other.value is not None else SCALAR
             side.value = ZERO if shape == SCALAR else Zero(shape)
-    left, right = canonical(sides[0].value), canonical(sides[1].value)
+    try:
+        left, right = canonical(sides[0].value), canonical(sides[1].value)
+    except ValueError:  # a side whose products do not chain: a shape matcalc cannot compare
+        raise MatcalcError("cannot compare the two sides: their shapes do not fit together",
+                           source, (0, len(source))) from None
     written = (sides[0].written, sides[1].written)
     if left == right and left.shape == right.shape:
         return Verdict(source, True, "symbolic", None, 0, left, right, written)

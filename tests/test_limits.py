@@ -251,3 +251,9 @@ def test_generated_modules_have_distinct_names_and_pass_their_check(args, check,
     namespace: dict = {"__name__": "pasted"}
     exec(compile(out, "<pasted>", "exec"), namespace)
     assert namespace[check]() < 1e-5
+
+
+def test_a_verify_whose_sides_do_not_chain_is_refused_not_a_traceback():
+    """Found by the token fuzz: ∇_A of the vector |A| y against a matrix."""
+    with pytest.raises(matcalc.MatcalcError, match="cannot compare the two sides"):
+        matcalc.verify(r"\nabla_A |A|y= |A| (A^{-1})^T")
