@@ -107,3 +107,9 @@ def test_both_readings_are_right():
     assert_gradient("a x^T x", "a", expected=lambda v: v["x"] @ v["x"])
     g = matcalc.diff("a x^T x", "a", declared={"a": "vector"})
     assert_derivative(g, expected=lambda v: (v["x"] @ v["x"]) * np.eye(len(v["a"])))
+
+
+def test_a_denominator_in_parentheses_is_not_wrapped_twice():
+    g = assert_gradient("ln(1+x^Tx)", "x", expected=lambda v: 2 * v["x"] / (1 + v["x"] @ v["x"]))
+    assert g.text == "2 x / (1 + x^T x)"
+    assert matcalc.verify(f"\\nabla_x ln(1+x^Tx) = {g.text}").holds

@@ -267,7 +267,7 @@ class _Renderer:
         text = self.juxtapose(numerator, coefficient)
         if denominator:
             den = self.juxtapose(denominator, Fraction(1))
-            if len(denominator) > 1 or self.node(denominator[0])[1] < POSTFIX:
+            if (len(denominator) > 1 or self.node(denominator[0])[1] < POSTFIX) and not _enclosed(den):
                 den = f"{self._lparen()}{den}{self._rparen()}"
             text = f"{text or '1'} / {den}"
         return text, PRODUCT
@@ -369,3 +369,16 @@ def _negate(t: Expr) -> Expr:
     if c == 1:
         return rest[0] if len(rest) == 1 else MatMul(rest)
     return MatMul((Const(c), *rest))
+
+
+def _enclosed(text: str) -> bool:
+    """Whether one pair of parentheses holds all of text: (1 + xᵀ x) is not wrapped again."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
