@@ -174,7 +174,7 @@ def test_the_command_line_prints_these_lines(source):
 
 ISSUE_LINES = [  # issue 12's lines, as they print now
     (r"\log|\det X|", "X", r"\nabla_X log|det(X)| = X^{-T}"),
-    (r"w^T G ((x^T U x) u)", "x", r"\nabla_x w^T G (x^T U x u) = (u^T G^T w) (U x + U^T x)"),
+    (r"w^T G ((x^T U x) u)", "x", r"\nabla_x w^T G (x^T U x) u = (u^T G^T w) (U x + U^T x)"),
     (r"\log(\mathbf{1}^T \exp(W x)) - y^T W x", "W",
      r"\nabla_W log(ones^T exp(W x)) - y^T W x = (exp(W x) / (ones^T exp(W x)) - y) x^T"),
 ]
@@ -193,3 +193,28 @@ def test_latex_of_the_same():
     assert gradient_line(g, "latex") == (r"\nabla_{W} \log(\mathbf{1}^{T} \exp(W x)) - y^{T} W x = "
                                          r"\left(\frac{\exp(W x)}{\mathbf{1}^{T} \exp(W x)} - y\right) x^{T}")
     assert g.unicode == "(exp(W x) / (𝟏ᵀ exp(W x)) - y) xᵀ"
+
+
+# -- random inputs: the property over the whole language -------------------------------------------
+
+from hypothesis import example, given, note, settings  # noqa: E402
+
+from test_properties import DECLARED, SLOW_OK, problems  # noqa: E402
+
+ROUND_TRIPS = max(150, settings.default.max_examples // 2)
+
+
+@settings(max_examples=ROUND_TRIPS, deadline=None, suppress_health_check=SLOW_OK)
+@given(problems())
+# bugs this property found, kept as examples:
+@example((r"\cos(\|A\|_F + (\frac{1}{2}) (2)) - a", "a"))        # (1/2) 2 was echoed as nothing
+@example((r"(tr(D)) ((z)^T (D) (z))", "D^T"))                    # (zᵀ D z) I read back with I of size 1
+@example((r"\|((y).^2 + exp(x)) ((\|x\|)^T)\|", "y"))             # \|y \|x\|^T\| does not parse
+def test_the_gradient_of_a_random_expression_reads_back(problem):
+    text, wrt = problem
+    g = matcalc.diff(text, wrt, DECLARED)
+    for fmt in FORMATS:
+        line = gradient_line(g, fmt)
+        note(line)
+        verdict = matcalc.verify(line, declared=DECLARED)
+        assert verdict.holds, f"{line}\n  {verdict.message()}"

@@ -101,6 +101,14 @@ def render(e: Expr, style: Style = TEXT) -> str:
 class _Renderer:
     def __init__(self, style: Style):
         self.s = style
+        self.bars = 0  # how many bars |…| or ‖…‖ enclose the node being written
+
+    def within_bars(self, e: Expr) -> str:
+        self.bars += 1
+        try:
+            return self.go(e)
+        finally:
+            self.bars -= 1
 
     def go(self, e: Expr, context: int = 0) -> str:
         text, prec = self.node(e)
@@ -150,7 +158,7 @@ class _Renderer:
             return f"{self.fn('sum')}({self.go(e.arg)})", ATOM
         if isinstance(e, Det):
             # |det X| (bars around bars): the inner one as det(X), since ||X|| is a norm
-            inner = f"{self.fn('det')}({self.go(e.arg.arg)})" if isinstance(e.arg, Det) else self.go(e.arg)
+            inner = f"{self.fn('det')}({self.go(e.arg.arg)})" if isinstance(e.arg, Det) else self.within_bars(e.arg)
             if s.name == "latex":
                 return f"\\left| {inner} \\right|", ATOM
             return f"|{inner}|", ATOM
@@ -159,7 +167,9 @@ class _Renderer:
             if s.name == "latex":
                 return f"\\left\\| {self.go(e.arg)} \\right\\|{sub}", ATOM
             bar = "‖" if s.name == "unicode" else "\\|"
-            return f"{bar}{self.go(e.arg)}{bar}{sub}", ATOM
+            text = f"{bar}{self.within_bars(e.arg)}{bar}{sub}"
+            # inside other bars, text bars could close the outer ones: \|y (\|x\|)^T\|
+            return (f"({text})" if self.bars and s.name == "text" else text), ATOM
         if isinstance(e, Func):
             if s.name == "latex" and e.name == "sqrt":
                 return f"\\sqrt{{{self.go(e.arg)}}}", POSTFIX  # \sqrt{X}^2 would read as √(X²)
@@ -265,6 +275,8 @@ class _Renderer:
             den = self.juxtapose(denominator, Fraction(coefficient.denominator)) or "1"
             return f"\\frac{{{num}}}{{{den}}}", ATOM
         text = self.juxtapose(numerator, coefficient)
+        if not text and not denominator:  # (1/2) 2 as written: the product is 1, not nothing
+            return "1", ATOM
         if denominator:
             den = self.juxtapose(denominator, Fraction(1))
             if (len(denominator) > 1 or self.node(denominator[0])[1] < POSTFIX) and not _enclosed(den):

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from ..calculus import algebra, functions
 from ..errors import MatcalcError
-from ..calculus.expr import Const, Expr, Identity, Ones, Sym
+from ..calculus.expr import SCALAR, Const, Expr, Identity, Ones, Sym
 from .syntax import Syntax
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
@@ -522,10 +522,16 @@ def _raw_product(values: list[Expr]) -> Expr:
     """Raw.mul folded over the values, without copying the product at each step."""
     first = values[0]
     items = list(first.factors) if isinstance(first, Raw.MatMul) and not _is_negation(first) else [first]
+    rows, cols = first.shape
     for i, b in enumerate(values[1:]):
         if i and len(items) == 2 and items[0] == algebra.const(-1):  # the product so far is -a
             items = [Raw.MatMul(tuple(items))]
+        if not b.is_scalar and (rows, cols) == SCALAR and b.shape[0] != 1 and len(items) > 1 and any(
+                not f.is_scalar for f in items):
+            items = [Raw.MatMul(tuple(items))]  # (xᵀ U x) u: the 1×1 product stays whole, as in Raw.mul
         items.append(b)
+        if not b.is_scalar:
+            rows, cols = (b.shape if (rows, cols) == SCALAR else (rows, b.shape[1]))
     return Raw.MatMul(tuple(items))
 
 
