@@ -199,6 +199,7 @@ def test_latex_of_the_same():
 
 from hypothesis import example, given, note, settings  # noqa: E402
 
+from oracle import used  # noqa: E402
 from test_properties import DECLARED, SLOW_OK, problems  # noqa: E402
 
 ROUND_TRIPS = max(150, settings.default.max_examples // 2)
@@ -212,9 +213,9 @@ ROUND_TRIPS = max(150, settings.default.max_examples // 2)
 @example((r"\|((y).^2 + exp(x)) ((\|x\|)^T)\|", "y"))             # \|y \|x\|^T\| does not parse
 def test_the_gradient_of_a_random_expression_reads_back(problem):
     text, wrt = problem
-    g = matcalc.diff(text, wrt, DECLARED)
+    g = matcalc.diff(text, wrt, used(DECLARED, text))
     for fmt in FORMATS:
         line = gradient_line(g, fmt)
         note(line)
-        verdict = matcalc.verify(line, declared=DECLARED)
+        verdict = matcalc.verify(line, declared=used(DECLARED, line))
         assert verdict.holds, f"{line}\n  {verdict.message()}"
