@@ -99,11 +99,25 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
         if name not in typing.kinds:
             raise MatcalcError(f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True),
                                source, body.span)
-        var = typing.symbol(name)
+        var = _variable(typing, name, source, body.span)
         transposed ^= layout == "numerator"  # ∂f/∂X shaped like Xᵀ is ∇_{Xᵀ} f
-        result = differentiate.gradient(expression, var, transposed)
+        try:
+            result = differentiate.gradient(expression, var, transposed)
+        except MatcalcError as e:  # no closed form (X^k): shown under the input
+            if e.text:
+                raise
+            raise MatcalcError(e.message, source, body.span) from None
         out.append(Gradient(source, name, transposed, expression, written, result, typing))
     return out
+
+
+def _variable(typing: kinds.Typing, name: str, source: str, span):
+    """The variable to differentiate with respect to; never a symbolic integer."""
+    if typing.kinds[name] == "integer":
+        shown = render.name(name, render.TEXT)
+        raise MatcalcError(f"{shown} is a symbolic integer (the exponent of a matrix power), so nothing "
+                           f"can be differentiated with respect to it", source, span)
+    return typing.symbol(name)
 
 
 def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str],
@@ -218,7 +232,7 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
         if wrt_transposed:
             raise MatcalcError(f"a {'Hessian' if kind == 'hessian' else 'Jacobian'} is taken with respect to "
                                f"{name}, not its transpose (see --layout)", source, body.span)
-        var = typing.symbol(name)
+        var = _variable(typing, name, source, body.span)
         try:
             result = jac.hessian(expression, var) if kind == "hessian" else jac.jacobian(expression, var)
         except MatcalcError as e:

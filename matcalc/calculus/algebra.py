@@ -16,6 +16,7 @@ from .expr import (
     ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Shape, Sum, Sym, Trace, Transpose, Zero,
 )
+from .expr import Integer, VariablePower
 from .expr import Diag
 
 
@@ -355,6 +356,8 @@ def transpose(e: Expr) -> Expr:
         return mul(*(transpose(f) for f in reversed(e.factors)))
     if isinstance(e, Power):
         return power(transpose(e.base), e.exponent)
+    if isinstance(e, VariablePower):  # (Xᵏ)ᵀ = (Xᵀ)ᵏ
+        return variable_power(transpose(e.base), e.exponent)
     if isinstance(e, Hadamard):
         return hadamard(*(transpose(f) for f in e.factors))
     if isinstance(e, HadamardPower):
@@ -507,14 +510,25 @@ def norm(e: Expr, kind: str) -> Expr:
     return Norm(e, kind)
 
 
-def power_differential(base: Expr, exponent: int, dbase: Expr) -> Expr:
-    return PowerDifferential(base, Fraction(exponent), dbase)
+def power_differential(base: Expr, exponent, dbase: Expr) -> Expr:
+    """Σ_{r=0}^{k-1} Xʳ dX X^{k-1-r}, k a number or an expression of symbolic integers."""
+    return PowerDifferential(base, exponent if isinstance(exponent, Expr) else Fraction(exponent), dbase)
+
+
+def variable_power(base: Expr, exponent: Expr) -> Expr:
+    """base^exponent for an exponent that is an expression: a number gives `power`; 1^b = 1,
+    I^k = I; (Xᵀ)^k stays as written, as (Xᵀ)² does."""
+    if isinstance(exponent, Const):
+        return power(base, exponent.value)
+    if base == ONE or isinstance(base, Identity):
+        return base
+    return VariablePower(base, exponent)
 
 
 # -- a deterministic order for commutative factors -----------------------------------------
 
-_RANK = {Const: 0, Sym: 1, Differential: 2, Det: 3, Norm: 4, Trace: 5, Sum: 6, Func: 7,
-         Power: 8, HadamardPower: 9, Transpose: 10, MatMul: 11, Hadamard: 12, Add: 13}
+_RANK = {Const: 0, Sym: 1, Integer: 1, Differential: 2, Det: 3, Norm: 4, Trace: 5, Sum: 6, Func: 7,
+         Power: 8, VariablePower: 8, HadamardPower: 9, Transpose: 10, MatMul: 11, Hadamard: 12, Add: 13}
 
 
 class _Key(tuple):

@@ -26,7 +26,7 @@ from .expr import (
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
     postorder, size,
 )
-from .expr import Commutation, Kron, Vec, dim_product
+from .expr import Commutation, Kron, Vec, VariablePower, dim_product
 
 MAX_TERMS = 512  # distributing a product over sums stops beyond this many terms
 
@@ -107,6 +107,8 @@ class _Canon:
             return Norm(k[0], e.kind)
         if isinstance(e, PowerDifferential):
             return PowerDifferential(k[0], e.exponent, k[1])
+        if isinstance(e, VariablePower):
+            return algebra.variable_power(k[0], k[1])
         if isinstance(e, Kron):
             return self.kron(k[0], k[1])
         if isinstance(e, Vec):
@@ -230,6 +232,8 @@ class _Canon:
             return self.product([self.transpose(f) for f in reversed(e.factors)])
         if isinstance(e, Power):
             return self.power(self.transpose(e.base), e.exponent)
+        if isinstance(e, VariablePower):  # (Xᵏ)ᵀ = (Xᵀ)ᵏ
+            return algebra.variable_power(self.transpose(e.base), e.exponent)
         if isinstance(e, Hadamard):
             return self.hadamard([self.transpose(f) for f in e.factors])
         if isinstance(e, HadamardPower):

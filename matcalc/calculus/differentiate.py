@@ -19,13 +19,14 @@ from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from .expr import Commutation, Diag, Diagonal, Kron, Vec
+from .expr import Commutation, Diag, Diagonal, Kron, Vec, VariablePower
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
 
 
 # Nodes whose rule below gives zero when the differentials of all their arguments are zero.
-_ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm, Kron, Vec}
+_ZERO_WITH_ARGS = {Add, MatMul, Hadamard, Transpose, Trace, Sum, Det, Power, HadamardPower, Func, Norm, Kron, Vec,
+                   VariablePower}
 _CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential, Commutation}
 
 
@@ -118,6 +119,8 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return alg.add(*(t for t in (kr.kron(d[e.left], e.right), kr.kron(e.left, d[e.right])) if not alg.is_zero(t)))
     if isinstance(e, Vec):  # d vec(M) = vec(dM)
         return kr.vec(d[e.arg])
+    if isinstance(e, VariablePower):
+        return _variable_power_differential(e, d[e.base], d[e.exponent])
     db = d[e.children()[0]] if e.children() else None
     if db is not None and alg.is_zero(db):
         return zero
@@ -159,6 +162,20 @@ def _power_differential(e: Power, db: Expr) -> Expr:
         return alg.power_differential(base, k, db)
     # d(Xᵏ) = Σ_{r=0}^{k-1} Xʳ dX Xᵏ⁻¹⁻ʳ
     return alg.add(*(alg.mul(alg.power(base, r), db, alg.power(base, k - 1 - r)) for r in range(k)))
+
+
+def _variable_power_differential(e: VariablePower, db: Expr, dp: Expr) -> Expr:
+    """d(aᵇ) = b aᵇ⁻¹ da + aᵇ log(a) db (a > 0); d(Xᵏ) = Σ_{r=0}^{k-1} Xʳ dX Xᵏ⁻¹⁻ʳ for a
+    symbolic integer k, which is a constant (dk = 0)."""
+    base, p = e.base, e.exponent
+    if not base.is_scalar:
+        return alg.power_differential(base, p, db)
+    terms = []
+    if not alg.is_zero(db):
+        terms.append(alg.mul(p, alg.variable_power(base, alg.sub(p, ONE)), db))
+    if not alg.is_zero(dp):
+        terms.append(alg.mul(e, alg.func("log", base), dp))
+    return alg.add(*terms)
 
 
 def derivative_of_function(name: str, x: Expr) -> Expr:
@@ -235,9 +252,18 @@ def _linear_factor(factors, var) -> int:
 
 def _pull_power(e: PowerDifferential, seed: Expr, var: Sym, pulled: dict) -> Expr:
     """⟨S, Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ⟩ = Σ_r ⟨(Xʳ)ᵀ S (Xᵏ⁻¹⁻ʳ)ᵀ, dX⟩ = k (Xᵀ)ᵏ⁻¹ S when S commutes with Xᵀ."""
-    k = int(e.exponent)
     scalars = [f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if f.is_scalar]
     core = alg.mul(*(f for f in (seed.factors if isinstance(seed, MatMul) else (seed,)) if not f.is_scalar))
+    if isinstance(e.exponent, Expr):  # a symbolic integer k
+        k = e.exponent
+        if isinstance(core, Identity):
+            power = alg.variable_power(alg.transpose(e.base), alg.sub(k, ONE))
+            return _pull(e.dbase, alg.mul(k, *scalars, power), var, pulled)
+        raise MatcalcError(
+            "the gradient of a power X^k with a symbolic k is here a sum of k different terms, "
+            "Σ_{r=0}^{k-1} (X^r)^T G (X^{k-1-r})^T with G the gradient with respect to X^k, and has no "
+            "closed form; matcalc gives it inside a trace such as tr(X^k), or written out for a number k such as X^3")
+    k = int(e.exponent)
     if isinstance(core, Identity):
         return _pull(e.dbase, alg.mul(alg.const(k), *scalars, alg.power(alg.transpose(e.base), k - 1)), var, pulled)
     raise MatcalcError(

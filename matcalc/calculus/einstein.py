@@ -95,6 +95,9 @@ class _Reader:
         if isinstance(e, Diagonal):  # diag(M)_i = M_ii
             return self.read(e.arg, (labels[0], labels[0]))
         if isinstance(e, PowerDifferential):  # Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ, written out
+            if isinstance(e.exponent, Expr):
+                raise MatcalcError("the derivative of a matrix power X^k with a symbolic k is a sum of k terms; "
+                                   "matcalc writes it entry by entry only for a number k")
             k = int(e.exponent)
             if k > 64:  # as jacobian.MAX_POWER_TERMS
                 raise MatcalcError(f"the derivative of a matrix power X^{k} is a sum of {k} terms; matcalc writes at most 64")

@@ -43,7 +43,7 @@ class Expr:
             "    shape = self._shape()",
             "    _set(self, 'shape', shape)",
             "    _set(self, 'is_scalar', shape == SCALAR)",
-            f"    _set(self, '_hash', hash(({cls.__name__!r}, {', '.join(map(_hashed, cls.fields))},)))",
+            f"    _set(self, '_hash', hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
             "def key(self):",
             f"    return ({', '.join('self.' + name for name in cls.fields)},)",
         ])
@@ -94,9 +94,9 @@ class Expr:
 _NUMBER_FIELDS = ("value", "exponent")
 
 
-def _hashed(name: str) -> str:
+def _hashed(name: str, cls=None) -> str:
     """The expression a generated __init__ hashes for the field `name`."""
-    if name in _NUMBER_FIELDS:
+    if name in _NUMBER_FIELDS and not getattr(cls, "symbolic_exponent", False):
         return f"({name}.numerator if {name}.denominator == 1 else {name})"
     return name
 
@@ -112,6 +112,14 @@ class Sym(Expr):
 
     def children(self):
         return ()  # a leaf: no field holds an Expr (the generic method would look, every time)
+
+
+class Integer(Sym):
+    """A symbolic integer, such as k in X^k: a scalar that is never differentiated and that
+    numeric checks give whole values (1 ≤ k). A Sym, so that code and checks take it as an
+    argument; a type of its own, so that it never equals the variable of the same name."""
+
+    __slots__ = ()
 
 
 class Differential(Expr):
@@ -222,13 +230,33 @@ class Power(Expr):
 
 
 class PowerDifferential(Expr):
-    """Σ_{r=0}^{k-1} Xʳ dX X^{k-1-r}: d(Xᵏ) kept closed so huge powers never expand."""
+    """Σ_{r=0}^{k-1} Xʳ dX X^{k-1-r}: d(Xᵏ) kept closed so huge powers never expand. The
+    exponent k is a number, or an expression of symbolic integers (X^k, X^{k+1})."""
 
     __slots__ = ("base", "exponent", "dbase")
     fields = ("base", "exponent", "dbase")
+    symbolic_exponent = True  # hashed as it is: a Fraction, or an Expr
 
     def _shape(self):
         return self.base.shape
+
+    def children(self):
+        return (self.base, self.dbase)  # the exponent is data, as a number would be
+
+
+class VariablePower(Expr):
+    """base^exponent with an expression for the exponent: a positive scalar to a scalar
+    (a^b, a^{xᵀx}), or a square matrix to an expression of symbolic integers (X^k, X^{k-1})."""
+
+    __slots__ = ("base", "exponent")
+    fields = ("base", "exponent")
+    symbolic_exponent = True
+
+    def _shape(self):
+        return self.base.shape
+
+    def children(self):
+        return (self.base, self.exponent)
 
 
 class Trace(Expr):

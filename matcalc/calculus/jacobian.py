@@ -81,6 +81,9 @@ def read_jacobian(df: Expr, var: Sym) -> Expr:
     if isinstance(df, MatMul):
         return _read_product(df, var)
     if isinstance(df, PowerDifferential):  # vec(Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ) = Σ_r ((Xᵀ)ᵏ⁻¹⁻ʳ ⊗ Xʳ) vec(dX)
+        if isinstance(df.exponent, Expr):
+            raise MatcalcError("the Jacobian of a matrix power X^k with a symbolic k is a sum of k Kronecker "
+                               "products, Σ_r ((X^T)^{k-1-r} ⊗ X^r), which matcalc writes only for a number k")
         k = int(df.exponent)
         if k > MAX_POWER_TERMS:
             raise MatcalcError(f"the Jacobian of a matrix power X^{k} is a sum of {k} Kronecker products; "

@@ -28,7 +28,7 @@ from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
-    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, Zero, free_symbols,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
 from .rules import BY_ID
 
@@ -193,6 +193,8 @@ def _differential_rules(f: Expr, var: Sym) -> list[str]:
             rule = "elementwise"
         elif isinstance(e, Power):
             rule = "chain" if e.base.is_scalar else "inverse" if e.exponent < 0 else "power"
+        elif isinstance(e, VariablePower):
+            rule = "exponent" if e.base.is_scalar else "power"
         elif isinstance(e, Norm):
             rule = "norm"
         else:  # Add, Trace, Sum, Transpose
@@ -415,6 +417,10 @@ class _TraceForm:
             return False
         if len(chain) > 1:  # pragma: no cover - the engine refuses these gradients first
             raise MatcalcError("internal: a power differential with other factors in its trace")
+        if isinstance(p.exponent, Expr):  # a symbolic k: k Xᵏ⁻¹ dX
+            k = p.exponent
+            t.core = _product(*scalars, k, alg.variable_power(p.base, alg.sub(k, alg.const(1))), p.dbase)
+            return True
         k = int(p.exponent)
         t.core = _product(*scalars, Const(Fraction(k)), alg.power(p.base, k - 1), p.dbase)
         return True

@@ -12,6 +12,7 @@ from ..calculus.expr import (
     Add, Const, Det, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm, Ones, Power,
     Sum, Sym, Trace, Transpose, Zero, postorder,
 )
+from ..calculus.expr import Integer, VariablePower
 
 
 def to_sympy(e: Expr, sizes: dict | None = None):
@@ -50,6 +51,8 @@ class _SymPy:
 
     def node(self, e: Expr, k: list):
         sp = self.sp
+        if isinstance(e, Integer):  # k of X^k
+            return sp.Symbol(e.name, integer=True, positive=True)
         if isinstance(e, Sym):
             if e.is_scalar:
                 return sp.Symbol(e.name, real=True)
@@ -72,6 +75,8 @@ class _SymPy:
             if e.base.is_scalar:
                 return k[0] ** sp.Rational(e.exponent.numerator, e.exponent.denominator)
             return sp.Inverse(k[0]) if e.exponent == -1 else sp.MatPow(k[0], int(e.exponent))
+        if isinstance(e, VariablePower):
+            return k[0] ** k[1] if e.base.is_scalar else sp.MatPow(k[0], k[1])
         if isinstance(e, Trace):
             return sp.Trace(k[0])
         if isinstance(e, Det):

@@ -13,7 +13,7 @@ from ..calculus.expr import (
 )
 from ..calculus.canonical import chain_shape, segments
 from ..calculus.expr import SCALAR
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
@@ -105,6 +105,10 @@ class _NumPy:
             if p < 0:
                 return f"np.linalg.matrix_power(np.linalg.inv({self.go(e.base)[0]}), {-p})", ATOM
             return f"np.linalg.matrix_power({self.go(e.base)[0]}, {p})", ATOM
+        if isinstance(e, VariablePower):  # a ** b; X^k with k an int
+            if e.base.is_scalar:
+                return f"{self.wrap(e.base, ATOM)} ** {self.wrap(e.exponent, ATOM)}", POWER
+            return f"np.linalg.matrix_power({self.go(e.base)[0]}, {self.go(e.exponent)[0]})", ATOM
         if isinstance(e, Trace):
             return f"np.trace({self.go(e.arg)[0]})", ATOM
         if isinstance(e, Det):

@@ -14,7 +14,7 @@ from collections import Counter
 from ..calculus import differentiate
 from . import render
 from . import python_checks as checks
-from ..calculus.expr import Const, Differential, Expr, Identity, Ones, Sym, Transpose, Zero, free_symbols, size
+from ..calculus.expr import Const, Differential, Expr, Identity, Integer, Ones, Sym, Transpose, Zero, free_symbols, size
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes
 from .numpy_code import ATOM, _NumPy, identifier
 
@@ -123,6 +123,8 @@ def _dimension_names(args, taken: set[str]) -> dict:
 
 
 def _kind(s: Sym) -> str:
+    if isinstance(s, Integer):
+        return "a positive integer"
     if s.shape == (1, 1):
         return "scalar"
     if s.shape[1] == 1:
@@ -166,6 +168,10 @@ def _shape_checks(args, names, dims) -> list[str]:
     out, bound = [], set()
     for s in args:
         n = names[s]
+        if isinstance(s, Integer):  # the exponent of a matrix power
+            out.append(f'    assert np.ndim({n}) == 0 and {n} == int({n}) >= 1, "{n} should be a positive integer"')
+            out.append(f'    {n} = int({n})')
+            continue
         if s.shape == (1, 1):
             out.append(f'    assert np.ndim({n}) == 0, "{n} should be a scalar"')
             continue
@@ -205,6 +211,9 @@ def _random_arguments(args, names, dims, outputs) -> str:
     for s in args:
         shape = tuple(dims[d] for d in s.shape if d != 1)
         shape_code = "()" if not shape else f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(shape)})"
+        if isinstance(s, Integer):  # a whole exponent, a new one for each candidate
+            entries.append(f'"{names[s]}": int(rng.integers(2, 6))')
+            continue
         sym = ", symmetric=True" if s.symmetric else ""
         entries.append(f'"{names[s]}": _random(rng, {shape_code}, positive{sym})')
     body = ",\n                    ".join(entries)

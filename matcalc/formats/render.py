@@ -12,7 +12,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -20,6 +20,9 @@ GREEK_UNICODE = dict(zip(
     "αβγδεζηθϑικλμνξπρστυφϕχψωΓΔΘΛΞΠΣΥΦΨΩ",  # \phi φ, \varphi ϕ: two letters, drawn apart
 ))
 _SUPER = str.maketrans("0123456789-/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟᵀ")
+# letters with a superscript form (no q), for exponents such as k - 1 drawn as ᵏ⁻¹
+_SUPERSCRIPTABLE = "abcdefghijklmnoprstuvwxyz0123456789+-"
+_SUPER_LETTERS = str.maketrans(_SUPERSCRIPTABLE, "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 _SUB = str.maketrans("0123456789aeijkmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ")
 
 MAX_BITS = 13_300  # about 4000 digits: Python will not write integers of over 4300 digits
@@ -193,10 +196,18 @@ class _Renderer:
             if s.name == "latex":
                 return f"{base}^{{\\circ {p}}}", POSTFIX
             return f"{base}∘{p.translate(_SUPER)}", POSTFIX
+        if isinstance(e, VariablePower):  # a^b, a^{xᵀ x}, (Xᵀ)^{k - 1}; in Unicode aᵇ, (Xᵀ)ᵏ⁻¹
+            exponent = self.go(e.exponent)
+            if s.name == "unicode" and all(c in _SUPERSCRIPTABLE for c in exponent.replace(" ", "")):
+                return self.go(e.base, POSTFIX + 1) + exponent.replace(" ", "").translate(_SUPER_LETTERS), POSTFIX
+            return self.go(e.base, POSTFIX + 1) + s.sup(exponent), POSTFIX
         if isinstance(e, PowerDifferential):
-            k = int(e.exponent)
             x = self.go(e.base, POSTFIX + 1)
             sig = "Σ" if s.name == "unicode" else "\\sum"
+            if isinstance(e.exponent, Expr):  # a symbolic k
+                top = self.go(e.exponent, SUM + 1) + " - 1"
+                return f"{sig}_{{r=0}}^{{{top}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{top} - r}}", SUM
+            k = int(e.exponent)
             return f"{sig}_{{r=0}}^{{{k - 1}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{k - 1}-r}}", SUM
         if isinstance(e, (Diag, Diagonal, Vec, Kron)):
             return self.jacobian_node(e)

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from ..calculus import algebra, functions
 from ..errors import MatcalcError
-from ..calculus.expr import SCALAR, Const, Expr, Identity, Ones, Sym
+from ..calculus.expr import SCALAR, Const, Expr, Identity, Integer, Ones, Sym
 from .syntax import Syntax
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
@@ -98,7 +98,8 @@ class Typing:
     def symbol(self, name: str) -> Sym:
         found = self._symbols.get(name)
         if found is None:
-            found = self._symbols[name] = Sym(name, self.shapes[name], self.kinds[name] == "symmetric")
+            kind = Integer if self.kinds[name] == "integer" else Sym
+            found = self._symbols[name] = kind(name, self.shapes[name], self.kinds[name] == "symmetric")
         return found
 
 
@@ -158,7 +159,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
 def _check_all(trees, kinds, scalar_result):
     env = {}
     for name, kind in kinds.items():
-        if kind == "scalar":
+        if kind in ("scalar", "integer"):
             env[name] = (1, 1)
         elif kind == "vector":
             env[name] = (_Var(), 1)
@@ -168,11 +169,17 @@ def _check_all(trees, kinds, scalar_result):
         else:
             env[name] = (_Var(), _Var())
     holes: dict[int, tuple] = {}
-    shapes = [_check(tree, env, holes) for tree in trees]
+    integers: set[str] = set()
+    shapes = [_check(tree, env, holes, integers) for tree in trees]
     _column_ones(holes)
     for tree, shape in zip(trees, shapes):
         if scalar_result and not _is_scalar(shape):
             raise _Fail(f"a gradient needs a scalar expression, but this is {_show(shape)}", tree.span)
+    for name in integers:
+        if kinds[name] not in ("scalar", "integer"):  # pragma: no cover - an exponent is a scalar
+            raise _Fail(f"{name} is the exponent of a matrix power, so a symbolic integer, not a {kinds[name]}",
+                        trees[0].span)
+        kinds[name] = "integer"
     return _name_dims(env, holes)
 
 
@@ -231,15 +238,16 @@ def _square(shape, node, what):
                     (node.args[0].span,))
 
 
-def _check(root: Syntax, env, holes: dict):
+def _check(root: Syntax, env, holes: dict, integers: set | None = None):
     """Shape of every node, bottom-up (iteratively, so deep nesting is fine); records in
-    `holes` the shapes of I and ones, whose size comes from their context."""
+    `holes` the shapes of I and ones, whose size comes from their context, and in `integers`
+    the names in the exponent of a matrix power (symbolic integers: X^k)."""
     done: list[tuple] = []  # shapes of the subtrees finished and not yet used
     for node in _postorder(root):
         if node.op == "name":  # most nodes: looked up here, without two calls
             done.append(env[node.value])
             continue
-        shape = _shape_of(node, _operands(done, len(node.args)), env)
+        shape = _shape_of(node, _operands(done, len(node.args)), env, integers)
         done.append(shape)
         if node.op in ("identity", "ones"):
             holes[id(node)] = shape
@@ -275,7 +283,7 @@ def _postorder(root: Syntax, runs: dict | None = None, raw: bool = False) -> lis
     return order
 
 
-def _shape_of(node: Syntax, a, env):
+def _shape_of(node: Syntax, a, env, integers: set | None = None):
     op = node.op
     if op == "name":
         return env[node.value]
@@ -332,7 +340,7 @@ def _shape_of(node: Syntax, a, env):
         _square(a[0], node, "the inverse")
         return (a[0][1], a[0][0])
     if op in ("power", "hadamard_power") and len(a) == 2:
-        raise _Fail("a variable exponent is not supported yet", node.args[1].span)
+        return _variable_power(node, a, integers)
     if op == "power":
         if not _is_scalar(a[0]):
             if node.value.denominator != 1:
@@ -385,6 +393,37 @@ def _shape_of(node: Syntax, a, env):
             return (1, 1) if row.shape == "reduction" else a[0]
         return a[0]
     raise _Fail(f"internal: unknown construct {op}", node.span)  # pragma: no cover
+
+
+# An exponent of a matrix power: integers written with names, numbers, +, - and products.
+_INTEGER_OPS = ("name", "number", "add", "sub", "neg", "mul")
+
+
+def _variable_power(node: Syntax, a, integers: set | None):
+    """base^exponent for an exponent that is not a number: a^b and a^{xᵀx} for a scalar base
+    (any scalar exponent), X^k and X^{k-1} for a square matrix (the names in the exponent are
+    then symbolic integers)."""
+    base, exponent = a
+    if node.op == "hadamard_power":
+        raise _Fail("an elementwise power needs a number for its exponent; for a variable one "
+                    "write exp(y .* log(x)) for x.^y", node.args[1].span)
+    names = []
+    if not _is_scalar(base):  # whatever the kinds, the exponent is written as an integer
+        for n in node.args[1].walk():
+            if n.op not in _INTEGER_OPS or n.op == "number" and n.value.denominator != 1:
+                raise _Fail("the exponent of a matrix power is an integer: a number, or a symbolic integer "
+                            "such as k or k - 1", node.args[1].span)
+            if n.op == "name":
+                names.append(n.value)
+    if not _is_scalar(exponent) and not _as_scalar(exponent):
+        raise _Fail(f"an exponent is a scalar, but {{0}} is {_show(exponent)}", node.args[1].span,
+                    (node.args[1].span,))
+    if _is_scalar(base):
+        return base
+    _square(base, node, "a matrix power")
+    if integers is not None:
+        integers.update(names)
+    return base
 
 
 _DIM_NAMES = "m n p q r s t u v w k l".split()
@@ -441,6 +480,12 @@ class Raw:
     @staticmethod
     def power(a, p):
         return Raw.Power(a, Fraction(p))
+
+    @staticmethod
+    def variable_power(a, b):
+        from ..calculus.expr import VariablePower
+
+        return VariablePower(a, b)
 
     @staticmethod
     def transpose(a):
@@ -585,6 +630,8 @@ def _build_one(node, a, typing, ops):
         return ops.transpose(a[0])
     if op == "inv_transpose":
         return ops.power(ops.transpose(a[0]), -1)
+    if op == "power" and len(a) == 2:  # a^b, X^k
+        return ops.variable_power(a[0], a[1])
     if op == "power":
         if a[0].__class__ is Const and node.value.denominator != 1:  # (-8)^{1/3} is -2, also as written
             return algebra.power(a[0], node.value)

@@ -7,9 +7,9 @@ import numpy as np
 from ..calculus import functions
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
-    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
+    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols, postorder,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Integer, Kron, Vec, VariablePower
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims
 
 
@@ -29,6 +29,8 @@ def dims_of(symbols) -> list:
 def random_value(sym: Sym, sizes: dict, rng: np.random.Generator, positive: bool = False):
     """Random data for one variable: square matrices near a scaled identity (well-conditioned,
     positive determinant), symmetric ones positive definite, vectors as n×1 columns."""
+    if isinstance(sym, Integer):  # the exponent k of X^k: a whole number, 2 to 5
+        return np.array([[float(rng.integers(2, 6))]])
     r, c = (1 if d == 1 else sizes[d] for d in sym.shape)
     if positive:
         m = rng.uniform(0.5, 1.5, size=(r, c))
@@ -102,8 +104,11 @@ def values_of(e: Expr, values: dict, sizes: dict, differentials: dict | None = N
         elif isinstance(node, Func):
             v = np.asarray(functions.lookup(node.name).numeric(np, k[0]), dtype=float).reshape(
                 dim(node.shape[0]), dim(node.shape[1]))
+        elif isinstance(node, VariablePower):
+            v = k[0] ** k[1][0, 0] if node.base.is_scalar else _matrix_power(k[0], k[1][0, 0])
         elif isinstance(node, PowerDifferential):
-            x, dx, n = k[0], k[1], int(node.exponent)
+            n = node.exponent
+            x, dx, n = k[0], k[1], _whole(evaluate(n, values, sizes)[0, 0]) if isinstance(n, Expr) else int(n)
             v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))
         elif isinstance(node, (Diag, Diagonal, Vec, Kron)):
             v = _jacobian_node(node, k)
@@ -155,6 +160,9 @@ def _in_domain(node: Expr, out: dict) -> bool:
     elif isinstance(node, (Power, HadamardPower)) and _float(node.exponent) % 1 and \
             (node.is_scalar or isinstance(node, HadamardPower)):
         domain = "positive"
+    elif isinstance(node, VariablePower) and node.is_scalar and not all(
+            isinstance(s, Integer) for s in free_symbols(node.exponent)):
+        domain = "positive"  # aᵇ for a real b (and its log(a) db): a > 0
     else:
         return True
     x = out[node.children()[0]]
@@ -205,6 +213,19 @@ def _float(q) -> float:
         return float(q)
     except OverflowError:
         return float("inf") if q > 0 else float("-inf")
+
+
+def _whole(p: float) -> int:
+    """The value of a symbolic integer's expression, which must be whole."""
+    if p != round(p):
+        raise ValueError(f"the exponent of a matrix power is {p}, not an integer")
+    return int(round(p))
+
+
+def _matrix_power(x, p: float):
+    """Xᵖ for a whole p, X⁻¹ to the power -p for a negative one."""
+    n = _whole(p)
+    return np.linalg.matrix_power(np.linalg.inv(x) if n < 0 else x, abs(n))
 
 
 def _power(node: Power, x):
