@@ -62,7 +62,7 @@ def _scanner():
         r"(?P<query>(?:\\nabla|∇)\s*_\s*\{?|d\s*/\s*d(?=\s*[A-Za-z\\α-ωΑ-Ω])"
         r"|\\[dt]?frac\s*\{\s*(?:\\partial|d)\s*\}\s*\{\s*(?:\\partial|d)(?![A-Za-z]))",
         r"(?P<skip>\\(?:operatorname|mathrm|text|mathbf)\s*\{[^{}]*\}"  # \text{tr}, \mathbf{1}
-        r"|\^\s*(?:\{[^{}]*\}|\\[A-Za-z]+|[^\s{\\])"                   # ^T, ^{-1}, ^\top, ^2
+        r"|\^\s*\{\s*-?\s*(?:T|\\top|\\intercal)\s*\}|\^\s*-?\s*T"          # ^T, ^{T}, ^{-T}: a^b, X^{k-1} hold names
         r"|_\s*(?:\{[^{}]*\}|\w)"                                        # _F of a norm
         rf"|\\?(?:{words})|ones(?![A-Za-z])"                             # functions, before t·r
         rf"|\\(?!(?:{greek})(?![A-Za-z]))[A-Za-z]+)",                    # \frac, \cdot, \quad, ...
