@@ -92,6 +92,13 @@ SYMBOLIC_K = [
     ("\\log(tr(X^k)) + tr(X^{k-1})", "X",
      lambda v: lambda X: np.log(np.trace(mp(X, v["k"]))) + np.trace(mp(X, v["k"] - 1)), None),
     ("tr((X^T)^k)", "X", lambda v: lambda X: np.trace(mp(X.T, v["k"])), "k (X^T)^{k - 1}"),
+    # powers of one base merge, so the trace form is found: X Xᵏ = Xᵏ⁺¹
+    ("tr(X X^k)", "X", lambda v: lambda X: np.trace(X @ mp(X, v["k"])), "(k + 1) (X^T)^k"),
+    ("tr(X^k X^2)", "X", lambda v: lambda X: np.trace(mp(X, v["k"]) @ X @ X), "(k + 2) (X^T)^{k + 1}"),
+    ("tr(X^{-1} X^k)", "X", lambda v: lambda X: np.trace(np.linalg.inv(X) @ mp(X, v["k"])),
+     "(k - 1) (X^T)^{k - 2}"),
+    ("tr(X^{k-3})", "X", lambda v: lambda X: np.trace(np.linalg.matrix_power(  # k - 3 < 0 for k = 2
+        np.linalg.inv(X) if v["k"] < 3 else X, abs(v["k"] - 3))), "(k - 3) (X^T)^{k - 4}"),
 ]
 
 

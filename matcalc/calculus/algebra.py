@@ -249,6 +249,13 @@ def _merged(chain: list[Expr]) -> list[Expr]:
 
 def _push_matrix(chain: list[Expr], f: Expr) -> None:
     """Append f to a matrix chain, merging with the previous factor when they share a base."""
+    if chain and (type(f) is VariablePower or type(chain[-1]) is VariablePower):
+        b1, p1 = _symbolic_base_exponent(chain[-1])
+        b2, p2 = _symbolic_base_exponent(f)
+        if b1 == b2 and b1.shape[0] == b1.shape[1]:  # X Xᵏ = Xᵏ⁺¹ (X⁻¹ Xᵏ = Xᵏ⁻¹, X invertible)
+            chain.pop()
+            _push_matrix(chain, variable_power(b1, _exponent_sum(p1, p2)))
+            return
     if chain:
         b1, p1 = _base_exponent(chain[-1])
         b2, p2 = _base_exponent(f)
@@ -513,6 +520,22 @@ def norm(e: Expr, kind: str) -> Expr:
 def power_differential(base: Expr, exponent, dbase: Expr) -> Expr:
     """Σ_{r=0}^{k-1} Xʳ dX X^{k-1-r}, k a number or an expression of symbolic integers."""
     return PowerDifferential(base, exponent if isinstance(exponent, Expr) else Fraction(exponent), dbase)
+
+
+def _symbolic_base_exponent(e: Expr) -> tuple[Expr, Expr]:
+    """A matrix factor as base and exponent, the exponent an expression: X^k → (X, k), X² → (X, 2)."""
+    if type(e) is VariablePower:
+        return e.base, e.exponent
+    base, p = _base_exponent(e)
+    return base, Const(p)
+
+
+def _exponent_sum(p: Expr, q: Expr) -> Expr:
+    """p + q with the number last, as an exponent is written: k + 1, not 1 + k."""
+    total = add(p, q)
+    if type(total) is Add:
+        total = Add(tuple(sorted(total.terms, key=lambda t: type(t) is Const)))
+    return total
 
 
 def variable_power(base: Expr, exponent: Expr) -> Expr:

@@ -108,7 +108,7 @@ class _Canon:
         if isinstance(e, PowerDifferential):
             return PowerDifferential(k[0], e.exponent, k[1])
         if isinstance(e, VariablePower):
-            return algebra.variable_power(k[0], k[1])
+            return algebra.variable_power(k[0], _exponent_form(k[1]))
         if isinstance(e, Kron):
             return self.kron(k[0], k[1])
         if isinstance(e, Vec):
@@ -460,12 +460,28 @@ def segments(matrices: list[Expr]) -> list[list[Expr]]:
     return out
 
 
+def _exponent_form(p: Expr) -> Expr:
+    """A canonical exponent (p is canonical) with its number last, as written: k + 1."""
+    if isinstance(p, Add):
+        return Add(tuple(sorted(p.terms, key=lambda t: isinstance(t, Const))))
+    return p
+
+
 def _merge(chain: list[Expr]) -> list[Expr]:
     """Neighbouring powers of one base merged: X X = X², X X⁻¹ = I (dropped)."""
     out: list[Expr] = []
     for f in chain:
         if isinstance(f, Identity):
             continue
+        if out and (isinstance(f, VariablePower) or isinstance(out[-1], VariablePower)):
+            merged = algebra.mul(out[-1], f)  # X Xᵏ = Xᵏ⁺¹ (algebra merges symbolic exponents)
+            if not isinstance(merged, MatMul):
+                out.pop()
+                if isinstance(merged, VariablePower):
+                    out.append(algebra.variable_power(merged.base, _exponent_form(canonical(merged.exponent))))
+                elif not isinstance(merged, Identity):
+                    out.append(merged)
+                continue
         if out:
             b1, p1 = _base_exponent(out[-1])
             b2, p2 = _base_exponent(f)
