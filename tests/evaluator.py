@@ -395,6 +395,15 @@ class Parser:
                 node = Node("inverse", (node,)) if p == -1 else Node("power", (node,), p)
             elif k == "hpower":
                 node = Node("hpower", (node,), self.peek.value)
+            elif k == "caret":  # a^b, a^{x^T x}, X^{k-1}: an exponent that is not a number
+                self.take()
+                if self.peek.kind == "lbrace":
+                    self.take()
+                    exponent = self.group("rbrace")
+                else:
+                    exponent = self.atom()
+                node = Node("vpower", (node, exponent))
+                continue
             elif k == "sub" and node.op == "norm" and node.value is None:
                 node = Node("norm", node.args, self.peek.value)
             elif k == "sub" and node.op == "power" and node.args[0].op == "norm" and node.args[0].value is None:
@@ -649,6 +658,22 @@ def _compile(node: Node, shapes: dict, plan: Plan) -> Compiled:
         if k >= 0:
             return Compiled((d, d), lambda v: np.linalg.matrix_power(f(v), k), const)
         return Compiled((d, d), lambda v: np.linalg.matrix_power(_inv(f(v)), -k), const)
+    if op == "vpower":  # a scalar to a scalar; a square matrix to a whole number
+        a, b = args
+        _unify(b.shape[0], Dim(ONE), "an exponent must be a scalar")
+        _unify(b.shape[1], Dim(ONE), "an exponent must be a scalar")
+        f, g = a.run, b.run
+        if _is_scalar(a.shape):
+            return Compiled(a.shape, lambda v: np.power(f(v), g(v)), const)
+        d = _square(a.shape, "a power of a matrix")
+
+        def matrix_power(v):
+            p = float(g(v)[0, 0])
+            if p != round(p):
+                raise EvaluatorError(f"the exponent {p} of a matrix power is not whole")
+            m = f(v)
+            return np.linalg.matrix_power(m if p >= 0 else _inv(m), abs(int(round(p))))
+        return Compiled((d, d), matrix_power, const)
     if op == "hpower":
         e, f = float(node.value), args[0].run
         return Compiled(args[0].shape, lambda v: np.power(f(v), e), const)

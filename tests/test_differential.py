@@ -41,6 +41,8 @@ TODAY = frozenset({
     "identity", "quadratic form", "scalar in a chain", "grouping", "spacing", "symmetric",
     "Hessian through diag",  # ∇²_x ‖A diag(x)‖²_F: refused until 28333b3 (rule einstein)
     "tanh of a row vector",  # NumPy's row of ones was 2-D until a row became a 1-D array (issue 12, cli)
+    "variable exponent",     # a^b, (1 + a^2)^{x^T y} (issue 13 item 3)
+    "symbolic matrix power",  # tr(A^k), tr((A A)^{k+1}): k a symbolic integer (issue 13 item 3)
 })
 NEW_VOCABULARY = frozenset({  # issue 13
     "sigmoid", "softmax", "relu", "softplus", "logsumexp", "abs", "sign", "tan", "arcsin", "arccos",
@@ -75,11 +77,11 @@ VECTORS = {N: ["x", "y", "\\mu", "μ"], M: ["z", "x_{i}"]}
 MATRICES = {(N, N): ["A", "\\Sigma"], (M, M): ["D"], (N, M): ["B", "W2"], (M, N): ["C", "W_1"]}
 KINDS = {**{s: "scalar" for s in SCALARS}, "x": "vector", "y": "vector", "\\mu": "vector", "z": "vector",
          "x_{i}": "vector", "A": "matrix", "\\Sigma": "symmetric", "D": "matrix", "B": "matrix",
-         "W2": "matrix", "C": "matrix", "W_1": "matrix"}
+         "W2": "matrix", "C": "matrix", "W_1": "matrix", "k": "scalar"}  # k: a symbolic integer
 WRITTEN = {canonical(w): w for w in KINDS}          # canonical name -> the name declared
 DIMS = {"a": SCALAR, "b": SCALAR, "lambda": SCALAR, "x": (N, 1), "y": (N, 1), "mu": (N, 1), "z": (M, 1),
         "x_i": (M, 1), "A": (N, N), "Sigma": (N, N), "D": (M, M), "B": (N, M), "W2": (N, M),
-        "C": (M, N), "W_1": (M, N)}
+        "C": (M, N), "W_1": (M, N), "k": SCALAR}
 TRANSPOSES = ["^T", "'", "^{T}", "^\\top", "ᵀ"]
 NUMBERS = ["2", "3", "0.5", "\\frac{1}{2}", "1.5"]
 WELL = {  # square, well-conditioned, positive determinant on the data below
@@ -96,7 +98,9 @@ def instance(seed: int, names) -> tuple[dict, dict]:
     values = {}
     for name in sorted(names):
         r, c = (size[d] for d in DIMS[name])
-        if name == "Sigma":
+        if name == "k":  # the exponent of a matrix power: a whole number
+            values[name] = np.array([[float(rng.integers(1, 5))]])
+        elif name == "Sigma":
             q = rng.standard_normal((r, r))
             values[name] = np.eye(r) + q @ q.T / r
         elif r == c and r > 1:
@@ -111,7 +115,7 @@ def numpy_env(values: dict) -> dict:
     env = {"np": np}
     for name, v in values.items():
         py = name + "_" if keyword.iskeyword(name) else name
-        env[py] = float(v[0, 0]) if DIMS[name] == SCALAR else v[:, 0].copy() if DIMS[name][1] == 1 else v.copy()
+        env[py] = int(v[0, 0]) if name == "k" else float(v[0, 0]) if DIMS[name] == SCALAR else v[:, 0].copy() if DIMS[name][1] == 1 else v.copy()
     return env
 
 
@@ -171,7 +175,7 @@ def applicable(shape, enabled) -> list[str]:
                           "scalar function", "scalar power", "rational power", "decimal power", "quadratic form",
                           "scalar absolute value", "symmetric", "logsumexp", "norm1", "norm2", "vec", "kron",
                           "inner product", "e^{}", "ones", "norm power before subscript", "sigmoid", "abs", "tan",
-                          "arctan", "sinh", "cosh", "softplus")
+                          "arctan", "sinh", "cosh", "softplus", "variable exponent", "symbolic matrix power")
     return rules
 
 
@@ -335,6 +339,11 @@ def typed(draw, shape, depth, enabled=ENABLED, used=None):
         return _p(pos(SCALAR)) + draw(st.sampled_from(powers))
     if rule == "scalar absolute value":
         return f"|{sub(SCALAR)}|"
+    if rule == "variable exponent":  # a positive base: aᵇ = exp(b log a)
+        return f"{_p(pos(SCALAR))}^{{{sub(SCALAR)}}}"
+    if rule == "symbolic matrix power":  # inside a trace, where the gradient has a closed form
+        exponent = draw(st.sampled_from(["k", "{k}", "{k + 1}", "{k - 1}", "{2 k}"]))
+        return f"tr({draw(st.sampled_from(WELL[k]))}^{exponent})"
     if rule == "quadratic form":
         return f"{_p(sub((k, 1)))}^T {_p(sub((k, k)))} {_p(sub((k, 1)))}"
     if rule == "symmetric":
@@ -384,7 +393,7 @@ def problems(draw, enabled=ENABLED):
         text = draw(typed(SCALAR, draw(st.integers(1 if mode == "hessian" else 2, 4)), enabled))
     names = sorted(Expression(text).names)
     if mode == "gradient":
-        candidates = names
+        candidates = [nm for nm in names if nm != "k"]  # k is a symbolic integer, not a variable
     else:
         candidates = [nm for nm in names if DIMS[nm][1] == 1 and DIMS[nm] != SCALAR]
     assume(candidates)
