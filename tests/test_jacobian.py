@@ -137,7 +137,7 @@ JACOBIANS = [  # (input, wrt, declare, unicode result, NumPy formula or None)
     ("x^T A", "x", None, "Aᵀ", lambda v: v["A"].T),
     ("exp(x)", "x", {"x": "vector"}, "diag(exp(x))", lambda v: np.diag(np.exp(v["x"]))),
     ("exp(x) / sum(exp(x))", "x", {"x": "vector"},  # read as a scalar, this is 1
-     "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²",
+     "diag(softmax(x)) - softmax(x) softmax(x)ᵀ",  # the presentation pass names softmax
      lambda v: np.diag(softmax(v["x"])) - np.outer(softmax(v["x"]), softmax(v["x"]))),
     (r"x / \|x\|", "x", None, "I / ‖x‖ - x xᵀ / ‖x‖³",
      lambda v: np.eye(len(v["x"])) / np.linalg.norm(v["x"]) - np.outer(v["x"], v["x"]) / np.linalg.norm(v["x"]) ** 3),
@@ -281,7 +281,7 @@ def test_not_expressible_from_the_command_line():
 HESSIANS = [
     ("x^T A x", "x", None, "A + Aᵀ", lambda v: v["A"] + v["A"].T),
     (r"\|A x - b\|^2", "x", None, "2 Aᵀ A", lambda v: 2 * v["A"].T @ v["A"]),
-    ("log(sum(exp(x)))", "x", None, "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²",
+    ("log(sum(exp(x)))", "x", None, "diag(softmax(x)) - softmax(x) softmax(x)ᵀ",
      lambda v: np.diag(softmax(v["x"])) - np.outer(softmax(v["x"]), softmax(v["x"]))),
     ("x^T S x", "x", {"S": "symmetric"}, "2 S", lambda v: 2 * v["S"]),
     ("x^T x x^T x", "x", None, "8 x xᵀ + 4 (xᵀ x) I",

@@ -202,10 +202,11 @@ def test_kronecker_form_through_vec():
 
 def test_softmax_terms_collected_then_read_off():
     d = derive(matcalc.diff("exp(x) / sum(exp(x))", "x"))
-    assert d.rules == ["product", "vec", "linearity", "jacobian"]
-    assert lines(d)[-2:] == [
+    assert d.rules == ["product", "vec", "linearity", "jacobian", "simplify"]
+    assert lines(d)[-3:] == [
         "(diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²) dx  [linearity]",
-        "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²  [jacobian]"]
+        "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²  [jacobian]",
+        "diag(softmax(x)) - softmax(x) softmax(x)ᵀ  [simplify]"]  # the last pass names softmax
 
 
 def test_denominator_layout_transposes_at_the_end():
@@ -297,11 +298,11 @@ def test_cli_diff_steps_on_a_jacobian_in_other_formats(fmt):
     if fmt == "json":
         record = json.loads(out)
         assert record["derivative"] == "jacobian"
-        assert [s["rule"] for s in record["steps"]] == ["product", "vec", "linearity", "jacobian"]
+        assert [s["rule"] for s in record["steps"]] == ["product", "vec", "linearity", "jacobian", "simplify"]
         assert record["steps"][-1]["kind"] == "jacobian" and record["steps"][-1]["text"] == record["result"]["text"]
     elif fmt == "latex":
         assert out.startswith("\\begin{aligned}") and "\\text{vec (vec and Kronecker products)}" in out
-        assert out.splitlines()[-2].startswith("\\frac{\\partial")  # ∂f/∂x = J
+        assert out.splitlines()[-3].startswith("\\frac{\\partial")  # ∂f/∂x = J, then softmax named
     else:
         assert out.splitlines()[-1] == matcalc.diff("exp(x) / sum(exp(x))", "x").numpy
         assert out.splitlines()[2].endswith("[linearity]") and "@ dx" in out.splitlines()[2]

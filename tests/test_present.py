@@ -38,11 +38,19 @@ GRADIENTS = [
     ("(X w - y)^T diag(s) (X w - y)", "w", None, False, "2 X^T (s .* (X w - y))"),
     # a lone shared matrix, or row, comes out; a lone column stays (Rayleigh quotients)
     ("sum(exp(X w)) - y^T X w", "w", None, False, "X^T (exp(X w) - y)"),
-    ("log(sum(exp(W x))) - y^T W x", "W", None, False, "(exp(W x) / sum(exp(W x)) - y) x^T"),
+    ("log(sum(exp(W x))) - y^T W x", "W", None, False, "(softmax(W x) - y) x^T"),
     (r"\frac{w^T A w}{w^T B w}", "w", None, False, "(A w + A^T w) / (w^T B w) - (w^T A w) (B w + B^T w) / (w^T B w)^2"),
     ("sum(X .* log(X ./ (W H)) - X + W H)", "H", None, True, "W^T (ones - X ./ W H)"),
-    # (y ⊘ e)ᵀ e = sum(y): softmax cross-entropy written with exp
-    ("-y^T log(exp(W x) / sum(exp(W x)))", "W", None, False, "(sum(y) exp(W x) / sum(exp(W x)) - y) x^T"),
+    # (y ⊘ e)ᵀ e = sum(y) and eᵀ (y ⊘ e) = sum(y): softmax cross-entropy, with exp and with softmax
+    ("-y^T log(exp(W x) / sum(exp(W x)))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
+    (r"-y^T log(exp(W x) / (\mathbf{1}^T exp(W x)))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
+    ("-y^T log(softmax(W x))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
+    ("-y^T log(softmax(W x))", "x", None, False, "W^T (sum(y) softmax(W x) - y)"),
+    ("-y^T log(softmax(W_2 tanh(W_1 x)))", "W_2", None, False, "(sum(y) softmax(W_2 tanh(W_1 x)) - y) tanh(W_1 x)^T"),
+    # exp(z) / sum(exp(z)) = softmax(z) in an elementwise product and in a 1×1 product
+    ("y^T exp(x) / sum(exp(x))", "x", None, False, "y .* softmax(x) - (y^T softmax(x)) softmax(x)"),
+    # exp(z)ᵀ A exp(z) / sum(exp(z))² = softmax(z)ᵀ A softmax(z): each exp takes one power
+    ("exp(x)^T A exp(x) / sum(exp(x))^2", "A", None, False, "softmax(x) softmax(x)^T"),
     # an elementwise factor of every term taken out
     ("sum(a .* exp(x)) + sum(b .* exp(x))", "x", None, False, "exp(x) .* (a + b)"),
     ("sum(exp(X)) - sum(exp(X).^2) / 2", "X", None, False, "exp(X) - exp(X).^2"),  # no shorter
@@ -73,11 +81,13 @@ def test_gradient_with_respect_to_a_scalar_is_a_weighted_sum():
 HESSIANS = [
     # Xᵀ (diag(a) X - diag(b) X) = Xᵀ diag(a - b) X: the shared X out, the diagonals merged
     ("sum(exp(X w)) + sum(log(X w))", "w", True, "X^T diag(exp(X w) - (X w).^{-2}) X"),
-    ("log(sum(exp(A x)))", "x", False,
-     "A^T (diag(exp(A x)) / sum(exp(A x)) - exp(A x) exp(A x)^T / sum(exp(A x))^2) A"),
+    ("log(sum(exp(A x)))", "x", False, "A^T (diag(softmax(A x)) - softmax(A x) softmax(A x)^T) A"),
     ("sum(exp(X w))", "w", False, "X^T diag(exp(X w)) X"),
     ("x^T A x", "x", False, "A + A^T"),                                   # README
-    ("log(sum(exp(x)))", "x", False, "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)^T / sum(exp(x))^2"),
+    ("log(sum(exp(x)))", "x", False, "diag(softmax(x)) - softmax(x) softmax(x)^T"),  # diag(s) - s sᵀ
+    (r"log(\mathbf{1}^T exp(x))", "x", False, "diag(softmax(x)) - softmax(x) softmax(x)^T"),
+    ("-y^T log(exp(W x) / sum(exp(W x)))", "x", False,
+     "sum(y) W^T (diag(softmax(W x)) - softmax(W x) softmax(W x)^T) W"),
 ]
 
 
@@ -153,3 +163,56 @@ def test_the_logistic_function_is_named(source, wrt, gradient, hessian):
     g = assert_gradient(source, wrt, declare=declare, positive=False)
     h = assert_derivative(api.hessian(source, wrt, declare))
     assert (g.text, h.text) == (gradient, hessian)
+
+
+def test_the_logistic_function_of_a_scalar_and_its_derivative():
+    """exp(a) / (1 + exp(a)) = σ(a), and σ - σ² = σ (1 - σ) for a scalar too."""
+    g = assert_gradient("exp(a)/(1 + exp(a))", "a", declare={"a": "scalar"})
+    assert g.text == "sigmoid(a) (1 - sigmoid(a))"
+    j = assert_derivative(matcalc.diff("exp(x) ./ (1 + exp(x))", "x"))  # the merged diagonal takes the rules too
+    assert j.text == "diag(sigmoid(x) .* (ones - sigmoid(x)))"
+
+
+def _softmax_symbols():
+    z, u = Sym("z", ("n", 1), False), Sym("u", ("n", 1), False)
+    return z, u, Sym("y", ("n", 1), False), Sym("A", ("n", "n"), False), Sym("Z", ("n", "m"), False)
+
+
+def softmax_rewrites():
+    """(an expression built as the engine builds it, its presented form)"""
+    z, u, y, A, Z = _softmax_symbols()
+    e = alg.func("exp", z)
+    s = alg.sum_entries(e)
+    ones = kr.times(kr.Ones((1, "n")), e)  # 𝟏ᵀ exp(z)
+    return [
+        (alg.mul(alg.power(s, -1), e), "softmax(z)"),
+        (alg.mul(alg.power(ones, -1), e), "softmax(z)"),
+        (alg.mul(alg.power(s, -1), kr.diag(e)), "diag(softmax(z))"),
+        (alg.mul(alg.power(s, -2), alg.transpose(e), A, e), "softmax(z)^T A softmax(z)"),
+        (alg.mul(alg.power(s, -3), e), "softmax(z) / sum(exp(z))^2"),            # one exp takes one power
+        (alg.mul(alg.power(s, -1), alg.hadamard(y, e)), "y .* softmax(z)"),
+        (alg.mul(alg.power(s, -1), e, alg.mul(alg.transpose(y), e)), "(y^T exp(z)) softmax(z)"),
+        (alg.mul(alg.power(alg.sum_entries(alg.func("exp", u)), -1), e), "exp(z) / sum(exp(u))"),  # not softmax
+        (alg.mul(alg.power(alg.sum_entries(alg.func("exp", Z)), -1), alg.func("exp", Z)),
+         "exp(Z) / sum(exp(Z))"),                                                     # a matrix: no softmax
+        (alg.mul(alg.transpose(e), alg.hadamard(y, alg.hadamard_power(e, -1))), "sum(y)"),  # eᵀ (y ⊘ e)
+    ]
+
+
+@pytest.mark.parametrize("built,form", softmax_rewrites(), ids=[f for _, f in softmax_rewrites()])
+def test_softmax_is_named_where_it_is(built, form):
+    """Each rewrite is an identity: checked on random data of distinct sizes, then printed."""
+    out = present(built)
+    assert_equal_values(built, out)
+    assert render.render(out, render.TEXT) == form
+    assert render.render(present(built), render.TEXT) == form  # equal input, the same bytes
+
+
+def test_named_forms_read_back():
+    """What the last pass writes is input matcalc reads, and it means the same."""
+    for source, wrt in [("-y^T log(exp(W x) / sum(exp(W x)))", "W"), ("log(sum(exp(x)))", "x")]:
+        g = matcalc.diff(source, wrt)
+        assert matcalc.verify(f"\\nabla_{wrt} {source} = {g.text}").holds, g.text
+    h = api.hessian("log(sum(exp(x)))", "x")
+    assert matcalc.verify("softmax(x) = exp(x) / sum(exp(x))").holds
+    assert "softmax" in matcalc.simplify(h.text).text

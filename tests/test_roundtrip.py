@@ -176,7 +176,7 @@ ISSUE_LINES = [  # issue 12's lines, as they print now
     (r"\log|\det X|", "X", r"\nabla_X log|det(X)| = X^{-T}"),
     (r"w^T G ((x^T U x) u)", "x", r"\nabla_x w^T G (x^T U x) u = (u^T G^T w) (U x + U^T x)"),
     (r"\log(\mathbf{1}^T \exp(W x)) - y^T W x", "W",
-     r"\nabla_W log(ones^T exp(W x)) - y^T W x = (exp(W x) / (ones^T exp(W x)) - y) x^T"),
+     r"\nabla_W log(ones^T exp(W x)) - y^T W x = (softmax(W x) - y) x^T"),
 ]
 
 
@@ -191,8 +191,8 @@ def test_latex_of_the_same():
     assert gradient_line(g, "latex") == r"\nabla_{X} \log\left| \det(X) \right| = X^{-T}"
     g = matcalc.diff(r"\log(\mathbf{1}^T \exp(W x)) - y^T W x", "W")
     assert gradient_line(g, "latex") == (r"\nabla_{W} \log(\mathbf{1}^{T} \exp(W x)) - y^{T} W x = "
-                                         r"\left(\frac{\exp(W x)}{\mathbf{1}^{T} \exp(W x)} - y\right) x^{T}")
-    assert g.unicode == "(exp(W x) / (𝟏ᵀ exp(W x)) - y) xᵀ"
+                                         r"\left(\operatorname{softmax}(W x) - y\right) x^{T}")
+    assert g.unicode == "(softmax(W x) - y) xᵀ"
 
 
 # -- random inputs: the property over the whole language -------------------------------------------

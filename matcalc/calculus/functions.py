@@ -30,7 +30,7 @@ class Function:
     numpy: str                # NumPy code, the argument as {0} (vectors are 1-D arrays there)
     numeric: Callable         # (np, x) -> the value, x a 2-D array (vectors n×1)
     rule: Callable            # elementwise: (m, x) -> f'(x); else (m, e, x, dx) -> d f
-    sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x
+    sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x (of a column x if not elementwise)
     shape: str = "elementwise"     # elementwise | vector (column → column) | reduction (column → scalar)
     domain: str = "real"      # where random data must keep the argument: real | positive | unit (−1, 1)
     demo: str = ""            # an input whose derivation (w.r.t. X, or x) cites this function's rule
@@ -134,10 +134,12 @@ TABLE: tuple[Function, ...] = (
     Function("softmax", (), "softmax", "d softmax(z) = (diag(s) - s sᵀ) dz,   s = softmax(z) = exp(z) / sum(exp(z))",
              "\\operatorname{softmax}", "softmax", "np.exp({0} - np.logaddexp.reduce({0}))", _softmax,
              lambda m, e, x, dx: m.sub(m.hadamard(e, dx), m.mul(e, m.transpose(e), dx)),
+             lambda sp, x: x.applyfunc(sp.exp) / (sp.OneMatrix(1, x.rows) * x.applyfunc(sp.exp))[0, 0],
              shape="vector", demo="y^T softmax(x)"),
     Function("logsumexp", ("LSE",), "log-sum-exp", "d logsumexp(z) = softmax(z)ᵀ dz,   logsumexp(z) = log(sum(exp(z)))",
              "\\operatorname{logsumexp}", "logsumexp", "np.logaddexp.reduce({0})", _logsumexp,
              lambda m, e, x, dx: m.mul(m.transpose(m.func("softmax", x)), dx),
+             lambda sp, x: sp.log((sp.OneMatrix(1, x.rows) * x.applyfunc(sp.exp))[0, 0]),
              shape="reduction", demo="logsumexp(x)"),
     Function("sign", (), "sign", "d sign(X) = 0   (sign is constant away from 0)", "\\operatorname{sign}", "sign", "np.sign({0})",
              lambda np, x: np.sign(x), _zero, lambda sp, x: sp.sign(x), demo="sum(sign(X))"),

@@ -16,7 +16,7 @@ paper writes:
   diagonal matrices multiplied                      diag(a) diag(b) = diag(a ∘ b)
   a diagonal matrix times a vector                  diag(a) b = a ∘ b
   a weighted sum of entries                         𝟏ᵀ(a ∘ b) = sum(a ∘ b) = aᵀ b
-  a row of quotients times their denominators       (y ⊘ e)ᵀ e = sum(y)
+  a row of quotients times their denominators       (y ⊘ e)ᵀ e = eᵀ (y ⊘ e) = sum(y)
   diagonal matrices added                           diag(a) - diag(b) = diag(a - b)
   a factor that every term shares taken out         -Xᵀ W r - Xᵀ Wᵀ r = -Xᵀ (W + Wᵀ) r
     (on the left or the right of each term's matrix chain): Xᵀ exp(X w) - Xᵀ y =
@@ -25,6 +25,10 @@ paper writes:
   an elementwise factor of every term taken out     σ - σ∘² = σ ∘ (𝟏 - σ)
   the logistic function named                       𝟏 ⊘ (𝟏 + exp(-z)) = exp(z) ⊘ (𝟏 + exp(z)) = σ(z),
                                                     exp(-z) ⊘ (𝟏 + exp(-z)) = 𝟏 - σ(z)
+  and taken out of a sum, for scalars too           σ - σ² = σ (1 - σ)
+  softmax named, each exp(z) of a product taking    exp(z) / sum(exp(z)) = exp(z) / (𝟏ᵀ exp(z)) = softmax(z),
+    one power of the denominator                    exp(z) exp(z)ᵀ / sum(exp(z))² = softmax(z) softmax(z)ᵀ,
+                                                    diag(exp(z)) / sum(exp(z)) = diag(softmax(z))
 """
 from __future__ import annotations
 
@@ -100,6 +104,10 @@ def _product(e: MatMul) -> Expr:
                 and _fewer_factors(alg.hadamard(alg.transpose(f), g), len(f.factors) + 1):
             # (a ∘ b)ᵀ c = sum(a ∘ b ∘ c), when factors cancel: (y ⊘ e)ᵀ e = sum(y)
             factors[i:i + 2] = [_sum_entries(alg.sum_entries(alg.hadamard(alg.transpose(f), g)))]
+        elif f.shape[0] == 1 and type(g) is Hadamard and g.shape[1] == 1 and not f.is_scalar \
+                and _cancels(alg.transpose(f), g):
+            # aᵀ (b ∘ c) = sum(a ∘ b ∘ c), when a cancels: eᵀ (y ⊘ e) = sum(y)
+            factors[i:i + 2] = [_sum_entries(alg.sum_entries(alg.hadamard(alg.transpose(f), g)))]
         else:
             i += 1
             continue
@@ -110,6 +118,19 @@ def _product(e: MatMul) -> Expr:
 
 def _fewer_factors(e: Expr, n: int) -> bool:
     return (len(e.factors) if type(e) is Hadamard else 1) < n
+
+
+def _elementwise_powers(e: Expr) -> dict[Expr, Fraction]:
+    """e as a product of elementwise powers: base → exponent."""
+    factors = e.factors if type(e) is Hadamard else (e,)
+    return {f.base if type(f) is HadamardPower else f: f.exponent if type(f) is HadamardPower else Fraction(1)
+            for f in factors}
+
+
+def _cancels(a: Expr, b: Expr) -> bool:
+    """Whether a ∘ b loses a base of a: a ∘ (y ⊘ a) = y."""
+    mine, theirs = _elementwise_powers(a), _elementwise_powers(b)
+    return any(p + theirs.get(base, 0) == 0 for base, p in mine.items())
 
 
 def _sum(e: Add) -> Expr:
@@ -126,7 +147,8 @@ def _diagonals(e: Add) -> Expr:
     for i in places:
         c, d = alg.split_coefficient(e.terms[i])
         inside.append(alg.scale(c, d.arg))
-    merged = kr.diag(alg.add(*inside))
+    inner = alg.add(*inside)
+    merged = kr.diag(_any_sum(inner) if type(inner) is Add else inner)  # the merged sum takes the rules too
     terms = [merged if i == places[0] else t for i, t in enumerate(e.terms) if i == places[0] or i not in places]
     return alg.add(*terms)
 
@@ -290,9 +312,30 @@ def _scalar_product(e: MatMul) -> Expr:
     return kr.times(*(alg.power(b, p) for b, p in named if p), *others)
 
 
+def _scalar_sigma_common(e: Add) -> Expr:
+    """σ(z) taken out of a scalar sum whose every term has it: σ - σ² = σ (1 - σ)."""
+    split = []
+    for t in e.terms:
+        c, rest = alg.split_coefficient(t)
+        factors = rest.factors if type(rest) is MatMul else (rest,)
+        split.append((c, dict((f.base, f.exponent) if type(f) is Power else (f, Fraction(1)) for f in factors)))
+    shared = {b: p for b, p in split[0][1].items() if p > 0 and type(b) is Func and b.name == "sigmoid"}
+    for _, powers in split[1:]:
+        shared = {b: min(p, powers[b]) for b, p in shared.items() if powers.get(b, 0) > 0}
+    if not shared:
+        return e
+    inner = alg.add(*(alg.scale(c, alg.mul(*(alg.power(b, p - shared.get(b, 0)) for b, p in powers.items()
+                                             if p != shared.get(b, 0))))
+                      for c, powers in split))
+    out = alg.mul(*(alg.power(b, p) for b, p in shared.items()), positive_first(inner))
+    return out if occurrences(out) <= occurrences(e) else e
+
+
 def _hadamard_common(e: Add) -> Expr:
     """An elementwise factor of every term taken out when that writes fewer variables,
     a ∘ b + a ∘ c = a ∘ (b + c), or as many for σ: σ - σ∘² = σ ∘ (𝟏 - σ)."""
+    if e.is_scalar and "sigmoid" in _FUNCTIONS:
+        return _scalar_sigma_common(e)
     if e.shape[0] == 1:  # scalars and rows: their elementwise products are written as columns
         return e
     split = []
@@ -319,8 +362,69 @@ def _hadamard_common(e: Add) -> Expr:
     return out if after < before or (after == before and named) else e  # σ - σ∘² = σ ∘ (𝟏 - σ)
 
 
+# -- functions named: softmax --------------------------------------------------------------------
+
+def _partition_argument(s: Expr) -> Expr | None:
+    """z when s is sum(exp(z)) or 𝟏ᵀ exp(z) for a column vector z (softmax's denominator), else None."""
+    if type(s) is Sum:
+        inner = s.arg
+    elif type(s) is MatMul and len(s.factors) == 2 and type(s.factors[0]) is Ones:
+        inner = s.factors[1]
+    else:
+        return None
+    if type(inner) is Func and inner.name == "exp" and inner.shape[1] == 1 and inner.shape[0] != 1:
+        return inner.arg
+    return None
+
+
+def _with_softmax(f: Expr, z: Expr) -> Expr | None:
+    """f with one exp(z) written softmax(z), dividing f by sum(exp(z)): in f itself, its
+    transpose, its diagonal matrix, an elementwise product or a 1×1 product; None if f has none."""
+    kind = type(f)
+    if kind is Func:
+        return alg.func("softmax", z) if f.name == "exp" and f.arg == z and f.shape[1] == 1 else None
+    if kind in (Transpose, Diag):
+        inner = _with_softmax(f.arg, z)
+        return None if inner is None else kr.transpose(inner) if kind is Transpose else kr.diag(inner)
+    if kind is Hadamard or kind is MatMul and f.is_scalar:
+        for i, g in enumerate(f.factors):
+            inner = _with_softmax(g, z)
+            if inner is not None:
+                rest = (*f.factors[:i], inner, *f.factors[i + 1:])
+                return alg.hadamard(*rest) if kind is Hadamard else kr.times(*rest)
+    return None
+
+
+def _softmax_product(e: MatMul) -> Expr:
+    """exp(z) / sum(exp(z)) = softmax(z) in a product: each exp(z) among its factors takes one
+    power of a denominator sum(exp(z)) or 𝟏ᵀ exp(z); diag(exp(z)) / sum(exp(z)) = diag(softmax(z))."""
+    if "softmax" not in _FUNCTIONS:
+        return e
+    factors = list(e.factors)
+    changed = False
+    for i, d in enumerate(e.factors):
+        if type(d) is not Power or d.exponent >= 0 or d.exponent.denominator != 1:
+            continue
+        z = _partition_argument(d.base)
+        if z is None:
+            continue
+        left = -d.exponent
+        for j, f in enumerate(factors):
+            while j != i and left:
+                named = _with_softmax(factors[j], z)
+                if named is None:
+                    break
+                factors[j] = named
+                left -= 1
+        if left != -d.exponent:
+            factors[i] = alg.power(d.base, -left)
+            changed = True
+    return kr.times(*factors) if changed else e
+
+
 def _any_product(e: MatMul) -> Expr:
     out = _scalar_product(e)
+    out = _softmax_product(out) if type(out) is MatMul else out
     return _product(out) if type(out) is MatMul else out
 
 

@@ -87,8 +87,10 @@ class _SymPy:
             return sp.HadamardPower(k[0], sp.Rational(e.exponent.numerator, e.exponent.denominator))
         if isinstance(e, Func):
             row = functions.lookup(e.name)
-            if row.sympy is None or not row.elementwise:
+            if row.sympy is None:
                 raise ValueError(f"no SymPy form for {e.name}")
+            if not row.elementwise:  # softmax, logsumexp: of the whole column
+                return row.sympy(sp, k[0])
             f = lambda x: row.sympy(sp, x)  # noqa: E731
             return f(k[0]) if e.arg.is_scalar else k[0].applyfunc(f)  # elementwise on matrices
         if isinstance(e, Sum):  # sum of entries: 1ᵀ X 1
