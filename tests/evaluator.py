@@ -619,6 +619,9 @@ def _compile(node: Node, shapes: dict, plan: Plan) -> Compiled:
         if _is_scalar(a.shape) or _is_scalar(b.shape):
             shape = b.shape if _is_scalar(a.shape) else a.shape
             return Compiled(shape, lambda v: f(v) * g(v), const)
+        if a.shape[0].size == 1 and a.shape[1].size is None:  # (xᵀ 𝟏) y: 𝟏 is a vector, xᵀ 𝟏 a number
+            _unify(a.shape[1], Dim(ONE), "a product")
+            return Compiled(b.shape, lambda v: f(v) * g(v), const)
         if not _fits(a.shape[1], b.shape[0]):  # a 1×1 whose size was still open: a scalar
             for s in (a, b):
                 if _could_be_scalar(s.shape):
@@ -682,6 +685,9 @@ def _compile(node: Node, shapes: dict, plan: Plan) -> Compiled:
         f = a.run
         if _is_scalar(a.shape):
             return Compiled(a.shape, lambda v: np.abs(f(v)), const)
+        if _could_be_scalar(a.shape):  # 𝟏ᵀx: the size of 𝟏 is settled by the end of compiling
+            square = _call("det", args, const)
+            return Compiled(square.shape, lambda v: np.abs(f(v)) if _is_scalar(a.shape) else square.run(v), const)
         return _call("det", args, const)
     if op == "norm":
         a, sub = args[0], node.value

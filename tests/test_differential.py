@@ -10,8 +10,8 @@ matcalc bug. Instances are skipped (`assume`) only when they are ill-conditioned
 not finite or huge, or finite differences at two step sizes disagree (no digit to check).
 
 CONSTRUCTS names every construct the generator knows. ENABLED is what matcalc supports
-today; NEW_VOCABULARY is issue 13's, to be switched on (moved into ENABLED) as matcalc gains
-it; WRONG_TODAY are constructs of today's language that matcalc answers wrongly or refuses,
+today: TODAY, FIXED and LANDED (issue 13's words on main); the rest of NEW_VOCABULARY is to be
+switched on (added to LANDED) as matcalc gains it; WRONG_TODAY are constructs of today's language that matcalc answers wrongly or refuses,
 each pinned by a strict xfail below, to be switched on once fixed.
 """
 from __future__ import annotations
@@ -62,7 +62,11 @@ IN_PROBLEMS = {"Hessian through diag"}  # switched by problems(), not by typed()
 MODIFIERS = {"tanh of a row vector": "elementwise function", "difference of equal terms": "difference",
              "Hessian through diag": "diag of a vector"}
 CONSTRUCTS = TODAY | NEW_VOCABULARY | WRONG_TODAY | FIXED
-ENABLED = TODAY
+LANDED = frozenset({  # issue 13's words on main, switched on
+    "sigmoid", "softmax", "relu", "softplus", "logsumexp", "abs", "sign", "tan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "brackets", "constant broadcast", "ones",
+})
+ENABLED = TODAY | FIXED | LANDED
 
 # -- variables, shapes and data ---------------------------------------------------------------
 #
@@ -337,8 +341,9 @@ def typed(draw, shape, depth, enabled=ENABLED, used=None):
         powers = ["^{1/2}", "^{-1/2}", "^{3/2}", "^{-1}"] if rule == "rational power" else \
             ["^{0.5}", "^{1.5}", "^{-0.5}", "^{2.0}", "^0.5"]
         return _p(pos(SCALAR)) + draw(st.sampled_from(powers))
-    if rule == "scalar absolute value":
-        return f"|{sub(SCALAR)}|"
+    if rule == "scalar absolute value":  # |a| around a bar is ambiguous to read (||a| + a|): grouped
+        inner = sub(SCALAR)
+        return f"|{_p(inner) if '|' in inner or '‖' in inner else inner}|"
     if rule == "variable exponent":  # a positive base: aᵇ = exp(b log a)
         return f"{_p(pos(SCALAR))}^{{{sub(SCALAR)}}}"
     if rule == "symbolic matrix power":  # inside a trace, where the gradient has a closed form

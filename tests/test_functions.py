@@ -330,3 +330,17 @@ def test_a_scalar_variable_plus_a_vector_stays_an_error_with_a_hint():
 def test_ones_transposed_times_a_vector_is_a_scalar():
     for written in ("\\mathbf{1}^T \\exp(x)", "\\log(\\mathbf{1}^T \\exp(x))", "(\\mathbf{1}^T x) x^T x"):
         assert type(matcalc.diff(written, "x")).__name__ == "Gradient", written  # not a Jacobian
+
+
+@pytest.mark.parametrize("written, oracle", [
+    ("\\|(x^T \\mathbf{1}) x\\|^2", lambda x: np.sum(x) ** 2 * (x @ x)),
+    ("x^T \\mathbf{1} \\mathbf{1}^T W x", lambda x: np.sum(x) * np.sum(W @ x)),
+])
+def test_a_row_ending_in_ones_is_a_number_not_a_matrix_of_ones(written, oracle):
+    """xᵀ𝟏 before a vector is the number Σx (𝟏 the vector of ones), not xᵀ J with J a matrix of ones."""
+    x = np.random.default_rng(16).standard_normal(N)
+    g = matcalc.diff(written, "x", declared={"W": "matrix"} if "W" in written else None)
+    close(run(g.numpy, {"x": x, "W": W}), fd_gradient(oracle, x))
+
+
+W = np.random.default_rng(17).standard_normal((N, N))

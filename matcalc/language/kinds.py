@@ -222,6 +222,11 @@ def _as_scalar(shape) -> bool:
     return True
 
 
+def _may_be_one(dim) -> bool:
+    root = _find(dim)
+    return isinstance(root, _Var) and root.may_be_one
+
+
 def _column_ones(holes) -> None:
     """𝟏 is a column vector unless its context makes it a matrix: 𝟏ᵀ v is a number."""
     for shape in holes.values():
@@ -322,6 +327,8 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
             return right
         if _is_scalar(right):
             return left
+        if _find(left[0]) == 1 and _may_be_one(left[1]) and _as_scalar(left):  # (xᵀ 𝟏) y: 𝟏 is a vector
+            return right
         if not _unify(left[1], right[0]):
             if _as_scalar(left):  # (𝟏ᵀ v) y: 𝟏ᵀ v is a number
                 return right
