@@ -344,3 +344,14 @@ def test_a_row_ending_in_ones_is_a_number_not_a_matrix_of_ones(written, oracle):
 
 
 W = np.random.default_rng(17).standard_normal((N, N))
+
+
+@pytest.mark.parametrize("written, oracle", [
+    ("(a + (|2|)^{-1}) a", lambda a: (a + 0.5) * a),          # np.abs(2) ** -1 raised in NumPy
+    ("|-3| a + sign(-2) a + relu(-1) a^2 + |(|a|)|", lambda a: 3 * a - a + abs(a)),
+])
+def test_exact_functions_of_numbers_are_numbers(written, oracle):
+    a = 0.7
+    g = matcalc.diff(written, "a", declared={"a": "scalar"})
+    got = float(eval(g.numpy, {"np": np, "a": a}))  # noqa: S307 - matcalc's own output
+    assert abs(got - (oracle(a + 1e-6) - oracle(a - 1e-6)) / 2e-6) < 1e-6

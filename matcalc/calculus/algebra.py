@@ -495,7 +495,14 @@ def func(name: str, arg: Expr) -> Expr:
         return ONE
     if isinstance(arg, Const) and arg.value == 1 and name == "log":
         return ZERO
+    if isinstance(arg, Const) and name in _EXACT:  # |2| = 2, sign(-3) = -1: exact, like the input
+        return Const(_EXACT[name](arg.value))
+    if name in ("abs", "relu") and isinstance(arg, Func) and arg.name == name:  # ||u|| = |u|
+        return arg
     return Func(name, arg)
+
+
+_EXACT = {"abs": abs, "sign": lambda v: (v > 0) - (v < 0), "relu": lambda v: max(v, 0), "step": lambda v: int(v > 0)}
 
 
 def sum_entries(e: Expr) -> Expr:
