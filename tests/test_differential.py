@@ -53,10 +53,10 @@ FIXED = frozenset({  # issue 12, each pinned by test_fixed below
     "decimal power",            # (x^T y)^{0.5} was read as (x^T y)^5
     "hadamard decimal power",   # x.^{0.5} was read as x.^5
     "scalar absolute value",    # |a| was read as det(a) = a (vocabulary: bars around a scalar are abs)
+    "difference of equal terms",  # ‖x - x‖ was ‖0‖, whose gradient was 0/0 and which did not read back
 })
 WRONG_TODAY = frozenset({  # issue 12, each pinned by test_wrong_today below
     "scalar absolute value",    # |a| is read as det(a) = a
-    "difference of equal terms",  # ‖x ‖x - x‖‖ ≡ 0: its gradient is 0/0 = NaN (‖0‖ is not simplified)
 })
 IN_PROBLEMS = {"Hessian through diag"}  # switched by problems(), not by typed()
 MODIFIERS = {"tanh of a row vector": "elementwise function", "difference of equal terms": "difference",
@@ -536,7 +536,7 @@ WRONG = [  # (construct, mode, text, wrt): each a wrong answer or a refusal of a
 
 
 @pytest.mark.xfail(strict=True, raises=(AssertionError, matcalc.MatcalcError),
-                   reason="issue 12: |a| on a scalar is misread; ‖0‖ stays")
+                   reason="issue 12: a construct matcalc answers wrongly")
 @pytest.mark.parametrize("construct,mode,text,wrt", [w for w in WRONG if w[0] not in FIXED],
                          ids=[w[2] for w in WRONG if w[0] not in FIXED])
 def test_wrong_today(construct, mode, text, wrt):

@@ -521,6 +521,8 @@ def sum_entries(e: Expr) -> Expr:
 
 
 def norm(e: Expr, kind: str) -> Expr:
+    if is_zero(e):  # ‖x - x‖ = ‖0‖ = 0, which reads back (‖0‖ would be the norm of a scalar)
+        return ZERO
     return Norm(e, kind)
 
 
