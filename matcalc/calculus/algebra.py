@@ -16,6 +16,7 @@ from .expr import (
     ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Shape, Sum, Sym, Trace, Transpose, Zero,
 )
+from . import functions
 from .expr import Integer, VariablePower
 from .expr import Diag
 
@@ -369,9 +370,10 @@ def transpose(e: Expr) -> Expr:
         return hadamard(*(transpose(f) for f in e.factors))
     if isinstance(e, HadamardPower):
         return hadamard_power(transpose(e.base), e.exponent)
-    if isinstance(e, Func) and e.arg.shape[0] != 1:
-        # exp(x)ᵀ stays whole for a column x, as the textbook writes it; exp(X)ᵀ = exp(Xᵀ) otherwise
-        return func(e.name, transpose(e.arg)) if e.arg.shape[1] != 1 else Transpose(e)
+    if isinstance(e, Func) and (e.arg.shape[0] != 1 or e.name in _WHOLE):
+        # exp(x)ᵀ stays whole for a column x, as the textbook writes it, and adj(X)ᵀ (not
+        # elementwise); exp(X)ᵀ = exp(Xᵀ) otherwise
+        return func(e.name, transpose(e.arg)) if e.arg.shape[1] != 1 and e.name not in _WHOLE else Transpose(e)
     if isinstance(e, Func):
         return func(e.name, transpose(e.arg))
     return Transpose(e)
@@ -482,6 +484,9 @@ def hadamard_power(base: Expr, p) -> Expr:
     if isinstance(base, HadamardPower) and p.denominator == 1:
         return hadamard_power(base.base, base.exponent * p)
     return hadamard(_hadamard_power(base, p))
+
+
+_WHOLE = frozenset(f.name for f in functions.TABLE if f.shape == "square")  # adj(X)ᵀ stays whole
 
 
 def func(name: str, arg: Expr) -> Expr:

@@ -300,7 +300,7 @@ class HadamardPower(Expr):
 
 class Func(Expr):
     """A function of the table in `functions` (exp, log, sigmoid, softmax, ...): elementwise,
-    vector to vector, or a reduction of a vector to a scalar."""
+    vector to vector, a reduction of a vector (or of all entries) to a scalar, or of a square matrix."""
 
     __slots__ = ("name", "arg")
     fields = ("name", "arg")
@@ -330,7 +330,7 @@ class Norm(Expr):
 
 
 FUNCTIONS = tuple(f.name for f in _functions.TABLE)
-_REDUCTIONS = frozenset(f.name for f in _functions.TABLE if f.shape == "reduction")
+_REDUCTIONS = frozenset(f.name for f in _functions.TABLE if f.shape in ("reduction", "entries"))
 ONE = Const(Fraction(1))
 ZERO = Const(Fraction(0))
 

@@ -25,14 +25,16 @@ class Function:
     words: tuple[str, ...]    # other input words, each also as \word and \operatorname{word}
     title: str                # what `matcalc rules` calls it
     derivative: str           # the differential, as `matcalc rules` states it (Unicode)
-    latex: str                # the LaTeX command: \exp, \operatorname{sigmoid}
-    unicode: str              # the name drawn in Unicode output
+    latex: str                # the LaTeX command: \exp, \operatorname{sigmoid}; or a form, the argument as {0}
+    unicode: str              # the name drawn in Unicode output; or a form, the argument as {0}: ‖{0}‖₁
     numpy: str                # NumPy code, the argument as {0} (vectors are 1-D arrays there)
     numeric: Callable         # (np, x) -> the value, x a 2-D array (vectors n×1)
     rule: Callable            # elementwise: (m, x) -> f'(x); else (m, e, x, dx) -> d f
-    sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x (of a column x if not elementwise)
-    shape: str = "elementwise"     # elementwise | vector (column → column) | reduction (column → scalar)
-    domain: str = "real"      # where random data must keep the argument: real | positive | unit (−1, 1)
+    sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x (of the whole x if not elementwise)
+    # elementwise | vector (column → column) | reduction (column → scalar) | entries (a vector or
+    # matrix → scalar, over all its entries, as sum) | square (square matrix → square matrix)
+    shape: str = "elementwise"
+    domain: str = "real"      # where random data must keep the argument: real | positive | unit (−1, 1) | invertible
     demo: str = ""            # an input whose derivation (w.r.t. X, or x) cites this function's rule
 
     @property
@@ -56,6 +58,10 @@ def _zero(m, x):
 def _inverse_sqrt_of_one_minus_square(m, x):
     """(1 - x∘²)∘^(-1/2), the derivative of arcsin."""
     return m.hadamard_power(m.sub(_one(m, x), m.hadamard_power(x, 2)), m.Fraction(-1, 2))
+
+
+def _adjugate(np, x):
+    return np.linalg.det(x) * np.linalg.inv(x)
 
 
 def _softmax(np, x):
@@ -141,6 +147,16 @@ TABLE: tuple[Function, ...] = (
              lambda m, e, x, dx: m.mul(m.transpose(m.func("softmax", x)), dx),
              lambda sp, x: sp.log((sp.OneMatrix(1, x.rows) * x.applyfunc(sp.exp))[0, 0]),
              shape="reduction", demo="logsumexp(x)"),
+    # -- functions of all the entries, and of a square matrix ------------------------------------
+    Function("norm1", (), "1-norm", "d ‖X‖₁ = sum(sign(X) ∘ dX),   ‖X‖₁ = sum(abs(X)), entrywise for a matrix",
+             "\\left\\| {0} \\right\\|_1", "‖{0}‖₁", "np.sum(np.abs({0}))",
+             lambda np, x: np.array([[np.sum(np.abs(x))]]),
+             lambda m, e, x, dx: m.sum_entries(m.hadamard(m.func("sign", x), dx)),
+             shape="entries", demo="norm1(X)"),
+    Function("adj", (), "adjugate", "d adj(X) = tr(X⁻¹ dX) adj(X) - X⁻¹ dX adj(X),   adj(X) = |X| X⁻¹",
+             "\\operatorname{adj}", "adj", "(np.linalg.det({0}) * np.linalg.inv({0}))", _adjugate,
+             lambda m, e, x, dx: m.sub(m.mul(m.trace(m.mul(m.inverse(x), dx)), e), m.mul(m.inverse(x), dx, e)),
+             shape="square", domain="invertible", demo="tr(adj(X))"),
     Function("sign", (), "sign", "d sign(X) = 0   (sign is constant away from 0)", "\\operatorname{sign}", "sign", "np.sign({0})",
              lambda np, x: np.sign(x), _zero, lambda sp, x: sp.sign(x), demo="sum(sign(X))"),
 )
@@ -151,7 +167,7 @@ BY_NAME: dict[str, Function] = {f.name: f for f in TABLE}
 # language/kinds.py builds them. Each maps to the operation's canonical name.
 OPERATIONS: dict[str, str] = {
     "tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum",
-    "inv": "inv", "diag": "diag",
+    "inv": "inv", "diag": "diag", "norm2": "norm2",
 }
 
 # Every function word of the input and what it names: the grammar's FUNC terminal lists

@@ -115,7 +115,7 @@ RULES: tuple[Rule, ...] = (
          "d sum(X∘³) = sum(3 X∘² ∘ dX)",
          ("sum(X.^3)", "X")),
     Rule("norm", "norms", "d‖U‖ = tr(Uᵀ dU) / ‖U‖",
-         "‖u‖ = √(uᵀu) and ‖U‖_F = √tr(UᵀU); the chain rule on the square root.",
+         "‖u‖ = ‖u‖₂ = norm2(u) = √(uᵀu) and ‖U‖_F = √tr(UᵀU); the chain rule on the square root.",
          "d‖x‖ = xᵀ dx / ‖x‖",
          ("\\|x\\|", "x")),
     Rule("sum", "sum of entries", "sum(M) = tr(𝟏ᵀ M)   (𝟏 the all-ones matrix of M's shape)",
@@ -176,11 +176,12 @@ RULES: tuple[Rule, ...] = (
 
 def _function_rule(f) -> Rule:
     """The rule of one row of the table of functions (calculus/functions.py)."""
-    if f.elementwise:
-        explanation = "An entrywise function: its derivative, entry by entry, times dX (rule elementwise)."
-    else:
-        explanation = "A function of a whole vector: its Jacobian applied to dx."
-    var = "x" if not f.elementwise else "X"
+    explanation = {
+        "elementwise": "An entrywise function: its derivative, entry by entry, times dX (rule elementwise).",
+        "entries": "A function of all the entries: the sum of its entrywise derivative times dX.",
+        "square": "A function of a whole square matrix, differentiated by the rules it is built from.",
+    }.get(f.shape, "A function of a whole vector: its Jacobian applied to dx.")
+    var = "x" if f.shape in ("vector", "reduction") else "X"
     return Rule(f.name, f.title, f.derivative, explanation, f"d {f.demo} w.r.t. {var}", (f.demo, var))
 
 

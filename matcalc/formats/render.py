@@ -183,6 +183,8 @@ class _Renderer:
                 return (f"\\left| {inner} \\right|" if s.name == "latex" else f"|{inner}|"), ATOM
             f = functions.lookup(e.name)
             word = {"text": f.name, "unicode": f.unicode, "latex": f.latex}[s.name]
+            if "{0}" in word:  # a form of its own: ‖X‖₁
+                return word.format(self.go(e.arg)), ATOM
             return f"{word}({self.go(e.arg)})", ATOM
         if isinstance(e, Hadamard):
             return self.hadamard(e.factors), HADAMARD

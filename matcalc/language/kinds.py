@@ -370,11 +370,18 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
                 raise _Fail("a Hessian inside an expression needs a vector variable", node.span)
             return (shape[0], shape[0])
         return (shape[1], shape[0]) if transposed else shape
+    if op == "inner":  # ⟨A, B⟩ = tr(Aᵀ B): two arguments of one shape
+        left, right = a
+        if not (_unify(left[0], right[0]) and _unify(left[1], right[1])):
+            raise _Fail(f"⟨{{0}}, {{1}}⟩ needs two arguments of one shape, but they are {_show(left)} and "
+                        f"{_show(right)}", node.span, (node.args[0].span, node.args[1].span))
+        return (1, 1)
     if op == "norm":
         if _is_scalar(a[0]):
             raise _Fail("the norm of a scalar: write the expression without bars, or use a vector", node.span)
         if node.value == "2" and _find(a[0][1]) != 1:
-            raise _Fail("‖X‖ of a matrix is ambiguous: write \\|X\\|_F for the Frobenius norm", node.span)
+            raise _Fail("‖X‖ and ‖X‖₂ of a matrix are ambiguous: write \\|X\\|_F for the Frobenius norm, "
+                        "\\|X\\|_1 for the sum of absolute values", node.span)
         return (1, 1)
     if op == "call":
         f = node.value
@@ -386,6 +393,11 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
             return a[0]
         if f == "sum":
             return (1, 1)
+        if f == "norm2":
+            if _is_scalar(a[0]) or _find(a[0][1]) != 1:
+                raise _Fail(f"norm2 needs a column vector, but {{0}} is {_show(a[0])}; for a matrix write "
+                            "\\|X\\|_F", node.span, (node.args[0].span,))
+            return (1, 1)
         if f == "diag":  # as numpy.diag: a vector's diagonal matrix, a square matrix's diagonal
             if _is_scalar(a[0]) or 1 in (_find(a[0][0]), _find(a[0][1])):
                 n = a[0][1] if _find(a[0][0]) == 1 else a[0][0]
@@ -393,6 +405,11 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
             _square(a[0], node, "diag of a matrix")
             return (a[0][0], 1)
         row = functions.BY_NAME.get(f)
+        if row is not None and row.shape == "entries":  # norm1: of all the entries
+            return (1, 1)
+        if row is not None and row.shape == "square":  # adj
+            _square(a[0], node, f"the {row.title}")
+            return a[0]
         if row is not None and not row.elementwise:  # softmax, logsumexp: of a column vector
             if _is_scalar(a[0]) or not _unify(a[0][1], 1):
                 raise _Fail(f"{f} needs a column vector, but {{0}} is {_show(a[0])}", node.span,
@@ -649,6 +666,10 @@ def _build_one(node, a, typing, ops):
         return ops.func("abs", a[0]) if a[0].is_scalar else ops.det(a[0])
     if op == "query":
         return _derivative(node, a[0] if ops is algebra else build(node.args[0], typing), typing)
+    if op == "inner":  # ⟨A, B⟩ = tr(Aᵀ B)
+        return ops.trace(ops.mul(ops.transpose(a[0]), a[1]))
+    if op == "norm" and node.value == "1":  # ‖X‖₁, a function of the table
+        return ops.func("norm1", a[0])
     if op == "norm":
         return ops.norm(a[0], node.value)
     f = node.value
@@ -662,6 +683,8 @@ def _build_one(node, a, typing, ops):
         return ops.power(a[0], -1)
     if f == "sum":
         return ops.sum_entries(a[0])
+    if f == "norm2":  # ‖x‖₂
+        return ops.norm(a[0], "2")
     if f == "diag":
         return _diag(a[0], raw=ops is Raw)
     return ops.func(f, a[0])

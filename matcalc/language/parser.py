@@ -312,6 +312,24 @@ def check_numbers(line: Line, text: str) -> None:
             constant_value(side.body if isinstance(side, Query) else side, text)
 
 
+def _norm_kind(tokens) -> str:
+    """The norm a subscript names: F (Frobenius), 1, or 2 (also without a subscript)."""
+    sub = next((str(t) for t in tokens if t.type == "NORM_SUB"), "")
+    return "F" if "F" in sub else "1" if "1" in sub else "2"
+
+
+def _power(op: str, base: Syntax, exponent: Syntax, text: str, span) -> Syntax:
+    """base^exponent: a number as written, or (a^b, a^{x^T x}) an expression. e to an
+    expression that is not a number is the exponential, e^{x^T x} = exp(x^T x); e^{2} stays
+    the name e squared."""
+    value = constant_value(exponent, text)
+    if value is not None:
+        return Syntax(op, (base,), value, span)
+    if op == "power" and base.op == "name" and base.value == "e":
+        return Syntax("call", (exponent,), "exp", span)
+    return Syntax(op, (base, exponent), None, span)
+
+
 def _span(meta) -> tuple[int, int]:
     return (meta.start_pos, meta.end_pos) if not getattr(meta, "empty", True) else (0, 0)
 
@@ -405,12 +423,18 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             if len(kids) == 1:  # ⁻¹, ∘², ^{\circ 2}
                 out = Syntax(op, (kids[0],), _exponent(str(tokens[-1]), text, span), span)
             else:  # x^0.5, x^{1/2}, x.^{-1}; a^b, a^{x^T x}
-                exponent = constant_value(kids[1], text)
-                out = (Syntax(op, (kids[0],), exponent, span) if exponent is not None
-                       else Syntax(op, (kids[0], kids[1]), None, span))
+                out = _power(op, kids[0], kids[1], text, span)
         elif op == "norm":
-            kind = "F" if tokens and "F" in str(tokens[-1]) else "2"
-            out = Syntax("norm", (kids[0],), kind, span)
+            out = Syntax("norm", (kids[0],), _norm_kind(tokens), span)
+        elif op == "norm_power":  # \|X\|^2_F is \|X\|_F^2
+            base = node.children[0]
+            if getattr(base, "data", None) != "norm" or any(isinstance(t, Token) and t.type == "NORM_SUB"
+                                                            for t in base.children):
+                raise MatcalcError("a subscript after a power belongs to a norm: \\|X\\|^2_F", text, span)
+            norm = Syntax("norm", kids[0].args, _norm_kind(tokens), kids[0].span)
+            out = _power("power", norm, kids[1], text, span)
+        elif op == "inner":
+            out = Syntax("inner", tuple(kids), None, span)
         elif op == "call":
             word = re.sub(r"\\|operatorname|mathrm|text|[{}\s]", "", str(tokens[0]))
             out = Syntax("call", (kids[0],), SPELLINGS.get(word) or WORDS[word], span)

@@ -34,13 +34,13 @@ GREEK = (
 COMMANDS = frozenset((
     "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
     "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
-    "qquad vert Vert lvert rvert lVert rVert max sum"
+    "qquad vert Vert lvert rvert lVert rVert max sum langle rangle"
 ).split())
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
-_WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*)")
+_WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
 # what the check looks at: a command, a subscript (skipped: x_{ij} is one name), a letter run,
-# a Greek letter
-_ITEM = re.compile(r"\\[A-Za-z]+|_\s*\{[^}]*\}|_\s*\S|[A-Za-z]+|[\u0370-\u03ff]")
+# a Greek letter (a letter run with digits after it, as norm1 or W2, when no letter follows them)
+_ITEM = re.compile(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*\S|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
 _PIECE = re.compile(r"[A-Z][a-z]*|[a-z]+")
 
 # Greek capitals written like Latin ones, and omicron: as names they would be two different
@@ -92,6 +92,8 @@ _ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
 
 def _check_command(text: str, m: re.Match) -> None:
     word = m.group()[1:]
+    if word not in BARE_WORDS:  # \norm1 is a word, \alpha1 the name alpha1
+        word = word.rstrip("0123456789")
     if word in BARE_WORDS or word in GREEK or word in COMMANDS:
         wrapped = _WRAPPED.match(text, m.start())
         if wrapped:
@@ -117,6 +119,9 @@ def _check_greek(text: str, m: re.Match) -> None:
 
 
 def _check_run(text: str, start: int, run: str) -> None:
+    if run in BARE_WORDS:  # norm1, norm2: words with a digit
+        return
+    run = run.rstrip("0123456789")  # W1, x12: names with digits
     if run in BARE_WORDS or run in OTHER_WORDS or len(run) == 1:
         return
     for piece in _PIECE.finditer(run):
@@ -130,9 +135,14 @@ def _check_run(text: str, start: int, run: str) -> None:
         raise MatcalcError(_unknown(lower, run), text, (at, at + len(lower)))
 
 
+# Words that other tools use for what matcalc writes another way
+WRITTEN_OTHERWISE = {"norm": "\\|x\\| (Euclidean), \\|x\\|_1, \\|X\\|_F"}
+
+
 def _unknown(word: str, run: str) -> str:
     near = difflib.get_close_matches(word, known_words(), n=3, cutoff=0.5)
-    known = f" (known functions near it: {_listing(near)})" if near else ""
+    known = ", ".join(near + ([WRITTEN_OTHERWISE[word]] if word in WRITTEN_OTHERWISE else []))
+    known = f" (known functions near it: {known})" if known else ""
     where = "" if run == word else f" in `{run}`"
     spaced, dotted = " ".join(word), " \\cdot ".join(word[:3])
     return (f"unknown word '{word}'{where}{known}. For a product of one-letter names, put spaces "

@@ -184,13 +184,18 @@ def ill_conditioned(e: Expr, values: dict, sizes: dict) -> bool:
 
 def _ill_conditioned(out: dict) -> bool:
     for node in out:
-        inner = node.arg if isinstance(node, Det) else \
+        inner = node.arg if isinstance(node, Det) or _inverts(node) else \
             node.base if isinstance(node, Power) and node.exponent < 0 else None
         if inner is not None and not inner.is_scalar:
             m = out[inner]
             if not np.all(np.isfinite(m)) or np.linalg.cond(m) > CONDITION_LIMIT:
                 return True
     return False
+
+
+def _inverts(node: Expr) -> bool:
+    """A function of the table defined through an inverse (adj(X) = |X| X⁻¹)."""
+    return isinstance(node, Func) and functions.lookup(node.name).domain == "invertible"
 
 
 def _product(factors, values):
