@@ -214,3 +214,20 @@ def test_unknown_norm_words_suggest_the_known_ones(word, suggested):
 
 def test_names_with_digits_stay_names():
     assert matcalc.diff("x^T W1 x + norm1(x)", "x").text  # W1 a name, norm1 a word
+
+
+@pytest.mark.parametrize("written, oracle", [
+    ("norm1(X)", lambda X: np.sum(np.abs(X))),
+    ("tr(adj(X))", lambda X: np.trace(np.linalg.det(X) * np.linalg.inv(X))),
+])
+def test_the_sympy_form_has_the_same_value(written, oracle):
+    sp = pytest.importorskip("sympy")
+    from matcalc.formats.interop import to_sympy
+
+    g = matcalc.diff(written, "X")
+    X = np.array([[2.0, 0.3, -0.5, 0.1], [0.2, -1.5, 0.4, 0.3], [-0.7, 0.1, 1.2, 0.2], [0.3, 0.4, -0.2, 1.1]])
+    X = X if "adj" in written else X[:M]  # N×N, or M×N
+    rows, cols = g.typing.shapes["X"]
+    sizes = {rows: X.shape[0], cols: X.shape[1]}
+    value = to_sympy(g.written, sizes).xreplace({sp.MatrixSymbol("X", *X.shape): sp.ImmutableMatrix(X)}).doit()
+    assert abs(float(value) - oracle(X)) < 1e-9
