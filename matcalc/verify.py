@@ -102,19 +102,19 @@ class _Side:
 
     def proxy(self) -> Syntax | None:
         """A tree with this side's shape, for the dimensions to be unified: the side itself, or for
-        ∇_X f the variable X (or Xᵀ), for d/dx f the product f xᵀ."""
+        ∇_X f the variable X (or Xᵀ), for the Jacobian ∂vec(F)/∂vec(X) the product vec(F) vec(X)ᵀ
+        (f xᵀ for vectors), for a Hessian vec(X) vec(X)ᵀ."""
         if not self.query:
             return self.syntax
         span = self.syntax.span
         name = Syntax("name", value=self.syntax.wrt, span=span)
         if self.kind == "gradient":
             return Syntax("transpose", (name,), span=span) if self.syntax.transposed else name
-        # a vector's Jacobian f xᵀ-shaped, a Hessian x xᵀ-shaped: tried, and dropped where x or f
-        # is a matrix (the sizes of vec, m·n, are no tree's)
         left = self.tree if self.kind == "jacobian" else name
+        left, right = (Syntax("call", (e,), "vec", span=span) for e in (left, name))
         if self.syntax.transposed:
-            left, name = name, left
-        return Syntax("mul", (left, Syntax("transpose", (name,), span=span)), span=span)
+            left, right = right, left
+        return Syntax("mul", (left, Syntax("transpose", (right,), span=span)), span=span)
 
 
 def verify(source: str, declared: dict[str, str] | None = None, instances: int = INSTANCES) -> Verdict:

@@ -250,7 +250,6 @@ def test_jacobians_of_kronecker_products_and_vec(f, shown):
         assert np.allclose(eval(code, env), got), code  # noqa: S307 - our own generated code
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: kron(A, B), \\otimes and vec(M) as input words (vocabulary)")
 @pytest.mark.parametrize("source", ["kron(X, A)", "X \\otimes A", "vec(X) vec(X)^T"])
 def test_kronecker_and_vec_input(source):
     from test_jacobian import jac

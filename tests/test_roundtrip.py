@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 import matcalc
 from matcalc import api
 from matcalc.cli.app import app
-from matcalc.calculus.expr import postorder
 from matcalc.cli.output import gradient_line
 from matcalc.errors import MatcalcError
 
@@ -76,11 +75,6 @@ def corpus() -> list[Source]:
     return out + ECHOES
 
 
-def nodes(source: Source) -> set[str]:
-    """The names of the node types in the source's results (a Jacobian's Kron, Commutation)."""
-    return {type(n).__name__ for g in source.results() for n in postorder(g.result)}
-
-
 CORPUS = corpus()
 
 def reads(identity: str) -> bool:
@@ -100,14 +94,11 @@ HESSIAN_INPUT = "issue 12: syntax's \\nabla^2_x input"
 JACOBIAN_INPUT = "issue 12: syntax's d/dx (f) and d vec(F)/d vec(X) input for a vector or matrix f"
 LATEX_JACOBIAN = "issue 12: \\frac{\\partial f}{\\partial x} input, after syntax's Jacobian queries"
 TRANSPOSED_JACOBIAN = "issue 12: (d/dx f)^T for a Jacobian, after syntax's queries as expressions"
-KRON_INPUT = "issue 12: vocabulary's kron(A, B) and \\otimes input"
-COMMUTATION_INPUT = "issue 12: commutation's K_{mn} input"
-VEC_INPUT = "issue 12: vec(M) as a function word"
-IDENTITY_SIZE = "issue 12: roundtrip's verify, the size of I beside a Jacobian"
 
 
 def waits(source: Source, fmt: str) -> tuple[list[str], list[str]]:
-    """(what the line waits for whatever lands, what it waits for until syntax's input reads)."""
+    """(what the line waits for whatever lands, what it waits for until syntax's input reads).
+    kron(A, B), A ⊗ B, vec(M), K_{mn} and an I of size m·n beside a Jacobian read back now."""
     always, until = [], []
     if source.kind == "hessian":
         until.append(HESSIAN_INPUT)
@@ -115,13 +106,6 @@ def waits(source: Source, fmt: str) -> tuple[list[str], list[str]]:
         until.append(JACOBIAN_INPUT if fmt == "text" else LATEX_JACOBIAN)
         if source.layout == "denominator":
             until.append(TRANSPOSED_JACOBIAN)
-        if source.expr == "X":  # d vec(X)/d vec(X) = I: an I of size m·n
-            always.append(IDENTITY_SIZE)
-    if source.kind != "gradient":  # the forms of a result: gradients have none of these
-        found = nodes(source)
-        always += [KRON_INPUT] if "Kron" in found else []
-        always += [COMMUTATION_INPUT] if "Commutation" in found else []
-        always += [VEC_INPUT] if "Vec" in found else []
     return always, until
 
 

@@ -169,7 +169,7 @@ BY_NAME: dict[str, Function] = {f.name: f for f in TABLE}
 # language/kinds.py builds them. Each maps to the operation's canonical name.
 OPERATIONS: dict[str, str] = {
     "tr": "tr", "trace": "tr", "Tr": "tr", "det": "det", "logdet": "logdet", "sum": "sum",
-    "inv": "inv", "diag": "diag", "norm2": "norm2",
+    "inv": "inv", "diag": "diag", "norm2": "norm2", "vec": "vec",
 }
 
 # Every function word of the input and what it names: the grammar's FUNC terminal lists

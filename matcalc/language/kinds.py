@@ -26,14 +26,20 @@ class AmbiguousReading(MatcalcError):
 
 class _Var:
     """A dimension to be found: union-find over symbolic dimensions. Only a dimension of
-    `ones` may turn out to be 1 (the all-ones vector); a variable's never does."""
+    `ones` may turn out to be 1 (the all-ones vector); a variable's never does. A dimension may
+    turn out to be a `product` of others (the m·n rows of vec(X) or of A ⊗ B); the sizes of
+    K_{mn} are dimensions with a `letter`, and two different letters are never one dimension.
+    A `hole` is the size of an I or 𝟏 that nothing else has fixed yet."""
 
-    __slots__ = ("parent", "may_be_one", "is_one")
+    __slots__ = ("parent", "may_be_one", "is_one", "product", "letter", "hole")
 
-    def __init__(self, may_be_one: bool = False):
+    def __init__(self, may_be_one: bool = False, letter: str | None = None, hole: bool = False):
         self.parent = self
         self.may_be_one = may_be_one
         self.is_one = False
+        self.product = None
+        self.letter = letter
+        self.hole = hole
 
     def find(self) -> "_Var":
         root = self
@@ -48,16 +54,39 @@ class _Var:
 def _find(d):
     if isinstance(d, _Var):
         root = d.find()
-        return 1 if root.is_one else root
+        if root.is_one:
+            return 1
+        return root if root.product is None else _product(root.product)
+    if isinstance(d, tuple):
+        return _product(d)
     return d
+
+
+def _product(dims):
+    """The dimension d₁·d₂·…: a tuple of the dimensions that are not 1, flattened (1 if none
+    is left, the one dimension if one is). As `expr.dim_product`, the order is kept."""
+    flat = []
+    for d in dims:
+        d = _find(d)
+        if d.__class__ is tuple:
+            flat.extend(d)
+        elif d != 1:
+            flat.append(d)
+    return 1 if not flat else flat[0] if len(flat) == 1 else tuple(flat)
 
 
 def _unify(a, b) -> bool:
     a, b = _find(a), _find(b)
     if a is b or a == b:
         return True
+    if a.__class__ is tuple or b.__class__ is tuple:
+        return _unify_product(a, b) if a.__class__ is tuple else _unify_product(b, a)
     if isinstance(a, _Var) and isinstance(b, _Var):
+        if a.letter and b.letter:  # K_{mn}: m and n are two dimensions
+            return False
         b.may_be_one = a.may_be_one and b.may_be_one
+        b.letter = b.letter or a.letter
+        b.hole = a.hole and b.hole
         a.parent = b
         return True
     var = a if isinstance(a, _Var) else b
@@ -65,6 +94,42 @@ def _unify(a, b) -> bool:
         var.is_one = True
         return True
     return False  # a symbolic dimension is never 1
+
+
+def _unify_product(p: tuple, d) -> bool:
+    """p (a product of dimensions) = d. Products of as many factors are equal factor by factor
+    (m·n is not n·m: vec(X) and vec(Xᵀ) are indexed differently); otherwise one dimension of
+    the shorter product, and one only, may stand for the factors the longer has left over."""
+    if isinstance(d, _Var):
+        if d.letter or any(f is d for f in p):
+            return False
+        d.product = p
+        return True
+    if d == 1:  # 𝟏 ⊗ 𝟏ᵀ standing for a number
+        if not all(isinstance(f, _Var) and f.may_be_one for f in p):
+            return False
+        for f in p:
+            f.is_one = True
+        return True
+    if len(p) == len(d):
+        return all(_unify(x, y) for x, y in zip(p, d))
+    short, long = (p, d) if len(p) < len(d) else (d, p)
+    extra = len(long) - len(short)
+    fits = [i for i, f in enumerate(short) if not f.letter
+            and all(_may_be(short[j], long[j]) for j in range(i))
+            and all(_may_be(short[j], long[j + extra]) for j in range(i + 1, len(short)))]
+    holes = [i for i in fits if short[i].hole]  # I ⊗ …: the size of an I takes the product
+    fits = holes or fits
+    if len(fits) != 1:
+        return False
+    i = fits[0]
+    pairs = [*zip(short[:i], long[:i]), *zip(short[i + 1:], long[i + extra + 1:]), (short[i], long[i:i + extra + 1])]
+    return all(_unify(x, y) for x, y in pairs)
+
+
+def _may_be(a: "_Var", b: "_Var") -> bool:
+    """Whether two dimensions (neither 1 nor a product) could be made one."""
+    return a is b or not (a.letter and b.letter)
 
 
 class _Fail(Exception):
@@ -157,7 +222,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
 
 
 def _check_all(trees, kinds, scalar_result):
-    env = {}
+    env, letters = {}, {}
     for name, kind in kinds.items():
         if kind in ("scalar", "integer"):
             env[name] = (1, 1)
@@ -170,7 +235,7 @@ def _check_all(trees, kinds, scalar_result):
             env[name] = (_Var(), _Var())
     holes: dict[int, tuple] = {}
     integers: set[str] = set()
-    shapes = [_check(tree, env, holes, integers) for tree in trees]
+    shapes = [_check(tree, env, holes, letters, integers) for tree in trees]
     _column_ones(holes)
     for tree, shape in zip(trees, shapes):
         if scalar_result and not _is_scalar(shape):
@@ -180,7 +245,7 @@ def _check_all(trees, kinds, scalar_result):
             raise _Fail(f"{name} is the exponent of a matrix power, so a symbolic integer, not a {kinds[name]}",
                         trees[0].span)
         kinds[name] = "integer"
-    return _name_dims(env, holes)
+    return _name_dims(env, holes, letters)
 
 
 def _is_scalar(shape) -> bool:
@@ -195,7 +260,7 @@ def _show(shape) -> str:
         return "a column vector"
     if r == 1:
         return "a row vector"
-    return "a square matrix" if r is c else "a matrix"
+    return "a square matrix" if r is c or r == c else "a matrix"
 
 
 def is_number(node: Syntax) -> bool:
@@ -243,14 +308,20 @@ def _square(shape, node, what):
                     (node.args[0].span,))
 
 
-def _check(root: Syntax, env, holes: dict, integers: set | None = None):
+def _check(root: Syntax, env, holes: dict, letters: dict, integers: set | None = None):
     """Shape of every node, bottom-up (iteratively, so deep nesting is fine); records in
-    `holes` the shapes of I and ones, whose size comes from their context, and in `integers`
+    `holes` the shapes of I and ones, whose size comes from their context, and the sizes of
+    each K_{mn} (one dimension per letter, in `letters`, for the whole input); in `integers`
     the names in the exponent of a matrix power (symbolic integers: X^k)."""
     done: list[tuple] = []  # shapes of the subtrees finished and not yet used
     for node in _postorder(root):
         if node.op == "name":  # most nodes: looked up here, without two calls
             done.append(env[node.value])
+            continue
+        if node.op == "commutation":  # K_{mn} is mn × nm: K_{mn} vec(A) = vec(Aᵀ) for A m×n
+            m, n = (_product([letters.setdefault(f, _Var(letter=f)) for f in size]) for size in node.value)
+            holes[id(node)] = (m, n)
+            done.append((_product((m, n)), _product((n, m))))
             continue
         shape = _shape_of(node, _operands(done, len(node.args)), env, integers)
         done.append(shape)
@@ -296,9 +367,14 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
         return (1, 1)
     if op in ("identity", "ones"):
         if op == "identity":
-            n = _Var()
+            n = _Var(hole=True)
             return (n, n)
-        return (_Var(may_be_one=True), _Var(may_be_one=True))
+        return (_Var(may_be_one=True, hole=True), _Var(may_be_one=True, hole=True))
+    if op == "kron":  # A ⊗ B, A m×n and B p×q, is mp × nq
+        left, right = a
+        if _is_scalar(left) or _is_scalar(right):
+            return right if _is_scalar(left) else left
+        return (_product((left[0], right[0])), _product((left[1], right[1])))
     if op in ("add", "sub", "hadamard", "hadamard_div"):
         left, right = a
         if op == "hadamard_div" and _is_scalar(left):
@@ -398,6 +474,8 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
                 raise _Fail(f"norm2 needs a column vector, but {{0}} is {_show(a[0])}; for a matrix write "
                             "\\|X\\|_F", node.span, (node.args[0].span,))
             return (1, 1)
+        if f == "vec":  # the columns stacked: mn × 1 for an m × n matrix
+            return (_product((a[0][1], a[0][0])), 1)
         if f == "diag":  # as numpy.diag: a vector's diagonal matrix, a square matrix's diagonal
             if _is_scalar(a[0]) or 1 in (_find(a[0][0]), _find(a[0][1])):
                 n = a[0][1] if _find(a[0][0]) == 1 else a[0][0]
@@ -453,24 +531,29 @@ def _variable_power(node: Syntax, a, integers: set | None):
 _DIM_NAMES = "m n p q r s t u v w k l".split()
 
 
-def _name_dims(env, holes):
-    """Give each dimension class a name, in order of first appearance."""
+def _name_dims(env, holes, letters=None):
+    """Give each dimension class a name: the letter of K_{mn} it is a size of, or the next
+    free name, in order of first appearance (a product of dimensions: the tuple of names)."""
     names: dict[int, str] = {}
+    for letter, var in (letters or {}).items():
+        names[id(var.find())] = letter
+    taken = set(names.values())
+    free = (d for d in itertools.chain(_DIM_NAMES, (f"d{i}" for i in itertools.count(len(_DIM_NAMES) + 1)))
+            if d not in taken)
+
+    def name(d):
+        if id(d) not in names:
+            names[id(d)] = next(free)
+        return names[id(d)]
 
     def named(shape):
         dims = []
         for d in shape:
             d = _find(d)
-            if d == 1:
-                dims.append(1)
-                continue
-            if id(d) not in names:
-                i = len(names)
-                names[id(d)] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
-            dims.append(names[id(d)])
+            dims.append(1 if d == 1 else tuple(map(name, d)) if d.__class__ is tuple else name(d))
         return tuple(dims)
 
-    shapes = {name: named(shape) for name, shape in env.items()}
+    shapes = {var: named(shape) for var, shape in env.items()}
     return shapes, {node_id: named(shape) for node_id, shape in holes.items()}
 
 
@@ -542,6 +625,18 @@ class Raw:
     @staticmethod
     def norm(a, kind):
         return Raw.Norm(a, kind)
+
+    @staticmethod
+    def kron(a, b):
+        from ..calculus.expr import Kron
+
+        return Raw.mul(a, b) if a.is_scalar or b.is_scalar else Kron(a, b)
+
+    @staticmethod
+    def vec(a):
+        from ..calculus.expr import Vec
+
+        return a if a.is_scalar else Vec(a)
 
 
 def _is_negation(e) -> bool:
@@ -632,6 +727,12 @@ def _build_one(node, a, typing, ops):
         return Identity(typing.holes[id(node)][0])
     if op == "ones":
         return Ones(typing.holes[id(node)])
+    if op == "commutation":
+        from ..calculus.kronecker import commutation
+
+        return commutation(*typing.holes[id(node)])
+    if op == "kron":
+        return _kronecker().kron(a[0], a[1]) if ops is algebra else Raw.kron(a[0], a[1])
     if op in ("add", "sub") and a[0].is_scalar != a[1].is_scalar:  # 1 + x: 𝟏 + x
         return getattr(ops, op)(*_broadcast(a, ops))
     if op == "hadamard" and (a[0].is_scalar or a[1].is_scalar):  # 2 .* x is 2 x
@@ -687,7 +788,15 @@ def _build_one(node, a, typing, ops):
         return ops.norm(a[0], "2")
     if f == "diag":
         return _diag(a[0], raw=ops is Raw)
+    if f == "vec":
+        return _kronecker().vec(a[0]) if ops is algebra else Raw.vec(a[0])
     return ops.func(f, a[0])
+
+
+def _kronecker():
+    from ..calculus import kronecker
+
+    return kronecker
 
 
 def _derivative(node: Syntax, f: Expr, typing: Typing) -> Expr:

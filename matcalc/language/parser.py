@@ -390,7 +390,18 @@ def absent(query: Query, text: str, shown: str | None = None) -> MatcalcError:
 
 
 _UNARY = {"transpose", "inv_transpose", "neg", "det"}
-_BINARY = {"add", "sub", "mul", "div", "hadamard", "hadamard_div"}
+_BINARY = {"add", "sub", "mul", "div", "hadamard", "hadamard_div", "kron"}
+_SUBSCRIPT_LETTERS = str.maketrans("ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ", "aeijkmnoprstuvx")
+_SIZE = re.compile(r"\(([^)]*)\)|[a-z][0-9]*")
+
+
+def commutation_sizes(token: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two sizes of K_{mn}, K_{m,d13}, K_{(mn)p} or Kₘₙ, each a tuple of size names (a
+    product of sizes, written in parentheses, has several)."""
+    inner = token[1:].translate(_SUBSCRIPT_LETTERS).strip("_{} ")
+    sizes = [tuple(re.findall(r"[a-z][0-9]*", m.group(1))) if m.group(1) is not None else (m.group(),)
+             for m in _SIZE.finditer(inner)]
+    return sizes[0], sizes[1]
 
 
 def _convert(root, text: str, top: bool = False) -> Syntax:
@@ -419,6 +430,8 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             out = Syntax("number", value=Fraction(str(tokens[0])), span=span)
         elif op == "ones":
             out = Syntax("ones", span=span)
+        elif op == "commutation":  # K_{mn}: its sizes name dimensions (language/kinds.py)
+            out = Syntax("commutation", value=commutation_sizes(str(tokens[0])), span=span)
         elif op in ("power", "hadamard_power"):
             if len(kids) == 1:  # ⁻¹, ∘², ^{\circ 2}
                 out = Syntax(op, (kids[0],), _exponent(str(tokens[-1]), text, span), span)

@@ -34,7 +34,7 @@ GREEK = (
 COMMANDS = frozenset((
     "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
     "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
-    "qquad vert Vert lvert rvert lVert rVert max sum langle rangle"
+    "qquad vert Vert lvert rvert lVert rVert max sum langle rangle otimes"
 ).split())
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
 _WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
@@ -55,7 +55,7 @@ GREEK_LETTERS = "αβγδεζηθικλμνξπρσςτυφχψωϑϕϵΓΔΘΛ�
 
 
 # Words of the language that are not functions of the table.
-OTHER_WORDS = frozenset(("ones", "max", "vector", "matrix"))
+OTHER_WORDS = frozenset(("ones", "max", "vector", "matrix", "kron"))
 
 
 def known_words() -> list[str]:
