@@ -223,8 +223,8 @@ def _built_cases():
 
     x, a = matrix("X", "m", "n"), matrix("A", "p", "q")
     return [  # (the expression, built as kron(X, A) and vec(X) vec(X)^T would read, its Jacobian)
-        (Kron(x, a), "((I ⊗ K_{qm}) ⊗ I) (I ⊗ vec(A))"),  # vec(X ⊗ A), Magnus and Neudecker Theorem 3.10
-        (Kron(a, x), "((I ⊗ Kₙₚ) ⊗ I) (vec(A) ⊗ I)"),
+        (Kron(x, a), "(I ⊗ K_{qm} ⊗ I) (I ⊗ vec(A))"),  # vec(X ⊗ A), Magnus and Neudecker Theorem 3.10
+        (Kron(a, x), "(I ⊗ Kₙₚ ⊗ I) (vec(A) ⊗ I)"),
         (MatMul((Vec(x), Transpose(Vec(x)))), "vec(X) ⊗ I + I ⊗ vec(X)"),
         (Kron(Transpose(x), x), None),
     ]

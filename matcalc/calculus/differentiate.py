@@ -240,7 +240,66 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
         return _pull(e.arg, kr.diagonal(seed), var, pulled)
     if isinstance(e, Diagonal):  # ⟨s, diag(M)⟩ = ⟨diag(s), M⟩
         return _pull(e.arg, kr.diag(seed), var, pulled)
+    if isinstance(e, Vec):  # ⟨s, vec(M)⟩ = ⟨S, M⟩ with vec(S) = s
+        return _pull(e.arg, _unvec(seed, e.arg.shape, var), var, pulled)
+    if isinstance(e, Kron):
+        return _pull_kron(e, seed, var, pulled)
     raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
+
+
+def _not_in_matrix_form(var: Sym, why: str) -> MatcalcError:
+    return MatcalcError(f"the gradient with respect to {var.name} is not expressible in matrix notation here: {why}")
+
+
+def _unvec(s: Expr, shape, var: Sym) -> Expr:
+    """S of the given shape with vec(S) = s, where matcalc can write it: s = vec(S) itself, a sum
+    or multiple of such, 𝟏, or (B ⊗ C) vec(M) = vec(C M Bᵀ) (rule vec)."""
+    if 1 in shape:  # vec(v) = v, vec(vᵀ) = v
+        return s if shape[1] == 1 else alg.transpose(s)
+    if alg.is_zero(s):
+        return alg.zero(shape)
+    if isinstance(s, Vec) and s.arg.shape == shape:
+        return s.arg
+    if isinstance(s, Ones):
+        return Ones(shape)
+    if isinstance(s, Add):
+        return alg.add(*(_unvec(t, shape, var) for t in s.terms))
+    if isinstance(s, MatMul):
+        scalars = [f for f in s.factors if f.is_scalar]
+        rest = [_as_kron(f) for f in s.factors if not f.is_scalar]
+        if scalars:
+            return alg.mul(*scalars, _unvec(alg.mul(*rest), shape, var))
+        if len(rest) == 2 and isinstance(rest[0], Kron) and isinstance(rest[1], Vec):
+            (b, c), m = (rest[0].left, rest[0].right), rest[1].arg
+            if c.shape[1] == m.shape[0] and m.shape[1] == b.shape[1] and (c.shape[0], b.shape[0]) == shape:
+                return alg.mul(c, m, alg.transpose(b))  # (B ⊗ C) vec(M) = vec(C M Bᵀ)
+    raise _not_in_matrix_form(var, "it needs the matrix whose vec is a vector of the derivative (unvec)")
+
+
+def _as_kron(e: Expr) -> Expr:
+    """(A ⊗ B)ᵀ as Aᵀ ⊗ Bᵀ: the seeds of the rules above meet ⊗ transposed."""
+    return kr.transpose(e.arg) if isinstance(e, Transpose) and isinstance(e.arg, Kron) else e
+
+
+def _pull_kron(e: Kron, seed: Expr, var: Sym, pulled: dict) -> Expr:
+    """⟨S, A ⊗ dB⟩ (or ⟨S, dA ⊗ B⟩) where matcalc can write it: ⟨P ⊗ Q, A ⊗ B⟩ = ⟨P, A⟩ ⟨Q, B⟩,
+    and for S = I (a trace) tr(A ⊗ B) = tr(A) tr(B)."""
+    inner = 1 if has_differential(e.right, var) else 0
+    linear, other = (e.right, e.left) if inner else (e.left, e.right)
+    terms = seed.terms if isinstance(seed, Add) else (seed,)
+    out = []
+    for term in terms:
+        c, core = alg.split_coefficient(term)
+        core = _as_kron(core)
+        if isinstance(core, Identity) and other.shape[0] == other.shape[1] and linear.shape[0] == linear.shape[1]:
+            pair = (Identity(other.shape[0]), Identity(linear.shape[0]))
+        elif isinstance(core, Kron) and core.left.shape == e.left.shape:
+            pair = (core.left, core.right) if inner else (core.right, core.left)  # (with other, with linear)
+        else:
+            raise _not_in_matrix_form(var, "it needs the blocks of a Kronecker product")
+        weight = alg.trace(alg.mul(alg.transpose(pair[0]), other))  # ⟨P, A⟩ = tr(Pᵀ A)
+        out.append(_pull(linear, alg.mul(alg.const(c), weight, pair[1]), var, pulled))
+    return alg.add(*out)
 
 
 def _linear_factor(factors, var) -> int:

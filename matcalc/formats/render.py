@@ -225,7 +225,9 @@ class _Renderer:
             if self.s.name == "text":
                 return f"kron({self.go(e.left)}, {self.go(e.right)})", ATOM
             op = " ⊗ " if self.s.name == "unicode" else " \\otimes "
-            return self.go(e.left, POSTFIX) + op + self.go(e.right, POSTFIX), HADAMARD
+            # ⊗ is associative and read from the left: (A ⊗ B) ⊗ C is written A ⊗ B ⊗ C
+            left = self.go(e.left, HADAMARD if isinstance(e.left, Kron) else POSTFIX)
+            return left + op + self.go(e.right, POSTFIX), HADAMARD
         word = "vec" if isinstance(e, Vec) else "diag"
         if self.s.name == "latex":
             word = f"\\operatorname{{{word}}}"

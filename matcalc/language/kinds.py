@@ -97,9 +97,10 @@ def _unify(a, b) -> bool:
 
 
 def _unify_product(p: tuple, d) -> bool:
-    """p (a product of dimensions) = d. Products of as many factors are equal factor by factor
-    (m·n is not n·m: vec(X) and vec(Xᵀ) are indexed differently); otherwise one dimension of
-    the shorter product, and one only, may stand for the factors the longer has left over."""
+    """p (a product of dimensions) = d. A dimension bound to a product stands for it; two
+    products are matched as words (m·n is not n·m: vec(X) and vec(Xᵀ) are indexed differently),
+    the size of an I or 𝟏 standing for as many factors as it must (I ⊗ vec(X) is mn·… rows).
+    Of the matchings, the one that identifies the fewest sizes of variables is taken."""
     if isinstance(d, _Var):
         if d.letter or any(f is d for f in p):
             return False
@@ -111,25 +112,47 @@ def _unify_product(p: tuple, d) -> bool:
         for f in p:
             f.is_one = True
         return True
-    if len(p) == len(d):
-        return all(_unify(x, y) for x, y in zip(p, d))
-    short, long = (p, d) if len(p) < len(d) else (d, p)
-    extra = len(long) - len(short)
-    fits = [i for i, f in enumerate(short) if not f.letter
-            and all(_may_be(short[j], long[j]) for j in range(i))
-            and all(_may_be(short[j], long[j + extra]) for j in range(i + 1, len(short)))]
-    holes = [i for i in fits if short[i].hole]  # I ⊗ …: the size of an I takes the product
-    fits = holes or fits
-    if len(fits) != 1:
+    if len(p) + len(d) > _MAX_WORD:
+        return len(p) == len(d) and all(_unify(x, y) for x, y in zip(p, d))
+    found = _match(p, d, {})
+    if found is None:
         return False
-    i = fits[0]
-    pairs = [*zip(short[:i], long[:i]), *zip(short[i + 1:], long[i + extra + 1:]), (short[i], long[i:i + extra + 1])]
-    return all(_unify(x, y) for x, y in pairs)
+    for var, word in found[1].values():
+        if not _unify(var, word[0] if len(word) == 1 else word):
+            return False
+    return True
 
 
-def _may_be(a: "_Var", b: "_Var") -> bool:
-    """Whether two dimensions (neither 1 nor a product) could be made one."""
-    return a is b or not (a.letter and b.letter)
+_MAX_WORD = 16  # factors in two products matched by search (longer ones, factor by factor)
+
+
+def _match(s: tuple, t: tuple, bound: dict):
+    """(cost, bindings) making the words s and t one, or None: a size of an I or 𝟏 may stand for
+    any nonempty run of factors; two other sizes are identified at cost 1 (0 if one is a letter of
+    K); two letters never. Bindings: id(var) → (var, its run)."""
+    if not s or not t:
+        return (0, bound) if not s and not t else None
+    x, y = s[0], t[0]
+    if id(x) in bound:
+        return _match(bound[id(x)][1] + s[1:], t, bound)
+    if id(y) in bound:
+        return _match(s, bound[id(y)][1] + t[1:], bound)
+    if x is y:
+        return _match(s[1:], t[1:], bound)
+    options = []
+    if x.hole:
+        options += [(0, x, t[:k], s[1:], t[k:]) for k in range(1, len(t) + 1) if all(f is not x for f in t[:k])]
+    if y.hole:
+        options += [(0, y, s[:k], s[k:], t[1:]) for k in range(1, len(s) + 1) if all(f is not y for f in s[:k])]
+    if not options and not (x.letter and y.letter):
+        var, other = (y, x) if y.letter is None else (x, y)
+        options.append((0 if other.letter else 1, var, (other,), s[1:], t[1:]))
+    best = None
+    for cost, var, word, rest_s, rest_t in options:
+        found = _match(rest_s, rest_t, {**bound, id(var): (var, word)})
+        if found is not None and (best is None or cost + found[0] < best[0]):
+            best = (cost + found[0], found[1])
+    return best
 
 
 class _Fail(Exception):
