@@ -487,6 +487,7 @@ def hadamard_power(base: Expr, p) -> Expr:
 
 
 _WHOLE = frozenset(f.name for f in functions.TABLE if f.shape == "square")  # adj(X)ᵀ stays whole
+_ZERO_AT_ZERO = frozenset(("sin", "tan", "arcsin", "arctan", "sinh", "tanh", "sqrt", "relu", "step", "abs", "sign"))
 
 
 def func(name: str, arg: Expr) -> Expr:
@@ -494,10 +495,10 @@ def func(name: str, arg: Expr) -> Expr:
         return arg.arg
     if name == "exp" and isinstance(arg, Func) and arg.name == "log":
         return arg.arg
-    if isinstance(arg, Const) and arg.value == 0 and name in ("sin", "tanh", "sqrt"):
+    if is_zero(arg) and name in _ZERO_AT_ZERO:  # also of a zero vector: sin(z - z) = 0
         return arg
-    if isinstance(arg, Const) and arg.value == 0 and name in ("exp", "cos"):  # not exp(1), cos(1)
-        return ONE
+    if is_zero(arg) and name in ("exp", "cos", "cosh"):  # not exp(1), cos(1)
+        return ONE if arg.is_scalar else Ones(arg.shape)
     if isinstance(arg, Const) and arg.value == 1 and name == "log":
         return ZERO
     if isinstance(arg, Const) and name in _EXACT:  # |2| = 2, sign(-3) = -1: exact, like the input
