@@ -69,9 +69,14 @@ def test_a_power_of_a_number_is_exact():
     ("tr(X)^{2/0}", "division by zero"), ("tr(X)^{\\circ 1/0}", "division by zero"), ("0/0 tr(X)", "division by zero"),
     ("tr(X)/0", "division by zero"), ("tr(X) / (1 - 1)", "division by zero"), ("\\frac{tr(X)}{0}", "division by zero"),
     ("X ./ 0", "division by zero"), ("0^{-1} tr(X)", "division by zero"), ("0^-2 tr(X)", "division by zero"),
+    ("tr(A_10 X)", "needs braces"), ("tr(\\Sigma_12 X)", "needs braces"),  # A_1 times 0 to LaTeX
 ])
 def test_numbers_matcalc_does_not_guess_at_are_refused(source, message):
     assert message in refused(source, "X").message
+
+
+def test_a_braced_subscript_and_a_subscript_before_a_letter_are_read():
+    assert matcalc.diff("tr(A_{10} X) + x^T W_1x", "X").text == "A_{10}^T"
 
 
 def test_zero_over_zero_is_no_identity():

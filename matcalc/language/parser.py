@@ -174,6 +174,9 @@ _MISWRITTEN_NUMBERS = (
      "scientific notation is not read: write the number out (1e5 is 100000, 1e-3 is 0.001), "
      "or put a space for a product (2 e1)"),
     (re.compile(r"\d*\.\d+(?:\.\d+)+"), "a number has at most one decimal point"),
+    # A_10 is A_1 times 0 to LaTeX, and A_{10} to anyone who types it: neither is guessed.
+    (re.compile(r"_\d\d"), "a subscript of more than one character needs braces: write A_{10} "
+     "(A_10 would be A_1 times 0), or put a space for a product (A_1 0)"),
 )
 
 MAX_LENGTH = 100_000
