@@ -126,12 +126,14 @@ main()
 
 def test_ctrl_c_early_in_the_start_up_is_a_message_and_exit_130():
     outcomes = set()
-    for i in range(16):
+    for i in range(48):  # delays 1 ms … 142 ms: on a loaded machine the start-up takes longer
+        if i >= 16 and 130 in outcomes:
+            break
         r = subprocess.run([sys.executable, "-c", EARLY], capture_output=True, timeout=60,
                            env={**ENV, "DELAY": str(0.001 + 0.003 * i)})
-        assert b"matcalc" not in r.stderr or b"Traceback" not in r.stderr, r.stderr.decode()
-        if b"Traceback" in r.stderr:  # the harness's own lines, before `import matcalc` began
-            assert r.stderr.count(b'File "') <= 8, r.stderr.decode()
+        if b"Traceback" in r.stderr:  # before matcalc's code began: the harness or importlib finding it
+            frames = [line for line in r.stderr.splitlines() if line.strip().startswith(b'File "')]
+            assert not any(b"/matcalc/" in frame for frame in frames), r.stderr.decode()
             continue
         assert (r.returncode, r.stderr) in ((130, b"\ninterrupted\n"), (0, b"")), r
         outcomes.add(r.returncode)
