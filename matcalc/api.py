@@ -162,9 +162,13 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
         if hessian:
             raise error
         return kinds.infer([body], source, declared)  # raises the error of any reading
-    if not alternatives:
-        return chosen
-    return dataclasses.replace(chosen, reading=_other_readings(chosen, alternatives))
+    notes = [_other_readings(chosen, alternatives)] if alternatives else []
+    integers = [render.name(n, render.TEXT) for n, kind in chosen.kinds.items()
+                if kind == "integer" and declared.get(n) == "scalar"]
+    if integers:  # X^k with --scalar k: said, since a real k is what a scalar declares
+        notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
+                     "integer (the exponent of a matrix power), with whole values only")
+    return dataclasses.replace(chosen, reading="; ".join(notes)) if notes else chosen
 
 
 def _not_all_scalars(typing: kinds.Typing) -> bool:

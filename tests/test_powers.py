@@ -254,3 +254,16 @@ def test_a_wrong_symbolic_identity_does_not_hold():
     assert not matcalc.verify("\\nabla_X tr(X^k) = (X^T)^{k - 1}")
     assert not matcalc.verify("\\nabla_b a^b = a^b")
     assert matcalc.verify("\\nabla_X tr(X^k) = k (X^{k-1})^T")
+
+
+def test_a_declared_scalar_in_a_matrix_exponent_is_read_as_an_integer_and_said():
+    g = matcalc.diff("tr(X^a)", "X", declared={"a": "scalar"})
+    assert g.typing.kinds["a"] == "integer" and "symbolic integer" in g.typing.reading
+    assert matcalc.diff("tr(X^k)", "X").typing.reading is None  # one reading only: nothing to say
+    result = runner.invoke(app, ["diff", "tr(X^a)", "X", "--scalar", "a", "-f", "json"])
+    assert result.exit_code == 0 and "symbolic integer" in json.loads(result.stdout)["reading"]
+
+
+def test_a_power_of_a_vector_blames_the_base():
+    with pytest.raises(matcalc.MatcalcError, match="a matrix power needs a square matrix, but `x`"):
+        matcalc.diff("x^k", "x", declared={"x": "vector"})

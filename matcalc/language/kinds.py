@@ -533,7 +533,8 @@ def _variable_power(node: Syntax, a, integers: set | None):
         raise _Fail("an elementwise power needs a number for its exponent; for a variable one "
                     "write exp(y .* log(x)) for x.^y", node.args[1].span)
     names = []
-    if not _is_scalar(base):  # whatever the kinds, the exponent is written as an integer
+    if not _is_scalar(base):  # whatever the kinds, a square base and an exponent written as an integer
+        _square(base, node, "a matrix power")
         for n in node.args[1].walk():
             if n.op not in _INTEGER_OPS or n.op == "number" and n.value.denominator != 1:
                 raise _Fail("the exponent of a matrix power is an integer: a number, or a symbolic integer "
@@ -545,7 +546,6 @@ def _variable_power(node: Syntax, a, integers: set | None):
                     (node.args[1].span,))
     if _is_scalar(base):
         return base
-    _square(base, node, "a matrix power")
     if integers is not None:
         integers.update(names)
     return base
