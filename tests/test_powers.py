@@ -267,3 +267,23 @@ def test_a_declared_scalar_in_a_matrix_exponent_is_read_as_an_integer_and_said()
 def test_a_power_of_a_vector_blames_the_base():
     with pytest.raises(matcalc.MatcalcError, match="a matrix power needs a square matrix, but `x`"):
         matcalc.diff("x^k", "x", declared={"x": "vector"})
+
+
+@pytest.mark.parametrize("source", ["tr(X^k)", "tr(X^{k-3})", "tr(X^{-k})"])
+def test_each_step_of_a_symbolic_power_evaluates_to_the_differential(source):
+    """The steps' d(Xᵏ) evaluated at whole k (negative exponents too: X^{k-3} at k = 2) against
+    central differences of the input."""
+    g = matcalc.diff(source, "X")
+    d = derive(g)
+    rng = np.random.default_rng(11)
+    X = np.eye(N) + 0.3 * rng.standard_normal((N, N))
+    dX = rng.standard_normal((N, N))
+    sizes = {g.typing.shapes["X"][0]: N}
+    for k in KS:
+        values = {"X": X, "k": np.array([[float(k)]])}
+        f = lambda Y: numeric.scalar(g.written, {**values, "X": Y}, sizes)  # noqa: E731
+        want = (f(X + 1e-6 * dX) - f(X - 1e-6 * dX)) / 2e-6
+        for step in d.steps:
+            v = numeric.evaluate(step.expr, values, sizes, {"X": dX})
+            got = float(v[0, 0]) if step.kind == "differential" else float(np.sum(v * dX))
+            assert abs(got - want) < 1e-5 * max(1, abs(want)), (source, k, step)

@@ -109,7 +109,11 @@ def values_of(e: Expr, values: dict, sizes: dict, differentials: dict | None = N
         elif isinstance(node, PowerDifferential):
             n = node.exponent
             x, dx, n = k[0], k[1], _whole(evaluate(n, values, sizes)[0, 0]) if isinstance(n, Expr) else int(n)
-            v = sum(np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n))
+            if n < 0:  # d(X⁻ᵐ) = d(Yᵐ) with Y = X⁻¹, dY = -Y dX Y (X^{k-3} at k = 2)
+                x = np.linalg.inv(x)
+                dx, n = -x @ dx @ x, -n
+            v = sum((np.linalg.matrix_power(x, r) @ dx @ np.linalg.matrix_power(x, n - 1 - r) for r in range(n)),
+                    np.zeros_like(dx))
         elif isinstance(node, (Diag, Diagonal, Vec, Kron)):
             v = _jacobian_node(node, k)
         elif isinstance(node, Commutation):
