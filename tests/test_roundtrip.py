@@ -196,6 +196,7 @@ ROUND_TRIPS = max(150, settings.default.max_examples // 2)
 @example((r"(tr(D)) ((z)^T (D) (z))", "D^T"))                    # (zᵀ D z) I read back with I of size 1
 @example((r"\|((y).^2 + exp(x)) ((\|x\|)^T)\|", "y"))             # \|y \|x\|^T\| does not parse
 @example((r"(exp(z))^T (D) (\sin(z - (z)))", "z"))               # sin of a zero vector was written sin(0)
+@example((r"sum(((x) (x^T)) ((x) (x^T)))", "x"))                  # x^T ones x: after a row, ones is a vector
 def test_the_gradient_of_a_random_expression_reads_back(problem):
     text, wrt = problem
     g = matcalc.diff(text, wrt, used(DECLARED, text))

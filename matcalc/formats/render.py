@@ -305,6 +305,7 @@ class _Renderer:
         if not unit and coefficient.denominator != 1 and self.s.name != "latex":
             parts = [f"{self._lparen()}{parts[0]}{self._rparen()}"] if factors else parts
         matrices = any(not f.is_scalar for f in factors)
+        first = None  # the first matrix factor: its rows are the product's
         for i, f in enumerate(factors):
             negative = (isinstance(f, Const) and f.value < 0) or (
                 isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
@@ -312,7 +313,13 @@ class _Renderer:
             # and so does a product that starts with a 1×1 run, after another factor: w^T G (x^T U x u)
             enclose = negative or (i < len(factors) - 1 and self._divides(f)) or (matrices and _is_unit(f)) or (
                 i > 0 and _opens_with_unit(f))
-            parts.append(self.go(f, ATOM if enclose else PRODUCT))
+            if first is not None and first.shape[0] == 1 and isinstance(f, Ones) and 1 not in f.dims:
+                # after a row, 𝟏 reads as a vector ((xᵀ 𝟏) y, language/kinds.py): the matrix of ones is 𝟏 𝟏ᵀ
+                parts.append(self.go(Ones((f.dims[0], 1))) + self.s.times + self.go(Ones((1, f.dims[1]))))
+            else:
+                parts.append(self.go(f, ATOM if enclose else PRODUCT))
+            if first is None and not f.is_scalar:
+                first = f
         return self.s.times.join(parts)
 
     def _divides(self, f: Expr) -> bool:
