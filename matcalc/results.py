@@ -124,7 +124,7 @@ class Derivative(Gradient):
             return f"\\left({out}\\right)^{{T}}" if self.transposed else out
         if style == "unicode":
             out = f"∂{top}/∂{bottom}"
-        elif vec in top + bottom:
+        elif 1 not in self.expression.shape or 1 not in self.variable.shape:  # d vec(F)/…, …/d vec(X)
             gap = "" if top.startswith("(") else " "
             out = f"d{gap}{top}/d{' ' if bottom.startswith(vec) else ''}{bottom}"
         else:  # the query form of the input language: it reads back as this Jacobian

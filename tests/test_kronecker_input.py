@@ -211,6 +211,10 @@ JACOBIANS = [  # (input, wrt, declared, formula in NumPy or None)
      lambda v: np.kron(commutation(v["A"].shape[1], len(v["x"])), np.eye(v["A"].shape[0]))
      @ np.kron(np.eye(len(v["x"])), vec(v["A"])[:, None])),
     ("vec(exp(X))", "X", None, lambda v: np.diag(vec(np.exp(v["X"])))),
+    # K_{pm}(A ⊗ B) = (B ⊗ A) K_{qn} only for K's own sizes: a K of other sizes before a ⊗ stays
+    ("kron(A, x)^T kron(B, x)", "x", {"x": "vector"}, None),
+    ("y^T kron(A, x)", "x", {"x": "vector", "y": "vector"}, None),  # y has m·p entries
+    ("A vec(x y^T)", "x", {"x": "vector", "y": "vector"}, lambda v: v["A"] @ np.kron(v["y"][:, None], np.eye(len(v["x"])))),
 ]
 
 
@@ -315,3 +319,19 @@ def test_gradients_matcalc_cannot_write_say_so(source, why):
     with pytest.raises(MatcalcError, match="not expressible in matrix notation") as error:
         matcalc.diff(source, "X")
     assert why in error.value.message and "internal" not in error.value.message
+
+
+def test_a_jacobian_of_an_input_holding_vec_reads_back():
+    """d(f)/dx is the form for an f written with vec: only d vec(F)/… wraps f in vec itself."""
+    g = matcalc.diff("A vec(x y^T)", "x", {"x": "vector", "y": "vector"})
+    line = gradient_line(g, "text")
+    assert line == "d/dx (A vec(x y^T)) = A kron(y, I)"
+    assert matcalc.verify(line, {"x": "vector", "y": "vector"})
+
+
+def test_python_modules_refuse_a_size_that_is_a_product():
+    from matcalc.formats.python_code import python_code
+
+    g = matcalc.diff("y^T kron(A, x)", "x", {"x": "vector", "y": "vector"})
+    with pytest.raises(MatcalcError, match="product of sizes"):
+        python_code([g])

@@ -291,7 +291,7 @@ class _Canon:
                     new = []
                 elif isinstance(g, Vec) and g.arg.shape == (f.m, f.n):
                     new = [self.vec(self.transpose(g.arg))]
-                elif isinstance(g, Kron):
+                elif isinstance(g, Kron) and (f.n, f.m) == (g.left.shape[0], g.right.shape[0]):  # K_{pm}, A m×n, B p×q
                     new = [self.kron(g.right, g.left), self.commutation(g.right.shape[1], g.left.shape[1])]
                 else:
                     continue

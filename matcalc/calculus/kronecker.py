@@ -181,8 +181,8 @@ def _commute(chain: list[Expr]) -> list[Expr]:
                 chain[i:i + 2] = []
             elif isinstance(right, Vec) and right.arg.shape == (k.m, k.n):  # K_{mn} vec(A) = vec(Aᵀ)
                 chain[i:i + 2] = [vec(transpose(right.arg))]
-            elif isinstance(right, Kron):  # K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}
-                a, b = right.left, right.right
+            elif isinstance(right, Kron) and (k.n, k.m) == (right.left.shape[0], right.right.shape[0]):
+                a, b = right.left, right.right  # K_{pm} (A ⊗ B) = (B ⊗ A) K_{qn}, A m×n and B p×q
                 chain[i:i + 2] = [kron(b, a), commutation(b.shape[1], a.shape[1])]
             else:
                 continue

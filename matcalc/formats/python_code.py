@@ -33,6 +33,12 @@ def python_code(results) -> str:
     kind = getattr(g0, "kind", "gradient")
     function, check = FUNCTIONS[kind]
     args = free_symbols(g0.written)
+    product = next((s for s in args if any(isinstance(d, tuple) for d in s.shape)), None)
+    if product is not None:  # A vec(X): the module reads each size off one argument's shape
+        from ..errors import MatcalcError
+
+        raise MatcalcError(f"-f python: {product.name} has a size that is a product of sizes (as in A vec(X)); "
+                           "the generated module cannot read it off the arguments")
     names = {s: identifier(s.name) for s in args}
     dims = _dimension_names(args, set(names.values()))
     returned = _distinct([(g, _outputs(g)) for g in results])

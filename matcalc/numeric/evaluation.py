@@ -10,7 +10,7 @@ from ..calculus.expr import (
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols, postorder,
 )
 from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Integer, Kron, Vec, VariablePower
-from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims
+from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims, size_of
 
 
 class Singular(ValueError):
@@ -18,11 +18,11 @@ class Singular(ValueError):
 
 
 def dims_of(symbols) -> list:
+    """The named dimensions of the variables, in order (of a product m·n, each of m and n)."""
     seen: dict = {}
     for s in symbols:
-        for d in s.shape:
-            if d != 1:
-                seen.setdefault(d)
+        for d in flat_dims(s.shape):
+            seen.setdefault(d)
     return list(seen)
 
 
@@ -31,7 +31,7 @@ def random_value(sym: Sym, sizes: dict, rng: np.random.Generator, positive: bool
     positive determinant), symmetric ones positive definite, vectors as n×1 columns."""
     if isinstance(sym, Integer):  # the exponent k of X^k: a whole number, 2 to 5
         return np.array([[float(rng.integers(2, 6))]])
-    r, c = (1 if d == 1 else sizes[d] for d in sym.shape)
+    r, c = (size_of(d, sizes) for d in sym.shape)  # a dimension may be a product (A vec(X))
     if positive:
         m = rng.uniform(0.5, 1.5, size=(r, c))
         if r == c and r > 1:
