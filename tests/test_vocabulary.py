@@ -214,3 +214,12 @@ def test_every_latex_command_is_known_or_refused(word):
         assert parser.canonical_name("\\" + word) in names_in(tree)
     elif word in functions.BARE_WORDS:
         assert calls(tree) == [functions.WORDS[word]]
+
+
+@pytest.mark.parametrize("text", ["vector (y)", "matrix x", "vector"])
+def test_vector_and_matrix_are_words_only_before_1(text):
+    """vector(1) and matrix(1) are 𝟏 (matrixcalculus.org's); elsewhere the word is refused, never
+    read as the product v e c t o r (found by the letter-run property)."""
+    e = refused(text)
+    assert "is read only as" in e.message and e.span == (0, 6)
+    assert matcalc.diff("sum(vector(1) + x)", "x")

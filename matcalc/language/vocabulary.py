@@ -118,10 +118,16 @@ def _check_greek(text: str, m: re.Match) -> None:
         raise MatcalcError(f"{ch!r} (U+{ord(ch):04X}) is not a letter matcalc reads", text, m.span())
 
 
+_ONE = re.compile(r"\s*\(\s*1\s*\)")
+
+
 def _check_run(text: str, start: int, run: str) -> None:
     if run in BARE_WORDS:  # norm1, norm2: words with a digit
         return
     run = run.rstrip("0123456789")  # W1, x12: names with digits
+    if run in ("vector", "matrix") and not _ONE.match(text, start + len(run)):  # never v e c t o r
+        raise MatcalcError(f"{run} is read only as {run}(1), the {run} of ones: for a product of one-letter "
+                           f"names, put spaces between them: `{' '.join(run)}`", text, (start, start + len(run)))
     if run in BARE_WORDS or run in OTHER_WORDS or len(run) == 1:
         return
     for piece in _PIECE.finditer(run):
