@@ -335,3 +335,35 @@ def test_python_modules_refuse_a_size_that_is_a_product():
     g = matcalc.diff("y^T kron(A, x)", "x", {"x": "vector", "y": "vector"})
     with pytest.raises(MatcalcError, match="product of sizes"):
         python_code([g])
+
+
+# -- gradients through A ⊗ B between two vecs: vec(X)ᵀ (A ⊗ B) vec(Y) = tr(Xᵀ B Y Aᵀ) ----------------
+
+KRON_GRADIENTS = [  # A 3×4, B 2×5, X 2×3 (vec of length mp), Y 5×4 (vec of length qn)
+    ("vec(X)^T (A \\otimes B) vec(Y)", "A", "X^T B Y"),
+    ("vec(X)^T kron(A, B) vec(Y)", "B", "X A Y^T"),
+    ("vec(X)^T kron(A, B) vec((y^T y) Y)", "A", None),
+]
+
+
+@pytest.mark.parametrize("written,wrt,form", KRON_GRADIENTS, ids=[f"{k[0]} by {k[1]}" for k in KRON_GRADIENTS])
+def test_gradient_through_a_kronecker_product_between_vecs(written, wrt, form):
+    rng = np.random.default_rng(41)
+    v = {"A": rng.standard_normal((3, 4)), "B": rng.standard_normal((2, 5)), "X": rng.standard_normal((2, 3)),
+         "Y": rng.standard_normal((5, 4)), "y": rng.standard_normal(3)}
+
+    def f(w):
+        u = {**v, wrt: w}
+        scale = u["y"] @ u["y"] if "y^T y" in written else 1.0
+        return vec(u["X"]) @ np.kron(u["A"], u["B"]) @ (scale * vec(u["Y"]))
+
+    g = matcalc.diff(written, wrt, declared={"y": "vector"} if "y^T" in written else None)
+    got = np.asarray(eval(g.numpy, {"np": np}, dict(v)), dtype=float)  # noqa: S307 - matcalc's own output
+    want = np.zeros_like(v[wrt])
+    for idx in np.ndindex(want.shape):
+        e = np.zeros_like(v[wrt])
+        e[idx] = 1e-6
+        want[idx] = (f(v[wrt] + e) - f(v[wrt] - e)) / 2e-6
+    assert np.allclose(got, want, atol=1e-6), (g.text, got, want)
+    if form:
+        assert g.text == form

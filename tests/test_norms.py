@@ -80,6 +80,7 @@ CASES = [
     ("y^T e^{-X w}", "w", lambda v, w: v["y"] @ np.exp(-v["X"] @ w)),
     ("\\langle A, X \\rangle", "X", lambda v, X: np.sum(v["A"] * X)),
     ("⟨A, X⟩", "X", lambda v, X: np.sum(v["A"] * X)),
+    ("|\\langle A, X \\rangle| + |⟨A, X⟩|", "X", lambda v, X: 2 * abs(np.sum(v["A"] * X))),  # a bar after ⟩ closes
     ("\\langle X W - Y, X W - Y \\rangle", "W", lambda v, W: np.sum((v["X"] @ W - v["Y"]) ** 2)),
     ("\\langle B X^T, X X^T \\rangle", "X", lambda v, X: np.sum((v["B"] @ X.T) * (X @ X.T))),
     ("tr(adj(S))", "S", lambda v, S: np.trace(np.linalg.det(S) * np.linalg.inv(S))),

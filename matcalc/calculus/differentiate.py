@@ -265,8 +265,8 @@ def _unvec(s: Expr, shape, var: Sym) -> Expr:
     if isinstance(s, Add):
         return alg.add(*(_unvec(t, shape, var) for t in s.terms))
     if isinstance(s, MatMul):
-        scalars = [f for f in s.factors if f.is_scalar]
-        rest = [_as_kron(f) for f in s.factors if not f.is_scalar]
+        scalars, rest = _scalar_runs(s.factors)
+        rest = [_as_kron(f) for f in rest]
         if scalars:
             return alg.mul(*scalars, _unvec(alg.mul(*rest), shape, var))
         if len(rest) == 2 and isinstance(rest[0], Kron) and isinstance(rest[1], Vec):
@@ -274,6 +274,26 @@ def _unvec(s: Expr, shape, var: Sym) -> Expr:
             if c.shape[1] == m.shape[0] and m.shape[1] == b.shape[1] and (c.shape[0], b.shape[0]) == shape:
                 return alg.mul(c, m, alg.transpose(b))  # (B ⊗ C) vec(M) = vec(C M Bᵀ)
     raise _not_in_matrix_form(var, "it needs the matrix whose vec is a vector of the derivative (unvec)")
+
+
+def _scalar_runs(factors) -> tuple[list, list]:
+    """The 1×1 runs of a product (xᵀ x in (A ⊗ B) vec(C) xᵀ x) as scalars, and the other factors."""
+    scalars, rest, i = [], [], 0
+    while i < len(factors):
+        f = factors[i]
+        if f.is_scalar:
+            scalars.append(f)
+        elif f.shape[0] == 1:
+            j = next((j for j in range(i + 1, len(factors)) if factors[j].shape[1] == 1), None)
+            if j is not None:
+                scalars.append(alg.mul(*factors[i:j + 1]))
+                i = j + 1
+                continue
+            rest.append(f)
+        else:
+            rest.append(f)
+        i += 1
+    return scalars, rest
 
 
 def _as_kron(e: Expr) -> Expr:
@@ -295,11 +315,28 @@ def _pull_kron(e: Kron, seed: Expr, var: Sym, pulled: dict) -> Expr:
             pair = (Identity(other.shape[0]), Identity(linear.shape[0]))
         elif isinstance(core, Kron) and core.left.shape == e.left.shape:
             pair = (core.left, core.right) if inner else (core.right, core.left)  # (with other, with linear)
+        elif _outer(core):  # S = s vec(X) vec(Y)ᵀ: vec(X)ᵀ (A ⊗ B) vec(Y) = tr(Xᵀ B Y Aᵀ) (rule vec)
+            scalars, (u, v) = _outer(core)
+            (m, n), (p, q) = e.left.shape, e.right.shape
+            x, y = _unvec(u, (p, m), var), _unvec(alg.transpose(v), (q, n), var)
+            seed_of_linear = alg.mul(alg.transpose(x), e.right, y) if not inner else alg.mul(x, e.left, alg.transpose(y))
+            out.append(_pull(linear, alg.mul(alg.const(c), *scalars, seed_of_linear), var, pulled))
+            continue
         else:
             raise _not_in_matrix_form(var, "it needs the blocks of a Kronecker product")
         weight = alg.trace(alg.mul(alg.transpose(pair[0]), other))  # ⟨P, A⟩ = tr(Pᵀ A)
         out.append(_pull(linear, alg.mul(alg.const(c), weight, pair[1]), var, pulled))
     return alg.add(*out)
+
+
+def _outer(e: Expr):
+    """(scalars, (u, vᵀ)) if e is a product of scalars and a column times a row, else None."""
+    if not isinstance(e, MatMul):
+        return None
+    scalars, rest = _scalar_runs(e.factors)
+    if len(rest) == 2 and rest[0].shape[1] == 1 and rest[1].shape[0] == 1:
+        return scalars, tuple(rest)
+    return None
 
 
 def _linear_factor(factors, var) -> int:

@@ -25,7 +25,7 @@ GREEK = (
     "Psi Omega"
 ).split()
 _FUNCTION_WORDS = set(WORDS)  # a bar after one of these opens; after any letter it may close
-_OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰") | {ABS_CLOSE, NORM_CLOSE}
+_OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰⟩") | {ABS_CLOSE, NORM_CLOSE}
 
 
 def classify_bars(text: str) -> str:
@@ -63,7 +63,7 @@ def classify_bars(text: str) -> str:
         if m:
             word = m.group().lstrip("\\")
             if m.group().startswith("\\"):
-                operand_end = word in GREEK or word in ("top", "intercal")
+                operand_end = word in GREEK or word in ("top", "intercal", "rangle")
             else:
                 operand_end = word not in _FUNCTION_WORDS
             out.append(m.group())
