@@ -313,7 +313,8 @@ def test_hessians_through_vec_and_kron(source, formula):
 
 @pytest.mark.parametrize("source, why", [
     ("vec(X)^T A vec(X)", "unvec"),            # the gradient is the matrix whose vec is (A + Aᵀ) vec(X)
-    ("a^T kron(X, B) c", "blocks of a Kronecker product"),
+    ("a^T kron(X, B) c", "unvec"),             # = vec(Â)ᵀ (X ⊗ B) vec(Ĉ): it needs the Â with vec(Â) = a
+    ("tr(kron(X, B) C)", "blocks of a Kronecker product"),
 ])
 def test_gradients_matcalc_cannot_write_say_so(source, why):
     with pytest.raises(MatcalcError, match="not expressible in matrix notation") as error:
