@@ -47,10 +47,20 @@ GRADIENTS = [
     ("-y^T log(softmax(W x))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
     ("-y^T log(softmax(W x))", "x", None, False, "W^T (sum(y) softmax(W x) - y)"),
     ("-y^T log(softmax(W_2 tanh(W_1 x)))", "W_2", None, False, "(sum(y) softmax(W_2 tanh(W_1 x)) - y) tanh(W_1 x)^T"),
-    # exp(z) / sum(exp(z)) = softmax(z) in an elementwise product and in a 1×1 product
+    # σ' = σ ∘ (𝟏 - σ) written together; an elementwise factor of terms with scalars taken out, and
+    # then the matrix the rest shares: σ' ∘ (sum(y) W₂ᵀ s - W₂ᵀ y) = σ' ∘ W₂ᵀ (sum(y) s - y)
+    (r"\|W_2 sigmoid(W_1 x) - y\|^2", "W_1", None, False,
+     "2 (sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* W_2^T (W_2 sigmoid(W_1 x) - y)) x^T"),
+    ("-y^T log(softmax(W_2 sigmoid(W_1 x)))", "W_1", None, False,
+     "(sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* W_2^T (sum(y) softmax(W_2 sigmoid(W_1 x)) - y)) x^T"),
+    ("-y^T log(softmax(W_2 tanh(W_1 x)))", "W_1", None, False,
+     "(W_2^T (sum(y) softmax(W_2 tanh(W_1 x)) - y) .* (ones - tanh(W_1 x).^2)) x^T"),
+    # exp(z) / sum(exp(z)) = softmax(z) in an elementwise product and in a 1×1 product; s ∘ y - (sᵀy) s
+    # stays (not s ∘ (y - (sᵀy) 𝟏))
     ("y^T exp(x) / sum(exp(x))", "x", None, False, "y .* softmax(x) - (y^T softmax(x)) softmax(x)"),
     # exp(z)ᵀ A exp(z) / sum(exp(z))² = softmax(z)ᵀ A softmax(z): each exp takes one power
     ("exp(x)^T A exp(x) / sum(exp(x))^2", "A", None, False, "softmax(x) softmax(x)^T"),
+    ("log(sum(exp(x)))^2", "x", None, False, "2 logsumexp(x) softmax(x)"),  # log(sum(exp(z))) = logsumexp(z)
     # an elementwise factor of every term taken out
     ("sum(a .* exp(x)) + sum(b .* exp(x))", "x", None, False, "exp(x) .* (a + b)"),
     ("sum(exp(X)) - sum(exp(X).^2) / 2", "X", None, False, "exp(X) - exp(X).^2"),  # no shorter
@@ -151,8 +161,8 @@ SIGMOID = [
     ("sum(log(ones + exp(X w))) - y^T X w", "w",
      "X^T (sigmoid(X w) - y)", "X^T diag(sigmoid(X w) .* (ones - sigmoid(X w))) X"),
     ("sum(log(exp(-y .* (X w)) + ones))", "w",
-     "-X^T (y .* (ones - sigmoid(y .* X w)))", "X^T diag(sigmoid(y .* X w) .* y.^2 .* (ones - sigmoid(y .* X w))) X"),
-    ("log(1 + exp(-y w^T x))", "w", "-y (1 - sigmoid(y w^T x)) x", "sigmoid(y w^T x) y^2 (1 - sigmoid(y w^T x)) x x^T"),
+     "-X^T (y .* (ones - sigmoid(y .* X w)))", "X^T diag(sigmoid(y .* X w) .* (ones - sigmoid(y .* X w)) .* y.^2) X"),
+    ("log(1 + exp(-y w^T x))", "w", "-y (1 - sigmoid(y w^T x)) x", "sigmoid(y w^T x) (1 - sigmoid(y w^T x)) y^2 x x^T"),
 ]
 
 
@@ -179,7 +189,7 @@ def _softmax_symbols():
 
 
 def softmax_rewrites():
-    """(an expression built as the engine builds it, its presented form)"""
+    """(an expression built as the engine builds it, its presented form): softmax and logsumexp"""
     z, u, y, A, Z = _softmax_symbols()
     e = alg.func("exp", z)
     s = alg.sum_entries(e)
@@ -196,6 +206,9 @@ def softmax_rewrites():
         (alg.mul(alg.power(alg.sum_entries(alg.func("exp", Z)), -1), alg.func("exp", Z)),
          "exp(Z) / sum(exp(Z))"),                                                     # a matrix: no softmax
         (alg.mul(alg.transpose(e), alg.hadamard(y, alg.hadamard_power(e, -1))), "sum(y)"),  # eᵀ (y ⊘ e)
+        (alg.func("log", s), "logsumexp(z)"),
+        (alg.func("log", ones), "logsumexp(z)"),
+        (alg.func("log", alg.sum_entries(alg.func("exp", Z))), "log(sum(exp(Z)))"),  # a matrix: no logsumexp
     ]
 
 

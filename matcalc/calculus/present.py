@@ -22,13 +22,16 @@ paper writes:
     (on the left or the right of each term's matrix chain): Xᵀ exp(X w) - Xᵀ y =
     Xᵀ (exp(X w) - y). A lone column vector shared on the right, or a lone variable around a
     sum M + Mᵀ, stays in its terms, as the seed and the Cookbook write A x + Aᵀ x and B X + Bᵀ X.
-  an elementwise factor of every term taken out     σ - σ∘² = σ ∘ (𝟏 - σ)
+  an elementwise factor of every term taken out     σ - σ∘² = σ ∘ (𝟏 - σ), a ∘ (s Wᵀ b) - a ∘ Wᵀ c = a ∘ Wᵀ (s b - c)
   the logistic function named                       𝟏 ⊘ (𝟏 + exp(-z)) = exp(z) ⊘ (𝟏 + exp(z)) = σ(z),
                                                     exp(-z) ⊘ (𝟏 + exp(-z)) = 𝟏 - σ(z)
   and taken out of a sum, for scalars too           σ - σ² = σ (1 - σ)
   softmax named, each exp(z) of a product taking    exp(z) / sum(exp(z)) = exp(z) / (𝟏ᵀ exp(z)) = softmax(z),
     one power of the denominator                    exp(z) exp(z)ᵀ / sum(exp(z))² = softmax(z) softmax(z)ᵀ,
                                                     diag(exp(z)) / sum(exp(z)) = diag(softmax(z))
+  log-sum-exp named                                 log(sum(exp(z))) = log(𝟏ᵀ exp(z)) = logsumexp(z)
+
+and, last, σ's derivative written as one piece: σ(z) ∘ (𝟏 - σ(z)) ∘ δ, not σ(z) ∘ δ ∘ (𝟏 - σ(z)).
 """
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ from .expr import (
 
 def present(e: Expr) -> Expr:
     """e in the form the textbook writes it (equal to e)."""
-    return positive_first(common_scalars(group_scalars(scalar_units(rewrite(e)))))
+    return sigma_derivative_together(positive_first(common_scalars(group_scalars(scalar_units(rewrite(e))))))
 
 
 # -- bottom-up: each node rebuilt from its rewritten children, then its own rules -----------------
@@ -281,6 +284,57 @@ def _sigma_argument(e: Expr) -> Expr | None:
     return None
 
 
+def sigma_derivative_together(e: Expr) -> Expr:
+    """σ's derivative written as one piece, σ(z) ∘ (𝟏 - σ(z)) ∘ δ rather than σ(z) ∘ δ ∘ (𝟏 - σ(z)):
+    in each elementwise or scalar product, 𝟏 - σ(z) stands right after σ(z). Only the order of
+    factors changes (both products commute), so this is the last step, after every rule that
+    sorts factors."""
+    if "sigmoid" not in _FUNCTIONS:
+        return e
+    done: dict[int, Expr] = {}
+    for node in postorder(e):
+        children = node.children()
+        kids = [done[id(c)] for c in children]
+        if any(a is not b for a, b in zip(kids, children)):
+            node_now = _with_children(node, kids)
+        else:
+            node_now = node
+        if type(node_now) in (Hadamard, MatMul):
+            node_now = _sigma_pairs(node_now)
+        done[id(node)] = node_now
+    return done[id(e)]
+
+
+def _with_children(node: Expr, kids: list[Expr]) -> Expr:
+    """node with its children replaced, as it is built (no rule applied, no factor sorted)."""
+    queue = iter(kids)
+    values = []
+    for value in node.key():
+        if isinstance(value, Expr):
+            values.append(next(queue))
+        elif isinstance(value, tuple) and any(isinstance(v, Expr) for v in value):
+            values.append(tuple(next(queue) if isinstance(v, Expr) else v for v in value))
+        else:
+            values.append(value)
+    return type(node)(*values)
+
+
+def _sigma_pairs(e: Expr) -> Expr:
+    """The factors of a product with each 𝟏 - σ(z) moved right after its σ(z) (for a matrix
+    product, among the scalar factors only)."""
+    factors = list(e.factors)
+    movable = [i for i, f in enumerate(factors) if type(e) is Hadamard or f.is_scalar]
+    for i in movable:
+        f = factors[i]
+        if type(f) is not Func or f.name != "sigmoid":
+            continue
+        j = next((j for j in movable if j > i + 1 and type(factors[j]) is Add
+                  and _sigma_argument(factors[j]) == f.arg), None)
+        if j is not None:
+            factors.insert(i + 1, factors.pop(j))
+    return e if factors == list(e.factors) else type(e)(tuple(factors))
+
+
 def _power_of(base: Expr, p: Fraction) -> Expr:
     return alg.power(base, p) if base.is_scalar else alg.hadamard_power(base, p)
 
@@ -341,21 +395,27 @@ def _hadamard_common(e: Add) -> Expr:
     split = []
     for t in e.terms:
         c, rest = alg.split_coefficient(t)
+        scalars: tuple[Expr, ...] = ()
+        if type(rest) is MatMul and sum(not f.is_scalar for f in rest.factors) == 1:  # s (a ∘ b): s stays inside
+            scalars = tuple(f for f in rest.factors if f.is_scalar)
+            rest = next(f for f in rest.factors if not f.is_scalar)
         if type(rest) is Hadamard:
             powers = [(f.base, f.exponent) if type(f) is HadamardPower else (f, Fraction(1)) for f in rest.factors]
         elif type(rest) is HadamardPower:
             powers = [(rest.base, rest.exponent)]
         else:
             powers = [(rest, Fraction(1))]
-        split.append((c, dict(powers)))
-    shared = {b: p for b, p in split[0][1].items() if p > 0 and b.shape == e.shape}
-    for _, powers in split[1:]:
+        split.append((c, scalars, dict(powers)))
+    shared = {b: p for b, p in split[0][2].items() if p > 0 and b.shape == e.shape}
+    for _, _, powers in split[1:]:
         shared = {b: min(p, powers[b]) for b, p in shared.items() if powers.get(b, 0) > 0}
-    if not shared:
-        return e
-    inner = alg.add(*(alg.scale(c, alg.hadamard(Ones(e.shape), *(_power_of(b, p - shared.get(b, 0))
-                                                                 for b, p in powers.items() if p != shared.get(b, 0))))
-                      for c, powers in split))
+    if not shared or any(scalars and all(shared.get(b) == p for b, p in powers.items()) for _, scalars, powers in split):
+        return e  # s ∘ y - (sᵀy) s stays: not s ∘ (y - (sᵀy) 𝟏)
+    inner = alg.add(*(alg.scale(c, alg.mul(*scalars, alg.hadamard(
+        Ones(e.shape), *(_power_of(b, p - shared.get(b, 0)) for b, p in powers.items() if p != shared.get(b, 0)))))
+                      for c, scalars, powers in split))
+    if type(inner) is Add:  # what is left may share a matrix: σ' ∘ (s Wᵀ a - Wᵀ y) = σ' ∘ Wᵀ (s a - y)
+        inner = _sum(inner)
     out = alg.hadamard(*(_power_of(b, p) for b, p in shared.items()), positive_first(inner))
     before, after = occurrences(e), occurrences(out)
     named = all(type(b) is Func and b.name in _FUNCTIONS and b.name == "sigmoid" for b in shared)
@@ -433,7 +493,13 @@ def _any_sum(e: Add) -> Expr:
     return _hadamard_common(out) if type(out) is Add else out
 
 
-_RULES = {MatMul: _any_product, Add: _any_sum, Sum: _sum_entries,
+def _logsumexp(e: Func) -> Expr:
+    """log(sum(exp(z))) = log(𝟏ᵀ exp(z)) = logsumexp(z) for a column z."""
+    z = _partition_argument(e.arg) if e.name == "log" and "logsumexp" in _FUNCTIONS else None
+    return e if z is None else alg.func("logsumexp", z)
+
+
+_RULES = {MatMul: _any_product, Add: _any_sum, Sum: _sum_entries, Func: _logsumexp,
           Hadamard: _elementwise, HadamardPower: _elementwise, Power: _elementwise}
 
 
