@@ -445,12 +445,15 @@ def segments(matrices: list[Expr]) -> list[list[Expr]]:
     xᵀy A (which `algebra` writes as one flat run) is the scalar xᵀy times A."""
     out: list[list[Expr]] = []
     current: list[Expr] = []
+    shape = SCALAR  # chain_shape(current), kept as factors come: a long chain stays linear
     for f in matrices:
         if current and current[-1].shape[1] != f.shape[0]:
             out.append(current)
-            current = []
+            current, shape = [], SCALAR
+        if not f.is_scalar:
+            shape = (f.shape[0] if shape == SCALAR else shape[0], f.shape[1])
         current.append(f)
-        if chain_shape(current) == SCALAR:
+        if shape == SCALAR:
             out.append(current)
             current = []
     if current:
