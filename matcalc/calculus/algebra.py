@@ -502,7 +502,7 @@ def func(name: str, arg: Expr) -> Expr:
     if isinstance(arg, Const) and arg.value == 1 and name == "log":
         return ZERO
     if isinstance(arg, Const) and name in _EXACT:  # |2| = 2, sign(-3) = -1: exact, like the input
-        return Const(_EXACT[name](arg.value))
+        return const(_EXACT[name](arg.value))
     if name in ("abs", "relu") and isinstance(arg, Func) and arg.name == name:  # ||u|| = |u|
         return arg
     return Func(name, arg)
