@@ -73,3 +73,27 @@ def used(declared: dict | None, text: str) -> dict:
     trees = [getattr(side, "body", side) for side in (line.lhs, line.rhs) if side is not None]
     names = set(kinds.names_in(*trees))
     return {n: k for n, k in (declared or {}).items() if resolve_name(n) in names}
+
+
+def run(code: str, env: dict):
+    """Evaluate matcalc's NumPy output with `env` as its variables."""
+    return np.asarray(eval(code, {"np": np}, dict(env)), dtype=float)  # noqa: S307 - matcalc's own output
+
+
+def fd_gradient(f, x, eps=1e-6):
+    """Central differences of a scalar f, entry by entry, shaped like x."""
+    x = np.asarray(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = eps
+        g[idx] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def close(got, want, tol=1e-6):
+    """Same shape, and equal to a relative `tol`."""
+    got, want = np.asarray(got, float), np.asarray(want, float)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    err = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
+    assert err < tol, err

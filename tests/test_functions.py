@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from oracle import used
+from oracle import close, fd_gradient, run, used
 from matcalc.calculus import functions
 from matcalc.cli.app import app
 from matcalc.derivations.rules import BY_ID, listing
@@ -52,19 +52,6 @@ def sample(name, shape, rng):
     return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 1.5, shape)
 
 
-def run(code: str, env: dict):
-    return np.asarray(eval(code, {"np": np}, dict(env)), dtype=float)  # noqa: S307 - matcalc's own output
-
-
-def fd_gradient(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = eps
-        g[idx] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
-
-
 def fd_jacobian(f, x, eps=1e-6):
     cols = []
     for k in range(x.size):
@@ -72,13 +59,6 @@ def fd_jacobian(f, x, eps=1e-6):
         e[k] = eps
         cols.append((np.ravel(f(x + e)) - np.ravel(f(x - e))) / (2 * eps))
     return np.column_stack(cols)
-
-
-def close(got, want, tol=1e-6):
-    got, want = np.asarray(got, float), np.asarray(want, float)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    err = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
-    assert err < tol, err
 
 
 # -- derivatives against the oracle -------------------------------------------------------------

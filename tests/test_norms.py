@@ -19,30 +19,10 @@ from matcalc.cli.app import app
 from matcalc.cli.output import gradient_line
 from matcalc.derivations.rules import BY_ID, listing
 from matcalc.derivations.steps import derive
-from oracle import used
+from oracle import close, fd_gradient, run, used
 
 runner = CliRunner()
 M, N, P = 3, 4, 5  # X is M×N; the adjugate's X is N×N between an M×N and an N×P matrix
-
-
-def run(code: str, env: dict):
-    return np.asarray(eval(code, {"np": np}, dict(env)), dtype=float)  # noqa: S307 - matcalc's own output
-
-
-def fd_gradient(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = eps
-        g[idx] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
-
-
-def close(got, want, tol=1e-6):
-    got, want = np.asarray(got, float), np.asarray(want, float)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    err = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
-    assert err < tol, err
 
 
 def away_from_zero(rng, shape):

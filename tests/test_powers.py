@@ -17,32 +17,12 @@ from matcalc.cli.app import app
 from matcalc.derivations.rules import BY_ID, listing
 from matcalc.derivations.steps import derive
 from matcalc.numeric import evaluation as numeric
+from oracle import close, fd_gradient, run
 
 runner = CliRunner()
 M, N = 3, 4  # A is M×N, X is N×N: the operands other than X are non-square
 KS = (2, 3, 5)  # the symbolic k takes several values
 mp = np.linalg.matrix_power
-
-
-def run(code: str, env: dict):
-    return np.asarray(eval(code, {"np": np}, dict(env)), dtype=float)  # noqa: S307 - matcalc's own output
-
-
-def fd_gradient(f, x, eps=1e-6):
-    x = np.asarray(x, dtype=float)
-    g = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[idx] = eps
-        g[idx] = (f(x + e) - f(x - e)) / (2 * eps)
-    return g
-
-
-def close(got, want, tol=1e-6):
-    got, want = np.asarray(got, float), np.asarray(want, float)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    err = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
-    assert err < tol, err
 
 
 def data(seed: int, k: int = 3) -> dict:
