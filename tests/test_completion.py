@@ -310,6 +310,7 @@ def _corpus() -> list[str]:
 
     texts = [t for pair in test_language.SAME for t in pair] + list(test_language.QUERIES)
     texts += [case.expr for case in COOKBOOK] + [r.demo[0] for r in RULES if r.demo]
+    texts += ["max(z, 0) + x", r"vec(X)^T (A \otimes B) vec(Y)", "ones^T x"]  # words beside the functions
     # a query's own variable, absent from its body, is not offered
     texts += [r"\nabla_A tr(B)", r"\nabla_{A^T} tr(B)", "d/dA tr(B)", r"\frac{\partial}{\partial A} tr(B)"]
     return sorted(set(texts))

@@ -33,6 +33,19 @@ EXTRA = [
     ("a^3 tr(A) + log(a) x^T x", "a", {"a": "scalar"}, True),
     ("tr(A X^T B)", "X", {}, False),
     ("a x", "a", {"a": "scalar"}, False),  # a vector times a scalar: df = x da as it stands
+    # through vec and ⊗ (rule vec-trace): vec(A)ᵀ (P ⊗ Q) vec(B) = tr(Aᵀ Q B Pᵀ)
+    ("vec(X)^T vec(X)", "X", {}, False),
+    ("vec(X)^T kron(A, B) vec(Y)", "A", {}, False),
+    ("vec(X)^T kron(A, B) vec(Y)", "B", {}, False),
+    ("vec(X)^T kron(A, B) vec(Y)", "X", {}, False),
+    ("vec(X)^T kron(A, B) vec(Y)", "Y", {}, False),
+    ("vec(X)^T (A \\otimes B)^T vec(Y)", "B", {}, False),
+    ("vec(X)^T kron(A, B) vec(X)", "X", {}, False),
+    ("vec(X)^T kron(I, A) vec(X)", "X", {}, False),
+    ("vec(X)^T kron(X, B) vec(Y)", "X", {}, False),
+    ("vec(A X B)^T vec(X)", "X", {}, False),
+    ("(vec(X)^T vec(X))^2", "X", {}, False),
+    ("tr(X^T X) + vec(X)^T vec(C)", "X", {}, False),
 ]
 CORPUS = [(c.id, c.expr, c.wrt, c.declare, c.positive) for c in CASES] + [
     (f"extra{i}", *case) for i, case in enumerate(EXTRA)]

@@ -55,16 +55,18 @@ def _scanner():
     norm's _F), then a variable (the grammar's NAME: a letter, Latin or Greek, and a subscript)."""
     from ..calculus.functions import WORDS
     from ..language.parser import GREEK
+    from ..language.vocabulary import OTHER_WORDS
 
     greek = "|".join(sorted(GREEK + ["varepsilon"], key=len, reverse=True))
     words = "|".join(sorted((re.escape(w) for w in WORDS), key=len, reverse=True))
+    others = "|".join(sorted(OTHER_WORDS, key=len, reverse=True))
     return re.compile("|".join([
         r"(?P<query>(?:\\nabla|∇)\s*_\s*\{?|d\s*/\s*d(?=\s*[A-Za-z\\α-ωΑ-Ω])"
         r"|\\[dt]?frac\s*\{\s*(?:\\partial|d)\s*\}\s*\{\s*(?:\\partial|d)(?![A-Za-z]))",
         r"(?P<skip>\\(?:operatorname|mathrm|text|mathbf)\s*\{[^{}]*\}"  # \text{tr}, \mathbf{1}
         r"|\^\s*\{\s*-?\s*(?:T|\\top|\\intercal)\s*\}|\^\s*-?\s*T"          # ^T, ^{T}, ^{-T}: a^b, X^{k-1} hold names
         r"|_\s*(?:\{[^{}]*\}|\w)"                                        # _F of a norm
-        rf"|\\?(?:{words})|ones(?![A-Za-z])"                             # functions, before t·r
+        rf"|\\?(?:{words})|(?:{others})(?![A-Za-z])"                    # functions, kron, ones: before t·r
         rf"|\\(?!(?:{greek})(?![A-Za-z]))[A-Za-z]+)",                    # \frac, \cdot, \quad, ...
         rf"(?P<name>(?:[A-Za-z]|[α-ωΑ-Ωϑϕϵ]|\\(?:{greek})(?![A-Za-z]))(?:_\{{[A-Za-z0-9]+\}}|_[A-Za-z0-9]|[0-9]+)?)",
     ]))

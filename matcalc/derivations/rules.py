@@ -136,6 +136,12 @@ RULES: tuple[Rule, ...] = (
          "and a scalar term tr(Gᵀ dX) is vec(G)ᵀ vec(dX).",
          "d vec(A X B) = vec(A dX B) = (Bᵀ ⊗ A) vec(dX)",
          ("A X B", "X")),
+    Rule("vec-trace", "vec inner products as traces",
+         "vec(A)ᵀ vec(B) = tr(Aᵀ B),  vec(A)ᵀ (P ⊗ Q) vec(B) = tr(Aᵀ Q B Pᵀ)",
+         "A product of two vecs sums the entries of A ∘ B; (P ⊗ Q) vec(B) = vec(Q B Pᵀ) turns a Kronecker "
+         "product between them into a trace, where 1.D and 3.A read off the gradient.",
+         "vec(X)ᵀ (dA ⊗ B) vec(Y) = tr(Xᵀ B Y dAᵀ)",
+         ("vec(X)^T kron(A, B) vec(Y)", "A")),
     Rule("commutation", "the commutation matrix",
          "K_{mn} vec(A) = vec(Aᵀ) (A m×n),  K_{mn}ᵀ = K_{nm} = K_{mn}⁻¹,  K_{pm}(A ⊗ B)K_{nq} = B ⊗ A,  "
          "K_{1n} = K_{n1} = I",

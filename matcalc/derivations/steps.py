@@ -28,7 +28,7 @@ from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
-    Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
+    Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
 from .rules import BY_ID
 
@@ -330,6 +330,7 @@ class _TraceForm:
     def steps(self) -> list[Step]:
         x = render.name(self.var.name, render.UNICODE)
         self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
+        self._pass("vec-trace", "vec(A)ᵀ vec(B) = tr(Aᵀ B), (P ⊗ Q) vec(B) = vec(Q B Pᵀ)", self._vec_as_trace)
         self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B)", self._sum_of_hadamard)
         self._pass("sum", "sum(M) = tr(𝟏ᵀ M)", self._sum_as_trace)
         if not all(t.traced for t in self.terms):
@@ -357,6 +358,21 @@ class _TraceForm:
         if t.traced or not isinstance(t.core, MatMul):
             return False
         t.traced = True
+        return True
+
+    def _vec_as_trace(self, t: _Term) -> bool:
+        """tr(vec(A)ᵀ (P ⊗ Q) ⋯ vec(B)) = tr(Aᵀ Q ⋯ B ⋯ Pᵀ): each ⊗ folded into vec(B) from the right."""
+        factors = _factors(t.core)
+        scalars = [f for f in factors if f.is_scalar]
+        chain = [f for f in factors if not f.is_scalar]
+        if not (t.traced and len(chain) >= 2 and isinstance(chain[0], Transpose) and isinstance(chain[0].arg, Vec)
+                and isinstance(chain[-1], Vec) and all(isinstance(_kron(f), Kron) for f in chain[1:-1])):
+            return False
+        middle = [chain[-1].arg]
+        for k in map(_kron, reversed(chain[1:-1])):  # (P ⊗ Q) vec(M) = vec(Q M Pᵀ)
+            middle = [k.right, *middle, _shown_transpose(k.left)]
+        kept = [f for f in middle if not isinstance(f, Identity)] or [Identity(chain[-1].arg.shape[0])]
+        t.core = _product(*scalars, _shown_transpose(chain[0].arg.arg), *kept)
         return True
 
     def _sum_of_hadamard(self, t: _Term) -> bool:
@@ -440,6 +456,13 @@ class _TraceForm:
         if all(f.is_scalar for f in rest):
             return _product(*rest, Identity(self.d.shape[0]))
         return _product(*rest)
+
+
+def _kron(e: Expr) -> Expr:
+    """(P ⊗ Q)ᵀ as Pᵀ ⊗ Qᵀ; any other factor as it is."""
+    if isinstance(e, Transpose) and isinstance(e.arg, Kron):
+        return Kron(_shown_transpose(e.arg.left), _shown_transpose(e.arg.right))
+    return e
 
 
 def _walk(e: Expr):
