@@ -46,6 +46,18 @@ EXTRA = [
     ("vec(A X B)^T vec(X)", "X", {}, False),
     ("(vec(X)^T vec(X))^2", "X", {}, False),
     ("tr(X^T X) + vec(X)^T vec(C)", "X", {}, False),
+    # diagonals (rule diag): tr(P diag(u)) = diag(P)ᵀ u, tr(pᵀ diag(M)) = tr(diag(p) M)
+    ("sum(diag(X))", "X", {}, False),
+    ("a^T diag(X)", "X", {}, False),
+    ("x^T diag(v) x", "v", {}, False),
+    ("diag(X)^T A diag(X)", "X", {}, False),
+    ("sum(exp(diag(X)))", "X", {}, False),
+    ("tr(diag(v))", "v", {}, False),
+    ("tr(A diag(v) B)", "v", {}, False),
+    ("a^T diag(A X B)", "X", {}, False),
+    # a trace inside a trace (1.C takes it out): d|adj X| = |adj X| tr(adj(X)⁻¹ d adj(X))
+    ("det(adj(X))", "X", {}, False),
+    ("tr(adj(X))", "X", {}, False),
 ]
 CORPUS = [(c.id, c.expr, c.wrt, c.declare, c.positive) for c in CASES] + [
     (f"extra{i}", *case) for i, case in enumerate(EXTRA)]

@@ -136,6 +136,11 @@ RULES: tuple[Rule, ...] = (
          "and a scalar term tr(Gᵀ dX) is vec(G)ᵀ vec(dX).",
          "d vec(A X B) = vec(A dX B) = (Bᵀ ⊗ A) vec(dX)",
          ("A X B", "X")),
+    Rule("diag", "diagonals in a trace", "tr(P diag(u)) = diag(P)ᵀ u,   tr(pᵀ diag(M)) = tr(diag(p) M)",
+         "diag(u) is the square matrix with u on its diagonal and diag(M) the column of M's diagonal; "
+         "only the diagonal entries meet, so either side is Σᵢ Pᵢᵢ uᵢ (or Σᵢ pᵢ Mᵢᵢ).",
+         "tr(x xᵀ diag(dv)) = diag(x xᵀ)ᵀ dv",
+         ("a^T diag(X)", "X")),
     Rule("vec-trace", "vec inner products as traces",
          "vec(A)ᵀ vec(B) = tr(Aᵀ B),  vec(A)ᵀ (P ⊗ Q) vec(B) = tr(Aᵀ Q B Pᵀ)",
          "A product of two vecs sums the entries of A ∘ B; (P ⊗ Q) vec(B) = vec(Q B Pᵀ) turns a Kronecker "

@@ -27,7 +27,7 @@ from ..calculus import jacobian as jac
 from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
-    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Diag, Diagonal, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
 from .rules import BY_ID
@@ -216,7 +216,8 @@ def _product(*factors: Expr) -> Expr:
             flat.extend(f.factors)
         else:
             flat.append(f)
-    out = [f for f in flat if f.is_scalar] + [f for f in flat if not f.is_scalar]
+    out = [f for f in flat if isinstance(f, Const)] + [f for f in flat if f.is_scalar and not isinstance(f, Const)] \
+        + [f for f in flat if not f.is_scalar]
     return out[0] if len(out) == 1 else MatMul(tuple(out))
 
 
@@ -330,6 +331,7 @@ class _TraceForm:
     def steps(self) -> list[Step]:
         x = render.name(self.var.name, render.UNICODE)
         self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
+        self._pass("1.C", "tr(a A) = a tr(A): the factor holding d" + x + " out of the trace", self._scalar_out)
         self._pass("vec-trace", "vec(A)ᵀ vec(B) = tr(Aᵀ B), (P ⊗ Q) vec(B) = vec(Q B Pᵀ)", self._vec_as_trace)
         self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B)", self._sum_of_hadamard)
         self._pass("sum", "sum(M) = tr(𝟏ᵀ M)", self._sum_as_trace)
@@ -339,7 +341,8 @@ class _TraceForm:
             moved = [self._pass("3.C", f"1.A: tr(M) = tr(Mᵀ) turns d{x}ᵀ into d{x}", self._transpose),
                      self._pass("1.D", f"tr(AB) = tr(BA): rotate d{x} to the end", self._rotate),
                      self._pass("hadamard", "tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)", self._hadamard),
-                     self._pass("power", "tr(Σ Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX) by 1.D", self._power)]
+                     self._pass("power", "tr(Σ Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX) by 1.D", self._power),
+                     self._pass("diag", "tr(P diag(u)) = diag(P)ᵀ u, tr(pᵀ diag(M)) = tr(diag(p) M)", self._diag)]
             if not any(moved):
                 break
         else:  # pragma: no cover - each move brings dX closer to the end of its trace
@@ -358,6 +361,21 @@ class _TraceForm:
         if t.traced or not isinstance(t.core, MatMul):
             return False
         t.traced = True
+        return True
+
+    def _scalar_out(self, t: _Term) -> bool:
+        """tr(A s B) = s tr(A B) for the one 1×1 factor s that holds dX (tr(X⁻¹ dX) inside a trace)."""
+        if not t.traced:
+            return False
+        factors = _factors(t.core)
+        holding = [i for i, f in enumerate(factors) if _has_d(f, self.var)]
+        if len(holding) != 1 or not factors[holding[0]].is_scalar or len(factors) == 1:
+            return False
+        rest = factors[:holding[0]] + factors[holding[0] + 1:]
+        chain = [f for f in rest if not f.is_scalar]
+        coef = tuple(f for f in rest if f.is_scalar) + ((Trace(_product(*chain)),) if chain else ())
+        inner = self._split(factors[holding[0]])
+        t.coef, t.core, t.traced = t.coef + coef + inner.coef, inner.core, inner.traced
         return True
 
     def _vec_as_trace(self, t: _Term) -> bool:
@@ -439,6 +457,19 @@ class _TraceForm:
             return True
         k = int(p.exponent)
         t.core = _product(*scalars, Const(Fraction(k)), alg.power(p.base, k - 1), p.dbase)
+        return True
+
+    def _diag(self, t: _Term) -> bool:
+        scalars, chain, i = self._where_d(t.core)
+        last = chain[-1]
+        if i != len(chain) - 1 or not isinstance(last, (Diag, Diagonal)):
+            return False
+        if isinstance(last, Diagonal):  # tr(pᵀ diag(M)) = tr(diag(p) M), p a column
+            p = _product(*chain[:-1]) if len(chain) > 1 else Transpose(Ones(last.shape))
+            t.core = _product(*scalars, Diag(alg.transpose(p)), last.arg)
+        else:  # tr(P diag(u)) = diag(P)ᵀ u
+            p = Transpose(Diagonal(_product(*chain[:-1]))) if len(chain) > 1 else Transpose(Ones(last.shape[:1] + (1,)))
+            t.core = _product(*scalars, p, last.arg)
         return True
 
     def _scalars_in(self, t: _Term) -> bool:
