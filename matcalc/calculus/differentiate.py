@@ -13,13 +13,14 @@ from fractions import Fraction
 from . import algebra as alg
 from . import functions
 from . import kronecker as kr
+from .einstein import index_gradient
 from ..errors import MatcalcError
 from .present import occurrences, present, rewrite
 from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
-from .expr import Commutation, Diag, Diagonal, Kron, Vec, VariablePower
+from .expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
 
@@ -121,6 +122,8 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         return kr.vec(d[e.arg])
     if isinstance(e, VariablePower):
         return _variable_power_differential(e, d[e.base], d[e.exponent])
+    if isinstance(e, IndexForm):  # not zero because its first child is: a rule of its own, or none
+        raise MatcalcError("matcalc cannot yet differentiate a derivative written entry by entry (in index notation)")
     db = d[e.children()[0]] if e.children() else None
     if db is not None and alg.is_zero(db):
         return zero
@@ -247,8 +250,13 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
 
 
+class NotInMatrixForm(MatcalcError):
+    """The gradient needs more than matrices (unvec, the blocks of A ⊗ B): `gradient` writes it
+    entry by entry instead (rule einstein)."""
+
+
 def _not_in_matrix_form(var: Sym, why: str) -> MatcalcError:
-    return MatcalcError(f"the gradient with respect to {var.name} is not expressible in matrix notation here: {why}")
+    return NotInMatrixForm(f"the gradient with respect to {var.name} is not expressible in matrix notation here: {why}")
 
 
 def _unvec(s: Expr, shape, var: Sym) -> Expr:
@@ -297,7 +305,14 @@ def _scalar_runs(factors) -> tuple[list, list]:
 
 
 def _as_kron(e: Expr) -> Expr:
-    """(A ⊗ B)ᵀ as Aᵀ ⊗ Bᵀ: the seeds of the rules above meet ⊗ transposed."""
+    """(A ⊗ B)ᵀ as Aᵀ ⊗ Bᵀ: the seeds of the rules above meet ⊗ transposed; and, for A and B
+    square, (A ⊗ B)ᵏ as Aᵏ ⊗ Bᵏ (the mixed product; k = -1 where A ⊗ B is invertible, which
+    it is only when A and B are), as the seed of a determinant brings: d|A ⊗ B| = |A ⊗ B|
+    tr((A ⊗ B)⁻¹ d(A ⊗ B))."""
+    if isinstance(e, Power) and isinstance(e.exponent, Fraction) and e.exponent.denominator == 1:
+        base = _as_kron(e.base)
+        if isinstance(base, Kron) and all(f.shape[0] == f.shape[1] for f in (base.left, base.right)):
+            return kr.kron(alg.power(base.left, e.exponent), alg.power(base.right, e.exponent))
     return kr.transpose(e.arg) if isinstance(e, Transpose) and isinstance(e.arg, Kron) else e
 
 
@@ -310,6 +325,11 @@ def _pull_kron(e: Kron, seed: Expr, var: Sym, pulled: dict) -> Expr:
     out = []
     for term in terms:
         c, core = alg.split_coefficient(term)
+        scalars, rest = _scalar_runs(core.factors) if isinstance(core, MatMul) else ([], [core])
+        if len(rest) == 1:  # |A ⊗ B| (A ⊗ B)⁻ᵀ: the numbers are part of the coefficient
+            c, core = alg.mul(alg.const(c), *scalars), rest[0]
+        else:
+            c = alg.const(c)
         core = _as_kron(core)
         if isinstance(core, Identity) and other.shape[0] == other.shape[1] and linear.shape[0] == linear.shape[1]:
             pair = (Identity(other.shape[0]), Identity(linear.shape[0]))
@@ -320,12 +340,12 @@ def _pull_kron(e: Kron, seed: Expr, var: Sym, pulled: dict) -> Expr:
             (m, n), (p, q) = e.left.shape, e.right.shape
             x, y = _unvec(u, (p, m), var), _unvec(alg.transpose(v), (q, n), var)
             seed_of_linear = alg.mul(alg.transpose(x), e.right, y) if not inner else alg.mul(x, e.left, alg.transpose(y))
-            out.append(_pull(linear, alg.mul(alg.const(c), *scalars, seed_of_linear), var, pulled))
+            out.append(_pull(linear, alg.mul(c, *scalars, seed_of_linear), var, pulled))
             continue
         else:
             raise _not_in_matrix_form(var, "it needs the blocks of a Kronecker product")
         weight = alg.trace(alg.mul(alg.transpose(pair[0]), other))  # ⟨P, A⟩ = tr(Pᵀ A)
-        out.append(_pull(linear, alg.mul(alg.const(c), weight, pair[1]), var, pulled))
+        out.append(_pull(linear, alg.mul(c, weight, pair[1]), var, pulled))
     return alg.add(*out)
 
 
@@ -370,7 +390,11 @@ def _pull_power(e: PowerDifferential, seed: Expr, var: Sym, pulled: dict) -> Exp
 def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     """∇_X f for a scalar f; ∇_{Xᵀ} f = (∇_X f)ᵀ (seed 3.C). For a symmetric X, the gradient
     in the space of symmetric matrices, (G + Gᵀ)/2."""
-    g = gradient_from_differential(differential(f, var), var)
+    df = differential(f, var)
+    try:
+        g = gradient_from_differential(df, var)
+    except NotInMatrixForm:  # through vec or ⊗: entry by entry, G_kl = ∂f/∂X_kl (rule einstein)
+        return index_gradient(df, var, transposed)
     if var.symmetric:
         g = _half(alg.add(g, alg.transpose(g)))
     return present(shortest(rewrite(alg.transpose(g) if transposed else g)))

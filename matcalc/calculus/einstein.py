@@ -7,20 +7,28 @@ each node of the differential dF (linear in dX) is read with index labels for it
   dX_ab = δ_ak δ_bl dX_kl       (L M R)_ij = L_ia M_ab R_bj      (Mᵀ)_ij = M_ji
   (F ∘ M)_ij = F_ij M_ij        tr(M) = M_aa     sum(M) = 𝟏_a M_ab 𝟏_b
   diag(v)_ij = δ_ij v_i         diag(M)_i = M_ii
+  vec(M)_(ba) = M_ab            (A ⊗ B)_(ac),(bd) = A_ab B_cd
 
 and a δ with a summed label is contracted away (A_ia δ_ak = A_ik). F's axes are labelled i, j,
-X's k, l; J[(i j), (k l)] = ∂F_ij/∂X_kl, rows and columns ordered as vec orders them.
+X's k, l; J[(i j), (k l)] = ∂F_ij/∂X_kl, rows and columns ordered as vec orders them. A gradient
+(F a number) is G[k, l] = ∂f/∂X_kl, shaped like X.
+
+vec and ⊗ read one axis as a pair of axes: the row (a c) of A ⊗ B is row a of A and row c of B,
+c running fastest, as the entry (b a) of vec(M) is M_ab. Every operand on that axis is then
+indexed by the pair, (b a), and NumPy reads it as two axes (a reshape in column-major order).
+An operand's labels are stored fastest first, a pair in parentheses: "(ab)" is the pair (b a).
 """
 from __future__ import annotations
+
+from fractions import Fraction
 
 from . import algebra as alg
 from .canonical import chain_shape, segments
 from ..errors import MatcalcError
 from .expr import (
-    ONE, SCALAR, Add, Diag, Diagonal, Differential, Expr, Hadamard, Identity, IndexForm, MatMul, Ones,
-    PowerDifferential, Sum, Sym, Trace, Transpose, dim_product,
+    ONE, SCALAR, Add, Diag, Diagonal, Differential, Expr, Hadamard, Identity, IndexForm, Kron, MatMul, Ones,
+    PowerDifferential, Sum, Sym, Trace, Transpose, Vec, dim_product, postorder,
 )
-from .differentiate import has_differential
 
 # summed labels: those with a Unicode subscript first, then the rest (never i, j, k, l)
 SUMMED = "aeoprstuvxmn" + "bcdfghqwyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -28,18 +36,47 @@ SUMMED = "aeoprstuvxmn" + "bcdfghqwyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def index_jacobian(df: Expr, f_shape, var: Sym) -> IndexForm:
     """J with J[(i j), (k l)] = ∂F_ij/∂X_kl, read off df (linear in dX) entry by entry."""
-    reader = _Reader(var)
     f_labels = _labels(f_shape, "ij")
     x_labels = _labels(var.shape, "kl")
     outputs = "".join(a for a in (*f_labels, *x_labels) if a)
-    terms = []
-    for coefficients, factors in reader.read(df, f_labels):
-        factors = _contract(factors, set(outputs))
-        terms.append((alg.mul(*coefficients) if coefficients else ONE,
-                      tuple((_plain(op), "".join(a for a in labels if a)) for op, labels in factors)))
     rows = dim_product(f_shape[1], f_shape[0])
     columns = dim_product(var.shape[1], var.shape[0])
-    return IndexForm(tuple(terms), outputs, (rows, columns))
+    return _index_form(df, var, f_labels, outputs, (rows, columns))
+
+
+def index_gradient(df: Expr, var: Sym, transposed: bool = False) -> IndexForm:
+    """G with G[k, l] = ∂f/∂X_kl, read off the scalar df entry by entry (Gᵀ if `transposed`).
+    For a symmetric X, (G + Gᵀ)/2, as `differentiate.gradient` gives it in matrix form."""
+    outputs = "".join(a for a in _labels(var.shape, "kl") if a)
+    form = _index_form(df, var, (None, None), outputs[::-1] if transposed else outputs,
+                       var.shape[::-1] if transposed else var.shape)
+    if not var.symmetric:
+        return form
+    half = alg.const(Fraction(1, 2))
+    swap = str.maketrans("kl", "lk")
+    terms = [(alg.mul(half, c), factors) for c, factors in form.terms]
+    terms += [(alg.mul(half, c), tuple((op, labels.translate(swap)) for op, labels in factors))
+              for c, factors in form.terms]
+    return IndexForm(tuple(terms), form.outputs, form.dims, form.sizes)
+
+
+def _index_form(df: Expr, var: Sym, f_labels: tuple, outputs: str, dims) -> IndexForm:
+    reader = _Reader(var)
+    terms = []
+    sizes = reader.sizes
+    for coefficients, factors in reader.read(df, f_labels):
+        factors = [(op, tuple(reader.letters(a) for a in labels if a)) for op, labels in factors]
+        factors = _contract(factors, set(outputs), sizes)
+        terms.append((alg.mul(*coefficients) if coefficients else ONE,
+                      tuple((_plain(op), "".join(a if len(a) == 1 else f"({a})" for a in axes))
+                            for op, axes in factors)))
+    used = {a for _, factors in terms for _, labels in factors for a in labels}
+    return IndexForm(tuple(terms), outputs, dims, tuple(sorted((a, d) for a, d in sizes.items() if a in used)))
+
+
+def has_differential(e: Expr, var: Sym) -> bool:
+    """Whether d`var` occurs in e (differentiate, which falls back on this module, has a cached one)."""
+    return any(isinstance(node, Differential) and node.var == var for node in postorder(e))
 
 
 def _plain(op: Expr) -> Expr:
@@ -56,6 +93,28 @@ class _Reader:
         self.var = var
         self.x_labels = _labels(var.shape, "kl")
         self.unused = list(SUMMED)
+        self.pairs: dict[str, tuple[str, str]] = {}  # a label read as a pair of labels (fastest first)
+        self.sizes: dict[str, object] = {}  # the size of each label of a pair
+
+    def pair(self, label, fast, slow) -> tuple[list, tuple]:
+        """The labels of an axis of size fast·slow read as two axes, the first running fastest:
+        two fresh labels, which the label stands for from now on, or, for a label that is F's or
+        X's own, δ_{label (b a)} with the pair. An axis of size 1 needs no label."""
+        if fast == 1 or slow == 1:
+            return [], ((label, None) if slow == 1 else (None, label))
+        a, b = self.fresh(), self.fresh()
+        self.sizes.update({a: fast, b: slow})
+        if label in "ijkl":
+            self.pairs[c := self.fresh()] = (a, b)
+            return [(Identity(dim_product(slow, fast)), (label, c))], (a, b)
+        self.pairs[label] = (a, b)
+        return [], (a, b)
+
+    def letters(self, label: str) -> str:
+        """The labels an axis labelled `label` is read as, fastest first (a pair of a pair: three)."""
+        if label not in self.pairs:
+            return label
+        return "".join(self.letters(a) for a in self.pairs[label])
 
     def fresh(self) -> str:
         if not self.unused:
@@ -103,6 +162,22 @@ class _Reader:
                 raise MatcalcError(f"the derivative of a matrix power X^{k} is a sum of {k} terms; matcalc writes at most 64")
             return self.read(alg.add(*(alg.mul(alg.power(e.base, r), e.dbase, alg.power(e.base, k - 1 - r))
                                        for r in range(k))), labels)
+        if isinstance(e, Vec):  # vec(M)_(ba) = M_ab
+            r, c = e.arg.shape
+            deltas, inner = self.pair(labels[0], r, c)
+            return [(cs, [*deltas, *fs]) for cs, fs in self.read(e.arg, inner)]
+        if isinstance(e, Kron):  # (A ⊗ B)_(ac),(bd) = A_ab B_cd
+            (m, n), (p, q) = e.left.shape, e.right.shape
+            row_deltas, (c, a) = self.pair(labels[0], p, m)
+            column_deltas, (d, b) = self.pair(labels[1], q, n)
+            if has_differential(e.right, var):
+                linear, ls, other, os = e.right, (c, d), e.left, (a, b)
+            else:
+                linear, ls, other, os = e.left, (a, b), e.right, (c, d)
+            fixed = [*row_deltas, *column_deltas]
+            if os == (None, None):
+                return [([other, *cs], [*fixed, *fs]) for cs, fs in self.read(linear, ls)]
+            return [(cs, [*fixed, (other, os), *fs]) for cs, fs in self.read(linear, ls)]
         raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
 
     def linear(self, factors) -> int:
@@ -139,23 +214,29 @@ class _Reader:
         return [(coefficients + cs, operands + fs) for cs, fs in self.read(f, ls)]
 
 
-def _contract(factors: list, outputs: set) -> list:
-    """δ_ab with a summed label b that another factor carries: dropped, b renamed a."""
+def _contract(factors: list, outputs: set, sizes: dict) -> list:
+    """δ_ab with a summed label b that another factor carries: dropped, b renamed a; a label of
+    a pair takes a's size with it. `factors` label each axis with a string, a pair with two
+    letters (fastest first); a δ between a label and a pair stays."""
     factors = list(factors)
     changed = True
     while changed:
         changed = False
-        for n, (op, (a, b)) in enumerate(factors):
-            if not isinstance(op, Identity) or a == b:
+        for n, (op, axes) in enumerate(factors):
+            if not isinstance(op, Identity) or len(axes) != 2 or len(axes[0]) != 1 or len(axes[1]) != 1:
+                continue
+            a, b = axes
+            if a == b:
                 continue
             others = [ls for m, (_, ls) in enumerate(factors) if m != n]
             for gone, kept in ((b, a), (a, b)):
-                if gone not in outputs and any(gone in ls for ls in others):
-                    factors = [(o, tuple(kept if x == gone else x for x in ls)) for m, (o, ls) in enumerate(factors)
-                               if m != n]
+                if gone not in outputs and any(gone in axis for ls in others for axis in ls):
+                    factors = [(o, tuple(axis.replace(gone, kept) for axis in ls))
+                               for m, (o, ls) in enumerate(factors) if m != n]
+                    if gone in sizes:
+                        sizes.setdefault(kept, sizes[gone])
                     changed = True
                     break
             if changed:
                 break
     return factors
-

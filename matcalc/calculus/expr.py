@@ -448,14 +448,16 @@ class Commutation(Expr):
 
 
 class IndexForm(Expr):
-    """A Jacobian written entry by entry, in Einstein notation, where ⊗, vec and K cannot write
-    it: J[(i j), (k l)] = ∂F_ij/∂X_kl = Σ over `terms` of coefficient × Π operand[labels],
-    every label that is not in `outputs` summed. A term is (coefficient, ((operand, labels), ...)):
-    the coefficient a scalar expression, each label string naming the operand's axes that are
-    not of size 1. `outputs`: the labels of F's axes, then of X's; `dims`: J's shape (over vec)."""
+    """A Jacobian (or gradient) written entry by entry, in Einstein notation, where ⊗, vec and K
+    cannot write it: J[(i j), (k l)] = ∂F_ij/∂X_kl = Σ over `terms` of coefficient × Π
+    operand[labels], every label that is not in `outputs` summed. A term is (coefficient,
+    ((operand, labels), ...)): the coefficient a scalar expression, each label string naming the
+    operand's axes that are not of size 1, an axis read as several (a row of A ⊗ B, of vec(M))
+    as its labels in parentheses, fastest first. `outputs`: the labels of F's axes, then of X's;
+    `dims`: J's shape (over vec); `sizes`: (label, size) for each label inside parentheses."""
 
-    __slots__ = ("terms", "outputs", "dims")
-    fields = ("terms", "outputs", "dims")
+    __slots__ = ("terms", "outputs", "dims", "sizes")
+    fields = ("terms", "outputs", "dims", "sizes")
 
     def _shape(self):
         return self.dims
@@ -468,3 +470,29 @@ class IndexForm(Expr):
         out = tuple(e for coefficient, factors in self.terms for e in (coefficient, *(op for op, _ in factors)))
         object.__setattr__(self, "_children", out)
         return out
+
+
+def index_axes(labels: str) -> list[str]:
+    """The axes of an operand of an IndexForm, each as its labels: "a(bc)" → ["a", "bc"]."""
+    axes, group = [], None
+    for c in labels:
+        if c == "(":
+            group = ""
+        elif c == ")":
+            axes.append(group)
+            group = None
+        elif group is not None:
+            group += c
+        else:
+            axes.append(c)
+    return axes
+
+
+def index_dims(op: Expr, labels: str, sizes: dict) -> list:
+    """The sizes of the axes `labels` names on op, an axis read as several split up."""
+    axes = index_axes(labels)
+    dims = [d for d in op.shape if d != 1]
+    out = []
+    for axis, d in zip(axes, dims, strict=True):
+        out += [sizes[a] for a in axis] if len(axis) > 1 else [d]
+    return out

@@ -13,7 +13,7 @@ from ..calculus.expr import (
 )
 from ..calculus.canonical import chain_shape, segments
 from ..calculus.expr import SCALAR
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower, index_axes, index_dims
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
 
@@ -144,16 +144,27 @@ class _NumPy:
         """The whole tensor ∂F_ij/∂X_kl by np.einsum, then laid out as the Jacobian over vec
         (order="F": rows (i j), columns (k l), as vec stacks columns)."""
         terms = []
+        sizes = dict(e.sizes)
         for coefficient, factors in e.terms:
-            spec = ",".join(labels for _, labels in factors) + "->" + e.outputs
-            operands = "".join(", " + self.go(op)[0] for op, _ in factors)
+            spec = ",".join("".join(index_axes(labels)) for _, labels in factors) + "->" + e.outputs
+            operands = "".join(", " + self.operand(op, labels, sizes) for op, labels in factors)
             code = f"np.einsum('{spec}'{operands})"
             if coefficient.is_scalar and coefficient != Const(Fraction(1)):
                 code = f"{self.wrap(coefficient, PRODUCT + 1)} * {code}"
             terms.append(code)
         rows, columns = e.shape
+        if not any(a in e.outputs for a in "ij"):  # a gradient G_kl: the tensor is G, a vector 1-D
+            return " + ".join(terms)
         tensor = terms[0] if len(terms) == 1 and terms[0].startswith("np.") else f"({' + '.join(terms)})"
         return f"{tensor}.reshape(({self.dim(rows)}, {self.dim(columns)}), order='F')"
+
+    def operand(self, op: Expr, labels: str, sizes: dict) -> str:
+        """An operand of np.einsum; an axis of size p·q read as two (a row of A ⊗ B, of vec(M))
+        by a column-major reshape, the first of them running fastest."""
+        if "(" not in labels:
+            return self.go(op)[0]
+        dims = ", ".join(self.dim(d) for d in index_dims(op, labels, sizes))
+        return f"{self.wrap(op, ATOM)}.reshape(({dims}), order='F')"
 
     def commutation(self, m: str, n: str) -> str:
         """K_{mn} inline: the rows of I permuted, row i n + j the entry (i, j) of vec(A)."""

@@ -12,7 +12,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower, index_axes
 
 GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
@@ -244,13 +244,14 @@ class _Renderer:
                     head = {"text": "delta", "unicode": "δ", "latex": "\\delta"}[s.name]
                 else:
                     head = self.go(op, POSTFIX + 1)
-                parts.append(head + (_index_sub(labels, s) if labels else ""))
+                parts.append(head + (_index_sub(_pairs_slowest_first(labels), s) if labels else ""))
             body = " ".join(parts) or "1"
             c = self.go(coefficient, PRODUCT) if coefficient.is_scalar and coefficient != Const(Fraction(1)) else ""
-            terms.append((c + " " if c else "") + body)
+            c = "-" if c == "-1" else c  # -A_ka B_al, not -1 A_ka B_al
+            terms.append((c + " " if c and c != "-" else c) + body)
         text = " + ".join(terms).replace("+ -", "- ")
         f_axes = sum(1 for c in e.outputs if c in "ij")
-        where = e.outputs[:f_axes] + "," + e.outputs[f_axes:]
+        where = e.outputs[:f_axes] + "," + e.outputs[f_axes:] if f_axes else e.outputs  # a gradient: G_kl
         subscript = _index_sub(where, s)
         if s.name == "latex":
             return f"\\left[{text}\\right]{subscript}"
@@ -359,12 +360,18 @@ _ONE = Fraction(1)
 
 
 _INDEX_LETTERS = "aeijklmnoprstuvx"
-_INDEX_SUB = str.maketrans(_INDEX_LETTERS, "ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+_INDEX_SUB = str.maketrans(_INDEX_LETTERS + "()", "ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₍₎")
+
+
+def _pairs_slowest_first(labels: str) -> str:
+    """An IndexForm stores a pair of labels fastest first, "(ab)"; it is written as (A ⊗ B)_(ac)
+    and vec(M)_(ba) are, the slower label first: "(ba)"."""
+    return "".join(a if len(a) == 1 else "(" + a[::-1] + ")" for a in index_axes(labels))
 
 
 def _index_sub(labels: str, s: Style) -> str:
     """Index labels as a subscript: ᵢⱼ,ₖₗ in Unicode where every letter has a subscript form."""
-    if s.name == "unicode" and all(c in _INDEX_LETTERS or c == "," for c in labels):
+    if s.name == "unicode" and all(c in _INDEX_LETTERS or c in ",()" for c in labels):
         return labels.translate(_INDEX_SUB)
     return "_" + labels if len(labels) == 1 else "_{" + labels + "}"
 

@@ -9,7 +9,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols, postorder,
 )
-from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Integer, Kron, Vec, VariablePower
+from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Integer, Kron, Vec, VariablePower, index_axes, index_dims
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes, flat_dims, size_of
 
 
@@ -340,9 +340,10 @@ def _jacobian_node(node, k):
 def _index_form(node, out, dim) -> np.ndarray:
     """The tensor ∂F_ij/∂X_kl by np.einsum, laid out over vec (columns stacked)."""
     total = 0.0
-    for coefficient, factors in node.terms:
-        arrays = [out[op].reshape([dim(d) for d in op.shape if d != 1]) for op, _ in factors]
-        spec = ",".join(labels for _, labels in factors) + "->" + node.outputs
+    sizes = dict(node.sizes)
+    for coefficient, factors in node.terms:  # an axis of size p·q read as two: reshaped column-major
+        arrays = [out[op].reshape([dim(d) for d in index_dims(op, labels, sizes)], order="F") for op, labels in factors]
+        spec = ",".join("".join(index_axes(labels)) for _, labels in factors) + "->" + node.outputs
         total = total + out[coefficient][0, 0] * np.einsum(spec, *arrays)
     rows, columns = node.shape
     return np.reshape(total, (dim(rows), dim(columns)), order="F")
