@@ -50,7 +50,11 @@ def rewrite(e: Expr, rules: frozenset) -> Expr:
 
 def simplest(e: Expr) -> Expr:
     """The canonical form, multiplied out only when that makes it smaller: A(B + C) - AB → A C."""
-    kept, expanded = canonical(e, expand=False), canonical(e, expand=True)
+    canon = _Canon(ALL - {"distributive"})
+    kept = canon.of(e)
+    if not canon.could_expand:  # multiplying out would take every step the same way: kept again
+        return kept
+    expanded = canonical(e, expand=True)
     return expanded if size(expanded) < size(kept) else kept
 
 
@@ -74,6 +78,9 @@ class _Canon:
     def __init__(self, rules: frozenset):
         self.rules = rules
         self.expand = "distributive" in rules
+        # Whether a step met a sum where `expand` decides (a product or ∘ of a sum, a transposed
+        # sum): if none did, the form with `expand` on is this one, step for step (`simplest`).
+        self.could_expand = False
 
     def of(self, e: Expr) -> Expr:
         done: dict[Expr, Expr] = {}
@@ -184,7 +191,10 @@ class _Canon:
 
     def _distributed(self, factors):
         """The terms of a product of sums multiplied out, or None (nothing to do, or too many)."""
-        if not self.expand or not any(isinstance(f, Add) for f in factors):
+        if not any(isinstance(f, Add) for f in factors):
+            return None
+        self.could_expand = True
+        if not self.expand:
             return None
         choices = [f.terms if isinstance(f, Add) else (f,) for f in factors]
         count = 1
@@ -225,6 +235,7 @@ class _Canon:
         if isinstance(e, (Ones, Zero)):
             return type(e)((e.shape[1], e.shape[0]))
         if isinstance(e, Add):
+            self.could_expand = True
             if self.expand or any(isinstance(_split(t)[1], MatMul) for t in e.terms):
                 return self.sum([self.transpose(t) for t in e.terms])
             return Transpose(e)  # (x - μ)ᵀ stays whole
