@@ -142,9 +142,10 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
     if hessian:  # a Hessian needs a scalar expression
         levels = [level for level in levels if level[1]]
     chosen, alternatives, error = None, [], None
+    tried: dict = {}  # (kinds given, scalar result?) → Typing or the MatcalcError: each search once
     for given, scalar_result, wanted in levels:
         try:
-            typing = kinds.infer([body], source, given, scalar_result=scalar_result)
+            typing = _infer_once(tried, body, source, given, scalar_result)
         except kinds.AmbiguousReading:
             if chosen is None:
                 raise
@@ -169,6 +170,27 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
         notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
                      "integer (the exponent of a matrix power), with whole values only")
     return dataclasses.replace(chosen, reading="; ".join(notes)) if notes else chosen
+
+
+def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], scalar_result: bool) -> kinds.Typing:
+    """kinds.infer, each search of `_reading` done once. Without a scalar result asked for, the
+    scalar reading found with no free name a scalar is the answer too: the search tries that
+    kind assignment first, and alone."""
+    key = (tuple(given.items()), scalar_result)
+    if key not in tried and not scalar_result:
+        scalar = tried.get((key[0], True))
+        if isinstance(scalar, kinds.Typing) and all(
+                scalar.kinds[n] == "vector" for n in scalar.kinds if n not in given and not kinds.is_upper(n)):
+            tried[key] = scalar
+    if key not in tried:
+        try:
+            tried[key] = kinds.infer([body], source, given, scalar_result=scalar_result)
+        except MatcalcError as e:
+            tried[key] = e
+    found = tried[key]
+    if isinstance(found, MatcalcError):
+        raise found
+    return found
 
 
 def _not_all_scalars(typing: kinds.Typing) -> bool:
