@@ -616,12 +616,21 @@ _LESS: dict[tuple[int, int], tuple] = {}
 _KEPT = 1 << 16
 
 
+_TABLES = [_SORT_KEYS, _EQUAL, _LESS]
+
+
+def table() -> dict:
+    """A new table of this kind for another module (present's), emptied by `forget` too."""
+    made: dict = {}
+    _TABLES.append(made)
+    return made
+
+
 def forget() -> None:
     """Empty the tables above: a batch does after each line, so that its memory stays flat
     (each table kept up to _KEPT entries of old expressions alive)."""
-    _SORT_KEYS.clear()
-    _EQUAL.clear()
-    _LESS.clear()
+    for kept in _TABLES:
+        kept.clear()
 
 
 def sort_key(e: Expr) -> tuple:

@@ -76,8 +76,20 @@ _REBUILD = {
 def rewrite(e: Expr) -> Expr:
     """e with the rules of `_RULES` applied in every node, children first (an equal expression)."""
     done: dict[int, Expr] = {}
-    for node in postorder(e):
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:  # each distinct node once, children first, as expr.postorder; not into _UNCHANGED
+        node, expanded = stack.pop()
         children = node.children()
+        if not expanded:
+            if id(node) in done:
+                continue
+            if children:
+                if _UNCHANGED.get(id(node)) is node:
+                    done[id(node)] = node
+                    continue
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(children))
+                continue
         kids = [done[id(c)] for c in children]
         if any(a is not b for a, b in zip(kids, children)):
             build = _REBUILD.get(type(node))
@@ -85,8 +97,19 @@ def rewrite(e: Expr) -> Expr:
         else:
             node_now = node
         rule = _RULES.get(type(node_now))
-        done[id(node)] = rule(node_now) if rule is not None else node_now
+        out = done[id(node)] = rule(node_now) if rule is not None else node_now
+        if out is node and children:
+            if len(_UNCHANGED) >= alg._KEPT:
+                _UNCHANGED.clear()
+            _UNCHANGED[id(node)] = node
     return done[id(e)]
+
+
+# The nodes `rewrite` gave back as they are: each child did too, and the node's own rule
+# returned it, so rewriting it again (`present` does, after `shortest`) would again; it is not
+# walked. By identity, the node kept alive so that its id stays its own; emptied when full and
+# by a batch after each line (algebra.forget).
+_UNCHANGED: dict[int, Expr] = alg.table()
 
 
 def _product(e: MatMul) -> Expr:
