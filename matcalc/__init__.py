@@ -2,7 +2,8 @@
 import os as _os
 import sys as _sys
 
-if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "matcalc"):
+_COMMAND = bool(_sys.argv) and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "matcalc")
+if _COMMAND:
     # Run as the `matcalc` command (the script, or `python -m matcalc`): a Ctrl-C before
     # __main__.main takes over (while the imports below run) is a message and exit 130, not
     # a traceback. A program that imports matcalc keeps its own SIGINT handling.
@@ -16,11 +17,25 @@ if _sys.argv and (_sys.argv[0] == "-m" or _os.path.basename(_sys.argv[0]) == "ma
 
     _signal.signal(_signal.SIGINT, _interrupted)
 
-# The submodule is imported first: once loaded, importing it again does not rebind
-# `matcalc.verify`, which stays the function below.
-from . import verify as _verify_module  # noqa: F401,E402
-from .api import Derivative, Gradient, diff, hessian, simplify, verify  # noqa: E402
-from .errors import MatcalcError  # noqa: E402
-
 __version__ = "0.1.0"
 __all__ = ["Derivative", "Gradient", "MatcalcError", "diff", "hessian", "simplify", "verify", "__version__"]
+
+
+def _load_api() -> None:
+    global Derivative, Gradient, MatcalcError, diff, hessian, simplify, verify
+    # The submodule is imported first: once loaded, importing it again does not rebind
+    # `matcalc.verify`, which stays the function below.
+    from . import verify as _verify_module  # noqa: F401
+    from .api import Derivative, Gradient, diff, hessian, simplify, verify
+    from .errors import MatcalcError
+
+
+if _COMMAND and _os.environ.get("_MATCALC_COMPLETE", "").startswith("values_"):
+    # A TAB press (cli/complete.py) needs none of the engine: it is loaded if asked for.
+    def __getattr__(name: str):
+        if name not in __all__:
+            raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
+        _load_api()
+        return globals()[name]
+else:
+    _load_api()

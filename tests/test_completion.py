@@ -358,6 +358,17 @@ def test_a_request_loads_neither_sympy_nor_numpy(env, argv, expected):
     assert not loaded & heavy, loaded & heavy
 
 
+def test_a_request_loads_no_engine(env):
+    """A TAB press stays near the interpreter's start-up: matcalc/__init__.py leaves the engine
+    (the API, algebra, verify) unloaded for a completion request, and difflib is for errors."""
+    run = _request(env, "bash", "wrt", "", '"tr(A B A^T C)"', importtime=True)
+    assert run.stdout == "A\nB\nC\n"
+    modules = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert "matcalc.language.parser" in modules  # the import log was read right
+    engine = {"matcalc.api", "matcalc.verify", "matcalc.calculus.algebra", "matcalc.language.kinds", "difflib"}
+    assert not modules & engine, modules & engine
+
+
 def test_rule_request(env):
     run = _request(env, "fish", "rule", "", importtime=True)
     assert {line.split("\t")[0] for line in run.stdout.splitlines()} == _rule_ids()
