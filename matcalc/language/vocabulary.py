@@ -17,7 +17,6 @@ Run before the parse, over the text as written. The rules (README, "The input la
 """
 from __future__ import annotations
 
-import difflib
 import re
 
 from ..calculus.functions import BARE_WORDS, WORDS
@@ -103,6 +102,8 @@ def _check_command(text: str, m: re.Match) -> None:
                 start = wrapped.start(2)
                 raise MatcalcError(_unknown(inner, f"\\{word}{{{inner}}}"), text, (start, start + max(1, len(inner))))
         return
+    import difflib  # only for an error: it costs a TAB press a millisecond to import
+
     near = difflib.get_close_matches(word, sorted(BARE_WORDS | set(GREEK) | COMMANDS), n=3, cutoff=0.6)
     hint = " (did you mean " + _listing(["\\" + w for w in near]) + "?)" if near else ""
     raise MatcalcError(f"unknown command \\{word}: it is not in matcalc's vocabulary{hint}", text, m.span())
@@ -146,6 +147,8 @@ WRITTEN_OTHERWISE = {"norm": "\\|x\\| (Euclidean), \\|x\\|_1, \\|X\\|_F"}
 
 
 def _unknown(word: str, run: str) -> str:
+    import difflib  # only for an error (see above)
+
     near = difflib.get_close_matches(word, known_words(), n=3, cutoff=0.5)
     known = ", ".join(near + ([WRITTEN_OTHERWISE[word]] if word in WRITTEN_OTHERWISE else []))
     known = f" (known functions near it: {known})" if known else ""
