@@ -94,6 +94,7 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
             targets[0] = (side.wrt, False)
         return _derivatives("jacobian", body, source, targets, typing, denominator)
     written = kinds.build(body, typing, raw=True)
+    typing = _entrywise_note(written, typing)
     out = []
     for name, transposed in targets:
         if name not in typing.kinds:
@@ -193,6 +194,27 @@ def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], s
     return found
 
 
+# functions that also have a meaning as a function of a square matrix (e^X = Σ Xᵏ/k!)
+_MATRIX_MEANINGS = {"exp": "matrix exponential", "log": "matrix logarithm", "sqrt": "matrix square root",
+                    **{f: "matrix " + f for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh")}}
+
+
+def _entrywise_note(written: Expr, typing: kinds.Typing) -> kinds.Typing:
+    """Say so when a function with a matrix meaning (exp of a square matrix: e^X) is taken entry
+    by entry, as matcalc takes every function: the other reading has another gradient."""
+    from .calculus.expr import Func, postorder
+
+    said = []
+    for node in postorder(written):
+        if isinstance(node, Func) and node.name in _MATRIX_MEANINGS and node.arg.shape[0] == node.arg.shape[1] != 1:
+            shown = render.render(node, render.TEXT)
+            if all(shown not in s for s in said):
+                said.append(f"{shown} is taken entry by entry, not as the {_MATRIX_MEANINGS[node.name]}")
+    if not said:
+        return typing
+    return dataclasses.replace(typing, reading="; ".join(([typing.reading] if typing.reading else []) + said))
+
+
 def _not_all_scalars(typing: kinds.Typing) -> bool:
     return any(kind != "scalar" for kind in typing.kinds.values())
 
@@ -247,6 +269,7 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
 
     expression = kinds.build(body, typing)
     written = kinds.build(body, typing, raw=True)
+    typing = _entrywise_note(written, typing)
     if kind == "jacobian" and expression.is_scalar:  # pragma: no cover - kinds found no scalar reading
         raise MatcalcError("internal: this expression was typed as a vector but built as a scalar",
                            source, body.span)

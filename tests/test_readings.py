@@ -48,6 +48,24 @@ def test_one_reading_no_note(expr, wrt):
     assert g.typing.reading is None, g.typing.reading
 
 
+def test_a_function_of_a_square_matrix_says_it_is_taken_entry_by_entry():
+    # tr(e^X) in the matrix-exponential reading has gradient (e^X)ᵀ; matcalc's is exp(X) ∘ I
+    g = assert_gradient("tr(exp(X))", "X", expected=lambda v: np.diag(np.diag(np.exp(v["X"]))))
+    assert g.typing.reading == "exp(X) is taken entry by entry, not as the matrix exponential"
+    g = assert_gradient("tr(log(X B))", "X", positive=True,
+                        expected=lambda v: np.diag(1 / np.diag(v["X"] @ v["B"])) @ v["B"].T)
+    assert g.typing.reading == "log(X B) is taken entry by entry, not as the matrix logarithm"
+    h = hess("sum(sqrt(X))", "X", positive=True, declare={"X": "matrix"},
+             expected=lambda v: np.diag(np.reshape(-0.25 * v["X"] ** -1.5, -1, order="F")))
+    assert h.typing.reading is None  # X need not be square: nothing else to read
+    result = runner.invoke(app, ["diff", "tr(e^{X})", "X", "-f", "text"])
+    assert result.exit_code == 0
+    assert result.stderr == "note: exp(X) is taken entry by entry, not as the matrix exponential\n"
+    for expr, wrt in [("sum(exp(W x))", "W"), ("sum(log(X))", "X"), ("tr(A^T relu(X))", "X"),
+                      ("tr(A log(X B))", "X")]:
+        assert matcalc.diff(expr, wrt).typing.reading is None, expr  # not square, or no matrix meaning
+
+
 def test_a_hessian_says_its_reading_too():
     g = hess("a x^T x + a^2", "a", expected=lambda v: np.array([[2.0]]))
     assert g.typing.kinds["a"] == "scalar"
