@@ -312,7 +312,7 @@ def sigma_derivative_together(e: Expr) -> Expr:
     in each elementwise or scalar product, 𝟏 - σ(z) stands right after σ(z). Only the order of
     factors changes (both products commute), so this is the last step, after every rule that
     sorts factors."""
-    if "sigmoid" not in _FUNCTIONS:
+    if "sigmoid" not in _FUNCTIONS or not _has_sigmoid(e):
         return e
     done: dict[int, Expr] = {}
     for node in postorder(e):
@@ -326,6 +326,20 @@ def sigma_derivative_together(e: Expr) -> Expr:
             node_now = _sigma_pairs(node_now)
         done[id(node)] = node_now
     return done[id(e)]
+
+
+def _has_sigmoid(e: Expr) -> bool:
+    """Whether σ occurs in e (each shared node looked at once): without it, no product changes."""
+    seen, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if type(node) is Func and node.name == "sigmoid":
+            return True
+        for child in node.children():
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return False
 
 
 def _with_children(node: Expr, kids: list[Expr]) -> Expr:
