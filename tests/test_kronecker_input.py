@@ -312,9 +312,9 @@ def test_hessians_through_vec_and_kron(source, formula):
 
 
 @pytest.mark.parametrize("source, form", [
-    ("vec(X)^T A vec(X)", "[A₍ₗₖ₎ₑ vec(X)ₑ + vec(X)ᵣ Aᵣ₍ₗₖ₎]ₖₗ"),  # the X with vec(X) = (A + Aᵀ) vec(X), entry by entry
-    ("a^T kron(X, B) c", "[a₍ₖₒ₎ c₍ₗᵣ₎ Bₒᵣ]ₖₗ"),                 # = vec(Â)ᵀ (X ⊗ B) vec(Ĉ), Â with vec(Â) = a
-    ("tr(kron(X, B) C)", "[C₍ₗᵣ₎₍ₖₒ₎ Bₒᵣ]ₖₗ"),                   # the blocks of C
+    ("vec(X)^T A vec(X)", "[A₍ₗₖ₎ₐ vec(X)ₐ + vec(X)ₐ Aₐ₍ₗₖ₎]ₖₗ"),  # the X with vec(X) = (A + Aᵀ) vec(X), entry by entry
+    ("a^T kron(X, B) c", "[a₍ₖₐ₎ c₍ₗₑ₎ Bₐₑ]ₖₗ"),                 # = vec(Â)ᵀ (X ⊗ B) vec(Ĉ), Â with vec(Â) = a
+    ("tr(kron(X, B) C)", "[C₍ₗₐ₎₍ₖₑ₎ Bₑₐ]ₖₗ"),                   # the blocks of C
 ])
 def test_gradients_matrices_cannot_write_come_in_index_notation(source, form):
     """Once refused (unvec, the blocks of a Kronecker product); now entry by entry (rule einstein),

@@ -25,9 +25,9 @@ def well_conditioned(rng, n):
 
 # (input, wrt, shapes of the variables (square ones well-conditioned), index form expected?, unicode or None)
 CASES = [
-    ("vec(X)^T A vec(X)", "X", {"X": (3, 4), "A": (12, 12)}, True, "[A₍ₗₖ₎ₑ vec(X)ₑ + vec(X)ᵣ Aᵣ₍ₗₖ₎]ₖₗ"),
-    ("a^T kron(X, B) c", "X", {"X": (3, 4), "B": (2, 5), "a": (6, 1), "c": (20, 1)}, True, "[a₍ₖₒ₎ c₍ₗᵣ₎ Bₒᵣ]ₖₗ"),
-    ("tr(kron(X, B) C)", "X", {"X": (3, 4), "B": (2, 5), "C": (20, 6)}, True, "[C₍ₗᵣ₎₍ₖₒ₎ Bₒᵣ]ₖₗ"),
+    ("vec(X)^T A vec(X)", "X", {"X": (3, 4), "A": (12, 12)}, True, "[A₍ₗₖ₎ₐ vec(X)ₐ + vec(X)ₐ Aₐ₍ₗₖ₎]ₖₗ"),
+    ("a^T kron(X, B) c", "X", {"X": (3, 4), "B": (2, 5), "a": (6, 1), "c": (20, 1)}, True, "[a₍ₖₐ₎ c₍ₗₑ₎ Bₐₑ]ₖₗ"),
+    ("tr(kron(X, B) C)", "X", {"X": (3, 4), "B": (2, 5), "C": (20, 6)}, True, "[C₍ₗₐ₎₍ₖₑ₎ Bₑₐ]ₖₗ"),
     ("det(kron(X, A))", "X", {"X": 3, "A": 2}, False, "|X ⊗ A| tr(I) X⁻ᵀ"),
     # more of the family
     ("a^T kron(A, X) c", "X", {"X": (3, 4), "A": (2, 5), "a": (6, 1), "c": (20, 1)}, True, None),
@@ -41,7 +41,7 @@ CASES = [
     ("det(kron(A, X))", "X", {"X": 3, "A": 2}, False, "|A ⊗ X| tr(I) X⁻ᵀ"),
     ("tr(kron(X, A)^{-1})", "X", {"X": 3, "A": 2}, False, "-tr(A⁻¹) (Xᵀ)⁻²"),
     ("log(det(kron(X, A) + kron(B, C)))", "X", {"X": 3, "A": 2, "B": 3, "C": 2}, True, None),
-    ("a^T kron(x, B) c", "x", {"x": (3, 1), "B": (2, 5), "a": (6, 1), "c": (5, 1)}, True, "[a₍ₖₒ₎ cₑ Bₒₑ]ₖ"),
+    ("a^T kron(x, B) c", "x", {"x": (3, 1), "B": (2, 5), "a": (6, 1), "c": (5, 1)}, True, "[a₍ₖₐ₎ cₑ Bₐₑ]ₖ"),
     ("vec(x y^T)^T A vec(x y^T)", "x", {"x": (3, 1), "y": (4, 1), "A": (12, 12)}, True, None),
 ]
 IDS = [c[0] for c in CASES]
@@ -99,7 +99,7 @@ def test_every_format_and_steps_from_the_command_line(source, wrt, shapes, index
 
 def test_the_numerator_layout_transposes_the_index_form():
     g = matcalc.diff("tr(kron(X, B) C)", "X", layout="numerator")
-    assert isinstance(g.result, IndexForm) and g.unicode == "[C₍ₗᵣ₎₍ₖₒ₎ Bₒᵣ]ₗₖ"
+    assert isinstance(g.result, IndexForm) and g.unicode == "[C₍ₗₐ₎₍ₖₑ₎ Bₑₐ]ₗₖ"
     values = values_for({"X": (3, 4), "B": (2, 5), "C": (20, 6)})
     want = finite_differences("tr(kron(X, B) C)", "X", values).T
     close(numeric.evaluate(g.result, values, sizes_of(g, values)), want)
@@ -132,7 +132,53 @@ def test_a_python_module_of_an_index_form_checks_itself():
     close(gradient, finite_differences(source, "X", values))
 
 
-def test_the_hessian_of_an_index_form_is_refused_not_zero():
-    """Its gradient is written entry by entry; differentiating that is not done yet. Never 0."""
-    with pytest.raises(MatcalcError, match="entry by entry"):
-        matcalc.api.hessian("vec(X)^T A vec(X)", "X")
+# -- Hessians: the Jacobian of a gradient written entry by entry, entry by entry ---------------------
+
+HESSIANS = [  # (input, wrt, shapes, hand-written formula over vec or None)
+    ("vec(X)^T A vec(X)", "X", {"X": (3, 4), "A": (12, 12)}, lambda v: v["A"] + v["A"].T),
+    ("vec(X)^T A vec(X) vec(X)^T vec(X)", "X", {"X": (3, 4), "A": (12, 12)}, None),
+    ("a^T kron(X, B) c", "X", {"X": (3, 4), "B": (2, 5), "a": (6, 1), "c": (20, 1)}, lambda v: np.zeros((12, 12))),
+    ("tr((kron(X, A) B)^{-1})", "X", {"X": 3, "A": 2, "B": 6}, None),
+    ("log(det(kron(X, A) + kron(B, C)))", "X", {"X": 3, "A": 2, "B": 3, "C": 2}, None),
+    ("vec(x y^T)^T A vec(x y^T)", "x", {"x": (3, 1), "y": (4, 1), "A": (12, 12)}, None),
+]
+
+
+def fd_hessian(source: str, wrt: str, values: dict) -> np.ndarray:
+    """∂²f/∂vec(X)∂vec(X)ᵀ: central differences (step 1e-4) of central differences (step 1e-5)."""
+    x0, eps = values[wrt], 1e-4
+    columns = []
+    for k in range(x0.size):
+        step = np.zeros(x0.size)
+        step[k] = eps
+        step = step.reshape(x0.shape, order="F")
+        up, down = (fd_gradient(lambda x: evaluate(source, {**values, wrt: x})[0, 0], x0 + s, eps=1e-5)
+                    for s in (step, -step))
+        columns.append(((up - down) / (2 * eps)).reshape(-1, order="F"))
+    return np.column_stack(columns)
+
+
+@pytest.mark.parametrize("source, wrt, shapes, formula", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_hessian_through_vec_and_kron(source, wrt, shapes, formula):
+    h = matcalc.api.hessian(source, wrt)
+    values = values_for(shapes)
+    want = fd_hessian(source, wrt, values)
+    close(numeric.evaluate(h.result, values, sizes_of(h, values)), want, tol=1e-5)
+    env = {s.name: numpy_habit(values[s.name], s) for s in free_symbols(h.written)}
+    close(run(h.numpy, env).reshape(want.shape), want, tol=1e-5)
+    if formula is not None:
+        close(want, formula(values), tol=1e-5)
+    if isinstance(h.result, IndexForm):
+        assert h.text.endswith("]_{ij,kl}" if wrt == "X" else "]_{i,k}") and "np.einsum(" in h.numpy
+    for options in (["-f", "pretty"], ["-f", "text"], ["-f", "latex"], ["-f", "numpy"], ["-f", "json"], ["--steps"]):
+        result = CliRunner().invoke(app, ["hessian", source, wrt, *options])
+        assert result.exit_code == 0 and "Traceback" not in result.output + result.stderr, (options, result.stderr)
+
+
+def test_a_python_module_of_an_index_hessian_checks_itself():
+    from matcalc.formats.python_code import python_code
+    from test_python_derivatives import run_module
+
+    h = matcalc.api.hessian("log(det(kron(X, A) + kron(B, C)))", "X")
+    assert isinstance(h.result, IndexForm)
+    assert run_module(python_code([h]))["check_hessian"]() < 1e-5

@@ -27,7 +27,7 @@ from .canonical import chain_shape, segments
 from ..errors import MatcalcError
 from .expr import (
     ONE, SCALAR, Add, Diag, Diagonal, Differential, Expr, Hadamard, Identity, IndexForm, Kron, MatMul, Ones,
-    PowerDifferential, Sum, Sym, Trace, Transpose, Vec, dim_product, postorder,
+    PowerDifferential, Sum, Sym, Trace, Transpose, Vec, dim_product, index_axes, postorder,
 )
 
 # summed labels: those with a Unicode subscript first, then the rest (never i, j, k, l)
@@ -60,18 +60,87 @@ def index_gradient(df: Expr, var: Sym, transposed: bool = False) -> IndexForm:
     return IndexForm(tuple(terms), form.outputs, form.dims, form.sizes)
 
 
+def index_hessian(gradient: IndexForm, var: Sym, differential) -> Expr:
+    """H[(i j), (k l)] = ∂G_ij/∂X_kl for a gradient G_kl written entry by entry: G's labels k, l
+    renamed i, j, and each term differentiated by the product rule, d(c Π Mₐ) = dc Π Mₐ +
+    c Σ_b dM_b Π_{a≠b} Mₐ, each dM_b read with the labels M_b carries. `differential` is
+    differentiate's (passed in: differentiate falls back on this module for gradients)."""
+    reader = _Reader(var)
+    given = dict(gradient.sizes)
+    for a, b in (("k", "i"), ("l", "j")):
+        if a in given:
+            reader.sizes[b] = given[a]
+    raw = []
+    for coefficient, factors in gradient.terms:
+        # each term's summed labels made new: terms use the same letters, and one term's split is its own
+        rename = {"k": "i", "l": "j"}
+        for _, labels in factors:
+            for a in labels:
+                if a not in rename and a not in "()":
+                    rename[a] = reader.fresh()
+                    if a in given:
+                        reader.sizes[rename[a]] = given[a]
+        labelled = [(op, reader.axes(op, "".join(rename.get(a, a) for a in labels))) for op, labels in factors]
+        dc = differential(coefficient, var)
+        if not alg.is_zero(dc):
+            raw += [(cs, [*fs, *labelled]) for cs, fs in reader.read(dc, (None, None))]
+        for b, (op, labels) in enumerate(labelled):
+            dop = differential(op, var)
+            if alg.is_zero(dop):
+                continue
+            others = labelled[:b] + labelled[b + 1:]
+            raw += [([coefficient, *cs], [*others, *fs]) for cs, fs in reader.read(dop, labels)]
+    outputs = gradient.outputs.translate(str.maketrans("kl", "ij")) + "".join(a for a in _labels(var.shape, "kl") if a)
+    width = dim_product(var.shape[1], var.shape[0])
+    if not raw:  # G does not depend on X
+        return alg.zero((width, width))
+    return _assemble(reader, raw, outputs, (width, width))
+
+
 def _index_form(df: Expr, var: Sym, f_labels: tuple, outputs: str, dims) -> IndexForm:
     reader = _Reader(var)
-    terms = []
+    return _assemble(reader, reader.read(df, f_labels), outputs, dims)
+
+
+def _assemble(reader, raw: list, outputs: str, dims) -> Expr:
+    """The IndexForm of terms as read: each a pair to its labels, δs contracted, and terms with
+    the same factors and labels added up (2 A_ab, not A_ab + A_ab)."""
+    collected: dict[tuple, list] = {}
     sizes = reader.sizes
-    for coefficients, factors in reader.read(df, f_labels):
+    named: dict[str, object] = {}  # the summed labels as written, with their sizes (None: any)
+    for coefficients, factors in raw:
         factors = [(op, tuple(reader.letters(a) for a in labels if a)) for op, labels in factors]
-        factors = _contract(factors, set(outputs), sizes)
-        terms.append((alg.mul(*coefficients) if coefficients else ONE,
-                      tuple((_plain(op), "".join(a if len(a) == 1 else f"({a})" for a in axes))
-                            for op, axes in factors)))
+        factors = _rename(_contract(factors, set(outputs), sizes), set(outputs), sizes, named)
+        key = tuple((_plain(op), "".join(a if len(a) == 1 else f"({a})" for a in axes)) for op, axes in factors)
+        collected.setdefault(key, []).append(alg.mul(*coefficients) if coefficients else ONE)
+    terms = [(alg.add(*cs), factors) for factors, cs in collected.items()]
+    terms = [(c, factors) for c, factors in terms if not alg.is_zero(c)]
+    if not terms:
+        return alg.zero(dims)
     used = {a for _, factors in terms for _, labels in factors for a in labels}
+    sizes = {**{a: d for a, d in sizes.items() if a in outputs}, **{a: d for a, d in named.items() if d is not None}}
     return IndexForm(tuple(terms), outputs, dims, tuple(sorted((a, d) for a, d in sizes.items() if a in used)))
+
+
+def _rename(factors: list, outputs: set, sizes: dict, named: dict) -> list:
+    """The summed labels of one term renamed a, e, o, ... in the order they come, so that equal
+    terms look equal (A_ea B_ae and A_po B_op are one term). A label inside parentheses keeps its
+    size: it takes the first name not given another size in another term."""
+    mapping: dict[str, str] = {}
+    grouped = {a for _, axes in factors for axis in axes if len(axis) > 1 for a in axis}
+    for _, axes in factors:
+        for a in "".join(axes):
+            if a in outputs or a in mapping:
+                continue
+            size = sizes.get(a) if a in grouped else None  # a plain axis has its operand's size
+            taken = set(mapping.values())
+            name = next((b for b in SUMMED if b not in taken and (size is None or named.get(b) in (None, size))), None)
+            if name is None:
+                raise MatcalcError("this derivative needs more summed indices than matcalc has letters for")
+            mapping[a] = name
+            if size is not None or name not in named:
+                named[name] = size
+    return [(op, tuple("".join(mapping.get(a, a) for a in axis) for axis in axes)) for op, axes in factors]
 
 
 def has_differential(e: Expr, var: Sym) -> bool:
@@ -92,7 +161,7 @@ class _Reader:
     def __init__(self, var: Sym):
         self.var = var
         self.x_labels = _labels(var.shape, "kl")
-        self.unused = list(SUMMED)
+        self.count = 0  # labels given out
         self.pairs: dict[str, tuple[str, str]] = {}  # a label read as a pair of labels (fastest first)
         self.sizes: dict[str, object] = {}  # the size of each label of a pair
 
@@ -102,13 +171,29 @@ class _Reader:
         X's own, δ_{label (b a)} with the pair. An axis of size 1 needs no label."""
         if fast == 1 or slow == 1:
             return [], ((label, None) if slow == 1 else (None, label))
+        known = self.pairs.get(label)
+        if known is not None and tuple(self.sizes.get(a) for a in known) == (fast, slow):
+            return [], known  # read as this pair before (vec(dX + dXᵀ), term by term)
         a, b = self.fresh(), self.fresh()
         self.sizes.update({a: fast, b: slow})
-        if label in "ijkl":
+        if label in "ijkl" or known is not None:
             self.pairs[c := self.fresh()] = (a, b)
             return [(Identity(dim_product(slow, fast)), (label, c))], (a, b)
         self.pairs[label] = (a, b)
         return [], (a, b)
+
+    def axes(self, op: Expr, labels: str) -> tuple:
+        """The labels of op's axes as the reader writes them (None for an axis of size 1), from
+        an IndexForm's string: an axis that is several, "(ab)", becomes a label of its own."""
+        out = iter(index_axes(labels))
+        written = []
+        for d in op.shape:
+            axis = None if d == 1 else next(out)
+            if axis is not None and len(axis) > 1:
+                self.pairs[c := self.fresh()] = tuple(axis)
+                axis = c
+            written.append(axis)
+        return tuple(written)
 
     def letters(self, label: str) -> str:
         """The labels an axis labelled `label` is read as, fastest first (a pair of a pair: three)."""
@@ -117,9 +202,9 @@ class _Reader:
         return "".join(self.letters(a) for a in self.pairs[label])
 
     def fresh(self) -> str:
-        if not self.unused:
-            raise MatcalcError("this derivative needs more summed indices than matcalc has letters for")
-        return self.unused.pop(0)
+        """A label not used before; past the letters, any character (`_rename` names them after)."""
+        self.count += 1
+        return SUMMED[self.count - 1] if self.count <= len(SUMMED) else chr(0x4E00 + self.count)
 
     def read(self, e: Expr, labels: tuple) -> list[tuple[list, list]]:
         """The terms of e with its axes labelled `labels` (None for an axis of size 1): each
@@ -233,7 +318,7 @@ def _contract(factors: list, outputs: set, sizes: dict) -> list:
                 if gone not in outputs and any(gone in axis for ls in others for axis in ls):
                     factors = [(o, tuple(axis.replace(gone, kept) for axis in ls))
                                for m, (o, ls) in enumerate(factors) if m != n]
-                    if gone in sizes:
+                    if gone in sizes and any(gone in axis and len(axis) > 1 for ls in others for axis in ls):
                         sizes.setdefault(kept, sizes[gone])
                     changed = True
                     break

@@ -22,7 +22,8 @@ from .differentiate import differential, gradient, gradient_from_differential, h
 from ..errors import MatcalcError
 from .present import present
 from .expr import (
-    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, Kron, MatMul, PowerDifferential, Sym, Transpose,
+    Add, Commutation, Diag, Diagonal, Differential, Expr, Hadamard, IndexForm, Kron, MatMul, PowerDifferential, Sym,
+    Transpose,
     Vec, dim_product,
     postorder,
 )
@@ -52,7 +53,12 @@ def hessian(f: Expr, var: Sym) -> Expr:
         raise MatcalcError("a Hessian needs a scalar expression")
     if var.symmetric and not var.is_scalar:
         raise MatcalcError(f"the Hessian with respect to the symmetric matrix {var.name} is {NOT_EXPRESSIBLE}")
-    return jacobian(gradient(f, var), var)
+    g = gradient(f, var)
+    if isinstance(g, IndexForm):  # a gradient entry by entry (through vec, ⊗): so is its Jacobian
+        from .einstein import index_hessian
+
+        return index_hessian(g, var, differential)
+    return jacobian(g, var)
 
 
 def read_jacobian(df: Expr, var: Sym) -> Expr:

@@ -148,7 +148,8 @@ class _NumPy:
         for coefficient, factors in e.terms:
             spec = ",".join("".join(index_axes(labels)) for _, labels in factors) + "->" + e.outputs
             operands = "".join(", " + self.operand(op, labels, sizes) for op, labels in factors)
-            code = f"np.einsum('{spec}'{operands})"
+            optimize = ", optimize=True" if len(factors) > 2 else ""  # a good order of contraction
+            code = f"np.einsum('{spec}'{operands}{optimize})"
             if coefficient.is_scalar and coefficient != Const(Fraction(1)):
                 code = f"{self.wrap(coefficient, PRODUCT + 1)} * {code}"
             terms.append(code)

@@ -344,7 +344,8 @@ def _index_form(node, out, dim) -> np.ndarray:
     for coefficient, factors in node.terms:  # an axis of size p·q read as two: reshaped column-major
         arrays = [out[op].reshape([dim(d) for d in index_dims(op, labels, sizes)], order="F") for op, labels in factors]
         spec = ",".join("".join(index_axes(labels)) for _, labels in factors) + "->" + node.outputs
-        total = total + out[coefficient][0, 0] * np.einsum(spec, *arrays)
+        # a contraction order, not left to right: seven operands of size 20 would take minutes
+        total = total + out[coefficient][0, 0] * np.einsum(spec, *arrays, optimize=len(arrays) > 2)
     rows, columns = node.shape
     return np.reshape(total, (dim(rows), dim(columns)), order="F")
 
