@@ -180,8 +180,10 @@ def test_every_letter_run_is_read_as_documented_or_refused(run):
     try:
         tree = read(text)
     except MatcalcError as e:
-        if want is None:
-            assert "unknown word" in e.message
+        if want is None:  # refused: an unknown word, or a word papers use (min) or a command without
+            # its backslash (mathrm), each refused saying what to write instead
+            assert ("unknown word" in e.message or " is not read: " in e.message
+                    or "without its backslash" in e.message), e.message
             return
         # read as documented, but not an expression (a function word with no argument, I as a
         # name, ...): then it is not a product of the letters of a word either
@@ -194,7 +196,8 @@ def test_every_letter_run_is_read_as_documented_or_refused(run):
     assert got == list(dict.fromkeys(n for n in names if n != "I" and n != "y")), run
 
 
-commands = st.one_of(st.sampled_from(WORD_LIST + vocabulary.GREEK + sorted(vocabulary.COMMANDS)),
+commands = st.one_of(st.sampled_from(WORD_LIST + vocabulary.GREEK + sorted(vocabulary.COMMANDS)
+                                     + sorted(vocabulary.REFUSED_COMMANDS)),
                      st.text(alphabet=LETTERS, min_size=1, max_size=9))
 
 
@@ -206,9 +209,12 @@ def test_every_latex_command_is_known_or_refused(word):
     try:
         tree = read(text)
     except MatcalcError as e:
-        if not known:
+        if word in vocabulary.REFUSED_COMMANDS:  # \\hat, \\min, \\in: refused, saying what to write
+            assert e.message.startswith(f"\\{word} is not read: ") and e.span[0] == 0
+        elif not known:
             assert "unknown command" in e.message and e.span[0] == 0
         return
+    assert word not in vocabulary.REFUSED_COMMANDS, f"\\{word} was read"
     assert known, f"\\{word} is not in the vocabulary, but was read"
     if word in vocabulary.GREEK:
         assert parser.canonical_name("\\" + word) in names_in(tree)

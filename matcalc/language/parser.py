@@ -96,12 +96,12 @@ def parse(text: str) -> Line:
         raise MatcalcError(f"`{eaten.group(1)}` reads as \\{eaten.group(1)} without its backslash: the shell "
                            "removes backslashes outside single quotes, so put the expression in single quotes "
                            f"(matcalc diff '\\{eaten.group(1)}...')", text, eaten.span(1))
-    for pattern, message in _MISWRITTEN_NUMBERS:
+    for pattern, message in _MISWRITTEN_NUMBERS + _NOT_GUESSED:
         m = pattern.search(text)
         if m:
             raise MatcalcError(message, text, m.span())
     vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
-    prepared = classify_bars(text)
+    prepared = classify_bars(_without_delimiters(text))
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
     if line is not None:
         if "^" in text and "-" in text:  # 0^{-1}, (-4)^{0.5}: the quick reader has no division
@@ -135,6 +135,8 @@ def parse(text: str) -> Line:
         raise MatcalcError("cannot read this expression", text, (e.pos_in_stream or 0, (e.pos_in_stream or 0) + 1)) from None
     except RecursionError:
         raise MatcalcError("the expression is nested too deeply", text, (0, 1)) from None
+    if "\\" in text:
+        _check_styles(tree, text)
     line = _to_line(tree, text)
     check_numbers(line, text)
     for side in (line.lhs, line.rhs):
@@ -163,7 +165,43 @@ _HINTS = (
     (re.compile(r"\.T(?![A-Za-z])"), ": x.T is NumPy's transpose; write x^T"),
     (re.compile(r"@"), ": for a matrix product write A B (or A \\cdot B)"),
     (re.compile(r"\*\*"), ": for a power write x^2 (or x^{1/2})"),
+    (re.compile(r"(?<=np)\."), ": NumPy code is not read; write tr(A), A^T, A B, inv(A)"),
+    (re.compile(r"(?<=\^)\s*\{?\s*\*|(?<=\^\{)\s*\*"),
+     ": a starred name x^* is not a name here; write another name, such as x_s"),
+    (re.compile(r"(?<=\^)\s*\{?\s*\+|(?<=\^\{)\s*\+|†"),
+     ": for the pseudo-inverse write (X^T X)^{-1} X^T (X of full column rank)"),
+    (re.compile(r"(?<=\|)_|(?<=‖)_|(?<=Vert)_"), ": matcalc's norms are \\|x\\|, \\|x\\|_1 and \\|X\\|_F (the nuclear "
+     "norm \\|X\\|_* and other subscripts are not read)"),
+    (re.compile(r"[.,;:]\s*$"), ": the expression ends before it; leave out the sentence's punctuation"),
+    (re.compile(r"∑"), ": for the sum of the entries write sum(x); index sums are not read"),
+    (re.compile(r"∂"), ": for a derivative give the expression and the variable (matcalc diff 'x^T x' x), "
+                        "or write \\frac{\\partial}{\\partial x} f"),
+    (re.compile(r"(?:∇|\\nabla)(?!\s*[_^²])"), ": the variable of ∇ is its subscript, ∇_x f"),
+    (re.compile(r"÷"), ": for division write /"),
+    (re.compile(r"\$"), ": put $...$ around the whole formula, or leave it out"),
 )
+
+
+# Forms that would read as something else than papers mean: refused before the parse.
+_NOT_GUESSED = (
+    # W^{(1)} is W to the power 1 to the grammar, and the layer-1 weight W to a paper's reader
+    (re.compile(r"\^\s*\{\s*\(\s*[A-Za-z0-9]+\s*\)\s*\}|\^\s*\(\s*[A-Za-z0-9]+\s*\)"),
+     "a superscript in parentheses, W^{(1)}, labels a layer or a sample and is not read as a power: "
+     "write W_1 for a name, or W^1 for a power"),
+    # \sqrt[3]{a}: sqrt(3) times a to the grammar
+    (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
+)
+# $...$, $$...$$, \[...\], \(...\) around the whole formula, as copied from a paper's source
+_DELIMITED = re.compile(r"^(\s*)(\$\$|\$|\\\[|\\\()(.*?)(\$\$|\$|\\\]|\\\))(\s*)$", re.S)
+_CLOSING = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
+
+
+def _without_delimiters(text: str) -> str:
+    """The formula with the math delimiters around it blanked (same width: spans stay)."""
+    m = _DELIMITED.match(text)
+    if not m or _CLOSING[m.group(2)] != m.group(4) or "$" in m.group(3):
+        return text
+    return m.group(1) + " " * len(m.group(2)) + m.group(3) + " " * len(m.group(4)) + m.group(5)
 # LaTeX commands that never mean a product of letters: seen bare, the shell ate the backslash.
 _BACKSLASH_EATEN = re.compile(r"(?<![\\A-Za-z])(nabla|[dt]?frac|partial|cdot|mathrm|mathbf|operatorname|odot"
                               r"|otimes|lambda|Sigma)(?![A-Za-z])")
@@ -238,9 +276,50 @@ _GREEK_UNICODE["ς"] = "sigma"
 _NAME = re.compile(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ωϑϕϵ]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
 
 
+# A style around a name, as papers write it: \mathbf{x} is the name x (grammar: NAME). The
+# groups say which styles print alike: \mathbf{x} and \bm{x} are one bold x, x and \mathbf{x}
+# in one input are likely two (parse refuses that mix rather than merging them silently).
+STYLE_GROUPS = {
+    **dict.fromkeys(("mathbf", "boldsymbol", "bm", "pmb", "mathbfit", "textbf"), "bold"),
+    **dict.fromkeys(("mathit", "mathnormal", "textit"), ""),
+    **dict.fromkeys(("mathrm", "text", "textrm"), "upright"),
+    **dict.fromkeys(("mathsf", "textsf"), "sans-serif"),
+}
+_STYLED = re.compile(r"^\\([A-Za-z]+)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[A-Za-z]))(.*)$", re.S)
+
+
+def _check_styles(tree, text: str) -> None:
+    """A letter written both plain and bold (x and \\mathbf{x}) is often two variables in a paper
+    (a scalar and a vector): matcalc would read one name, so it asks instead of merging them."""
+    from lark import Token
+
+    seen: dict[str, Token] = {}
+    for node in tree.iter_subtrees_topdown():
+        if node.data in _WRT:  # \\nabla_x f(\\mathbf{x}): the variable below ∇ may be written plainly
+            continue
+        for token in node.children:
+            if not isinstance(token, Token) or token.type != "NAME":
+                continue
+            name = canonical_name(str(token))
+            first = seen.setdefault(name, token)
+            if name != "I" and unstyled(str(first))[0] != unstyled(str(token))[0]:
+                raise MatcalcError(f"`{first}` and `{token}` are both read as the name {name}: if they are "
+                                   "two variables, write another letter for one of them; if one, write both "
+                                   "alike", text, (token.start_pos, token.end_pos))
+
+
+def unstyled(written: str) -> tuple[str, str]:
+    """(style group, the name as plainly written): `\\mathbf{W}_1` → ("bold", "W_1"), `x` → ("", "x")."""
+    m = _STYLED.match(written.strip())
+    if not m or m.group(1) not in STYLE_GROUPS:
+        return "", written
+    return STYLE_GROUPS[m.group(1)], (m.group(2) or m.group(3)) + m.group(4)
+
+
 def canonical_name(written: str) -> str | None:
-    """`\\mu`, `μ` and `mu` → "mu"; `x_{12}` → "x_12"; `W1` → "W1". None if not a name."""
-    m = _NAME.match(written.strip())
+    """`\\mu`, `μ` and `mu` → "mu"; `x_{12}` → "x_12"; `W1` → "W1"; `\\mathbf{x}` → "x". None
+    if not a name."""
+    m = _NAME.match(unstyled(written)[1].strip())
     if not m:
         return None
     letters, greek, sub_braced, sub_single, digits = m.groups()
@@ -318,7 +397,7 @@ def check_numbers(line: Line, text: str) -> None:
 def _norm_kind(tokens) -> str:
     """The norm a subscript names: F (Frobenius), 1, or 2 (also without a subscript)."""
     sub = next((str(t) for t in tokens if t.type == "NORM_SUB"), "")
-    return "F" if "F" in sub else "1" if "1" in sub else "2"
+    return "F" if "F" in sub else "1" if "1" in sub or "₁" in sub else "2"
 
 
 def _power(op: str, base: Syntax, exponent: Syntax, text: str, span) -> Syntax:
@@ -431,6 +510,10 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             out = Syntax("identity" if canonical == "I" else "name", value=canonical, span=span)
         elif op == "number":
             out = Syntax("number", value=Fraction(str(tokens[0])), span=span)
+        elif op == "frac_digits":  # \\frac12: one digit each
+            numerator, denominator = re.findall(r"[0-9]", str(tokens[0]))
+            out = Syntax("div", (Syntax("number", value=Fraction(numerator), span=span),
+                                 Syntax("number", value=Fraction(denominator), span=span)), span=span)
         elif op == "ones":
             out = Syntax("ones", span=span)
         elif op == "commutation":  # K_{mn}: its sizes name dimensions (language/kinds.py)

@@ -33,13 +33,58 @@ GREEK = (
 COMMANDS = frozenset((
     "operatorname mathrm text mathbf mathbb frac dfrac tfrac partial nabla cdot times odot circ "
     "top intercal left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr quad "
-    "qquad vert Vert lvert rvert lVert rVert max sum langle rangle otimes"
+    "qquad vert Vert lvert rvert lVert rVert max sum langle rangle otimes displaystyle textstyle"
+).split()) | frozenset(("rm", "sf"))  # {\rm T}, {\sf T}: in a transpose only (grammar: TRANSPOSE_MARK)
+
+# Styles around one name, as papers write them: \mathbf{x}, \boldsymbol{\theta}, \bm x are the name
+# x, θ (grammar: NAME); \mathbf{1} is 𝟏. \mathrm and \text also hold function words.
+STYLES = frozenset((
+    "mathbf boldsymbol bm pmb mathbfit mathit mathsf mathnormal textbf textit textrm textsf"
 ).split())
+COMMANDS = COMMANDS | STYLES
+
+_DECORATED = ("a decorated letter is not a name here (a name is one letter, plain or bold, with digits or "
+              "a subscript): write a letter with a subscript in its place, such as x_h for \\hat{x}")
+_OBJECTIVE = ("give only the objective after it, as in matcalc diff '\\|X w - y\\|^2' w: the variable goes on "
+              "the command line")
+_OBJECTIVE_WORDS = ("min", "argmin", "argmax", "minimize", "maximize")
+_SETS = "matcalc infers sizes: leave out `x \\in \\mathbb{R}^n` (declare kinds with --vector x or --scalar a)"
+_WHOLE = "copy the formula alone, without the environment or label around it"
+# Commands that papers write and matcalc does not read, each with what to write instead.
+REFUSED_COMMANDS = {
+    **dict.fromkeys(("hat", "widehat", "tilde", "widetilde", "bar", "overline", "underline", "dot", "ddot",
+                     "check", "breve", "acute", "grave", "mathring", "overrightarrow", "vv"), _DECORATED),
+    **dict.fromkeys(("mathcal", "mathscr", "mathfrak", "mathbb", "mathds"),
+                    "script and blackboard letters are not names here (\\mathbb{1} is the vector of ones): "
+                    "for an objective L(w) = ... give only its right-hand side; for a variable write a plain or "
+                    "bold letter"),
+    **dict.fromkeys(_OBJECTIVE_WORDS + ("arg", "inf", "sup"), _OBJECTIVE),
+    **dict.fromkeys(("in", "subset", "forall", "exists", "mid"), _SETS),
+    **dict.fromkeys(("begin", "end", "label", "tag", "notag", "nonumber", "eqref", "ref"), _WHOLE),
+    **dict.fromkeys(("prod", "int", "lim", "iint"),
+                    "products, integrals and limits over indices are not matcalc's: write the expression of whole "
+                    "vectors and matrices (exp(sum(log(x))) for a product of positive entries)"),
+    **dict.fromkeys(("dots", "cdots", "ldots", "vdots", "ddots"),
+                    "elided terms cannot be differentiated: write the whole expression with vectors and matrices"),
+    "infty": "matcalc's norms are \\|x\\|, \\|x\\|_1 and \\|X\\|_F; the max norm \\|x\\|_\\infty is not among them",
+    "dagger": "for the pseudo-inverse write (X^T X)^{-1} X^T (X of full column rank)",
+    "star": "a starred name x^\\star is not a name here: write another name, such as x_s, in its place",
+    "ast": "a starred name x^\\ast is not a name here: write another name, such as x_s, in its place",
+    "prime": "matcalc reads x' as the transpose, and x^\\prime as nothing: for another variable write another name, "
+             "such as x_2",
+}
+# What \\mathbb{...} holds in papers, besides 𝟏
+_BLACKBOARD = {
+    "R": _SETS, "C": _SETS, "N": _SETS, "S": _SETS,
+    "E": "expectations \\mathbb{E}[...] are not read: give the expression inside (its gradient is the expectation's)",
+    "I": "for the identity write I (an indicator 𝟙[...] is not read)",
+}
+
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
 _WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
 # what the check looks at: a command, a subscript (skipped: x_{ij} is one name), a letter run,
 # a Greek letter (a letter run with digits after it, as norm1 or W2, when no letter follows them)
-_ITEM = re.compile(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*\S|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
+_ITEM = re.compile(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*[^\s\\]|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
 _PIECE = re.compile(r"[A-Z][a-z]*|[a-z]+")
 
 # Greek capitals written like Latin ones, and omicron: as names they would be two different
@@ -93,12 +138,31 @@ def _check_command(text: str, m: re.Match) -> None:
     word = m.group()[1:]
     if word not in BARE_WORDS:  # \norm1 is a word, \alpha1 the name alpha1
         word = word.rstrip("0123456789")
+    if word in STYLES or word == "mathbf":
+        _check_style(text, m)
+        return
+    if word == "mathbb" and re.match(r"\s*\{\s*1\s*\}", text[m.end():]):  # \mathbb{1}: 𝟏
+        return
+    if word in REFUSED_COMMANDS:
+        inner = re.match(r"\s*\{\s*([A-Za-z])\s*\}", text[m.end():])
+        message = _BLACKBOARD.get(inner.group(1), "") if word == "mathbb" and inner else ""
+        raise MatcalcError(f"\\{word} is not read: {message or REFUSED_COMMANDS[word]}", text, m.span())
+    if word == "sum" and re.match(r"\s*[_^]", text[m.end():]):
+        raise MatcalcError("index sums \\sum_i are not read: write the sum with vectors and matrices, such as "
+                           "sum(x) or \\mathbf{1}^T x for \\sum_i x_i, and \\|A x\\|^2 for \\sum_i (a_i^T x)^2",
+                           text, m.span())
+    if word in ("rm", "sf") and not re.match(r"\s*T(?![A-Za-z])", text[m.end():]):
+        raise MatcalcError(f"\\{word} is read only in a transpose, ^{{\\{word} T}}: for a name write "
+                           f"\\math{word}{{x}}", text, m.span())
     if word in BARE_WORDS or word in GREEK or word in COMMANDS:
         wrapped = _WRAPPED.match(text, m.start())
         if wrapped:
             inner = wrapped.group(2)
             jacobian = inner == "vec" and _jacobian_vec(text, wrapped.start(2))
-            if inner not in WORDS and inner not in ("F", "T") and not jacobian:
+            if inner in REFUSED_COMMANDS and len(inner) > 2:  # \\operatorname{argmin}
+                raise MatcalcError(f"{inner} is not read: {REFUSED_COMMANDS[inner]}", text, wrapped.span(2))
+            if inner not in WORDS and inner not in ("F", "T") and not jacobian and not (
+                    word != "operatorname" and _ONE_NAME.fullmatch(inner + text[wrapped.end():].split("}")[0])):
                 start = wrapped.start(2)
                 raise MatcalcError(_unknown(inner, f"\\{word}{{{inner}}}"), text, (start, start + max(1, len(inner))))
         return
@@ -107,6 +171,32 @@ def _check_command(text: str, m: re.Match) -> None:
     near = difflib.get_close_matches(word, sorted(BARE_WORDS | set(GREEK) | COMMANDS), n=3, cutoff=0.6)
     hint = " (did you mean " + _listing(["\\" + w for w in near]) + "?)" if near else ""
     raise MatcalcError(f"unknown command \\{word}: it is not in matcalc's vocabulary{hint}", text, m.span())
+
+
+# What a style may hold: one Latin letter or Greek command, with digits or a subscript
+_ONE_NAME = re.compile(r"\s*(?:[A-Za-z]|\\(?:%s)(?![A-Za-z]))(?:_\{[A-Za-z0-9]+\}|_[A-Za-z0-9]|[0-9]+)?\s*"
+                       % "|".join(GREEK))
+_STYLE_ARGUMENT = re.compile(r"\s*\{((?:[^{}]|\{[^{}]*\})*)\}|\s+([A-Za-z])|\s*(\\[A-Za-z]+)")
+
+
+def _check_style(text: str, m: re.Match) -> None:
+    """\\mathbf{x}, \\bm{\\theta}, \\boldsymbol\\mu: a style holds one name (or \\mathbf{1}, 𝟏)."""
+    word = m.group()[1:]
+    arg = _STYLE_ARGUMENT.match(text, m.end())
+    inner = None if arg is None else next(g for g in arg.groups() if g is not None)
+    if inner is not None and (_ONE_NAME.fullmatch(inner) or (word == "mathbf" and inner.strip() == "1")):
+        return
+    if inner is not None and arg.group(3) and inner[1:] in REFUSED_COMMANDS:
+        return  # \boldsymbol\hat{x}: the inner command's own refusal says more
+    if inner is not None and inner.strip().isdigit():
+        message = (f"\\{word}{{{inner.strip()}}} is not read: \\mathbf{{1}} is the vector of ones, and matcalc has no "
+                   "zero or other constant vector (leave a zero term out; write c \\mathbf{1} for a constant c)")
+    elif inner is not None and inner.strip():
+        message = (f"\\{word}{{{inner.strip()}}} is not read: a style holds one name here; style each name "
+                   f"alone, as in \\{word}{{A}} \\{word}{{x}}, or leave the style out")
+    else:
+        message = f"\\{word} needs a name to style, as in \\{word}{{x}}"
+    raise MatcalcError(message, text, (m.start(), arg.end() if arg else m.end()))
 
 
 def _check_greek(text: str, m: re.Match) -> None:
@@ -139,6 +229,8 @@ def _check_run(text: str, start: int, run: str) -> None:
         if len(lower) <= 2 or lower in BARE_WORDS:
             continue
         at = start + piece.start() + len(word) - len(lower)
+        if lower in _OBJECTIVE_WORDS:  # argmin, min: words of papers, with their own hint
+            raise MatcalcError(f"{lower} is not read: {REFUSED_COMMANDS[lower]}", text, (at, at + len(lower)))
         raise MatcalcError(_unknown(lower, run), text, (at, at + len(lower)))
 
 
