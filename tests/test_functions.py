@@ -335,3 +335,12 @@ def test_exact_functions_of_numbers_are_numbers(written, oracle):
     g = matcalc.diff(written, "a", declared={"a": "scalar"})
     got = float(eval(g.numpy, {"np": np, "a": a}))  # noqa: S307 - matcalc's own output
     assert abs(got - (oracle(a + 1e-6) - oracle(a - 1e-6)) / 2e-6) < 1e-6
+
+
+def test_sigma_taken_out_of_a_scalar_sum_keeps_a_repeated_factor():
+    """(a xᵀx σ(a))² w.r.t. a: taking σ(a)² out of the sum once dropped one xᵀx of (xᵀx)² (its
+    factors xᵀ x xᵀ x were counted as a set); found by tests/test_differential.py."""
+    from oracle import assert_gradient
+
+    g = assert_gradient("(a x^T x sigmoid(a))^2", "a", declare={"a": "scalar", "x": "vector"})
+    assert g.text.count("(x^T x)^2") == 2, g.text

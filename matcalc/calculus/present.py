@@ -408,16 +408,27 @@ def _scalar_sigma_common(e: Add) -> Expr:
     split = []
     for t in e.terms:
         c, rest = alg.split_coefficient(t)
-        factors = rest.factors if type(rest) is MatMul else (rest,)
-        split.append((c, dict((f.base, f.exponent) if type(f) is Power else (f, Fraction(1)) for f in factors)))
-    shared = {b: p for b, p in split[0][1].items() if p > 0 and type(b) is Func and b.name == "sigmoid"}
-    for _, powers in split[1:]:
+        # each factor in its place, the powers of a scalar σ(z) summed at its first place: a factor
+        # may repeat (xᵀ x xᵀ x is (xᵀx)²), and only σ's powers are taken out
+        order: list[Expr] = []
+        powers: dict[Expr, Fraction] = {}
+        for f in rest.factors if type(rest) is MatMul else (rest,):
+            b, p = (f.base, f.exponent) if type(f) is Power else (f, Fraction(1))
+            if type(b) is Func and b.name == "sigmoid" and b.is_scalar:
+                if b not in powers:
+                    order.append(b)
+                powers[b] = powers.get(b, 0) + p
+            else:
+                order.append(f)
+        split.append((c, powers, order))
+    shared = {b: p for b, p in split[0][1].items() if p > 0}
+    for _, powers, _ in split[1:]:
         shared = {b: min(p, powers[b]) for b, p in shared.items() if powers.get(b, 0) > 0}
     if not shared:
         return e
-    inner = alg.add(*(alg.scale(c, alg.mul(*(alg.power(b, p - shared.get(b, 0)) for b, p in powers.items()
-                                             if p != shared.get(b, 0))))
-                      for c, powers in split))
+    inner = alg.add(*(alg.scale(c, alg.mul(*(alg.power(f, powers[f] - shared.get(f, 0)) if f in powers else f
+                                             for f in order if f not in powers or powers[f] != shared.get(f, 0))))
+                      for c, powers, order in split))
     out = alg.mul(*(alg.power(b, p) for b, p in shared.items()), positive_first(inner))
     return out if occurrences(out) <= occurrences(e) else e
 
