@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -294,3 +295,37 @@ def test_ctrl_c_during_a_long_computation():
     finally:
         p.kill()
         p.wait()
+
+
+# -- a function without parentheses followed by more factors ---------------------------------
+# Texts write tr AB for tr(AB) and det A det B for det(A) det(B); the grammar alone would read
+# tr(A) B. Neither is guessed: the input is refused with both readings written out.
+
+@pytest.mark.parametrize("source, wrt, shown, marked", [
+    ("tr A B", "A", "write tr(A B) or tr(A) B", "tr A B"),
+    (r"\log x^T x", "x", r"write \log(x^T x) or \log(x^T) x", r"\log x^T x"),
+    (r"\log\det X Y", "X", r"write \log\det(X Y) or \log\det(X) Y", r"\log\det X Y"),
+    (r"\log\det \Sigma + \operatorname{tr} S \Sigma^{-1}", r"\Sigma",
+     r"write \operatorname{tr}(S \Sigma^{-1}) or \operatorname{tr}(S) \Sigma^{-1}", r"\operatorname{tr} S \Sigma^{-1}"),
+    (r"\exp x^T A x", "x", r"write \exp(x^T A x) or \exp(x^T) A x", r"\exp x^T A x"),
+    (r"\frac{1}{2} tr X^T A X", "X", "write tr(X^T A X) or tr(X^T) A X", "tr X^T A X"),
+])
+def test_a_bare_function_before_more_factors_is_refused_with_both_readings(source, wrt, shown, marked):
+    code, out, err = run(["diff", source, wrt, "-f", "text"])
+    assert code == 2 and out == ""
+    assert "without parentheses is followed by more factors" in err and shown in err, err
+    *_, echoed, caret = err.rstrip("\n").splitlines()
+    assert echoed.strip() == source and "Traceback" not in err
+    assert caret.strip() == "^" * len(marked) and caret.index("^") - echoed.index(source) == source.index(marked)
+
+
+@pytest.mark.parametrize("source, wrt, expected", [
+    ("tr(A B)", "A", lambda v: v["B"].T),
+    ("det A det B", "A", lambda v: np.linalg.det(v["A"]) * np.linalg.det(v["B"]) * np.linalg.inv(v["A"]).T),
+    (r"\log|X| tr(X)", "X", lambda v: np.trace(v["X"]) * np.linalg.inv(v["X"]).T
+     + np.log(abs(np.linalg.det(v["X"]))) * np.eye(len(v["X"]))),
+    (r"a^T x \log|X|", "X", lambda v: (v["a"] @ v["x"]) * np.linalg.inv(v["X"]).T),  # last: nothing follows
+    (r"2 \log\det X", "X", lambda v: 2 * np.linalg.inv(v["X"]).T),
+])
+def test_a_bare_function_alone_or_before_another_function_is_read(source, wrt, expected):
+    assert_gradient(source, wrt, expected, positive=True)

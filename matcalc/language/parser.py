@@ -110,6 +110,7 @@ def parse(text: str) -> Line:
         # its text is long: an input of at most MAX_DEPTH characters needs no walk.
         if len(text) > MAX_DEPTH:
             _check_depth(line.lhs, text)
+        check_bare_calls(line, text)
         return line
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -142,6 +143,7 @@ def parse(text: str) -> Line:
     for side in (line.lhs, line.rhs):
         if side is not None:
             _check_depth(side.body if isinstance(side, Query) else side, text)
+    check_bare_calls(line, text)
     return line
 
 
@@ -550,3 +552,69 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
             raise MatcalcError(f"internal: unknown construct {op}", text, span)
         results[id(node)] = out
     return results[id(root)]
+
+
+# -- a function without parentheses followed by more factors ------------------------------------
+
+_POSTFIX = frozenset(("transpose", "inv_transpose", "power", "hadamard_power"))
+
+
+def check_bare_calls(line: Line, text: str) -> None:
+    """Refuse `tr A B`, `\\log x^T x`: a function written without parentheses, whose argument
+    is not delimited (|X|, ‖x‖, {…}), followed by another factor. Texts write tr AB for tr(AB)
+    and det A det B for det(A) det(B); the grammar reads tr(A) B. Neither is guessed."""
+    if "mul" not in _ops_cache(line):
+        return
+    for side in (line.lhs, line.rhs):
+        if side is None:
+            continue
+        for node in (side.body if isinstance(side, Query) else side).walk():
+            if node.op != "mul":
+                continue
+            factors = _juxtaposed(node)
+            for i, f in enumerate(factors[:-1]):
+                inner = _open_bare_call(f)
+                if inner is None or factors[i + 1].op == "call":
+                    continue
+                j = next((k for k in range(i + 1, len(factors)) if factors[k].op == "call"), len(factors))
+                word = text[f.span[0]:inner.span[0]].rstrip()
+                arg, rest = text[inner.span[0]:f.span[1]], text[factors[i + 1].span[0]:factors[j - 1].span[1]]
+                raise MatcalcError(f"`{word}` without parentheses is followed by more factors: write "
+                                   f"{word}({arg} {rest}) or {word}({arg}) {rest}",
+                                   text, (f.span[0], factors[j - 1].span[1]))
+
+
+def _ops_cache(line: Line) -> set:
+    ops = set()
+    for side in (line.lhs, line.rhs):
+        if side is not None:
+            ops.update(n.op for n in (side.body if isinstance(side, Query) else side).walk())
+    return ops
+
+
+def _juxtaposed(node: Syntax) -> list[Syntax]:
+    """The factors of a product chain a b c (parsed as mul(mul(a, b), c)), in order."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if n.op == "mul" and len(n.args) == 2:
+            stack.extend(reversed(n.args))
+        else:
+            out.append(n)
+    return out
+
+
+def _open_bare_call(node: Syntax) -> Syntax | None:
+    """For `\\log\\det X^T` (a call without parentheses, its argument a name or number, with
+    postfixes), the node whose span starts where the argument does; else None."""
+    while node.op == "call" and node.args and node.span[1] == node.args[0].span[1]:
+        arg = node.args[0]
+        base = arg
+        while base.op in _POSTFIX and base.args:
+            base = base.args[0]
+        if base.op in ("name", "number") and base.span[0] == arg.span[0]:
+            return arg
+        if base.op != "call":
+            return None
+        node = base
+    return None
