@@ -333,12 +333,18 @@ def test_a_jacobian_of_an_input_holding_vec_reads_back():
     assert matcalc.verify(line, {"x": "vector", "y": "vector"})
 
 
-def test_python_modules_refuse_a_size_that_is_a_product():
+def test_python_modules_read_a_size_that_is_a_product_off_its_factors():
+    """y of length m·n beside A m×p and x of length n: the module checks len(y) == m * n."""
     from matcalc.formats.python_code import python_code
+    from test_python_derivatives import run_module
 
     g = matcalc.diff("y^T kron(A, x)", "x", {"x": "vector", "y": "vector"})
-    with pytest.raises(MatcalcError, match="product of sizes"):
-        python_code([g])
+    code = python_code([g])
+    assert "y vector of length (m·n)" in code and "np.shape(y) == ((m * n),)" in code
+    namespace = run_module(code)
+    assert namespace["check_jacobian"]() < 1e-5
+    with pytest.raises(AssertionError, match="y should be a vector of length 6"):
+        namespace["f_and_jacobian"](A=np.ones((2, 5)), x=np.ones(3), y=np.ones(7))
 
 
 # -- gradients through A ⊗ B between two vecs: vec(X)ᵀ (A ⊗ B) vec(Y) = tr(Xᵀ B Y Aᵀ) ----------------

@@ -118,18 +118,21 @@ def test_a_symmetric_variable_gets_the_symmetric_gradient():
     close(run(g.numpy, values), want)
 
 
-def test_a_python_module_of_an_index_form_checks_itself():
+@pytest.mark.parametrize("source, wrt, shapes, index, shown", CASES, ids=IDS)
+def test_a_python_module_checks_itself(source, wrt, shapes, index, shown):
+    """-f python: the module's own check, and its gradient against finite differences here (a
+    size that is a product, such as A's in vec(X)ᵀ A vec(X), read off its factors)."""
     from matcalc.formats.python_code import python_code
     from test_python_derivatives import run_module
 
-    source = "log(det(kron(X, A) + kron(B, C)))"  # no size that is a product: the module reads them all
-    g = matcalc.diff(source, "X")
-    assert isinstance(g.result, IndexForm)
+    g = matcalc.diff(source, wrt)
     namespace = run_module(python_code([g]))
     assert namespace["check_gradient"]() < 1e-5
-    values = values_for({"X": 3, "A": 2, "B": 3, "C": 2})
-    value, gradient = namespace["f_and_grad"](**values)
-    close(gradient, finite_differences(source, "X", values))
+    values = values_for(shapes)
+    env = {s.name: numpy_habit(values[s.name], s) for s in free_symbols(g.written)}
+    value, gradient = namespace["f_and_grad"](**env)
+    want = finite_differences(source, wrt, values)
+    close(np.reshape(gradient, want.shape), want)
 
 
 # -- Hessians: the Jacobian of a gradient written entry by entry, entry by entry ---------------------
@@ -175,10 +178,10 @@ def test_hessian_through_vec_and_kron(source, wrt, shapes, formula):
         assert result.exit_code == 0 and "Traceback" not in result.output + result.stderr, (options, result.stderr)
 
 
-def test_a_python_module_of_an_index_hessian_checks_itself():
+@pytest.mark.parametrize("source, wrt, shapes, formula", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_a_python_module_of_a_hessian_checks_itself(source, wrt, shapes, formula):
     from matcalc.formats.python_code import python_code
     from test_python_derivatives import run_module
 
-    h = matcalc.api.hessian("log(det(kron(X, A) + kron(B, C)))", "X")
-    assert isinstance(h.result, IndexForm)
+    h = matcalc.api.hessian(source, wrt)
     assert run_module(python_code([h]))["check_hessian"]() < 1e-5

@@ -33,14 +33,9 @@ def python_code(results) -> str:
     kind = getattr(g0, "kind", "gradient")
     function, check = FUNCTIONS[kind]
     args = free_symbols(g0.written)
-    product = next((s for s in args if any(isinstance(d, tuple) for d in s.shape)), None)
-    if product is not None:  # A vec(X): the module reads each size off one argument's shape
-        from ..errors import MatcalcError
-
-        raise MatcalcError(f"-f python: {product.name} has a size that is a product of sizes (as in A vec(X)); "
-                           "the generated module cannot read it off the arguments")
     names = {s: identifier(s.name) for s in args}
     dims = _dimension_names(args, set(names.values()))
+    _refuse_unread_products(args, dims)
     returned = _distinct([(g, _outputs(g)) for g in results])
     outputs = [("value", g0.expression, False)] + [out for _, outs in returned for out in outs]
     temps = _common_subexpressions([e for _, e, _ in outputs])
@@ -123,9 +118,28 @@ def _dimension_names(args, taken: set[str]) -> dict:
     out: dict = {}
     for s in args:
         for d in s.shape:
-            if d != 1 and d not in out:
+            if d != 1 and d not in out and not isinstance(d, tuple):  # a product: its factors' names
                 out[d] = d if d not in taken else f"dim_{d}"
     return out
+
+
+def _refuse_unread_products(args, dims) -> None:
+    """A size that is a product (the rows of A in vec(X)ᵀ A vec(X), m n) is checked against its
+    factors, which the module reads off other arguments; one that no argument has alone cannot be."""
+    for s in args:
+        for d in s.shape:
+            missing = [f for f in (d if isinstance(d, tuple) else ()) if f not in dims]
+            if missing:
+                from ..errors import MatcalcError
+
+                raise MatcalcError(f"-f python: {s.name} has a size that is a product of sizes (as in A vec(X)) "
+                                   "of which one is no other argument's; the generated module cannot read it off "
+                                   "the arguments")
+
+
+def _size_code(d, dims) -> str:
+    """A size as the module writes it: m, or (m * n) for a product."""
+    return f"({' * '.join(dims[f] for f in d)})" if isinstance(d, tuple) else dims[d]
 
 
 def _kind(s: Sym) -> str:
@@ -133,9 +147,10 @@ def _kind(s: Sym) -> str:
         return "a positive integer"
     if s.shape == (1, 1):
         return "scalar"
+    rows, columns = (f"({'·'.join(d)})" if isinstance(d, tuple) else d for d in s.shape)
     if s.shape[1] == 1:
-        return f"vector of length {s.shape[0]}"
-    return f"{'symmetric ' if s.symmetric else ''}{s.shape[0]}×{s.shape[1]} matrix"
+        return f"vector of length {rows}"
+    return f"{'symmetric ' if s.symmetric else ''}{rows}×{columns} matrix"
 
 
 def _docstring(kind: str, returned, args, names) -> str:
@@ -172,7 +187,8 @@ def _wrt_text(g) -> str:
 def _shape_checks(args, names, dims) -> list[str]:
     """Bind each dimension from the first argument that has it, then assert every shape."""
     out, bound = [], set()
-    for s in args:
+    # an argument with a product size (A of vec(X)ᵀ A vec(X)) after those that give its factors
+    for s in sorted(args, key=lambda a: any(isinstance(d, tuple) for d in a.shape)):
         n = names[s]
         if isinstance(s, Integer):  # the exponent of a matrix power
             out.append(f'    assert np.ndim({n}) == 0 and {n} == int({n}) >= 1, "{n} should be a positive integer"')
@@ -181,9 +197,16 @@ def _shape_checks(args, names, dims) -> list[str]:
         if s.shape == (1, 1):
             out.append(f'    assert np.ndim({n}) == 0, "{n} should be a scalar"')
             continue
-        shape = tuple(dims[d] for d in s.shape if d != 1)
-        new = [d for d in dict.fromkeys(shape) if d not in bound]
-        if new:
+        shape = tuple(_size_code(d, dims) for d in s.shape if d != 1)
+        new = [d for d in dict.fromkeys(shape) if d not in bound and not d.startswith("(")]
+        if any(d.startswith("(") for d in shape):  # a product's factors come from the arguments before
+            new = []
+            what = "a vector (1-D array)" if len(shape) == 1 else "a matrix (2-D array)"
+            out.append(f'    assert np.ndim({n}) == {len(shape)}, "{n} should be {what}"')
+            out.extend(f"    {d} = np.shape({n})[{shape.index(d)}]" for d in dict.fromkeys(shape)
+                       if d not in bound and not d.startswith("("))
+            bound.update(d for d in shape if not d.startswith("("))
+        elif new:
             what = "a vector (1-D array)" if len(shape) == 1 else "a matrix (2-D array)"
             out.append(f'    assert np.ndim({n}) == {len(shape)}, "{n} should be {what}"')
             if new == list(shape):
@@ -191,7 +214,7 @@ def _shape_checks(args, names, dims) -> list[str]:
             else:
                 out.extend(f"    {d} = np.shape({n})[{shape.index(d)}]" for d in new)
             bound.update(new)
-        if len(new) < len(shape):  # a dimension seen before, or a square matrix
+        if len(new) < len(shape) or any(d.startswith("(") for d in shape):  # seen before, square, a product
             want = f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(shape)})"
             shown = "×".join("{" + d + "}" for d in shape) if len(shape) == 2 else "a vector of length {" + shape[0] + "}"
             out.append(f'    assert np.shape({n}) == {want}, f"{n} should be {shown}, not {{np.shape({n})}}"')
@@ -215,7 +238,7 @@ def _random_arguments(args, names, dims, outputs) -> str:
         loop = f"for {', '.join(dim_list)} in ({', '.join(str(o) for o in orders)}{',' * (len(orders) == 1)}):"
     entries = []
     for s in args:
-        shape = tuple(dims[d] for d in s.shape if d != 1)
+        shape = tuple(_size_code(d, dims) for d in s.shape if d != 1)
         shape_code = "()" if not shape else f"({shape[0]},)" if len(shape) == 1 else f"({', '.join(shape)})"
         if isinstance(s, Integer):  # a whole exponent, a new one for each candidate
             entries.append(f'"{names[s]}": int(rng.integers(2, 6))')
