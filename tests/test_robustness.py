@@ -329,3 +329,16 @@ def test_a_bare_function_before_more_factors_is_refused_with_both_readings(sourc
 ])
 def test_a_bare_function_alone_or_before_another_function_is_read(source, wrt, expected):
     assert_gradient(source, wrt, expected, positive=True)
+
+
+@pytest.mark.parametrize("source, marked", [
+    ("1^T x", "1^T"), ("1^{T} x", "1^{T}"), ("(1)^T x", "(1)^T"), ("x^T 1", "1"), ("y^T A x + x^T 1", "1"),
+])
+def test_a_transposed_number_or_a_row_times_1_is_refused_with_the_ones_vector(source, marked):
+    # 1ᵀx is 𝟏ᵀx (a sum) in every text, but as written it is the number 1 times x: not guessed
+    code, out, err = run(["diff", source, "x", "-f", "text"])
+    assert code == 2 and out == "" and "\\mathbf{1}" in err, err
+    *_, echoed, caret = err.rstrip("\n").splitlines()
+    assert caret.strip() == "^" * len(marked) and caret.index("^") - echoed.index(source) == source.rindex(marked)
+    assert_gradient(source.replace(marked, marked.replace("(1)", "1").replace("1", r"\mathbf{1}")),
+                    "x", lambda v: np.ones_like(v["x"]) + (v["A"].T @ v["y"] if "A" in source else 0))

@@ -562,34 +562,35 @@ _POSTFIX = frozenset(("transpose", "inv_transpose", "power", "hadamard_power"))
 def check_bare_calls(line: Line, text: str) -> None:
     """Refuse `tr A B`, `\\log x^T x`: a function written without parentheses, whose argument
     is not delimited (|X|, ‖x‖, {…}), followed by another factor. Texts write tr AB for tr(AB)
-    and det A det B for det(A) det(B); the grammar reads tr(A) B. Neither is guessed."""
-    if "mul" not in _ops_cache(line):
-        return
+    and det A det B for det(A) det(B); the grammar reads tr(A) B. Neither is guessed. Refuse
+    `1^T x` too: a number's transpose is the number, and 𝟏ᵀx is what is meant."""
     for side in (line.lhs, line.rhs):
         if side is None:
             continue
         for node in (side.body if isinstance(side, Query) else side).walk():
-            if node.op != "mul":
-                continue
-            factors = _juxtaposed(node)
-            for i, f in enumerate(factors[:-1]):
-                inner = _open_bare_call(f)
-                if inner is None or factors[i + 1].op == "call":
-                    continue
-                j = next((k for k in range(i + 1, len(factors)) if factors[k].op == "call"), len(factors))
-                word = text[f.span[0]:inner.span[0]].rstrip()
-                arg, rest = text[inner.span[0]:f.span[1]], text[factors[i + 1].span[0]:factors[j - 1].span[1]]
-                raise MatcalcError(f"`{word}` without parentheses is followed by more factors: write "
-                                   f"{word}({arg} {rest}) or {word}({arg}) {rest}",
-                                   text, (f.span[0], factors[j - 1].span[1]))
+            if node.op == "mul":
+                _check_product(node, text)
 
 
-def _ops_cache(line: Line) -> set:
-    ops = set()
-    for side in (line.lhs, line.rhs):
-        if side is not None:
-            ops.update(n.op for n in (side.body if isinstance(side, Query) else side).walk())
-    return ops
+def _check_product(node: Syntax, text: str) -> None:
+    factors = _juxtaposed(node)
+    for f in factors:  # 1ᵀ x: a sum of entries is meant, not x
+        if f.op in ("transpose", "inv_transpose") and f.args and f.args[0].op == "number" and f.args[0].value == 1:
+            raise MatcalcError("a number's transpose is the number itself: for the vector of ones write "
+                               "\\mathbf{1}^T (or ones^T)", text, f.span)
+    for before, f in zip(factors, factors[1:]):  # xᵀ 1: a sum of entries is meant, not xᵀ
+        if f.op == "number" and f.value == 1 and before.op == "transpose":
+            raise MatcalcError("a product with the number 1 changes nothing: for the vector of ones write "
+                               "\\mathbf{1} (or ones), as in x^T \\mathbf{1}", text, f.span)
+    for i, f in enumerate(factors[:-1]):
+        inner = _open_bare_call(f)
+        if inner is None or factors[i + 1].op == "call":
+            continue
+        j = next((k for k in range(i + 1, len(factors)) if factors[k].op == "call"), len(factors))
+        word = text[f.span[0]:inner.span[0]].rstrip()
+        arg, rest = text[inner.span[0]:f.span[1]], text[factors[i + 1].span[0]:factors[j - 1].span[1]]
+        raise MatcalcError(f"`{word}` without parentheses is followed by more factors: write "
+                           f"{word}({arg} {rest}) or {word}({arg}) {rest}", text, (f.span[0], factors[j - 1].span[1]))
 
 
 def _juxtaposed(node: Syntax) -> list[Syntax]:
