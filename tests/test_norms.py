@@ -212,3 +212,32 @@ def test_the_sympy_form_has_the_same_value(written, oracle):
     sizes = {rows: X.shape[0], cols: X.shape[1]}
     value = to_sympy(g.written, sizes).xreplace({sp.MatrixSymbol("X", *X.shape): sp.ImmutableMatrix(X)}).doit()
     assert abs(float(value) - oracle(X)) < 1e-9
+
+
+@pytest.mark.parametrize("text,others", [
+    ("\\|relu(u)\\|", {}),
+    ("x^T x \\|relu(u)\\|", {"x": np.array([0.3, -1.2, 0.8])}),
+    ("\\|relu(u) + relu(v)\\|", {"v": np.array([-0.4, -1.0, -0.1, -2.0])}),
+])
+def test_the_norm_of_relu_where_relu_is_zero_has_gradient_zero(text, others):
+    """Where relu(u) = 0 on a neighbourhood (every entry of u negative) the norm is constant and
+    its gradient and Hessian 0; the formula relu(u) ∘ step(u) / ‖relu(u)‖ is 0/0 there, so the
+    NumPy line divides by (‖v‖ or ∞). Elsewhere it agrees with finite differences as before."""
+    from oracle import close, fd_gradient, run
+
+    objective = {"\\|relu(u)\\|": lambda u: np.linalg.norm(np.maximum(u, 0)),
+                 "x^T x \\|relu(u)\\|": lambda u: others["x"] @ others["x"] * np.linalg.norm(np.maximum(u, 0)),
+                 "\\|relu(u) + relu(v)\\|": lambda u: np.linalg.norm(np.maximum(u, 0) + np.maximum(others["v"], 0))}[text]
+    g, h = matcalc.diff(text, "u"), matcalc.hessian(text, "u")
+    assert "or np.inf" in g.numpy and "or" not in g.text
+    rng = np.random.default_rng(5)
+    negative = -0.1 - np.abs(rng.standard_normal(4))
+    with np.errstate(all="raise"):
+        close(run(g.numpy, {"u": negative, **others}), np.zeros(4))
+        close(run(h.numpy, {"u": negative, **others}), np.zeros((4, 4)))
+    mixed = np.array([0.7, -0.3, 1.1, -1.4])
+    close(run(g.numpy, {"u": mixed, **others}), fd_gradient(objective, mixed), tol=1e-5)
+
+
+def test_a_norm_without_relu_divides_as_before():
+    assert matcalc.diff("\\|A x - b\\|", "x").numpy == "A.T @ (A @ x - b) / np.linalg.norm(A @ x - b)"

@@ -12,7 +12,7 @@ from ..calculus.expr import (
     Ones, Power, Sum, Sym, Trace, Transpose, Zero, free_symbols,
 )
 from ..calculus.canonical import chain_shape, segments
-from ..calculus.expr import SCALAR
+from ..calculus.expr import SCALAR, postorder
 from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower, index_axes, index_dims
 
 SUM, PRODUCT, UNARY, POWER, ATOM = 1, 2, 3, 4, 5
@@ -35,6 +35,13 @@ def to_numpy(e: Expr, context: Expr | None = None) -> str:
             if d != 1 and d not in dims:
                 dims[d] = f"{identifier(s.name)}.shape[{axis}]"
     return _NumPy(dims).go(e)[0]
+
+
+def _vanishes_nearby(e: Expr) -> bool:
+    """A norm of an expression with relu may be 0 on an open set (relu(u) = 0 for u < 0). There the
+    function is constant and its gradient 0, while the formula, relu(u) ∘ step(u) / ‖relu(u)‖ and
+    the like, is 0/0: such a norm divides as (‖v‖ or ∞), which is ‖v‖ wherever it is not 0."""
+    return isinstance(e, Norm) and any(isinstance(n, Func) and n.name == "relu" for n in postorder(e.arg))
 
 
 class _NumPy:
@@ -187,7 +194,11 @@ class _NumPy:
                 coefficient *= f.value
             elif isinstance(f, Power) and f.base.is_scalar and f.exponent < 0:  # a / b, as the text form
                 divisor = f.base if f.exponent == -1 else Power(f.base, -f.exponent)
-                divisors.append(self.wrap(divisor, POWER if isinstance(divisor, Power) else ATOM))
+                code = self.wrap(divisor, POWER if isinstance(divisor, Power) else ATOM)
+                if _vanishes_nearby(f.base):  # ‖relu(u)‖ = 0: the numerator is 0 too, and so is the gradient
+                    base = self.go(f.base)[0]
+                    code = code.replace(base, f"({base} or np.inf)", 1)
+                divisors.append(code)
             elif f.is_scalar:
                 parts.append(self.wrap(f, POWER if isinstance(f, Power) else PRODUCT + 1))
         runs = segments([f for f in factors if not f.is_scalar])
