@@ -108,3 +108,14 @@ def test_check_of_an_overflowing_power_says_could_not_check():
     assert result.stderr == ("check ∇_X: could not check: its values overflow the floating-point "
                              "range on random data\n")
     assert result.stdout == "\\nabla_X tr(X^{1000000}) = 1000000 (X^T)^{999999}\n"
+
+
+def test_a_hessian_near_an_inverse_is_not_a_false_alarm_and_a_wrong_one_fails():
+    """Second differences with a step of 1e-4 missed this right Hessian by 1.1e-5 where
+    (X ⊗ A) B is near singular; the check takes a tenth of the step there too."""
+    h = matcalc.hessian("tr((kron(X, A) B)^{-1})", "X")
+    verdict = check_gradient(h)
+    assert verdict.checked and verdict.ok, verdict.message("∇²")
+    off = dataclasses.replace(h, result=algebra.scale(Fraction(101, 100), h.result))  # 1% off
+    verdict = check_gradient(off)
+    assert verdict.checked and not verdict.ok, verdict.message("∇²")

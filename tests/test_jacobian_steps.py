@@ -42,7 +42,10 @@ CORPUS = (
        ("X .* X", "diff", "X .* X", "X", None, None),
        ("hessian a^T x", "hessian", "a^T x", "x", None, None),  # d(∇f) = 0
        ("hessian tr(X^T X)", "hessian", "tr(X^T X)", "X", None, None),
-       ("hessian x^T A x + sum(exp(x))", "hessian", "x^T A x + sum(exp(x))", "x", None, None)]
+       ("hessian x^T A x + sum(exp(x))", "hessian", "x^T A x + sum(exp(x))", "x", None, None),
+       # the gradient entry by entry (rule einstein), and so its Jacobian
+       ("hessian vec(X)^T A vec(X)", "hessian", "vec(X)^T A vec(X)", "X", None, None),
+       ("hessian tr(kron(X, B) C) tr(X^T X)", "hessian", "tr(kron(X, B) C) tr(X^T X)", "X", None, None)]
 )
 
 

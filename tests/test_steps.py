@@ -46,6 +46,11 @@ EXTRA = [
     ("vec(A X B)^T vec(X)", "X", {}, False),
     ("(vec(X)^T vec(X))^2", "X", {}, False),
     ("tr(X^T X) + vec(X)^T vec(C)", "X", {}, False),
+    # where no matrix writes the gradient: entry by entry (rule einstein)
+    ("vec(X)^T A vec(X)", "X", {}, False),
+    ("vec(X)^T A vec(X)", "X^T", {}, False),
+    ("tr(kron(X, B) C)", "X", {}, False),
+    ("a^T kron(X, B) c", "X", {}, False),
     # diagonals (rule diag): tr(P diag(u)) = diag(P)ᵀ u, tr(pᵀ diag(M)) = tr(diag(p) M)
     ("sum(diag(X))", "X", {}, False),
     ("a^T diag(X)", "X", {}, False),

@@ -27,7 +27,7 @@ from ..calculus import jacobian as jac
 from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
-    Add, Const, Det, Diag, Diagonal, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Diag, Diagonal, Differential, Expr, IndexForm, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
 from .rules import BY_ID
@@ -111,7 +111,14 @@ def derive(g) -> Derivation:
     elif var.is_scalar:
         steps += _read_off_scalar(df, var)
     else:
-        steps += _TraceForm(df, var).steps()
+        try:
+            steps += _TraceForm(df, var).steps()
+        except NoDerivation:  # through vec or ⊗ where no matrix writes it: entry by entry, ∂f/∂X_kl
+            if not any(isinstance(n, IndexForm) for n in _walk(g.result)):
+                raise
+            steps.append(Step("einstein", g.result, "⊗ and vec cannot write it: entry by entry, repeated "
+                              "indices summed", GRADIENT_T if g.transposed else GRADIENT))
+            return Derivation(g, tuple(steps))
     g_plain = differentiate.gradient_from_differential(df, var)
     add_step(steps, Step("simplify", g_plain, "(AB)ᵀ = BᵀAᵀ, like terms collected", GRADIENT))
     if var.symmetric:  # as differentiate.gradient does it
@@ -510,6 +517,9 @@ def _derivative_steps(g) -> tuple[Step, ...]:
     if g.kind == "hessian":  # the gradient first, then its Jacobian
         steps = list(derive(g.gradient()).steps)
         kinds = (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL, HESSIAN)
+        if steps[-1].rule == "einstein":  # the gradient entry by entry: so is its Jacobian
+            steps.append(Step("einstein", g.result, "the product rule, entry by entry", HESSIAN))
+            return tuple(steps)
         steps += _jacobian_steps(steps[-1].expr, var, kinds, "hessian")
         plain = g.result
     else:
