@@ -297,3 +297,13 @@ def test_cli_rules():
     result = runner.invoke(app, ["rules", "nosuch"])
     assert result.exit_code == 2
     assert "nosuch" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("expr", ["tr(X^{1000000})", "tr(X^k)", "tr(X^{2k})", "tr((A X)^{20})"])
+def test_unicode_steps_hold_no_latex(expr):
+    """Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ in Unicode; `\\sum_{r=0}^{k-1}` stays in the text and LaTeX forms."""
+    d = derivation(expr, "X")
+    shown = lines(d)
+    assert shown[0].startswith("tr(Σᵣ₌₀"), shown[0]
+    assert not any(c in line for line in shown for c in "{}\\_^"), shown
+    assert "\\sum_{r=0}^" in render.render(d.steps[0].expr, render.TEXT)

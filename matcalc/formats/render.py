@@ -205,6 +205,11 @@ class _Renderer:
             return self.go(e.base, POSTFIX + 1) + s.sup(exponent), POSTFIX
         if isinstance(e, PowerDifferential):
             x = self.go(e.base, POSTFIX + 1)
+            top = self.go(e.exponent, SUM + 1) + " - 1" if isinstance(e.exponent, Expr) else str(int(e.exponent) - 1)
+            written = top.replace(" ", "")
+            if s.name == "unicode" and all(c in _SUPERSCRIPTABLE for c in written):  # Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ
+                up = (written + "-r").translate(_SUPER_LETTERS)
+                return f"Σᵣ₌₀{written.translate(_SUPER_LETTERS)} {x}ʳ {self.go(e.dbase, POSTFIX)} {x}{up}", SUM
             sig = "Σ" if s.name == "unicode" else "\\sum"
             if isinstance(e.exponent, Expr):  # a symbolic k
                 top = self.go(e.exponent, SUM + 1) + " - 1"
