@@ -205,7 +205,7 @@ def test_kronecker_form_through_vec():
 
 def test_softmax_terms_collected_then_read_off():
     d = derive(matcalc.diff("exp(x) / sum(exp(x))", "x"))
-    assert d.rules == ["product", "vec", "linearity", "jacobian", "simplify"]
+    assert d.rules == ["quotient", "vec", "linearity", "jacobian", "simplify"]
     assert lines(d)[-3:] == [
         "(diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²) dx  [linearity]",
         "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²  [jacobian]",
@@ -301,7 +301,7 @@ def test_cli_diff_steps_on_a_jacobian_in_other_formats(fmt):
     if fmt == "json":
         record = json.loads(out)
         assert record["derivative"] == "jacobian"
-        assert [s["rule"] for s in record["steps"]] == ["product", "vec", "linearity", "jacobian", "simplify"]
+        assert [s["rule"] for s in record["steps"]] == ["quotient", "vec", "linearity", "jacobian", "simplify"]
         assert record["steps"][-1]["kind"] == "jacobian" and record["steps"][-1]["text"] == record["result"]["text"]
     elif fmt == "latex":
         assert out.startswith("\\begin{aligned}") and "\\text{vec (vec and Kronecker products)}" in out

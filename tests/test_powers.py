@@ -187,7 +187,7 @@ def test_steps_show_the_derivation(source, wrt, rule):
 def test_steps_of_tr_x_k_collapse_the_sum():
     result = runner.invoke(app, ["diff", "tr(X^k)", "X", "--steps", "-f", "pretty"])
     assert result.exit_code == 0, result.output
-    assert "Σ_{r=0}^{k - 1}" in result.output and "k Xᵏ⁻¹ dX" in result.output
+    assert "Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ" in result.output and "k Xᵏ⁻¹ dX" in result.output
 
 
 FORMS = [("a^b", "b"), ("a^{x^T x}", "x"), ("a^{x^T A y}", "A"), ("tr(X^k)", "X"), ("tr(X^{k+1})", "X"),

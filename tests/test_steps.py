@@ -46,6 +46,7 @@ EXTRA = [
     ("vec(A X B)^T vec(X)", "X", {}, False),
     ("(vec(X)^T vec(X))^2", "X", {}, False),
     ("tr(X^T X) + vec(X)^T vec(C)", "X", {}, False),
+    ("(x^T A x)/(x^T x)", "x", {}, False),  # the quotient rule (issue 17)
     # where no matrix writes the gradient: entry by entry (rule einstein)
     ("vec(X)^T A vec(X)", "X", {}, False),
     ("vec(X)^T A vec(X)", "X^T", {}, False),

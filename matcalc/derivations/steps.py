@@ -190,6 +190,8 @@ def _differential_rules(f: Expr, var: Sym) -> list[str]:
         children = list(e.children())
         if isinstance(e, (MatMul, Hadamard)):
             rule = "product" if sum(_depends(c, var) for c in children) > 1 else "linearity"
+            if rule == "product" and isinstance(e, MatMul) and any(_is_reciprocal(c, var) for c in children):
+                rule = "quotient"  # u / v with both depending on X
         elif isinstance(e, Det):
             rule = "jacobi"
         elif isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Det):
@@ -211,6 +213,11 @@ def _differential_rules(f: Expr, var: Sym) -> list[str]:
         queue.extend(children)
     nonlinear = [r for r in found if r != "linearity"]
     return nonlinear + (["linearity"] if "linearity" in found else []) if nonlinear else ["linearity"]
+
+
+def _is_reciprocal(e: Expr, var: Sym) -> bool:
+    """1 / v: a scalar to a negative power that depends on X."""
+    return isinstance(e, Power) and e.base.is_scalar and e.exponent < 0 and _depends(e, var)
 
 
 # -- products built raw, so a step shows only its own move -------------------------------------
