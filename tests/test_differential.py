@@ -471,7 +471,11 @@ def check(mode, text, wrt, transposed, seed, note=note, assume=assume):
     note(f"answer: {result.text}  |  numpy: {result.numpy}")
     values, size = instance(seed, names)
     note(f"sizes n={size[N]}, m={size[M]}")
-    value = _call(expression, values, wrt)
+    try:
+        with np.errstate(all="ignore", over="raise"):
+            value = expression(dict(values))
+    except FloatingPointError:  # σ(5^{tr(A^{2k})}): the input overflows inside, its differences say nothing
+        assume(False)
     assume(np.all(np.isfinite(value)) and np.max(np.abs(value)) < 1e6)
     with np.errstate(all="ignore"):
         got = np.asarray(eval(result.numpy, numpy_env(values)), dtype=float)  # noqa: S307 - matcalc's own output
