@@ -308,3 +308,18 @@ def test_unicode_steps_hold_no_latex(expr):
     assert shown[0].startswith("tr(Σᵣ₌₀"), shown[0]
     assert not any(c in line for line in shown for c in "{}\\_^"), shown
     assert "\\sum_{r=0}^" in render.render(d.steps[0].expr, render.TEXT)
+
+
+def test_a_symmetric_gradient_reads_off_g_first_and_says_so():
+    """Issue 17: the 3.A line is the unconstrained gradient G, not yet ∇_S f = (G + Gᵀ)/2."""
+    from matcalc.derivations.steps import UNCONSTRAINED
+
+    d = derivation("tr(A S)", "S", {"S": "symmetric"})
+    check_steps(d)
+    assert lines(d) == ["tr(A dS)  [linearity]", "Aᵀ  [3.A]", "(1/2) (Aᵀ + A)  [symmetric]"]
+    assert [s.kind for s in d.steps] == [DIFFERENTIAL, UNCONSTRAINED, GRADIENT]
+    assert d.lhs(UNCONSTRAINED) == "G" and d.lhs(GRADIENT) == "∇_S tr(A S)"
+    result = runner.invoke(app, ["diff", "tr(A S)", "S", "--symmetric", "S", "--steps", "-f", "text"])
+    assert result.exit_code == 0
+    assert [line.split("=")[0].strip() for line in result.stdout.splitlines()[1:]] == [
+        "d tr(A S)", "G", "\\nabla_S tr(A S)"]

@@ -37,6 +37,7 @@ VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient",
 VEC_DIFFERENTIAL, JACOBIAN, JACOBIAN_T = "vec differential", "jacobian", "transposed jacobian"
 GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL = "gradient differential", "gradient vec differential"
 HESSIAN = "hessian"
+UNCONSTRAINED = "unconstrained gradient"  # G, ∇f as if a symmetric variable were not, before (G + Gᵀ)/2
 
 
 class NoDerivation(MatcalcError):
@@ -48,7 +49,8 @@ class Step:
     rule: str                  # an id of rules.RULES
     expr: Expr                 # the whole right-hand side after this step
     note: str                  # what the rule did here, in words
-    kind: str = DIFFERENTIAL   # VALUE (= f), DIFFERENTIAL (= df), GRADIENT (= ∇_X f), GRADIENT_T (= ∇_{Xᵀ} f)
+    kind: str = DIFFERENTIAL   # VALUE (= f), DIFFERENTIAL (= df), GRADIENT (= ∇_X f), GRADIENT_T (= ∇_{Xᵀ} f),
+    #                            UNCONSTRAINED (= G, the gradient as if a symmetric X were not)
 
 
 class Cited:
@@ -83,6 +85,8 @@ class Derivation(Cited):
             return _d(render.render(g.expression, st), atom, style, kind == VEC_DIFFERENTIAL)
         if kind in (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL):  # d(∇f) in a Hessian
             return _d(self.lhs(GRADIENT, style), False, style, kind == GRADIENT_VEC_DIFFERENTIAL)
+        if kind == UNCONSTRAINED:
+            return "G"
         if kind in (JACOBIAN, JACOBIAN_T, HESSIAN):
             return (g if kind != JACOBIAN else dataclasses.replace(g, transposed=False)).lhs(style)
         # the gradient's own left-hand side, also for the gradient inside a Hessian's derivation
@@ -121,11 +125,12 @@ def derive(g) -> Derivation:
             return Derivation(g, tuple(steps))
     g_plain = differentiate.gradient_from_differential(df, var)
     add_step(steps, Step("simplify", g_plain, "(AB)ᵀ = BᵀAᵀ, like terms collected", GRADIENT))
-    if var.symmetric:  # as differentiate.gradient does it
+    if var.symmetric:  # as differentiate.gradient does it; what came before is G, not yet ∇_S f
+        steps[:] = [dataclasses.replace(t, kind=UNCONSTRAINED) if t.kind == GRADIENT else t for t in steps]
         half = Const(Fraction(1, 2))
         terms = g_plain.terms if isinstance(g_plain, Add) else (g_plain,)
         shown = MatMul((half, Add((*terms, _shown_transpose(g_plain)))))
-        steps.append(Step("symmetric", shown, "dX is symmetric: only the symmetric part of the gradient counts",
+        steps.append(Step("symmetric", shown, "dX is symmetric: only the symmetric part (G + Gᵀ)/2 of G counts",
                           GRADIENT))
         add_step(steps, Step("simplify", alg.mul(half, alg.add(g_plain, alg.transpose(g_plain))),
                          "like terms collected", GRADIENT))
