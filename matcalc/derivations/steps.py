@@ -235,8 +235,7 @@ def _product(*factors: Expr) -> Expr:
             flat.extend(f.factors)
         else:
             flat.append(f)
-    out = [f for f in flat if isinstance(f, Const)] + [f for f in flat if f.is_scalar and not isinstance(f, Const)] \
-        + [f for f in flat if not f.is_scalar]
+    out = sorted(flat, key=lambda f: 0 if isinstance(f, Const) else 1 if f.is_scalar else 2)  # numbers first
     return out[0] if len(out) == 1 else MatMul(tuple(out))
 
 
@@ -510,9 +509,7 @@ class _TraceForm:
 
 def _kron(e: Expr) -> Expr:
     """(P ⊗ Q)ᵀ as Pᵀ ⊗ Qᵀ; any other factor as it is."""
-    if isinstance(e, Transpose) and isinstance(e.arg, Kron):
-        return Kron(_shown_transpose(e.arg.left), _shown_transpose(e.arg.right))
-    return e
+    return kr.transpose(e.arg) if isinstance(e, Transpose) and isinstance(e.arg, Kron) else e
 
 
 def _walk(e: Expr):

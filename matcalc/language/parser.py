@@ -110,7 +110,7 @@ def parse(text: str) -> Line:
         # its text is long: an input of at most MAX_DEPTH characters needs no walk.
         if len(text) > MAX_DEPTH:
             _check_depth(line.lhs, text)
-        check_bare_calls(line, text)
+        check_products(line, text)
         return line
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -143,7 +143,7 @@ def parse(text: str) -> Line:
     for side in (line.lhs, line.rhs):
         if side is not None:
             _check_depth(side.body if isinstance(side, Query) else side, text)
-    check_bare_calls(line, text)
+    check_products(line, text)
     return line
 
 
@@ -559,11 +559,12 @@ def _convert(root, text: str, top: bool = False) -> Syntax:
 _POSTFIX = frozenset(("transpose", "inv_transpose", "power", "hadamard_power"))
 
 
-def check_bare_calls(line: Line, text: str) -> None:
-    """Refuse `tr A B`, `\\log x^T x`: a function written without parentheses, whose argument
-    is not delimited (|X|, ‖x‖, {…}), followed by another factor. Texts write tr AB for tr(AB)
-    and det A det B for det(A) det(B); the grammar reads tr(A) B. Neither is guessed. Refuse
-    `1^T x` too: a number's transpose is the number, and 𝟏ᵀx is what is meant."""
+def check_products(line: Line, text: str) -> None:
+    """Refuse the products that texts mean otherwise than the grammar reads them, naming what to
+    write. `tr A B`, `\\log x^T x`: a function without parentheses, whose argument is not
+    delimited (|X|, ‖x‖, {…}), followed by another factor; texts write tr AB for tr(AB) and
+    det A det B for det(A) det(B), the grammar reads tr(A) B. `1^T x`, `x^T 1`: as written x
+    and xᵀ, in texts 𝟏ᵀx."""
     for side in (line.lhs, line.rhs):
         if side is None:
             continue
