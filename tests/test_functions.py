@@ -344,3 +344,16 @@ def test_sigma_taken_out_of_a_scalar_sum_keeps_a_repeated_factor():
 
     g = assert_gradient("(a x^T x sigmoid(a))^2", "a", declare={"a": "scalar", "x": "vector"})
     assert g.text.count("(x^T x)^2") == 2, g.text
+
+
+def test_softmax_keeps_its_transpose_outside():
+    """softmax is not elementwise: canonical had pushed ᵀ inside (softmax(x)ᵀ → softmax(xᵀ)),
+    and the Hessian of ‖softmax(x)∘² + x - x‖² then took softmax of a row, 5e-2 off (found by
+    the differential property in a fresh README run)."""
+    from test_jacobian import hess
+
+    source = r"\|softmax(x).^2 + x + y - (x + y)\|^2"
+    assert "softmax(x^T)" not in matcalc.diff(source, "x").text
+    for s in (source, "sum(softmax(x).^4)"):  # each against second differences of the input as written
+        h = hess(s, "x", declare={"y": "vector"} if "y" in s else None)
+        assert "softmax(x^T)" not in h.text

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from . import algebra
+from . import algebra, functions
 from .algebra import sort_key
 from .expr import (
     ONE, SCALAR, ZERO, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower,
@@ -249,7 +249,7 @@ class _Canon:
             return self.hadamard([self.transpose(f) for f in e.factors])
         if isinstance(e, HadamardPower):
             return self.hadamard_power(self.transpose(e.base), e.exponent)
-        if isinstance(e, Func):
+        if isinstance(e, Func) and getattr(functions.BY_NAME.get(e.name), "shape", "") != "vector":  # exp(X)ᵀ = exp(Xᵀ)
             return algebra.func(e.name, self.transpose(e.arg))
         if isinstance(e, Kron):  # (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ
             return self.kron(self.transpose(e.left), self.transpose(e.right))
