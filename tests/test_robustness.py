@@ -326,6 +326,9 @@ def test_a_bare_function_before_more_factors_is_refused_with_both_readings(sourc
      + np.log(abs(np.linalg.det(v["X"]))) * np.eye(len(v["X"]))),
     (r"a^T x \log|X|", "X", lambda v: (v["a"] @ v["x"]) * np.linalg.inv(v["X"]).T),  # last: nothing follows
     (r"2 \log\det X", "X", lambda v: 2 * np.linalg.inv(v["X"]).T),
+    # closed by a bracket, the bare call takes nothing more (the differential property drew this)
+    (r"(\det X) (a^T x)", "X", lambda v: (v["a"] @ v["x"]) * np.linalg.det(v["X"]) * np.linalg.inv(v["X"]).T),
+    (r"{\log\det X} a^T x", "X", lambda v: (v["a"] @ v["x"]) * np.linalg.inv(v["X"]).T),
 ])
 def test_a_bare_function_alone_or_before_another_function_is_read(source, wrt, expected):
     assert_gradient(source, wrt, expected, positive=True)

@@ -585,13 +585,19 @@ def _check_product(node: Syntax, text: str) -> None:
                                "\\mathbf{1} (or ones), as in x^T \\mathbf{1}", text, f.span)
     for i, f in enumerate(factors[:-1]):
         inner = _open_bare_call(f)
-        if inner is None or factors[i + 1].op == "call":
+        if inner is None or factors[i + 1].op == "call" or _closed(text, f, factors[i + 1]):
             continue
         j = next((k for k in range(i + 1, len(factors)) if factors[k].op == "call"), len(factors))
         word = text[f.span[0]:inner.span[0]].rstrip()
         arg, rest = text[inner.span[0]:f.span[1]], text[factors[i + 1].span[0]:factors[j - 1].span[1]]
         raise MatcalcError(f"`{word}` without parentheses is followed by more factors: write "
                            f"{word}({arg} {rest}) or {word}({arg}) {rest}", text, (f.span[0], factors[j - 1].span[1]))
+
+
+def _closed(text: str, f: Syntax, after: Syntax) -> bool:
+    """Whether a bracket closes between f and the factor after it, as in (\\det A) a: the call's
+    argument is delimited there, whatever the call's own span says."""
+    return any(c in ")]}" for c in text[f.span[1]:after.span[0]])
 
 
 def _juxtaposed(node: Syntax) -> list[Syntax]:
