@@ -1,4 +1,4 @@
-"""SymPy's own test suite for matrix derivatives, run through matcalc.
+"""SymPy's (and tensorgrad's) own test suites for matrix derivatives, run through matcalc.
 
 The cases are those of sympy/matrices/expressions/tests/test_derivatives.py (SymPy 1.14), most
 of them The Matrix Cookbook's numbered identities. Each is written in matcalc's language and
@@ -257,3 +257,23 @@ def test_sympys_jacobian_matches_finite_differences_and_sympys_answer(case):
 
     _, source, wrt, declare, sympy = case
     jac(source, wrt, declare, expected=sympy, positive="log" in source or "1/2" in source)
+
+
+# -- tensorgrad's tests (tests/test_grads.py, tests/test_matrix_calc.py) that matrices can write;
+# its test_matrix_calc.py cases are Cookbook 77, 78, 82, 83 and tr(B A), all in GRADIENTS above.
+
+TENSORGRAD = [
+    ("test_simple_grad: (A @ x).grad(x)", "jacobian", "A x", "x", lambda v: v["A"]),
+    ("test_simple_hessian: x A x", "hessian", "x^T A x", "x", lambda v: v["A"] + v["A"].T),
+    ("test_simple_hessian: frobenius2(A x - y)", "hessian", "\\|A x - y\\|^2", "x", lambda v: 2 * v["A"].T @ v["A"]),
+    ("test_derivative_of_hadamard_product: (a * b).grad(a)", "jacobian", "a \\circ b", "a",
+     lambda v: np.diag(v["b"].reshape(-1, order="F"))),
+]
+
+
+@pytest.mark.parametrize("case", TENSORGRAD, ids=[c[0] for c in TENSORGRAD])
+def test_tensorgrads_case_matches_finite_differences_and_its_answer(case):
+    from test_jacobian import hess, jac
+
+    _, kind, source, wrt, answer = case
+    (hess if kind == "hessian" else jac)(source, wrt, None, expected=answer)
