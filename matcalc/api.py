@@ -163,14 +163,30 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
     if chosen is None:
         if hessian:
             raise error
-        return kinds.infer([body], source, declared)  # raises the error of any reading
-    notes = [_other_readings(chosen, alternatives)] if alternatives else []
+        chosen = kinds.infer([body], source, declared)  # raises the error of any reading
+    notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
     integers = [render.name(n, render.TEXT) for n, kind in chosen.kinds.items()
                 if kind == "integer" and declared.get(n) == "scalar"]
     if integers:  # X^k with --scalar k: said, since a real k is what a scalar declares
         notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
                      "integer (the exponent of a matrix power), with whole values only")
     return dataclasses.replace(chosen, reading="; ".join(notes)) if notes else chosen
+
+
+def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
+    """Say how a spelling of the transpose that is not one was read: x^t is x to the power t
+    (β^t is meant so, and says nothing), and xTAx the product x T A x with a matrix T."""
+    said = []
+    for node in body.walk():
+        if (node.op == "power" and len(node.args) == 2 and node.args[1].op == "name" and node.args[1].value == "t"
+                and node.args[0].op == "name" and len(str(node.args[0].value)) == 1):
+            shown = source[node.span[0]:node.span[1]]
+            said.append(f"{shown} is read as {node.args[0].value} to the power t; for the transpose write "
+                        f"{node.args[0].value}^T")
+        elif node.op == "name" and node.value == "T" and node.span[0] > 0 and source[node.span[0] - 1].isalnum():
+            before = source[node.span[0] - 1]
+            said.append(f"T after {before} is read as a matrix named T; for the transpose write {before}^T")
+    return said
 
 
 def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], scalar_result: bool) -> kinds.Typing:

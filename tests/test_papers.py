@@ -273,6 +273,8 @@ ADVERSARIAL = [
     ("\\mathbf", "x", "\\mathbf{x}"),
     ("x^{(i)} A x", "x", "W_1"),
     ("x^* A x", "x", "x_s"),
+    ("max(x)", "x", "max(0, z)"),                  # the largest entry: not read
+    ("\\max(x^T x)", "x", "max(0, z)"),
 ]
 
 

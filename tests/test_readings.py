@@ -66,6 +66,19 @@ def test_a_function_of_a_square_matrix_says_it_is_taken_entry_by_entry():
         assert matcalc.diff(expr, wrt).typing.reading is None, expr  # not square, or no matrix meaning
 
 
+def test_a_transpose_lookalike_says_how_it_was_read():
+    # x^t is x to the power t and xTAx the product x T A x: answered (both are readings of the
+    # language), and the note names the transpose a newcomer meant
+    g = jac("x^t A x", "x", positive=True)
+    assert g.typing.reading == "x^t is read as x to the power t; for the transpose write x^T"
+    g = jac("xTAx", "x")
+    assert g.typing.reading == "T after x is read as a matrix named T; for the transpose write x^T"
+    result = runner.invoke(app, ["diff", "x^tx", "x", "-f", "text"])
+    assert result.exit_code == 0 and result.stderr.endswith("for the transpose write x^T\n")
+    for expr, wrt in [(r"1 - \beta^t", r"\beta"), ("x^T A x", "x"), ("tr(A T)", "A"), ("tr(ABA^TC)", "A")]:
+        assert matcalc.diff(expr, wrt).typing.reading is None, expr  # a Greek base; T spaced or ^T
+
+
 def test_a_hessian_says_its_reading_too():
     g = hess("a x^T x + a^2", "a", expected=lambda v: np.array([[2.0]]))
     assert g.typing.kinds["a"] == "scalar"

@@ -130,6 +130,9 @@ def parse(text: str) -> Line:
         start = e.token.start_pos
         shown = text[start : start + max(1, len(e.token))]
         hint = next((h for pattern, h in _HINTS for at in (start - 1, start) if at >= 0 and pattern.match(text, at)), "")
+        if _ONE_ARGUMENT_MAX.search(text[:start]) and shown == ")":
+            hint = (": max(·, ·) is read only as max(0, z), the rectifier relu(z); the largest entry of a "
+                    "vector, max(x), is not read")
         raise MatcalcError(f"unexpected {_describe(e.token.type, shown)} here{hint}", text,
                            (start, start + len(shown))) from None
     except UnexpectedInput as e:  # pragma: no cover - lark raises one of the above
@@ -182,6 +185,10 @@ _HINTS = (
     (re.compile(r"÷"), ": for division write /"),
     (re.compile(r"\$"), ": put $...$ around the whole formula, or leave it out"),
 )
+
+
+# max( with one argument so far: the grammar's max has two
+_ONE_ARGUMENT_MAX = re.compile(r"\\?max\s*\([^,()]*$")
 
 
 # Forms that would read as something else than papers mean: refused before the parse.
