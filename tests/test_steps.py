@@ -13,7 +13,8 @@ from cookbook_cases import CASES
 from matcalc.numeric import evaluation as numeric
 from matcalc.formats import render
 from matcalc.cli.app import app
-from matcalc.calculus.expr import PowerDifferential, free_symbols, postorder
+from matcalc.calculus.differentiate import differential
+from matcalc.calculus.expr import DifferentialOf, PowerDifferential, free_symbols, postorder
 from matcalc.formats.numpy_code import identifier
 from matcalc.derivations.rules import BY_ID, RULES
 from matcalc.derivations.steps import DIFFERENTIAL, GRADIENT, GRADIENT_T, VALUE, derive
@@ -94,7 +95,9 @@ def test_seed_3B_product_rule_3C_1D_3A():
         assert rule in cited
     assert cited.index("product") < cited.index("3.C") < cited.index("1.D") < cited.index("3.A")
     assert lines(d) == [
-        "tr(dA B Aᵀ C) + tr(A B dAᵀ C)  [product]",
+        "tr(d(A B Aᵀ C))  [linearity]",
+        "tr(dA B Aᵀ C + A B dAᵀ C)  [product]",
+        "tr(dA B Aᵀ C) + tr(A B dAᵀ C)  [1.B]",
         "tr(dA B Aᵀ C) + tr(Cᵀ dA Bᵀ Aᵀ)  [3.C]",
         "tr(B Aᵀ C dA) + tr(Bᵀ Aᵀ Cᵀ dA)  [1.D]",
         "tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA)  [1.B]",
@@ -112,10 +115,11 @@ def test_seed_2A_scalar_trace_then_as_in_3B():
     assert render.render(d.steps[-1].expr, render.UNICODE) == "A μ + Aᵀ μ"
 
 
-def test_seed_3D_jacobi_then_3A():
+def test_seed_3D_then_3A():
+    """Issue 17: d|A| is the seed's 3.D in differential form (Jacobi's formula for the variable itself)."""
     g = assert_gradient("|A|", "A", lambda v: np.linalg.det(v["A"]) * np.linalg.inv(v["A"]).T)
     d = derive(g)
-    assert d.rules[0] == "jacobi" and "3.A" in d.rules
+    assert d.rules[0] == "3.D" and "3.A" in d.rules
     assert "3.D" in BY_ID["jacobi"].explanation  # Jacobi's formula is the seed's cofactor argument
     assert render.render(d.steps[-1].expr, render.UNICODE) == "|A| A⁻ᵀ"
 
@@ -207,8 +211,9 @@ def test_every_step_has_a_numpy_form_that_runs(case):
 
     for step in d.steps:
         code = step_numpy(step, g)
-        if code is None:  # NumPy has no closed form for Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ
-            assert any(isinstance(n, PowerDifferential) for n in postorder(step.expr))
+        if code is None:  # NumPy has no closed form for Σ_r Xʳ dX Xᵏ⁻¹⁻ʳ (also as d(Xᵏ) worked out)
+            worked = [differential(n.arg, n.var) for n in postorder(step.expr) if isinstance(n, DifferentialOf)]
+            assert any(isinstance(n, PowerDifferential) for e in (step.expr, *worked) for n in postorder(e))
             continue
         with np.errstate(all="ignore"):
             want = numeric.evaluate(step.expr, values, sizes, {var.name: dx})
@@ -263,7 +268,8 @@ def test_cli_diff_steps_text():
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
     assert out[0] == "\\nabla_A tr(A B A^T C) = C^T A B^T + C A B"
-    assert out[1].split() == "d tr(A B A^T C) = tr(dA B A^T C) + tr(A B dA^T C) [product]".split()
+    assert out[1].split() == "d tr(A B A^T C) = tr(d(A B A^T C)) [linearity]".split()
+    assert out[2].split() == "= tr(dA B A^T C + A B dA^T C) [product]".split()
     assert out[-1].split() == "= C^T A B^T + C A B [simplify]".split()
     assert any(line.rstrip().endswith("[3.C]") for line in out)
 
@@ -280,7 +286,7 @@ def test_cli_diff_steps_json_and_latex():
 
     result = runner.invoke(app, ["diff", "|A|", "A", "--steps", "-f", "json"])
     record = json.loads(result.stdout)
-    assert [s["rule"] for s in record["steps"]] == ["jacobi", "1.C", "3.A", "simplify"]
+    assert [s["rule"] for s in record["steps"]] == ["3.D", "1.C", "3.A", "simplify"]
     assert record["steps"][0]["numpy"] == "np.linalg.det(A) * np.trace(np.linalg.inv(A) @ dA)"
     assert {"rule", "text", "latex", "numpy"} <= set(record["steps"][0])
     result = runner.invoke(app, ["diff", "|A|", "A", "--steps", "-f", "latex"])
@@ -305,9 +311,9 @@ def test_unicode_steps_hold_no_latex(expr):
     """Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ in Unicode; `\\sum_{r=0}^{k-1}` stays in the text and LaTeX forms."""
     d = derivation(expr, "X")
     shown = lines(d)
-    assert shown[0].startswith("tr(Σᵣ₌₀"), shown[0]
+    assert shown[0].startswith("tr(d(") and shown[1].startswith("tr(Σᵣ₌₀"), shown[:2]  # d(Xᵏ), then the power rule
     assert not any(c in line for line in shown for c in "{}\\_^"), shown
-    assert "\\sum_{r=0}^" in render.render(d.steps[0].expr, render.TEXT)
+    assert "\\sum_{r=0}^" in render.render(d.steps[1].expr, render.TEXT)
 
 
 def test_a_symmetric_gradient_reads_off_g_first_and_says_so():

@@ -20,6 +20,7 @@ from .expr import (
     ONE, Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul,
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
+from .expr import DifferentialOf
 from .expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
@@ -81,7 +82,7 @@ def _reaches(e: Expr, var: Sym) -> bool:
     seen, stack = set(), [e]
     while stack:
         node = stack.pop()
-        if isinstance(node, Differential):
+        if isinstance(node, (Differential, DifferentialOf)):  # dX, or d(U) in a line of a derivation
             if node.var == var:
                 return True
         elif id(node) not in seen:

@@ -132,6 +132,18 @@ class Differential(Expr):
         return self.var.shape
 
 
+class DifferentialOf(Expr):
+    """d(U), the differential of an expression with respect to `var`, not yet worked out: the
+    lines of a derivation between d f and df written out (derivations/steps.py) hold it. Its
+    value is that of `differentiate.differential(arg, var)`."""
+
+    __slots__ = ("arg", "var")
+    fields = ("arg", "var")
+
+    def _shape(self):
+        return self.arg.shape
+
+
 class Const(Expr):
     """An exact rational scalar."""
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ..formats import render
 from ..calculus.canonical import ALL, RULE_ORDER, canonical, rewrite
-from ..calculus.expr import Expr
-from .steps import VALUE, Cited, Step, add_step, shown
+from ..calculus.expr import Det, Expr
+from .steps import VALUE, Cited, Step, add_step, quadratic_form, seed_3b, shown
 
 NOTES = {
     "simplify": "transposes to the leaves, products flattened, like terms collected",
@@ -26,7 +26,7 @@ NOTES = {
     "1.D": "tr(AB) = tr(BA): each trace rotated to one order (of it or, by 1.A, of its transpose)",
     "scalar-trace": "a 1×1 product is its own trace: a = tr(a) = tr(aᵀ)",
     "det": "|Aᵀ| = |A|, |AB| = |A| |B|, |Aᵏ| = |A|ᵏ",
-    "commutation": "K_{mn}ᵀ = K_{nm}, K_{nm} K_{mn} = I, K_{mn} vec(A) = vec(Aᵀ), K_{pm}(A ⊗ B) = (B ⊗ A) K_{qn}",
+    "commutation": "Kₘₙᵀ = Kₙₘ, Kₙₘ Kₘₙ = I, Kₘₙ vec(A) = vec(Aᵀ), Kₚₘ (A ⊗ B) = (B ⊗ A) Kᵣₙ",
 }
 
 
@@ -37,6 +37,9 @@ class Chain(Cited):
 
     start: object
     steps: tuple[Step, ...]
+
+    def first_line(self) -> Expr | None:
+        return None if hasattr(self.start, "lhs") else self.start
 
     @property
     def context(self) -> Expr:
@@ -113,11 +116,27 @@ def _is_gradient(side) -> bool:
     return hasattr(side, "lhs")  # an api.Gradient; otherwise an Expr
 
 
+def _gradient_rule(g) -> str:
+    """The rule that gives a gradient side: the seed's own where its pattern is the whole of f
+    (3.D for ∇|X|, 2.A for a quadratic form, 3.B for tr(X B Xᵀ C)), 3.C with respect to Xᵀ,
+    else 3.A (the gradient read off df)."""
+    f, var = g.expression, g.variable
+    if g.transposed:
+        return "3.C"
+    if isinstance(f, Det) and f.arg == var:
+        return "3.D"
+    if quadratic_form(f, var):
+        return "2.A"
+    if seed_3b(f, var):
+        return "3.B"
+    return "3.A"
+
+
 def _side(written) -> list[Step]:
     """The steps from a side to its canonical form; a gradient side's first step is its
     result (3.A: the gradient read off df, as `matcalc diff --steps` derives it)."""
     if _is_gradient(written):  # 3.C: with respect to Xᵀ, the transposed gradient
-        found = Step("3.C" if written.transposed else "3.A", written.result,
-                     "the gradient, as `matcalc diff --steps` derives it", VALUE)
+        found = Step(_gradient_rule(written), written.result, "the gradient, as `matcalc diff --steps` derives it",
+                     VALUE)
         return [found] + to_canonical(written.result)
     return to_canonical(written)

@@ -7,9 +7,12 @@ trace moves, `differentiate.py` for the differential rules, `algebra.py` for `si
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..calculus import functions
+from .applies import CHECKS
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Rule:
     declare: dict = field(default_factory=dict)  # kinds the demo needs, e.g. {"S": "symmetric"}
     subcommand: str = "diff"  # the command whose derivation shows the demo: diff or hessian
     identity: str | None = None  # for a rule of simplify/verify: an identity whose chain cites it
+    applies: Callable | None = None  # (before, after) -> whether a step is an instance of this rule alone
 
     def command(self) -> str | None:
         """The `matcalc diff` command that shows the demo derivation."""
@@ -52,25 +56,29 @@ RULES: tuple[Rule, ...] = (
          "Rotates a product inside a trace; matcalc rotates dX to the end of each term.",
          "tr(A dX B) = tr(B A dX)",
          ("tr(A X B)", "X")),
-    Rule("2.A", "quadratic form", "∇_μ μᵀ A μ = A μ + Aᵀ μ",
-         "Write the scalar as its own trace, then proceed as in 3.B.",
-         "∇_x xᵀ x = 2 x",
-         ("\\mu^T A \\mu", "\\mu")),
+    Rule("2.A", "quadratic form", "∇_μ μᵀ A μ = A μ + Aᵀ μ,   d(μᵀ A μ) = μᵀ (A + Aᵀ) dμ",
+         "Write the scalar as its own trace, then proceed as in 3.B (`matcalc diff \"x^T A x\" x --steps` "
+         "shows that proof); where a quadratic form is part of f, its differential is read off at once.",
+         "d(xᵀ A x + bᵀ x) = xᵀ (A + Aᵀ) dx + bᵀ dx",
+         ("x^T A x + b^T x", "x")),
     Rule("3.A", "reading off the gradient", "∇_A tr(A B) = Bᵀ",
          "If df = tr(M dX) for every dX, then ∇_X f = Mᵀ, a matrix of X's shape.",
          "d tr(A B) = tr(B dA), so ∇_A tr(A B) = Bᵀ",
          ("tr(A B)", "A")),
     Rule("3.B", "a product with A twice", "∇_A tr(A B Aᵀ C) = Cᵀ A Bᵀ + C A B",
-         "Product rule on each A, 3.C for the Aᵀ, 1.D to rotate, 3.A to read off.",
-         "∇_X tr(X Xᵀ) = 2 X",
-         ("tr(A B A^T C)", "A")),
-    Rule("3.C", "transposed variable", "∇_{Aᵀ} f(A) = (∇_A f(A))ᵀ",
+         "Product rule on each A, 3.C for the Aᵀ, 1.D to rotate, 3.A to read off (`matcalc diff "
+         "\"tr(A B A^T C)\" A --steps` shows that proof); where the pattern is part of f, its differential "
+         "d tr(A B Aᵀ C) = tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA) is used at once.",
+         "d tr(X Xᵀ) = tr(2 Xᵀ dX), so ∇_X tr(X Xᵀ) = 2 X",
+         ("tr(X B X^T C) + tr(X)", "X")),
+    Rule("3.C", "transposed variable", "∇_Aᵀ f(A) = (∇_A f(A))ᵀ",
          "A term in dAᵀ becomes a term in dA by 1.A: tr(L dAᵀ R) = tr(Rᵀ dA Lᵀ); a gradient with "
          "respect to Aᵀ is the transposed gradient.",
          "tr(A B dAᵀ C) = tr(Cᵀ dA Bᵀ Aᵀ)",
          ("tr(A X^T B)", "X")),
-    Rule("3.D", "determinant", "∇_A |A| = |A| A⁻ᵀ",
-         "From the cofactor expansion |A| = Σⱼ Aᵢⱼ A'ᵢⱼ, as Jacobi's formula in differential form.",
+    Rule("3.D", "determinant", "∇_A |A| = |A| A⁻ᵀ,   d|A| = |A| tr(A⁻¹ dA)",
+         "From the cofactor expansion |A| = Σⱼ Aᵢⱼ A'ᵢⱼ; in differential form it is Jacobi's formula, cited "
+         "as 3.D for the determinant of the variable itself.",
          "∇_A |A|² = 2 |A|² A⁻ᵀ",
          ("|A|", "A")),
     Rule("product", "product rule", "d(U V) = dU V + U dV   (also for U ∘ V)",
@@ -81,53 +89,58 @@ RULES: tuple[Rule, ...] = (
          "The product rule for u v⁻¹, with d(v⁻¹) = -dv / v² by the chain rule.",
          "d(xᵀ A x / xᵀ x) = (dxᵀ A x + xᵀ A dx) / (xᵀ x) - (xᵀ A x)(dxᵀ x + xᵀ dx) / (xᵀ x)²",
          ("(x^T A x)/(x^T x)", "x")),
-    Rule("linearity", "linearity of d", "d(U + V) = dU + dV,  d(aU) = a dU,  d tr U = tr dU,  d(Uᵀ) = (dU)ᵀ",
-         "d is linear and commutes with tr, ᵀ and sum; d of a constant is 0. Also: multiplying out.",
+    Rule("linearity", "linearity of d", "d(U + V) = dU + dV,  d(A U B) = A dU B,  d tr U = tr dU,  d(Uᵀ) = (dU)ᵀ",
+         "d is linear and commutes with tr, ᵀ and sum; d of a constant is 0. Applied on every term at once; "
+         "after df, also multiplying out and collecting terms.",
          "d tr(A X B) = tr(A dX B)",
          ("tr(A X B)", "X")),
-    Rule("chain", "chain rule", "d g(u) = g'(u) du   (g a function of a scalar u)",
-         "For powers, log, exp, sqrt, ... of a scalar-valued expression.",
-         "d log(xᵀ A x) = (dxᵀ A x + xᵀ A dx) / (xᵀ A x)",
-         ("log(x^T A x)", "x")),
+    Rule("chain", "chain rule", "d f(U) = f′(U) ∘ dU   (f entrywise; f′(u) du for a scalar u)",
+         "dU is whatever U's own differential is. Cited for powers uᵖ of a scalar (f′(u) = p uᵖ⁻¹); each "
+         "function below, and U∘ᵖ (rule elementwise), is this rule with its own f′.",
+         "d (xᵀ A x)³ = 3 (xᵀ A x)² d(xᵀ A x)",
+         ("(x^T A x)^3", "x")),
     Rule("inverse", "derivative of the inverse", "d(X⁻¹) = -X⁻¹ dX X⁻¹",
          "Differentiate X X⁻¹ = I: dX X⁻¹ + X d(X⁻¹) = 0.",
          "d tr(A X⁻¹ B) = -tr(A X⁻¹ dX X⁻¹ B)",
          ("tr(A X^{-1} B)", "X")),
-    Rule("jacobi", "Jacobi's formula", "d|X| = tr(adj(X) dX) = |X| tr(X⁻¹ dX)",
-         "The cofactor argument of 3.D: |X| = Σⱼ Xᵢⱼ X'ᵢⱼ and X'ᵢⱼ does not depend on Xᵢⱼ.",
-         "d|A| = |A| tr(A⁻¹ dA)",
-         ("|A|", "A")),
+    Rule("jacobi", "Jacobi's formula", "d|U| = tr(adj(U) dU) = |U| tr(U⁻¹ dU)",
+         "The cofactor argument of 3.D: |X| = Σⱼ Xᵢⱼ X'ᵢⱼ and X'ᵢⱼ does not depend on Xᵢⱼ. For the "
+         "variable itself, d|X|, the steps cite 3.D.",
+         "d|Xᵀ X| = |Xᵀ X| tr((Xᵀ X)⁻¹ d(Xᵀ X))",
+         ("|X^T X|", "X")),
     Rule("logdet", "log-determinant", "d log|X| = tr(X⁻¹ dX)",
          "The chain rule on Jacobi's formula: d log|X| = d|X| / |X|.",
          "d log|Xᵀ X| = tr((Xᵀ X)⁻¹ (dXᵀ X + Xᵀ dX))",
          ("\\log|X|", "X")),
-    Rule("power", "matrix power", "d(Xᵏ) = Σ_{r=0}^{k-1} Xʳ dX Xᵏ⁻¹⁻ʳ,   tr(d(Xᵏ)) = k tr(Xᵏ⁻¹ dX)",
+    Rule("power", "matrix power", "d(Xᵏ) = Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ,   tr(d(Xᵏ)) = k tr(Xᵏ⁻¹ dX)",
          "The product rule on X X ⋯ X; inside a trace each term rotates (1.D) to Xᵏ⁻¹ dX. k is a "
          "number or a symbolic integer: ∇_X tr(Xᵏ) = k (Xᵀ)ᵏ⁻¹ (Matrix Cookbook eq. 121).",
          "d tr(X³) = tr(dX X²) + tr(X dX X) + tr(X² dX)",
          ("tr(X^3)", "X")),
     Rule("exponent", "variable exponent", "d(aᵇ) = b aᵇ⁻¹ da + aᵇ log(a) db   (a > 0)",
          "aᵇ = exp(b log a): the power rule in the base, the exponential rule in the exponent.",
-         "d a^{xᵀx} = a^{xᵀx} log(a) (dxᵀ x + xᵀ dx), so ∇_x a^{xᵀx} = 2 log(a) a^{xᵀx} x",
+         "with u = xᵀx: d aᵘ = aᵘ log(a) du = aᵘ log(a) (dxᵀ x + xᵀ dx), so ∇_x aᵘ = 2 log(a) aᵘ x",
          ("a^{x^T x}", "x")),
     Rule("hadamard", "entrywise product in a trace", "sum(A ∘ B) = tr(Aᵀ B),   tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)",
          "An entrywise factor moves across the inner product: ⟨S, A ∘ B⟩ = ⟨S ∘ A, B⟩.",
          "sum(exp(X) ∘ dX) = tr(exp(X)ᵀ dX)",
          ("sum(A \\odot X)", "X")),
-    Rule("elementwise", "entrywise functions", "d f(X) = f'(X) ∘ dX   (X∘ᵖ, and each function below)",
-         "A function applied to each entry has its derivative applied to each entry.",
+    Rule("elementwise", "entrywise power", "d(U∘ᵖ) = p U∘⁽ᵖ⁻¹⁾ ∘ dU",
+         "The chain rule with f(t) = tᵖ applied to each entry.",
          "d sum(X∘³) = sum(3 X∘² ∘ dX)",
          ("sum(X.^3)", "X")),
-    Rule("norm", "norms", "d‖U‖ = tr(Uᵀ dU) / ‖U‖",
-         "‖u‖ = ‖u‖₂ = norm2(u) = √(uᵀu) and ‖U‖_F = √tr(UᵀU); the chain rule on the square root.",
+    Rule("norm", "norms", "d‖U‖² = 2 tr(Uᵀ dU),   d‖U‖ = tr(Uᵀ dU) / ‖U‖",
+         "‖u‖ = ‖u‖₂ = norm2(u) = √(uᵀu) and ‖U‖_F = √tr(UᵀU): the product rule on tr(UᵀU), then the chain rule "
+         "on the square root; for a vector, tr(uᵀ du) is uᵀ du.",
          "d‖x‖ = xᵀ dx / ‖x‖",
          ("\\|x\\|", "x")),
     Rule("sum", "sum of entries", "sum(M) = tr(𝟏ᵀ M)   (𝟏 the all-ones matrix of M's shape)",
          "The sum of all entries is the inner product with the all-ones matrix.",
          "sum(A dX B) = tr(𝟏ᵀ A dX B)",
          ("sum(A X B)", "X")),
-    Rule("scalar-trace", "trace of a real number", "a = tr(a)   (a a real number, a 1×1 matrix)",
-         "The trace of a real number is that number (seed 2.A), so the trace rules apply to it.",
+    Rule("scalar-trace", "trace of a real number", "a = tr(a) = aᵀ   (a a real number, a 1×1 matrix)",
+         "The trace of a real number is that number (seed 2.A), so the trace rules apply to it; a 1×1 "
+         "product is also its own transpose (xᵀ y = yᵀ x).",
          "aᵀ dX b = tr(aᵀ dX b)",
          ("a^T X b", "X")),
     Rule("jacobian", "reading off a Jacobian", "df = J dx  ⇒  ∂f/∂x = J   (J[i, j] = ∂fᵢ/∂xⱼ: rows are outputs)",
@@ -152,17 +165,17 @@ RULES: tuple[Rule, ...] = (
          "vec(X)ᵀ (dA ⊗ B) vec(Y) = tr(Xᵀ B Y dAᵀ)",
          ("vec(X)^T kron(A, B) vec(Y)", "A")),
     Rule("commutation", "the commutation matrix",
-         "K_{mn} vec(A) = vec(Aᵀ) (A m×n),  K_{mn}ᵀ = K_{nm} = K_{mn}⁻¹,  K_{pm}(A ⊗ B)K_{nq} = B ⊗ A,  "
-         "K_{1n} = K_{n1} = I",
-         "K_{mn} is the permutation of vec that transposes: a term in dXᵀ is read as K vec(dX) "
-         "(Magnus and Neudecker); matcalc moves K to the right, K_{pm}(A ⊗ B) = (B ⊗ A)K_{qn}.",
-         "d vec(Xᵀ X) = (Xᵀ ⊗ I) vec(dXᵀ) + (I ⊗ Xᵀ) vec(dX) = ((Xᵀ ⊗ I) K_{mn} + I ⊗ Xᵀ) vec(dX)",
+         "Kₘₙ vec(A) = vec(Aᵀ) (A m×n),  Kₘₙᵀ = Kₙₘ = Kₘₙ⁻¹,  Kₚₘ (A ⊗ B) Kₙᵣ = B ⊗ A (B p×r),  "
+         "K₁ₙ = Kₙ₁ = I",
+         "Kₘₙ is the permutation of vec that transposes: a term in dXᵀ is read as K vec(dX) "
+         "(Magnus and Neudecker); matcalc moves K to the right, Kₚₘ (A ⊗ B) = (B ⊗ A) Kᵣₙ.",
+         "d vec(Xᵀ X) = (Xᵀ ⊗ I) vec(dXᵀ) + (I ⊗ Xᵀ) vec(dX) = ((Xᵀ ⊗ I) Kₘₙ + I ⊗ Xᵀ) vec(dX)",
          ("X^T X", "X")),
     Rule("einstein", "index notation",
-         "dF_ij = T_ijkl dX_kl  ⇒  ∂F_ij/∂X_kl = T_ijkl   (repeated indices summed)",
+         "dFᵢⱼ = Tᵢⱼₖₗ dXₖₗ  ⇒  ∂Fᵢⱼ/∂Xₖₗ = Tᵢⱼₖₗ   (repeated indices summed)",
          "Where ⊗, vec and K cannot write a derivative (diag(dv), diag(dM)), it is read entry by entry: "
-         "(L M R)_ij = L_ia M_ab R_bj, diag(v)_ij = δ_ij v_i, tr(M) = M_aa; NumPy builds it with np.einsum.",
-         "d diag(x) = diag(dx), diag(dx)_ij = δ_ij dx_i, so ∂diag(x)_ij/∂x_k = δ_ij δ_ik",
+         "(L M R)ᵢⱼ = Lᵢₐ Mₐₑ Rₑⱼ, diag(v)ᵢⱼ = δᵢⱼ vᵢ, tr(M) = Mₐₐ; NumPy builds it with np.einsum.",
+         "d diag(x) = diag(dx), diag(dx)ᵢⱼ = δᵢⱼ dxᵢ, so ∂diag(x)ᵢⱼ/∂xₖ = δᵢⱼ δᵢₖ",
          ("A diag(x) B", "x")),
     Rule("hessian", "the Hessian", "∇²f = ∂(∇f)/∂x   (H[i, j] = ∂²f/∂xᵢ∂xⱼ, over vec(X) for a matrix)",
          "The Hessian is the Jacobian of the gradient: derive ∇f, then read d(∇f) = H dx off as a Jacobian.",
@@ -197,10 +210,12 @@ def _function_rule(f) -> Rule:
         "square": "A function of a whole square matrix, differentiated by the rules it is built from.",
     }.get(f.shape, "A function of a whole vector: its Jacobian applied to dx.")
     var = "x" if f.shape in ("vector", "reduction") else "X"
-    return Rule(f.name, f.title, f.derivative, explanation, f"d {f.demo} w.r.t. {var}", (f.demo, var))
+    shown = f.demo.replace("^T", "ᵀ")  # the demo as input, the example in Unicode
+    return Rule(f.name, f.title, f.derivative, explanation, f"d {shown} w.r.t. {var}", (f.demo, var))
 
 
-RULES = RULES + tuple(_function_rule(f) for f in functions.TABLE)
+RULES = tuple(dataclasses.replace(r, applies=CHECKS.get(r.id))
+              for r in RULES + tuple(_function_rule(f) for f in functions.TABLE))
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
 

@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..calculus import algebra as alg
+from ..calculus import functions
 from ..calculus import differentiate
 from ..formats import render
 from ..calculus import jacobian as jac
 from ..calculus import kronecker as kr
 from ..errors import MatcalcError
 from ..calculus.expr import (
-    Add, Const, Det, Diag, Diagonal, Differential, Expr, IndexForm, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, IndexForm, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
+from .applies import quadratic_form, same_terms, seed_3b
 from .rules import BY_ID
 
 VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient", "transposed gradient"
@@ -63,6 +65,17 @@ class Cited:
         """The rule ids cited, in order of first citation."""
         return list(dict.fromkeys(s.rule for s in self.steps))
 
+    def moves(self) -> list[tuple[Expr | None, Step]]:
+        """Each step with the line it starts from (None where that is no expression: a ∇ query)."""
+        out, before = [], self.first_line()
+        for step in self.steps:
+            out.append((before, step))
+            before = step.expr
+        return out
+
+    def first_line(self) -> Expr | None:
+        return None
+
 
 @dataclass(frozen=True)
 class Derivation(Cited):
@@ -73,6 +86,20 @@ class Derivation(Cited):
     def context(self) -> Expr:
         """The input as written: it names every dimension (for the NumPy form of a step)."""
         return self.gradient.written
+
+    def moves(self) -> list[tuple[Expr | None, Step]]:
+        """Each step with the line it starts from: the first line of a differential starts from
+        d f (d of the gradient, in a Hessian), the others from the step before."""
+        g, out = self.gradient, []
+        before = g.written
+        for i, step in enumerate(self.steps):
+            starts = i == 0 or step.kind != self.steps[i - 1].kind
+            if starts and step.kind in (DIFFERENTIAL, GRADIENT_DIFFERENTIAL):
+                f = g.expression if step.kind == DIFFERENTIAL else self.steps[i - 1].expr
+                before = DifferentialOf(f, g.variable)
+            out.append((before, step))
+            before = step.expr
+        return out
 
     def lhs(self, kind: str, style: str = "unicode") -> str:
         """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f; for
@@ -142,13 +169,214 @@ def derive(g) -> Derivation:
 
 
 def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
-    """Append the step f → df, citing the differential rules it takes; return df."""
-    df = differentiate.differential(f, var)
-    rules = _differential_rules(f, var)
-    others = [BY_ID[r].name for r in rules[1:]]
-    statement = BY_ID[rules[0]].statement.split("   (")[0]
-    steps.append(Step(rules[0], df, statement + ("; with " + ", ".join(others) if others else ""), kind))
-    return df
+    """Append the steps d f → … → df, one rule each (on every place it fits); return df.
+
+    A line between holds d(U) for the parts U not yet worked out (`DifferentialOf`); each step
+    takes the rule of the first such part, in reading order, and applies it to every part that
+    takes the same rule. d X and d Xᵀ are written dX and dXᵀ at once: that is notation."""
+    e = _d_of(f, var)
+    if alg.is_zero(e):
+        steps.append(Step("linearity", e, "d of a constant is 0", kind))
+        return e
+    if not isinstance(e, DifferentialOf):  # f is X or Xᵀ
+        steps.append(Step("linearity", e, "d(Xᵀ) = (dX)ᵀ", kind))
+        return e
+    for _ in range(10_000):
+        pending = _pending(e)
+        if not pending:
+            return e
+        rule = _rule_of(pending[0].arg, var, f)
+        chosen = [p for p in pending if _rule_of(p.arg, var, f) == rule]
+        new = {p: (_linear(p.arg, var, f) if rule == "linearity" else _one_layer(p.arg, var, rule)) for p in chosen}
+        e = _substitute(e, new)
+        note = _NOTES.get(rule, BY_ID[rule].statement.split("   (")[0])
+        steps.append(Step(rule, e, note + (", on every term" if len(chosen) > 1 else ""), kind))
+    raise MatcalcError("internal: the differential does not end")  # pragma: no cover
+
+
+_NOTES = {
+    "linearity": "d is linear: d(U + V) = dU + dV, d(A U B) = A dU B, d tr U = tr dU, d(Uᵀ) = (dU)ᵀ",
+    "product": "d(U V) = dU V + U dV",
+    "quotient": "d(u / v) = du / v - u dv / v²",
+}
+
+
+def _d_of(e: Expr, var: Sym) -> Expr:
+    """The differential of a part of f as a line writes it before it is worked out: 0 for a
+    constant, dX and dXᵀ for the variable, d(U) otherwise."""
+    if not _depends(e, var):
+        return alg.zero(e.shape)
+    if e == var:
+        return Differential(var)
+    if isinstance(e, Transpose) and e.arg == var:
+        return alg.transpose(Differential(var))
+    return DifferentialOf(e, var)
+
+
+def _pending(e: Expr) -> list[DifferentialOf]:
+    """The parts d(U) of a line not yet worked out, in reading order, each once."""
+    found: dict[Expr, None] = {}
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DifferentialOf):
+            found.setdefault(node)
+        else:
+            stack.extend(reversed(node.children()))
+    return list(found)
+
+
+def _dependent(factors, var: Sym) -> list[int]:
+    return [i for i, f in enumerate(factors) if _depends(f, var)]
+
+
+def _rule_of(u: Expr, var: Sym, whole: Expr) -> str:
+    """The rule that works out d(u) by one layer. The seed's 2.A and 3.B are used where their
+    pattern is a part of f; for f itself the derivation is the seed's proof of them."""
+    if u != whole and quadratic_form(u, var):
+        return "2.A"
+    if u != whole and seed_3b(u, var):
+        return "3.B"
+    if isinstance(u, (MatMul, Hadamard)):
+        hits = _dependent(u.factors, var)
+        if len(hits) == 1:
+            return "linearity"
+        if isinstance(u, MatMul) and any(_is_reciprocal(u.factors[i], var) for i in hits):
+            return "quotient"
+        return "product"
+    if isinstance(u, Kron):
+        return "product" if len(_dependent((u.left, u.right), var)) == 2 else "linearity"
+    if isinstance(u, Det):
+        return "3.D" if u.arg == var else "jacobi"
+    if isinstance(u, Func) and u.name == "log" and isinstance(u.arg, Det):
+        return "logdet"
+    if isinstance(u, Func):  # a function of the table cites its own rule (matcalc rules tanh)
+        return u.name
+    if isinstance(u, HadamardPower):
+        return "elementwise"
+    if isinstance(u, Power):
+        if isinstance(u.base, Norm) and u.exponent == 2:
+            return "norm"
+        return "chain" if u.base.is_scalar else "inverse" if u.exponent < 0 else "power"
+    if isinstance(u, VariablePower):
+        return "exponent" if u.base.is_scalar else "power"
+    if isinstance(u, Norm):
+        return "norm"
+    if isinstance(u, IndexForm):
+        raise NoDerivation("no step-by-step derivation for a derivative written entry by entry")
+    return "linearity"  # Add, Trace, Sum, Transpose, vec, diag
+
+
+def _linear(e: Expr, var: Sym, whole: Expr) -> Expr:
+    """d(e) through every linear operation at once (sums, tr, sum, ᵀ, constant factors, vec,
+    diag, ⊗ with a constant), down to the variable or to a part that takes another rule."""
+    if not _depends(e, var):
+        return alg.zero(e.shape)
+    if e == var or (isinstance(e, Transpose) and e.arg == var):
+        return _d_of(e, var)
+    if isinstance(e, Add):
+        terms = [_linear(t, var, whole) for t in e.terms if _depends(t, var)]
+        return _sum([u for t in terms for u in (t.terms if isinstance(t, Add) else (t,))])
+    if isinstance(e, Transpose):
+        inner = _linear(e.arg, var, whole)
+        return _sum([_transpose_term(t) for t in inner.terms]) if isinstance(inner, Add) else _transpose_term(inner)
+    if e != whole and seed_3b(e, var):
+        return DifferentialOf(e, var)
+    if isinstance(e, (Trace, Sum)):
+        return type(e)(_linear(e.arg, var, whole))
+    if isinstance(e, MatMul) and len(_dependent(e.factors, var)) > 1:  # d(a U V) = a d(U V), a constant
+        scalars = [f for f in e.factors if f.is_scalar and not _depends(f, var)]
+        if scalars:
+            return _product(*scalars, DifferentialOf(_product(*(f for f in e.factors if f not in scalars)), var))
+        return DifferentialOf(e, var)
+    if isinstance(e, (MatMul, Hadamard)) and len(_dependent(e.factors, var)) == 1:
+        i = _dependent(e.factors, var)[0]
+        inner = _linear(e.factors[i], var, whole)
+        if isinstance(e, MatMul):
+            return _product(*e.factors[:i], inner, *e.factors[i + 1:])
+        return Hadamard((*e.factors[:i], inner, *e.factors[i + 1:]))
+    if isinstance(e, Vec):
+        return kr.vec(_linear(e.arg, var, whole))
+    if isinstance(e, Diag):
+        return kr.diag(_linear(e.arg, var, whole))
+    if isinstance(e, Diagonal):
+        return kr.diagonal(_linear(e.arg, var, whole))
+    if isinstance(e, Kron) and len(_dependent((e.left, e.right), var)) == 1:
+        if _depends(e.left, var):
+            return Kron(_linear(e.left, var, whole), e.right)
+        return Kron(e.left, _linear(e.right, var, whole))
+    return DifferentialOf(e, var)
+
+
+def _transpose_term(t: Expr) -> Expr:
+    """tᵀ as a line writes it: (a dU)ᵀ = a dUᵀ for a number or scalar a."""
+    if isinstance(t, MatMul) and sum(not f.is_scalar for f in t.factors) == 1:
+        return _product(*(f if f.is_scalar else _shown_transpose(f) for f in t.factors))
+    return _shown_transpose(t)
+
+
+def _one_layer(u: Expr, var: Sym, rule: str) -> Expr:
+    """d(u) by the one rule of its outermost operation, the parts below left as d(…)."""
+    if rule == "2.A":  # d(xᵀ M x) = xᵀ (M + Mᵀ) dx
+        scalars, m = quadratic_form(u, var)
+        x, dx = var, Differential(var)
+        if m is None:
+            return _product(*scalars, Const(Fraction(2)), alg.transpose(x), dx)
+        return _product(*scalars, alg.transpose(x), Add((m, _shown_transpose(m))), dx)
+    if rule == "3.B":  # d tr(X B Xᵀ C) = tr((B Xᵀ C + Bᵀ Xᵀ Cᵀ) dX)
+        b, c = seed_3b(u, var)
+        xt = alg.transpose(var)
+        left = _product(*(f for f in (b, xt, c) if f is not None))
+        right = _product(*[_shown_transpose(f) for f in (b,) if f is not None], xt, *[_shown_transpose(f) for f in (c,) if f is not None])
+        return Trace(_product(alg.add(left, right) if left == right else Add((left, right)), Differential(var)))
+    if rule in ("product", "quotient") and isinstance(u, (MatMul, Hadamard)):
+        terms = []
+        for i in _dependent(u.factors, var):
+            f = u.factors[i]
+            if rule == "quotient" and _is_reciprocal(f, var):  # d(vᵖ) = p vᵖ⁻¹ dv, p < 0
+                df = _product(Const(Fraction(f.exponent)), alg.power(f.base, f.exponent - 1), _d_of(f.base, var))
+            else:
+                df = _d_of(f, var)
+            if isinstance(u, MatMul):
+                terms.append(_product(*u.factors[:i], df, *u.factors[i + 1:]))
+            else:
+                terms.append(Hadamard((*u.factors[:i], df, *u.factors[i + 1:])))
+        return _sum(terms)
+    if rule == "product" and isinstance(u, Kron):
+        return Add((Kron(_d_of(u.left, var), u.right), Kron(u.left, _d_of(u.right, var))))
+    if rule == "norm":  # d‖U‖² = 2 tr(Uᵀ dU), d‖U‖ = tr(Uᵀ dU) / ‖U‖
+        squared = isinstance(u, Power)
+        arg = u.base.arg if squared else u.arg
+        inner = _product(_shown_transpose(arg), _d_of(arg, var))
+        inner = inner if inner.is_scalar and arg.shape[1] == 1 else Trace(inner)
+        return _product(Const(Fraction(2)), inner) if squared else _product(inner, alg.power(u, -1))
+    if isinstance(u, Func) and u.name == "log" and isinstance(u.arg, Det):  # d log|U| = tr(U⁻¹ dU)
+        return Trace(_product(alg.inverse(u.arg.arg), _d_of(u.arg.arg, var)))
+    if isinstance(u, Func) and functions.lookup(u.name).elementwise:  # d f(U) = f'(U) ∘ dU
+        du = _d_of(u.arg, var)
+        return Hadamard((differentiate.derivative_of_function(u.name, u.arg), du)) if not u.is_scalar \
+            else _product(differentiate.derivative_of_function(u.name, u.arg), du)
+    if isinstance(u, Det):  # 3.D, Jacobi: d|U| = |U| tr(U⁻¹ dU)
+        return _product(u, Trace(_product(alg.inverse(u.arg), _d_of(u.arg, var))))
+    # the engine's own rule, with d(…) for the parts below (powers, X⁻¹, aᵇ, softmax, ...)
+    return differentiate._differential_of(u, var, {c: _d_of(c, var) for c in u.children()})
+
+
+def _substitute(e: Expr, new: dict) -> Expr:
+    """e with each part d(U) of `new` replaced, products and sums kept flat."""
+    if e in new:
+        return new[e]
+    if not e.children() or not any(isinstance(n, DifferentialOf) for n in _walk(e)):
+        return e
+    if isinstance(e, MatMul):
+        return _product(*(_substitute(f, new) for f in e.factors))
+    if isinstance(e, Add):
+        terms = [_substitute(t, new) for t in e.terms]
+        return _sum([u for t in terms for u in (t.terms if isinstance(t, Add) else (t,))])
+    values = [_substitute(v, new) if isinstance(v, Expr) else
+              tuple(_substitute(u, new) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v
+              for v in e.key()]
+    return type(e)(*values)
 
 
 def add_step(steps: list[Step], step: Step, start: Expr | None = None) -> None:
@@ -181,45 +409,6 @@ def _has_d(e: Expr, var: Sym) -> bool:
     return differentiate.has_differential(e, var)
 
 
-# -- which differential rules take f to df -------------------------------------------------------
-
-def _differential_rules(f: Expr, var: Sym) -> list[str]:
-    """The rules `differential` applies on the way from the root down to X, outermost first;
-    the first is the step's rule (linearity only when nothing else is involved)."""
-    found: list[str] = []
-    queue = [f]
-    while queue:
-        e = queue.pop(0)
-        if not _depends(e, var) or isinstance(e, Sym):
-            continue
-        children = list(e.children())
-        if isinstance(e, (MatMul, Hadamard)):
-            rule = "product" if sum(_depends(c, var) for c in children) > 1 else "linearity"
-            if rule == "product" and isinstance(e, MatMul) and any(_is_reciprocal(c, var) for c in children):
-                rule = "quotient"  # u / v with both depending on X
-        elif isinstance(e, Det):
-            rule = "jacobi"
-        elif isinstance(e, Func) and e.name == "log" and isinstance(e.arg, Det):
-            rule, children = "logdet", [e.arg.arg]
-        elif isinstance(e, Func):  # a function of the table cites its own rule (matcalc rules exp)
-            rule = "chain" if e.arg.is_scalar and e.is_scalar else e.name
-        elif isinstance(e, HadamardPower):
-            rule = "elementwise"
-        elif isinstance(e, Power):
-            rule = "chain" if e.base.is_scalar else "inverse" if e.exponent < 0 else "power"
-        elif isinstance(e, VariablePower):
-            rule = "exponent" if e.base.is_scalar else "power"
-        elif isinstance(e, Norm):
-            rule = "norm"
-        else:  # Add, Trace, Sum, Transpose
-            rule = "linearity"
-        if rule not in found:
-            found.append(rule)
-        queue.extend(children)
-    nonlinear = [r for r in found if r != "linearity"]
-    return nonlinear + (["linearity"] if "linearity" in found else []) if nonlinear else ["linearity"]
-
-
 def _is_reciprocal(e: Expr, var: Sym) -> bool:
     """1 / v: a scalar to a negative power that depends on X."""
     return isinstance(e, Power) and e.base.is_scalar and e.exponent < 0 and _depends(e, var)
@@ -228,14 +417,22 @@ def _is_reciprocal(e: Expr, var: Sym) -> bool:
 # -- products built raw, so a step shows only its own move -------------------------------------
 
 def _product(*factors: Expr) -> Expr:
-    """The product as written: scalar factors first, matrix factors in order, nothing merged."""
+    """The product as written: numbers multiplied, scalar factors first, matrix factors in order,
+    nothing else merged."""
     flat: list[Expr] = []
     for f in factors:
         if isinstance(f, MatMul) and (not f.is_scalar or all(g.is_scalar for g in f.factors)):
             flat.extend(f.factors)
+        elif isinstance(f, MatMul):  # a 1×1 product: its scalars join, its matrix factors stay one (xᵀ x)
+            flat.extend(_scalar_factors(f.factors))
         else:
             flat.append(f)
-    out = sorted(flat, key=lambda f: 0 if isinstance(f, Const) else 1 if f.is_scalar else 2)  # numbers first
+    number = Fraction(1)
+    for f in flat:
+        if isinstance(f, Const):
+            number *= f.value
+    rest = [f for f in flat if not isinstance(f, Const)]
+    out = ([Const(number)] if number != 1 or not rest else []) + sorted(rest, key=lambda f: 0 if f.is_scalar else 1)
     return out[0] if len(out) == 1 else MatMul(tuple(out))
 
 
@@ -284,7 +481,7 @@ def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
     steps = []
     if len(atoms) > 1 and _sum(atoms) != df:
         steps.append(Step("linearity", _sum(atoms), "multiply out: one d" + var.name + " per term"))
-    coefficients = [differentiate.gradient_from_differential(a, var) for a in atoms]
+    coefficients = [_coefficient(a, var) for a in atoms]
     c = _sum(coefficients)
     collected = _product(c, Differential(var))
     before = steps[-1].expr if steps else df
@@ -292,6 +489,16 @@ def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
         steps.append(Step("linearity", collected, f"collect the terms in d{var.name}"))
     steps.append(Step("3.A", c, f"df = c d{var.name}: the derivative is c", GRADIENT))
     return steps
+
+
+def _coefficient(atom: Expr, var: Sym) -> Expr:
+    """c in the term c da, as written (the engine's reading where da is not a factor of its own)."""
+    factors = _factors(atom)
+    d = Differential(var)
+    if factors.count(d) == 1 and all(f == d or not _has_d(f, var) for f in factors):
+        rest = [f for f in factors if f != d]
+        return _product(*rest) if rest else Const(Fraction(1))
+    return differentiate.gradient_from_differential(atom, var)
 
 
 # -- the matrix case: every term to tr(M dX), then 1.B and 3.A -------------------------------------
@@ -334,7 +541,7 @@ class _TraceForm:
         return _Term((), atom, False)
 
     def _emit(self, rule: str, expr: Expr, note: str) -> None:
-        if expr != self.last:
+        if expr != self.last and shown(expr) != shown(self.last):
             self.out.append(Step(rule, expr, note))
             self.last = expr
 
@@ -368,6 +575,8 @@ class _TraceForm:
         self._pass("1.C", "tr(aA) = a tr(A): scalars into the trace", self._scalars_in)
         ms = [self._left_of_d(t.core) for t in self.terms]
         m = alg.add(*ms) if len(ms) > 1 else ms[0]
+        if len(ms) > 1 and not same_terms(m, _sum(ms)):  # like terms collected, nothing cancelled inside a term
+            m = _sum(ms)
         if len(ms) > 1:
             self._emit("1.B", Trace(_product(m, self.d)), "tr(A) + tr(B) = tr(A + B): collect the terms")
         self.out.append(Step("3.A", _shown_transpose(m), f"d f = tr(M d{x}) gives ∇f = Mᵀ", GRADIENT))
@@ -441,14 +650,16 @@ class _TraceForm:
         scalars, chain, i = self._where_d(t.core)
         if not isinstance(chain[i], Transpose):
             return False
-        t.core = _product(*scalars, alg.mul(*(alg.transpose(f) for f in reversed(chain))))
+        t.core = _product(*scalars, *_factors(alg.mul(*(alg.transpose(f) for f in reversed(chain)))))
         return True
 
     def _rotate(self, t: _Term) -> bool:
         scalars, chain, i = self._where_d(t.core)
         if i == len(chain) - 1:
             return False
-        t.core = _product(*scalars, alg.mul(*chain[i + 1:], *chain[:i + 1]))  # merging X Xʳ = Xʳ⁺¹
+        rotated = [*chain[i + 1:], *chain[:i + 1]]
+        merged = alg.mul(*rotated)  # X Xʳ written Xʳ⁺¹; but X⁻¹ X is not cancelled here: that is simplify
+        t.core = _product(*scalars, *(_factors(merged) if _powers_merged(merged, rotated) else rotated))
         return True
 
     def _hadamard(self, t: _Term) -> bool:
@@ -505,6 +716,20 @@ class _TraceForm:
         if all(f.is_scalar for f in rest):
             return _product(*rest, Identity(self.d.shape[0]))
         return _product(*rest)
+
+
+def _powers_merged(merged: Expr, factors: list[Expr]) -> bool:
+    """Whether `merged` is the product of `factors` with only powers of one base merged."""
+    def written_out(fs):
+        out = []
+        for f in fs:
+            if isinstance(f, Power) and isinstance(f.exponent, Fraction) and f.exponent.denominator == 1 \
+                    and f.exponent > 1 and not f.base.is_scalar:
+                out += [f.base] * int(f.exponent)
+            else:
+                out.append(f)
+        return out
+    return written_out(_factors(merged)) == written_out(factors)
 
 
 def _kron(e: Expr) -> Expr:

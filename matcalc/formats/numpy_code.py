@@ -8,7 +8,7 @@ from fractions import Fraction
 from ..calculus import functions
 from ..errors import MatcalcError
 from ..calculus.expr import (
-    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, Sum, Sym, Trace, Transpose, Zero, free_symbols,
 )
 from ..calculus.canonical import chain_shape, segments
@@ -75,6 +75,10 @@ class _NumPy:
             return identifier(e.name), ATOM
         if isinstance(e, Differential):
             return "d" + identifier(e.var.name), ATOM
+        if isinstance(e, DifferentialOf):  # d(U) in a line of a derivation: U's differential written out
+            from ..calculus.differentiate import differential
+
+            return self.go(differential(e.arg, e.var))
         if isinstance(e, Const):
             v = e.value
             if max(v.numerator.bit_length(), v.denominator.bit_length()) > 13_300:  # as render.MAX_BITS

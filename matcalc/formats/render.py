@@ -9,7 +9,7 @@ from fractions import Fraction
 from ..calculus import functions
 from ..errors import MatcalcError
 from ..calculus.expr import (
-    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
 from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower, index_axes
@@ -139,6 +139,12 @@ class _Renderer:
         if isinstance(e, Differential):
             d = "\\mathrm{d}" if s.name == "latex" else "d"
             return d + name(e.var.name, s), ATOM
+        if isinstance(e, DifferentialOf):  # d tanh(W x), d(W x): a line of a derivation
+            d = "\\mathrm{d}" if s.name == "latex" else "d"
+            inner, prec = self.node(e.arg)
+            if prec == ATOM and not inner.startswith(("(", "\\left(")) and not isinstance(e.arg, Sym):
+                return f"{d}\\," + inner if s.name == "latex" else f"{d} {inner}", POSTFIX
+            return f"{d}\\left({self.go(e.arg)}\\right)" if s.name == "latex" else f"{d}({self.go(e.arg)})", ATOM
         if isinstance(e, Const):
             text = fraction(e.value, s)
             return text, ATOM if e.value >= 0 and e.value.denominator == 1 else PRODUCT

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..calculus import functions
 from ..calculus.expr import (
-    Add, Const, Det, Differential, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
+    Add, Const, Det, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, free_symbols, postorder,
 )
 from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Integer, Kron, Vec, VariablePower, index_axes, index_dims
@@ -71,6 +71,10 @@ def values_of(e: Expr, values: dict, sizes: dict, differentials: dict | None = N
         elif isinstance(node, Differential):
             v = np.asarray(differentials[node.var.name], dtype=float).reshape(
                 dim(node.shape[0]), dim(node.shape[1]))
+        elif isinstance(node, DifferentialOf):  # d(U) in a line of a derivation: U's differential
+            from ..calculus.differentiate import differential
+
+            v = evaluate(differential(node.arg, node.var), values, sizes, differentials)
         elif isinstance(node, Const):
             v = np.array([[_float(node.value)]])
         elif isinstance(node, Identity):

@@ -1,0 +1,499 @@
+"""Whether a step is an instance of the rule it cites: each rule's `applies(before, after)`.
+
+A derivation's steps are checked numerically elsewhere (consecutive lines are equal); these
+checks look at the form instead, and catch a step that does more than its rule: a `linearity`
+step that also differentiates tanh, a `1.D` step that also transposes. Each check compares
+the two lines modulo what the rule may change, and asks that something did change:
+
+- the differential rules (product, chain, norm, tanh, ...) work out parts d(U) of the line
+  before; each part worked out must have the rule's outer operation, and the functions that
+  appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
+- the trace rules compare the terms of both lines multiplied out, traces opened (1.B, 1.C,
+  scalar-trace: the same terms), or with each trace's product read up to rotation (1.D) or up
+  to transposition (1.A, 3.C).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..calculus import algebra as alg
+from ..calculus import functions
+from ..calculus.expr import (
+    Add, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity,
+    Kron, MatMul, Norm, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, postorder,
+)
+
+NONLINEAR = (Func, Det, Norm, Power, VariablePower, HadamardPower, PowerDifferential)
+
+
+def _nonlinear(e: Expr) -> set:
+    return {n for n in postorder(e) if isinstance(n, NONLINEAR)}
+
+
+def _pending(e: Expr) -> set:
+    return {n for n in postorder(e) if isinstance(n, DifferentialOf)}
+
+
+def _depends(e: Expr, var) -> bool:
+    return any(n == var for n in postorder(e))
+
+
+# -- the differential rules: which parts d(U) were worked out, and what came in --------------------
+
+def _differential_rule(head, brings=lambda u, var: (), whole=False):
+    """A check for a rule that works out d(U) for U of the kind `head` accepts; `brings(U, X)`
+    are the expressions whose functions may appear new; `whole`: the rule gives d(U) at once,
+    leaving no d(…) of U's operands (2.A, 3.B)."""
+
+    def applies(before: Expr, after: Expr) -> bool:
+        worked = _pending(before) - _pending(after)
+        if not worked or not all(head(p.arg, p.var) for p in worked):
+            return False
+        parts = {o for p in worked for o in _operands(p.arg, head is _is_linear, p.var)}
+        if any(p.arg not in parts for p in _pending(after) - _pending(before)):
+            return False  # the rule left d(…) of what is not its operand: it went on below
+        shown = set(postorder(after))
+        if not whole and any(DifferentialOf(o, p.var) not in shown
+                            for p in worked for o in _required(p.arg, head is _is_linear, p.var, shown)):
+            return False  # an operand's d(…) was worked out in the same step
+        allowed = _nonlinear(before)
+        for p in worked:
+            for e in brings(p.arg, p.var):
+                allowed |= _nonlinear(e)
+        return _nonlinear(after) <= allowed
+
+    return applies
+
+
+def _operands(u: Expr, linear: bool, var) -> set:
+    """The parts whose d(…) a rule working out d(u) may leave: u's operands (‖U‖²: U; log|U|: U;
+    u / v: v); for linearity, which passes through every linear operation, the first parts below
+    that are not linear."""
+    if linear:
+        out, stack = set(), [u]
+        while stack:
+            e = stack.pop()
+            if seed_3b(e, var):  # 3.B's pattern: d of it is left whole, unless it is all of f
+                out.add(e)
+            if _is_linear(e, var) and e != var:
+                stack.extend(e.children())
+            else:
+                out.add(e)
+                if isinstance(e, MatMul):  # d(a U V) = a d(U V): the product without its constant scalars
+                    rest = [f for f in e.factors if not (f.is_scalar and not _depends(f, var))]
+                    out.add(_chain(rest))
+        return out
+    out = set(u.children())
+    for c in u.children():
+        if isinstance(c, (Norm, Det)) or isinstance(c, Power) and c.base.is_scalar:
+            out |= set(c.children())
+    return out
+
+
+def _linear_required(u: Expr, var, shown: set) -> list:
+    """Linearity passes through every linear operation (and leaves 3.B's pattern whole where
+    the line after shows d of it): the first parts below that are not linear must show d(…)."""
+    out, stack = [], [u]
+    while stack:
+        e = stack.pop()
+        if e == var or (isinstance(e, Transpose) and e.arg == var) or not _depends(e, var):
+            continue
+        if e != u and seed_3b(e, var) and DifferentialOf(e, var) in shown:
+            continue
+        if _is_linear(e, var):
+            stack.extend(e.children())
+        elif isinstance(e, MatMul) and DifferentialOf(e, var) not in shown:  # d(a U V) = a d(U V)
+            out.append(_chain([f for f in e.factors if not (f.is_scalar and not _depends(f, var))]))
+        else:
+            out.append(e)
+    return out
+
+
+def _required(u: Expr, linear: bool, var, shown: set = frozenset()) -> list:
+    """The operands whose d(…) the line after must show (the variable's is dX, shown at once)."""
+    if isinstance(u, Power) and isinstance(u.base, Norm):
+        found = [u.base.arg]
+    elif isinstance(u, (Norm, Det)):
+        found = [u.arg]
+    elif isinstance(u, Func) and u.name == "log" and isinstance(u.arg, Det):
+        found = [u.arg.arg]
+    elif isinstance(u, MatMul) and not linear:
+        found = [f.base if isinstance(f, Power) and f.base.is_scalar and f.exponent < 0 else f for f in u.factors]
+    elif linear:
+        return _linear_required(u, var, shown)
+    else:
+        found = list(u.children())
+    return [o for o in found if _depends(o, var) and o != var and not (isinstance(o, Transpose) and o.arg == var)
+            and not _is_linear(o, var)] if linear else \
+        [o for o in found if _depends(o, var) and o != var and not (isinstance(o, Transpose) and o.arg == var)]
+
+
+def _dependent(factors, var) -> int:
+    return sum(_depends(f, var) for f in factors)
+
+
+def _is_linear(u: Expr, var) -> bool:
+    if u == var or not _depends(u, var) or isinstance(u, (Add, Trace, Sum, Transpose, Vec, Diag, Diagonal)):
+        return True
+    if isinstance(u, (MatMul, Hadamard)):
+        return _dependent(u.factors, var) == 1
+    if isinstance(u, Kron):
+        return _dependent((u.left, u.right), var) == 1
+    return False
+
+
+def _is_product(u: Expr, var) -> bool:
+    if isinstance(u, (MatMul, Hadamard)):
+        return _dependent(u.factors, var) >= 2
+    return isinstance(u, Kron) and _dependent((u.left, u.right), var) == 2
+
+
+def _reciprocals(u: Expr) -> list:
+    return [f for f in u.factors if isinstance(f, Power) and f.base.is_scalar and f.exponent < 0]
+
+
+def _is_quotient(u: Expr, var) -> bool:
+    return isinstance(u, MatMul) and _is_product(u, var) and any(_depends(f, var) for f in _reciprocals(u))
+
+
+def _quotient_brings(u: Expr):
+    return [alg.power(f.base, f.exponent - 1) for f in _reciprocals(u)]
+
+
+def _function(name: str):
+    """d f(U) = f′(U) ∘ dU, f′ from the table of functions: the line after holds f′(U) for each
+    f(U) worked out (for softmax and the other functions of a whole vector, what their rule gives)."""
+    f = functions.lookup(name)
+
+    def brings(u: Expr, var) -> list:
+        return [f.rule(alg, u.arg)] if f.elementwise else [f.rule(alg, u, u.arg, DifferentialOf(u.arg, var))]
+
+    check = _differential_rule(lambda u, var: isinstance(u, Func) and u.name == name, brings)
+
+    def applies(before: Expr, after: Expr) -> bool:
+        if not check(before, after):
+            return False
+        if not f.elementwise:
+            return True
+        shown = set(postorder(after))
+        return all(_nonlinear(f.rule(alg, p.arg.arg)) <= shown for p in _pending(before) - _pending(after))
+
+    return applies
+
+
+def _is_scalar_power(u, var):
+    return isinstance(u, Power) and u.base.is_scalar and not (isinstance(u.base, Norm) and u.exponent == 2)
+
+
+def _is_norm(u, var):
+    return isinstance(u, Norm) or isinstance(u, Power) and isinstance(u.base, Norm) and u.exponent == 2
+
+
+def _is_matrix_power(u, var):
+    return (isinstance(u, Power) and not u.base.is_scalar and u.exponent > 0) or (
+        isinstance(u, VariablePower) and not u.base.is_scalar)
+
+
+def _powers_of(u: Expr):
+    base = u.base
+    k = u.exponent if isinstance(u, Power) else None
+    out = [alg.inverse(base)]
+    if k is not None:
+        out += [alg.power(base, r) for r in range(-abs(int(k)) - 1, abs(int(k)) + 1)]
+    else:
+        out += [alg.variable_power(base, alg.sub(u.exponent, alg.const(1))), u]
+    return out
+
+
+def _power(before: Expr, after: Expr) -> bool:
+    """d(Xᵏ) = Σᵣ Xʳ dX Xᵏ⁻¹⁻ʳ, or in a trace Σᵣ tr(Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX): what comes in
+    are powers of X."""
+    if _pending(before):
+        return _differential_rule(_is_matrix_power, lambda u, var: _powers_of(u) + [
+            PowerDifferential(u.base, u.exponent, Differential(var) if u.base == var else DifferentialOf(u.base, var))
+        ])(before, after)
+    gone = {n for n in postorder(before) if isinstance(n, PowerDifferential)} - set(postorder(after))
+    allowed = _nonlinear(before)
+    for p in gone:
+        allowed |= {n for e in _powers_of(Power(p.base, p.exponent)) if isinstance(p.exponent, Fraction)
+                    for n in postorder(e)} | {n for n in postorder(after) if getattr(n, "base", None) == p.base}
+    return bool(gone) and _nonlinear(after) <= allowed
+
+
+# -- the seed's patterns: where 2.A and 3.B apply --------------------------------------------------
+
+def _chain(factors) -> Expr:
+    return factors[0] if len(factors) == 1 else MatMul(tuple(factors))
+
+
+def quadratic_form(u: Expr, var):
+    """(scalars, M) if u is a quadratic form xᵀ M x in the vector x = var (M None for xᵀ x),
+    M and the scalars constant (seed 2.A); None otherwise."""
+    if not isinstance(u, MatMul) or var.is_scalar or var.shape[1] != 1:
+        return None
+    scalars = [f for f in u.factors if f.is_scalar]
+    chain = [f for f in u.factors if not f.is_scalar]
+    if any(_depends(f, var) for f in scalars) or len(chain) < 2:
+        return None
+    if chain[0] != alg.transpose(var) or chain[-1] != var or any(_depends(f, var) for f in chain[1:-1]):
+        return None
+    return scalars, (_chain(chain[1:-1]) if len(chain) > 2 else None)
+
+
+def seed_3b(u: Expr, var):
+    """(B, C) if u is tr(X B Xᵀ C) up to rotation, X = var a matrix, B and C constant (None where
+    absent) (seed 3.B); None otherwise."""
+    if not isinstance(u, Trace) or not isinstance(u.arg, MatMul) or var.is_scalar or 1 in var.shape:
+        return None
+    chain = list(u.arg.factors)
+    if any(f.is_scalar for f in chain):
+        return None
+    xt = alg.transpose(var)
+    if chain.count(var) != 1 or chain.count(xt) != 1 or sum(_depends(f, var) for f in chain) != 2:
+        return None
+    i = chain.index(var)
+    chain = chain[i:] + chain[:i]
+    j = chain.index(xt)
+    b, c = chain[1:j], chain[j + 1:]
+    return (_chain(b) if b else None), (_chain(c) if c else None)
+
+
+# -- the trace rules: the terms of a line, multiplied out ------------------------------------------
+
+def _chain_factors(factors) -> list:
+    """A product's matrix factors with whole powers written out (X² is X X, X⁻² is X⁻¹ X⁻¹) and I dropped."""
+    out = []
+    for f in factors:
+        if isinstance(f, Power) and not f.base.is_scalar and f.exponent.denominator == 1 and abs(f.exponent) > 1:
+            one = f.base if f.exponent > 0 else alg.inverse(f.base)
+            out += [one] * abs(int(f.exponent))
+        elif not isinstance(f, Identity):
+            out.append(f)
+    return out
+
+
+def _terms(e: Expr, traces, units=None, opened=False, entrywise=False) -> dict:
+    """e multiplied out: {(scalar atoms, matrix chain): coefficient}. `traces` says what a trace
+    of a product becomes: opened (None), or an atom read up to rotation or transposition;
+    `units`, how a 1×1 product (xᵀ A y) is read: as it is (None) or up to transposition;
+    `entrywise`: whether A ∘ (B + C) is multiplied out too."""
+    if entrywise and isinstance(e, Hadamard):
+        out = {((), ()): Fraction(1)}
+        parts = [[]]
+        for f in e.factors:
+            parts = [p + [(k, c)] for p in parts for k, c in _terms(f, traces, units, opened, entrywise).items()]
+        out = {}
+        for p in parts:
+            c = Fraction(1)
+            for _, ci in p:
+                c *= ci
+            key = ((), (("∘", tuple(sorted((repr(k) for k, _ in p)))),))
+            out[key] = out.get(key, 0) + c
+        return {k: c for k, c in out.items() if c != 0}
+    if isinstance(e, Add):
+        out: dict = {}
+        for t in e.terms:
+            for k, c in _terms(t, traces, units, opened, entrywise).items():
+                out[k] = out.get(k, 0) + c
+        return {k: c for k, c in out.items() if c != 0}
+    if isinstance(e, Const):
+        return {((), ()): e.value}
+    if isinstance(e, Zero):
+        return {}
+    if isinstance(e, Transpose) and not e.is_scalar:  # (A B)ᵀ = Bᵀ Aᵀ, term by term
+        out = {}
+        for (s, m), c in _terms(e.arg, traces, units, opened, entrywise).items():
+            key = (s, tuple(alg.transpose(f) for f in reversed(m)))
+            out[key] = out.get(key, 0) + c
+        return out
+    if isinstance(e, MatMul):
+        out = {((), ()): Fraction(1)}
+        for f in e.factors:
+            nxt: dict = {}
+            for (s1, m1), c1 in out.items():
+                for (s2, m2), c2 in _terms(f, traces, units, False, entrywise).items():
+                    key = (tuple(sorted(s1 + s2, key=repr)), m1 + m2)
+                    nxt[key] = nxt.get(key, 0) + c1 * c2
+            out = nxt
+        out = {k: c for k, c in out.items() if c != 0}
+        return {_scalar_chain(k, units): c for k, c in out.items()} if e.is_scalar and not opened else out
+    if isinstance(e, Trace):
+        if traces is None:
+            return {_scalar_chain(k, units): c for k, c in _terms(e.arg, traces, units).items()}
+        inside = sorted(((c, s, traces(tuple(_chain_factors(m))))
+                         for (s, m), c in _terms(e.arg, traces, units, opened=True).items()), key=repr)
+        return {((("tr", tuple(inside)),), ()): Fraction(1)} if inside else {}
+    if e.is_scalar:
+        return {((e,), ()): Fraction(1)}
+    return {((), (e,)): Fraction(1)}
+
+
+def _scalar_chain(key, units=None):
+    """A 1×1 product's matrix chain (xᵀ A x) kept as one scalar atom."""
+    scalars, chain = key
+    if not chain:
+        return key
+    chain = tuple(_chain_factors(chain))
+    return tuple(sorted(scalars + (("chain", units(chain) if units else chain),), key=repr)), ()
+
+
+def _rotation(chain: tuple) -> tuple:
+    rotations = [chain[i:] + chain[:i] for i in range(len(chain))] or [chain]
+    return min(rotations, key=repr)
+
+
+def _transposition(chain: tuple) -> tuple:
+    other = tuple(alg.transpose(f) for f in reversed(chain))
+    return min((chain, other), key=repr)
+
+
+def same_terms(a: Expr, b: Expr) -> bool:
+    """Whether a and b are the same terms, multiplied out, traces opened (a regrouping)."""
+    return _terms(a, None) == _terms(b, None)
+
+
+def _same_terms(before: Expr, after: Expr) -> bool:
+    return before != after and same_terms(before, after)
+
+
+def _count(e: Expr, kind) -> int:
+    return sum(1 for n in _walk(e) if isinstance(n, kind))
+
+
+def _walk(e: Expr):
+    yield e
+    for c in e.children():
+        yield from _walk(c)
+
+
+def _scalar_traces(e: Expr) -> int:
+    return sum(1 for n in _walk(e) if isinstance(n, Trace) and n.arg.is_scalar)
+
+
+def split_or_collect(before: Expr, after: Expr) -> bool:
+    """1.B: tr(A + B) = tr(A) + tr(B), either way, and nothing else: the same terms."""
+    return _same_terms(before, after) and (_count(before, Trace) != _count(after, Trace) or any(
+        isinstance(n, Trace) and isinstance(n.arg, Add) or isinstance(n, Trace) and isinstance(n.arg, MatMul)
+        and any(isinstance(f, Add) for f in n.arg.factors) for n in (*_walk(before), *_walk(after))))
+
+
+def scalars_across_trace(before: Expr, after: Expr) -> bool:
+    """1.C: tr(a A) = a tr(A): the same terms, as many traces."""
+    return _same_terms(before, after)
+
+
+def scalar_trace(before: Expr, after: Expr) -> bool:
+    """a = tr(a) = aᵀ for a 1×1 a: the same terms, each 1×1 product read up to transposition."""
+    return before != after and _terms(before, None, _transposition) == _terms(after, None, _transposition)
+
+
+def multiplied_out(before: Expr, after: Expr) -> bool:
+    """Multiplying out (also A ∘ (B + C)), collecting terms: the same terms."""
+    return before != after and _terms(before, None, entrywise=True) == _terms(after, None, entrywise=True)
+
+
+def rotated(before: Expr, after: Expr) -> bool:
+    """1.D: the same terms with each trace's product read up to rotation."""
+    return before != after and _terms(before, _rotation) == _terms(after, _rotation)
+
+
+def transposed_in_trace(before: Expr, after: Expr) -> bool:
+    """1.A and 3.C: tr(Mᵀ) = tr(M): the same terms with each trace read up to transposition; or
+    (3.C) the gradient with respect to Xᵀ, the transpose of the one with respect to X."""
+    if after == alg.transpose(before) or (isinstance(after, Transpose) and after.arg == before):
+        return True
+    return before != after and _terms(before, _transposition) == _terms(after, _transposition)
+
+
+def read_off(before: Expr, after: Expr) -> bool:
+    """3.A: df = tr(M dX) gives ∇f = Mᵀ; df = c dx gives c; df = 0 gives 0."""
+    if alg.is_zero(before):
+        return alg.is_zero(after)
+    core = before.arg if isinstance(before, Trace) else before
+    factors = list(core.factors) if isinstance(core, MatMul) else [core]
+    if not factors or not isinstance(factors[-1], Differential):
+        return False
+    rest = factors[:-1]
+    if not rest:
+        return isinstance(after, Identity) or after == Const(Fraction(1))
+    m = rest[0] if len(rest) == 1 else MatMul(tuple(rest))
+    candidates = {m, alg.transpose(m), Transpose(m), alg.mul(*rest)}
+    if all(f.is_scalar for f in rest):  # s I
+        candidates |= {MatMul((*rest, Identity(factors[-1].shape[0])))}
+    return after in candidates or alg.transpose(after) in candidates
+
+
+def _hadamard(before: Expr, after: Expr) -> bool:
+    """sum(A ∘ B) = tr(Aᵀ B), tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B): an entrywise product with a
+    factor holding d is gone, and that factor now ends a product in a trace, as it was."""
+    if not no_new_functions(before, after):
+        return False
+    gone = [h for h in set(postorder(before)) - set(postorder(after)) if isinstance(h, Hadamard)
+            and any(_pending(f) or _has_differential(f) for f in h.factors)]
+    if not gone:
+        return False
+    ends = set()
+    for t in postorder(after):
+        if isinstance(t, Trace):
+            factors = [g for g in _chain_factors(t.arg.factors if isinstance(t.arg, MatMul) else (t.arg,))
+                       if not g.is_scalar]
+            ends |= {tuple(factors[i:]) for i in range(len(factors))}
+    for h in gone:
+        f = next(f for f in h.factors if _pending(f) or _has_differential(f))
+        mine = tuple(g for g in _chain_factors(f.factors if isinstance(f, MatMul) else (f,)) if not g.is_scalar)
+        if not any(end[-len(mine):] == mine and len(end) >= len(mine) for end in ends) or not any(
+                tuple(end[-len(mine):]) == mine for end in ends):
+            return False
+    return True
+
+
+def _has_differential(e: Expr) -> bool:
+    return any(isinstance(n, Differential) for n in postorder(e))
+
+
+def no_new_functions(before: Expr, after: Expr) -> bool:
+    """A rearrangement: no function, determinant, norm or power appears that was not there."""
+    return before != after and _nonlinear(after) <= _nonlinear(before)
+
+
+def _linearity(before: Expr, after: Expr) -> bool:
+    """d passes through sums, tr, ᵀ and constant factors; or, after df, multiplying out and
+    collecting terms."""
+    if _pending(before):
+        return _differential_rule(_is_linear)(before, after)
+    return multiplied_out(before, after)
+
+
+CHECKS = {
+    "1.A": transposed_in_trace,
+    "1.B": split_or_collect,
+    "1.C": scalars_across_trace,
+    "1.D": rotated,
+    "3.A": read_off,
+    "3.C": transposed_in_trace,
+    "scalar-trace": scalar_trace,
+    "linearity": _linearity,
+    "product": _differential_rule(_is_product),
+    "quotient": _differential_rule(_is_quotient, lambda u, var: _quotient_brings(u)),
+    "chain": _differential_rule(_is_scalar_power, lambda u, var: [alg.power(u.base, u.exponent - 1)]),
+    "elementwise": _differential_rule(lambda u, var: isinstance(u, HadamardPower),
+                                      lambda u, var: [alg.hadamard_power(u.base, u.exponent - 1)]),
+    "norm": _differential_rule(_is_norm, lambda u, var: [alg.power(u, -1)] if isinstance(u, Norm) else []),
+    "3.D": _differential_rule(lambda u, var: isinstance(u, Det) and u.arg == var, lambda u, var: [alg.inverse(u.arg)]),
+    "jacobi": _differential_rule(lambda u, var: isinstance(u, Det), lambda u, var: [alg.inverse(u.arg)]),
+    "logdet": _differential_rule(lambda u, var: isinstance(u, Func) and u.name == "log" and isinstance(u.arg, Det),
+                                 lambda u, var: [alg.inverse(u.arg.arg)]),
+    "inverse": _differential_rule(lambda u, var: isinstance(u, Power) and not u.base.is_scalar and u.exponent < 0,
+                                  lambda u, var: _powers_of(u)),
+    "power": lambda before, after: _power(before, after),
+    "exponent": _differential_rule(lambda u, var: isinstance(u, VariablePower) and u.base.is_scalar,
+                                   lambda u, var: [alg.func("log", u.base),
+                                              alg.variable_power(u.base, alg.sub(u.exponent, alg.const(1)))]),
+    "2.A": _differential_rule(lambda u, var: quadratic_form(u, var) is not None, whole=True),
+    "3.B": _differential_rule(lambda u, var: seed_3b(u, var) is not None, whole=True),
+    "hadamard": lambda before, after: _hadamard(before, after),
+    "sum": no_new_functions,
+    "diag": no_new_functions,
+    "vec-trace": no_new_functions,
+}
+CHECKS.update({f.name: _function(f.name) for f in functions.TABLE})
