@@ -119,7 +119,7 @@ def test_steps_cite_commutation_and_every_step_is_an_equality(source, wrt, comma
 
 def test_the_rule_and_its_demo():
     rule = BY_ID["commutation"]
-    assert "K_{mn} vec(A) = vec(Aᵀ)" in rule.statement
+    assert "Kₘₙ vec(A) = vec(Aᵀ)" in rule.statement  # Unicode subscripts (issue 17)
     expr, wrt = rule.demo
     assert "commutation" in derive(matcalc.diff(expr, wrt)).rules
 
