@@ -190,6 +190,9 @@ REFUSED = [
     (r"\boldsymbol{\theta}^\top \theta", ["\\theta", "another letter"]),
     (r"x_1 + x_2 + \cdots + x_n", ["\\cdots", "whole expression"]),
     (r"\prod_i x_i", ["\\prod", "exp(sum(log(x)))"]),
+    (r"\frac{d x^T x}{dx}", ["Leibniz", "\\frac{\\partial f}{\\partial x}"]),   # was d x^T x / (d x) = 1
+    (r"\frac{\mathrm{d} (x^T x)}{\mathrm{d} x}", ["Leibniz", "d/dx f"]),
+    (r"\frac{dy}{dx}", ["Leibniz", "\\frac{d}{dx} f"]),
 ]
 
 
@@ -235,12 +238,15 @@ SPELLINGS = [
     ("\\displaystyle x^T A x", "x", "x^T A x"),
     ("\\nabla_{\\mathbf{x}} \\mathbf{x}^\\top \\mathbf{x}", "x", "x^T x"),
     ("\\mathrm{e}^{x^T x}", "x", "exp(x^T x)"),
+    ("\\frac{d}{dx} x^T A x", "x", "x^T A x"),        # the d of dx against the name: was d x^T A x / (d x)
+    ("\\frac{\\mathrm{d}}{\\mathrm{d}x} x^T A x", "x", "x^T A x"),
+    ("\\frac{d}{dW_1} tr(W_1 A)", "W_1", "tr(W_1 A)"),
 ]
 
 
 @pytest.mark.parametrize("text,wrt,plain", SPELLINGS, ids=[s[0] for s in SPELLINGS])
 def test_an_other_spelling_reads_as_its_plain_form(text, wrt, plain):
-    got = matcalc.diff(text, None if text.startswith("\\nabla") else wrt)
+    got = matcalc.diff(text, None if text.startswith(("\\nabla", "\\frac{")) else wrt)
     want = matcalc.diff(plain, wrt)
     assert got.text == want.text
 

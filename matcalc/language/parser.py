@@ -197,6 +197,10 @@ _NOT_GUESSED = (
     (re.compile(r"\^\s*\{\s*\(\s*[A-Za-z0-9]+\s*\)\s*\}|\^\s*\(\s*[A-Za-z0-9]+\s*\)"),
      "a superscript in parentheses, W^{(1)}, labels a layer or a sample and is not read as a power: "
      "write W_1 for a name, or W^1 for a power"),
+    # \frac{d f}{dx}: d times f over d times x to the grammar, a derivative to its writer
+    (re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})\s*[^\s}_][^{}]*\}\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})"),
+     "the Leibniz fraction \\frac{d f}{dx} is not read: write \\frac{\\partial f}{\\partial x}, "
+     "\\frac{d}{dx} f or d/dx f (or give only f and the variable)"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
     (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )
