@@ -24,7 +24,7 @@ def main() -> None:
         try:
             if sys.stdout is None:  # `>&-`
                 raise OutputFailed("standard output is closed")
-            from .cli.quick import run as quick  # plain `diff` commands, piped: no Typer (matcalc/quick.py)
+            from .cli.quick import run as quick  # diff and hessian as people type them: no Typer (cli/quick.py)
 
             status = quick(sys.argv[1:])
             if status is not None:

@@ -18,8 +18,8 @@ from typer._click.exceptions import ClickException
 from .. import __version__
 from . import budget
 # the batch loop and the printing quick.py shares, in a module that does not import Typer
-from .batch import (OutputFailed, Printer, _diff_batch, _diff_line, _isatty, _silence_stdout, _write, report_error,
-                    run_batch)
+from . import quick  # diff and hessian's work, shared with the command lines read without Typer
+from .batch import _isatty, _write, report_error, run_batch
 from .complete import complete_names, complete_rule_id, complete_wrt
 from ..errors import MatcalcError
 
@@ -208,26 +208,17 @@ def main(
 # -- shared pieces ---------------------------------------------------------------------------
 
 def declarations(scalar, vector, matrix, symmetric) -> dict[str, str]:
-    """--scalar a,b --vector x ... → {name: kind}; names as written, in Unicode or bare. A name
-    given two kinds (`--scalar a --vector a`) is bad input: a message and exit 2."""
-    out: dict[str, str] = {}
-    for kind, values in (("scalar", scalar), ("vector", vector), ("matrix", matrix), ("symmetric", symmetric)):
-        for value in values or []:
-            for name in value.split(","):
-                name = name.strip()
-                if name and out.get(name, kind) != kind:
-                    report_error(MatcalcError(f"{name} is declared twice, --{out[name]} {name} and --{kind} {name}: "
-                                              "give it one kind"))
-                    raise typer.Exit(2)
-                if name:
-                    out[name] = kind
-    return out
+    """--scalar a,b --vector x ... → {name: kind} (quick.declarations); a name given two kinds is
+    bad input: a message and exit 2."""
+    try:
+        return quick.declarations({"scalar": scalar, "vector": vector, "matrix": matrix, "symmetric": symmetric})
+    except MatcalcError as e:
+        report_error(e)
+        raise typer.Exit(2)
 
 
 def choose_format(fmt: Optional[Format]) -> str:
-    if fmt is not None:
-        return fmt.value
-    return "pretty" if _isatty(sys.stdout) else "text"
+    return quick.choose_format(fmt and fmt.value)
 
 
 # -- diff ------------------------------------------------------------------------------------
@@ -285,40 +276,9 @@ def diff(
     layout: Optional[Layout] = typer.Option(None, "--layout", metavar="numerator|denominator", help=LAYOUT_HELP),
 ):
     """Differentiate: ∇_X f = G for a scalar f; the Jacobian ∂f/∂x for a vector f (rows are outputs)."""
-    declared = declarations(scalar, vector, matrix, symmetric)
-    wrts = list(wrt or [])
-    printer = Printer(choose_format(fmt))
-    batch = bool(files) or expression == "-"
-    printer.steps = steps if steps is not None else (not batch and printer.fmt == "pretty" and _isatty(sys.stdout))
-    printer.json_steps = steps is not False
-    if files or expression == "-":
-        sources = [str(f) for f in files or []]
-        if expression == "-":
-            sources.insert(0, "-")
-        elif expression is not None:
-            wrts.insert(0, expression)
-        raise typer.Exit(_diff_batch(sources, wrts, declared, printer, check, layout=layout and layout.value))
-    if expression is None:
-        report_error(MatcalcError("give an expression, or '-' to read expressions from stdin"))
-        raise typer.Exit(2)
-    raise typer.Exit(_diff_one(expression, wrts, declared, printer, check, layout=layout and layout.value))
-
-
-def _diff_one(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
-    """One expression from the command line: an error is reported here (and, with --format
-    json, as an error record on stdout, as in a batch), exit code 2."""
-    try:
-        with budget.cpu_budget():
-            return _diff_line(expression, wrts, declared, printer, check, layout, hessian)
-    except MatcalcError as e:
-        if printer.fmt == "json":
-            import json
-
-            from .output import error_record
-
-            _write(json.dumps(error_record(expression, e), ensure_ascii=False))
-        report_error(e)
-        return 2
+    raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
+                                                        "symmetric": symmetric},
+                                fmt and fmt.value, check, steps, layout and layout.value, [str(f) for f in files or []]))
 
 
 # -- hessian ---------------------------------------------------------------------------------
@@ -339,16 +299,9 @@ def hessian(
         help="Show the derivation, the gradient's then its Jacobian's (default: on for one expression at a terminal)."),
 ):
     """The Hessian ∇²_x f = ∂(∇_x f)/∂x of a scalar f: symmetric, Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ (over vec(X) for a matrix)."""
-    declared = declarations(scalar, vector, matrix, symmetric)
-    printer = Printer(choose_format(fmt))
-    printer.steps = steps if steps is not None else (expression != "-" and printer.fmt == "pretty" and _isatty(sys.stdout))
-    printer.json_steps = steps is not False
-    if expression == "-":
-        raise typer.Exit(_diff_batch(["-"], list(wrt or []), declared, printer, check, hessian=True))
-    if expression is None:
-        report_error(MatcalcError("give an expression, or '-' to read expressions from stdin"))
-        raise typer.Exit(2)
-    raise typer.Exit(_diff_one(expression, list(wrt or []), declared, printer, check, hessian=True))
+    raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
+                                                        "symmetric": symmetric},
+                                fmt and fmt.value, check, steps, hessian=True))
 
 
 # -- verify and simplify --------------------------------------------------------------------
@@ -504,20 +457,6 @@ def rules(
 
 
 def run() -> None:
-    """Entry point: BrokenPipe (`| head -1`) ends quietly; Ctrl-C exits 130; bad input that a
-    command let slip (a MatcalcError while printing, say) is still a message and exit 2."""
-    try:
-        app()
-    except BrokenPipeError:
-        _silence_stdout()
-        sys.exit(0)
-    except OutputFailed as e:  # stdout closed or full: one message, exit 3
-        sys.exit(e.report())
-    except OSError as e:  # a terminal that went away, say (Rich writes pretty output itself)
-        sys.exit(OutputFailed(e.strerror or str(e)).report())
-    except KeyboardInterrupt:  # Typer turns it into exit 130 itself; older versions did not
-        sys.stderr.write("\ninterrupted\n")
-        sys.exit(130)
-    except MatcalcError as e:
-        report_error(e)
-        sys.exit(2)
+    """Entry point: the app's exit status, or how the command ends on a broken pipe, a full
+    disk, Ctrl-C or a MatcalcError that a command let slip (quick.answered)."""
+    sys.exit(quick.answered(app))
