@@ -110,13 +110,12 @@ def test_json_carries_the_kinds_and_the_reading():
 
 
 def test_pretty_output_puts_it_on_a_dim_line_under_the_result():
-    from rich.console import Console
-
     from matcalc.cli.batch import _diff_line
+    from matcalc.cli.pretty import Terminal
 
     printer = Printer("pretty")
     out = io.StringIO()
-    printer._pretty.console = Console(file=out, force_terminal=True, color_system="standard", width=200)
+    printer._pretty.terminal = Terminal(file=out, styled=True, width=200)
     assert _diff_line("a x^T x", ["a"], {}, printer, False) == 0
     lines = out.getvalue().splitlines()
     assert "xᵀ x" in lines[0]

@@ -1,27 +1,98 @@
-"""Pretty output at a terminal: Unicode notation (ᵀ ⁻¹ ∇), coloured with Rich.
+"""Pretty output at a terminal: Unicode notation (ᵀ ⁻¹ ∇), coloured.
 
-The only module that imports rich. Rich drops colour by itself when NO_COLOR is set or the
-output is not a terminal."""
+A result and its derivation are drawn with a few ANSI styles (bold, dim, cyan, magenta), the
+way Rich draws them, without importing rich: Rich's import alone costs about three times
+Python's start-up, and a result at a terminal is mostly start-up. `Terminal` makes Rich's
+Console's choices (styles only at a terminal, or with FORCE_COLOR / TTY_COMPATIBLE=1; none
+for TERM=dumb; no colours with NO_COLOR; the width from COLUMNS or the terminal), and
+tests/test_pretty.py compares its bytes with Rich's. The rule table (`matcalc rules` at a
+terminal) is a Rich table: this is the only module that imports rich, and only for that.
+"""
 from __future__ import annotations
 
-from rich.console import Console
-from rich.text import Text
+import os
+import sys
+
+_CODES = {"bold": "1", "dim": "2", "magenta": "35", "cyan": "36"}  # style word → SGR parameter
+_COLOURS = {"magenta", "cyan"}
+_CONTROL = dict.fromkeys(map(ord, "\x07\x08\x0b\x0c\r"))  # what Rich's Text strips
+
+
+class Terminal:
+    """Where pretty output goes (stdout) and how: styled or not, coloured or not, how wide.
+    None for any of them: as Rich's Console would choose."""
+
+    def __init__(self, file=None, styled: bool | None = None, colour: bool | None = None, width: int | None = None):
+        environ = os.environ
+        self.file = file
+        if styled is None:
+            terminal = _is_terminal(file if file is not None else sys.stdout, environ)
+            dumb = terminal and environ.get("TERM", "").lower() in ("dumb", "unknown")
+            styled = terminal and not dumb
+            if width is None and dumb:
+                width = 80
+        self.styled = styled
+        self.colour = environ.get("NO_COLOR", "") == "" if colour is None else colour
+        self.width = _width(environ) if width is None else width
+
+    def print(self, *parts: str | tuple[str, str]) -> None:
+        """One line of parts, each a text or (text, style words); never wrapped."""
+        out = []
+        for part in parts:
+            text, style = (part, "") if isinstance(part, str) else part
+            text = text.translate(_CONTROL)
+            codes = self._codes(style) if text else ""
+            out.append(f"\x1b[{codes}m{text}\x1b[0m" if codes else text)
+        out.append("\n")
+        if self.file is not None:
+            self.file.write("".join(out))
+            self.file.flush()
+        else:
+            from .batch import write_out
+
+            write_out("".join(out))
+
+    def _codes(self, style: str) -> str:
+        if not self.styled:
+            return ""
+        return ";".join(_CODES[w] for w in style.split() if self.colour or w not in _COLOURS)
+
+
+def _is_terminal(file, environ) -> bool:
+    compatible = environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = environ.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _width(environ) -> int:
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    for fd in (0, 1, 2):  # stdin, stdout, stderr: the first that is a terminal
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
 
 
 class PrettyPrinter:
-    def __init__(self, console: Console | None = None):
-        self.console = console or Console(highlight=False, soft_wrap=True)
+    def __init__(self, terminal: Terminal | None = None):
+        self.terminal = terminal or Terminal()
 
     def gradient(self, g) -> None:
-        line = Text()
-        line.append(g.lhs("unicode"), style="cyan")
-        line.append(" = ", style="dim")
-        line.append(g.unicode, style="bold")
-        self.console.print(line)
+        self.terminal.print((g.lhs("unicode"), "cyan"), (" = ", "dim"), (g.unicode, "bold"))
 
     def note(self, text: str) -> None:
         """A remark under a result, such as the reading of the kinds taken."""
-        self.console.print(Text(text, style="dim"))
+        self.terminal.print((text, "dim"))
 
     def derivation(self, d) -> None:
         """The result, then the derivation."""
@@ -30,7 +101,7 @@ class PrettyPrinter:
 
     def line(self, text: str) -> None:
         """A result line of simplify or verify."""
-        self.console.print(Text(text, style="bold"))
+        self.terminal.print((text, "bold"))
 
     def chain(self, d) -> None:
         """An aligned chain of equalities, each with its rule id (a derivation or a
@@ -47,15 +118,15 @@ class PrettyPrinter:
         left = max(len(lhs) for lhs, _, _ in rows)
         right = max(len(rhs) for _, rhs, _ in rows)
         ids = max(len(rule) for _, _, rule in rows)
-        if 2 + left + 3 + right + 2 + 12 > self.console.width:  # no room to line the rule ids up
+        if 2 + left + 3 + right + 2 + 12 > self.terminal.width:  # no room to line the rule ids up
             right = 0
         for lhs, rhs, rule in rows:
-            self.console.print(Text.assemble(
-                "  ", (lhs.rjust(left), "cyan"), (" = ", "dim"), rhs.ljust(right), "  ",
-                (rule.ljust(ids), "magenta"), " ", (BY_ID[rule].name, "dim")), soft_wrap=True)
+            self.terminal.print("  ", (lhs.rjust(left), "cyan"), (" = ", "dim"), rhs.ljust(right), "  ",
+                                (rule.ljust(ids), "magenta"), " ", (BY_ID[rule].name, "dim"))
 
     def rules(self, rules) -> None:
-        """The rule table: id, name, statement."""
+        """The rule table: id, name, statement (a Rich table grid)."""
+        from rich.console import Console
         from rich.table import Table
 
         grid = Table.grid(padding=(0, 2))
@@ -64,15 +135,15 @@ class PrettyPrinter:
         grid.add_column()
         for r in rules:
             grid.add_row(r.id, r.name, r.statement)
-        self.console.print(grid)
+        Console(file=self.terminal.file, highlight=False, soft_wrap=True).print(grid)
 
     def rule(self, r) -> None:
         """One rule: statement, explanation, example, and the command that shows it at work."""
-        self.console.print(Text.assemble((r.id, "bold magenta"), "  ", (r.name, "bold")))
+        self.terminal.print((r.id, "bold magenta"), "  ", (r.name, "bold"))
         for label, text in (("", r.statement), ("", r.explanation), ("example: ", r.example),
                             ("try: ", r.command() or "")):
             if text:
-                self.console.print(Text.assemble("  ", (label, "dim"), text))
+                self.terminal.print("  ", (label, "dim"), text)
 
 
 def _unicode(e) -> str:
