@@ -1,8 +1,8 @@
 """Start-up stays near the interpreter's: heavy packages load only where they are used.
 
-sympy only for interop, numpy only for numeric checks, rich only for pretty output at a
-terminal. The plainest commands load neither Typer nor lark (matcalc/quick.py,
-matcalc/fastparse.py). Each check runs in a fresh interpreter: imports are process-wide.
+sympy only for interop, numpy only for numeric checks, rich only for the rule table and a long
+batch's progress bar. The commands people type load neither Typer nor lark (cli/quick.py,
+language/fastparse.py), and their pretty output is drawn without Rich (cli/pretty.py). Each check runs in a fresh interpreter: imports are process-wide.
 """
 import os
 import subprocess
@@ -89,12 +89,12 @@ def test_other_text_formats_load_no_heavy_package(fmt):
     assert not _loaded(run.stderr) & HEAVY, _loaded(run.stderr) & HEAVY
 
 
-def test_a_check_loads_numpy_and_nothing_else_heavy():
+def test_a_check_loads_numpy_and_nothing_else_heavy_nor_typer():
     run = _run(_command("diff", "tr(A X)", "X", "--check"))
     assert run.returncode == 0, run.stderr
     loaded = _loaded(run.stderr)
     assert "numpy" in loaded
-    assert not loaded & {"sympy", "rich"}
+    assert not loaded & {"sympy", "rich", "typer", "lark"}
 
 
 def test_an_error_loads_no_heavy_package():
@@ -102,3 +102,72 @@ def test_an_error_loads_no_heavy_package():
     assert run.returncode == 2
     assert "never closed" in run.stderr
     assert not _loaded(run.stderr) & HEAVY
+
+
+# -- the commands people type (issue 16): read without Typer (cli/quick.py), drawn without Rich
+# (cli/pretty.py), parsed without lark (language/fastparse.py). --check evaluates numerically:
+# it needs numpy, and loads it; nothing else does.
+
+TYPED = [("diff", "tr(ABA^TC)", "A"), ("diff", "tr(ABA^TC)", "A", "-f", "latex"),
+         ("diff", "tr(ABA^TC)", "A", "-f", "numpy"), ("diff", "tr(ABA^TC)", "A", "--steps"),
+         ("diff", "tr(ABA^TC)", "A", "-f", "pretty", "--steps"), ("diff", "x^T S x", "x", "--symmetric", "S", "-f", "json"),
+         ("hessian", "x^T A x", "x", "-f", "latex")]
+NOT_NEEDED = HEAVY | {"typer", "click", "pydantic", "lark"}
+
+
+def _run_on_a_terminal(argv):
+    """argv with its stdout on a pseudo-terminal: (exit status, what it drew, its stderr)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, env=_env())
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the process has closed the terminal
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, drawn.decode(), err.decode()
+
+
+@pytest.mark.parametrize("args", TYPED, ids=[" ".join(a) for a in TYPED])
+def test_a_typed_command_piped_loads_neither_typer_nor_lark_nor_a_heavy_package(args):
+    run = _run(_command(*args))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip()
+    loaded = _loaded(run.stderr)
+    assert "matcalc" in loaded
+    assert not loaded & NOT_NEEDED, loaded & NOT_NEEDED
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("args", TYPED, ids=[" ".join(a) for a in TYPED])
+def test_a_typed_command_at_a_terminal_loads_neither_typer_nor_rich_nor_lark(args):
+    status, drawn, err = _run_on_a_terminal(_command(*args))
+    assert status == 0, err
+    loaded = _loaded(err)
+    assert "matcalc" in loaded
+    assert not loaded & NOT_NEEDED, loaded & NOT_NEEDED
+    if "-f" not in args:  # pretty, with its derivation, coloured
+        assert "\x1b[36m∇_A tr(A B Aᵀ C)\x1b[0m" in drawn and "product rule" in drawn
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_check_at_a_terminal_loads_numpy_and_nothing_else_it_does_not_need():
+    status, drawn, err = _run_on_a_terminal(_command("diff", "tr(ABA^TC)", "A", "--check"))
+    assert status == 0, err
+    loaded = _loaded(err)
+    assert "numpy" in loaded  # the finite differences
+    assert not loaded & (NOT_NEEDED - {"numpy"}), loaded & (NOT_NEEDED - {"numpy"})
+    assert "ok" in drawn or "ok" in err
+
+
+def test_help_still_loads_typer():
+    """The fast paths defer what they do not know to the Typer app: --help is drawn by it."""
+    run = _run(_command("diff", "--help"))
+    assert run.returncode == 0 and "--format" in run.stdout
+    assert "typer" in _loaded(run.stderr)
