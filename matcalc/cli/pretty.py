@@ -44,13 +44,9 @@ class Terminal:
             codes = self._codes(style) if text else ""
             out.append(f"\x1b[{codes}m{text}\x1b[0m" if codes else text)
         out.append("\n")
-        if self.file is not None:
-            self.file.write("".join(out))
-            self.file.flush()
-        else:
-            from .batch import write_out
-
-            write_out("".join(out))
+        file = self.file if self.file is not None else sys.stdout  # as Rich: an OSError is the caller's
+        file.write("".join(out))
+        file.flush()
 
     def _codes(self, style: str) -> str:
         if not self.styled:
