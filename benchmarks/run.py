@@ -510,6 +510,35 @@ def memory_only(path: Path) -> str:
     return text
 
 
+def terminal_section(repeats: int) -> str:
+    """The terminal start-up section (issue 16): benchmarks/terminal.py measures it."""
+    sys.path.insert(0, str(HERE))
+    import terminal
+
+    return terminal.section(terminal.terminal(repeats), terminal.imports(["diff", terminal.EXPRESSION, "A"]))
+
+
+def terminal_only(path: Path, repeats: int) -> str:
+    """`--terminal`: measure only the terminal start-up and replace its section of results.md."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# matcalc benchmarks\n"
+    new = terminal_section(repeats)
+    path.write_text(with_terminal_section(text, new), encoding="utf-8")
+    return new
+
+
+def with_terminal_section(text: str, new: str) -> str:
+    """results.md with its terminal section replaced by `new`, or `new` put before the batch memory
+    section (which --memory rewrites to the end of the file)."""
+    start = text.find("## Terminal start-up")
+    if start != -1:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + (text[end + 1:] if end != -1 else "")
+    at = text.find("## Batch memory")
+    if at == -1:
+        return text.rstrip("\n") + "\n\n" + new
+    return text[:at] + new + "\n" + text[at:]
+
+
 def _version(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -525,11 +554,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and scaling.png")
     parser.add_argument("--memory", action="store_true",
                         help="only the batch memory (1k, 10k, 100k lines): update its parts of results.md")
+    parser.add_argument("--terminal", action="store_true",
+                        help="only the terminal start-up (issue 16): update its section of results.md")
     args = parser.parse_args()
     if MATCALC is None:
         raise SystemExit("the matcalc command is not installed: pip install -e .")
     if args.memory:
         print(memory_only(args.out / "results.md"))
+        return
+    if args.terminal:
+        print(terminal_only(args.out / "results.md", 10 if args.quick else 20))
         return
     args.repeats = 10 if args.quick else 40
     args.load = [os.getloadavg()[0]]
@@ -544,7 +578,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     args.load.append(os.getloadavg()[0])
     plotted = plot(scale_rows, args.out / "scaling.png")
-    text = report(args, start, batch_row, scale_rows, mem_rows, plotted)
+    print("terminal ...", flush=True)
+    text = with_terminal_section(report(args, start, batch_row, scale_rows, mem_rows, plotted),
+                                 terminal_section(10 if args.quick else 20))
     (args.out / "results.md").write_text(text, encoding="utf-8")
     print(text)
 
