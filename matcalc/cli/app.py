@@ -17,8 +17,8 @@ from typer._click.exceptions import ClickException
 
 from .. import __version__
 from . import budget
-# the batch loop and the printing quick.py shares, in a module that does not import Typer
 from . import quick  # diff and hessian's work, shared with the command lines read without Typer
+# the batch loop and the printing quick.py shares, in a module that does not import Typer
 from .batch import _isatty, _write, report_error, run_batch
 from .complete import complete_names, complete_rule_id, complete_wrt
 from ..errors import MatcalcError
