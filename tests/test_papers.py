@@ -193,6 +193,8 @@ REFUSED = [
     (r"\frac{d x^T x}{dx}", ["Leibniz", "\\frac{\\partial f}{\\partial x}"]),   # was d x^T x / (d x) = 1
     (r"\frac{\mathrm{d} (x^T x)}{\mathrm{d} x}", ["Leibniz", "d/dx f"]),
     (r"\frac{dy}{dx}", ["Leibniz", "\\frac{d}{dx} f"]),
+    (r"f(\mathbf{x})", ["unknown function", "sigmoid(x)"]),       # was f times x, f a matrix
+    (r"\mathbf{w}^\top g(\mathbf{X}\mathbf{w})", ["unknown function", "f \\cdot (x)"]),
 ]
 
 

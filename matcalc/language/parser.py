@@ -201,6 +201,11 @@ _NOT_GUESSED = (
     (re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})\s*[^\s}_][^{}]*\}\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})"),
      "the Leibniz fraction \\frac{d f}{dx} is not read: write \\frac{\\partial f}{\\partial x}, "
      "\\frac{d}{dx} f or d/dx f (or give only f and the variable)"),
+    # f(x), g(Wx): f times x to the grammar, an unknown function to its writer
+    (re.compile(r"(?<![\\A-Za-z0-9_{])[fg]\("),
+     "a letter before parentheses, as in f(x), names an unknown function, which matcalc does not "
+     "differentiate: write the function itself "
+     "(such as sigmoid(x) or \\log(x)), or f \\cdot (x) for a product"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
     (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )
