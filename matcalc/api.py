@@ -165,6 +165,12 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
             raise error
         chosen = kinds.infer([body], source, declared)  # raises the error of any reading
     notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
+    transposed = sorted({n.args[0].value for n in body.walk() if n.op == "transpose" and n.args[0].op == "name"})
+    scalars = [n for n in transposed if n in as_vectors and chosen.kinds.get(n) == "scalar"]
+    if scalars and error is not None and not alternatives:  # x^T x^T: a vector x was meant, and fails
+        shown = ", ".join(render.name(n, render.TEXT) for n in scalars)
+        notes.append(f"{shown} {'is' if len(scalars) == 1 else 'are'} read as a scalar, whose transpose is itself; "
+                     f"as a vector: {error.message}")
     integers = [render.name(n, render.TEXT) for n, kind in chosen.kinds.items()
                 if kind == "integer" and declared.get(n) == "scalar"]
     if integers:  # X^k with --scalar k: said, since a real k is what a scalar declares

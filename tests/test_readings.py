@@ -79,6 +79,17 @@ def test_a_transpose_lookalike_says_how_it_was_read():
         assert matcalc.diff(expr, wrt).typing.reading is None, expr  # a Greek base; T spaced or ^T
 
 
+def test_a_transposed_variable_read_as_a_scalar_says_why():
+    # x^T x^T has no vector reading; the scalar one (x², ∇ = 2x) is the only one, and a
+    # transpose of a scalar is seldom meant: the note says it and what failed for a vector
+    g = assert_gradient("x^T x^T x", "x", expected=lambda v: 3 * v["x"] ** 2)
+    assert g.typing.reading == ("x is read as a scalar, whose transpose is itself; as a vector: cannot multiply "
+                                "`x^T` (a row vector) by `x^T` (a row vector): inner dimensions differ")
+    for expr in ("x^2", "x^T x", "\\sin(x^T) x"):
+        reading = matcalc.diff(expr, "x").typing.reading
+        assert reading is None or "whose transpose is itself" not in reading, (expr, reading)
+
+
 def test_a_hessian_says_its_reading_too():
     g = hess("a x^T x + a^2", "a", expected=lambda v: np.array([[2.0]]))
     assert g.typing.kinds["a"] == "scalar"
