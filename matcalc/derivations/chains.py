@@ -10,11 +10,14 @@ side's chain runs back from it: LHS = … = canonical = … = RHS.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from ..formats import render
 from ..calculus.canonical import ALL, RULE_ORDER, canonical, rewrite
-from ..calculus.expr import Det, Expr
+from ..calculus import algebra as alg
+from ..calculus.expr import Det, Expr, MatMul, Trace
+from .rules import BY_ID
 from .steps import VALUE, Cited, Step, add_step, quadratic_form, seed_3b, shown
 
 NOTES = {
@@ -59,7 +62,13 @@ def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
 
     def stage(rule: str, switched_on: set[str]) -> None:
         last = steps[-1].expr if steps else e
-        add_step(steps, Step(rule, rewrite(last, frozenset(switched_on)), NOTES[rule], VALUE), e)
+        after = rewrite(last, frozenset(switched_on))
+        for r, form in _alone(rule, last, after):
+            back = [i for i, t in enumerate([e, *(t.expr for t in steps)]) if shown(t) == shown(form)]
+            if back:  # a detour back to an earlier line: the chain goes on from there
+                del steps[back[0]:]
+                continue
+            add_step(steps, Step(r, form, NOTES[r], VALUE), e)
 
     on: set[str] = set()
     stage("simplify", on)
@@ -73,6 +82,111 @@ def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
     add_step(steps, final, e)  # terms sorted; the staged rewrite ends in `canonical` up to order
     # (so on all 306 inputs of the test corpus), and this step is true whatever it shows
     return steps
+
+
+def _alone(rule: str, before: Expr, after: Expr) -> list[tuple[str, Expr]]:
+    """The stage before → after as steps of one rule each. The rewrite that switches a rule on
+    also tidies (a rotation that meets A⁻¹ A cancels it) and may use the rules switched on before
+    (1.D and 1.C read a trace by 1.A as its transpose): where the step is not an instance of its
+    rule alone, the rule's own move is found (each trace rotated, or its scalars taken out, maybe
+    after 1.A) and the rest follows as 1.A or simplify."""
+    check = BY_ID[rule].applies
+    if rule not in _MOVES or check is None or before == after or check(before, after):
+        return [(rule, after)]
+    for path in _MOVES[rule](before):
+        end = path[-1][1]
+        if end == after:
+            return path
+        if rewrite(end, frozenset()) == after or rewrite(end, frozenset({"collect"})) == after:
+            return path + [("simplify", after)]
+    return [(rule, after)]
+
+
+def _traces(e: Expr) -> list[Trace]:
+    found = []
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Trace):
+            found.append(n)
+        else:
+            stack.extend(n.children())
+    return list(dict.fromkeys(found))
+
+
+def _replace(e: Expr, new: dict) -> Expr:
+    if e in new:
+        return new[e]
+    if not e.children():
+        return e
+    values = [_replace(v, new) if isinstance(v, Expr) else
+              tuple(_replace(u, new) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v
+              for v in e.key()]
+    return type(e)(*values)
+
+
+def _chain_of(t: Trace) -> list[Expr]:
+    return list(t.arg.factors) if isinstance(t.arg, MatMul) else [t.arg]
+
+
+def _rotations(e: Expr, first=None):
+    """e with each trace's product rotated (every combination, a few at most); `first` may
+    transpose each trace before (1.A)."""
+    traces = [t for t in _traces(e) if len(_chain_of(t)) > 1][:4]
+    options = []
+    for t in traces:
+        chain = _chain_of(t)
+        if first is not None:
+            chain = [alg.transpose(f) for f in reversed(chain)]
+        options.append([chain[i:] + chain[:i] for i in range(len(chain))])
+    for combo in itertools.islice(itertools.product(*options), 256):
+        yield {t: Trace(MatMul(tuple(c))) for t, c in zip(traces, combo)}
+
+
+def _rotated(before: Expr):
+    """1.D alone; or 1.A, then 1.D."""
+    for new in _rotations(before):
+        yield [("1.D", _replace(before, new))]
+    transposed = {t: Trace(MatMul(tuple(alg.transpose(f) for f in reversed(_chain_of(t)))))
+                  for t in _traces(before) if len(_chain_of(t)) > 1}
+    middle = _replace(before, transposed)
+    for new in _rotations(middle):
+        yield [("1.A", middle), ("1.D", _replace(middle, new))]
+
+
+def _scalars_out(before: Expr):
+    """1.C alone (scalars out of each trace); then maybe 1.A."""
+    out = {}
+    for t in _traces(before):
+        chain = _chain_of(t)
+        scalars = [f for f in chain if f.is_scalar]
+        rest = [f for f in chain if not f.is_scalar]
+        if scalars and rest:
+            out[t] = MatMul((*scalars, Trace(rest[0] if len(rest) == 1 else MatMul(tuple(rest)))))
+    if not out:
+        return
+    middle = _replace(before, out)
+    yield [("1.C", middle)]
+    transposed = {t: Trace(MatMul(tuple(alg.transpose(f) for f in reversed(_chain_of(t)))))
+                  for t in _traces(middle) if len(_chain_of(t)) > 1}
+    yield [("1.C", middle), ("1.A", _replace(middle, transposed))]
+
+
+def _units_transposed(before: Expr):
+    """scalar-trace alone: each 1×1 product written as its transpose (aᵀ b = bᵀ a)."""
+    units = {}
+    stack = [before]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, MatMul) and n.is_scalar and all(not f.is_scalar for f in n.factors):
+            units[n] = MatMul(tuple(alg.transpose(f) for f in reversed(n.factors)))
+        else:
+            stack.extend(n.children())
+    if units:
+        yield [("scalar-trace", _replace(before, units))]
+
+
+_MOVES = {"1.D": _rotated, "1.C": _scalars_out, "scalar-trace": _units_transposed}
 
 
 def _canonical(e: Expr, rules: frozenset) -> Expr:
