@@ -217,12 +217,14 @@ def _check_run(text: str, start: int, run: str) -> None:
         return
     run = run.rstrip("0123456789")  # W1, x12: names with digits
     if run in ("vector", "matrix") and not _ONE.match(text, start + len(run)):  # never v e c t o r
-        raise MatcalcError(f"{run} is read only as {run}(1), the {run} of ones: for a product of one-letter "
-                           f"names, put spaces between them: `{' '.join(run)}`", text, (start, start + len(run)))
+        raise MatcalcError(_only_of_ones(run), text, (start, start + len(run)))
     if run in BARE_WORDS or run in OTHER_WORDS or len(run) == 1:
         return
     for piece in _PIECE.finditer(run):
         word = piece.group()
+        if word in ("vector", "matrix"):  # matrixLSE: never m a t r i x L S E
+            at = start + piece.start()
+            raise MatcalcError(_only_of_ones(word), text, (at, at + len(word)))
         if word in BARE_WORDS or word in OTHER_WORDS:
             continue
         lower = word[1:] if word[0].isupper() else word
@@ -232,6 +234,11 @@ def _check_run(text: str, start: int, run: str) -> None:
         if lower in _OBJECTIVE_WORDS:  # argmin, min: words of papers, with their own hint
             raise MatcalcError(f"{lower} is not read: {REFUSED_COMMANDS[lower]}", text, (at, at + len(lower)))
         raise MatcalcError(_unknown(lower, run), text, (at, at + len(lower)))
+
+
+def _only_of_ones(word: str) -> str:
+    return (f"{word} is read only as {word}(1), the {word} of ones: for a product of one-letter names, "
+            f"put spaces between them: `{' '.join(word)}`")
 
 
 # Words that other tools use for what matcalc writes another way
