@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import matcalc
-from oracle import close, fd_gradient, run, used
+from oracle import assert_gradient, close, fd_gradient, run, used
 from matcalc.calculus import functions
 from matcalc.cli.app import app
 from matcalc.derivations.rules import BY_ID, listing
@@ -357,3 +357,26 @@ def test_softmax_keeps_its_transpose_outside():
     for s in (source, "sum(softmax(x).^4)"):  # each against second differences of the input as written
         h = hess(s, "x", declare={"y": "vector"} if "y" in s else None)
         assert "softmax(x^T)" not in h.text
+
+
+# -- identities of step and sign, entry by entry (at 0 too: step(0) = sign(0) = 0) ------------
+# relu(u) ∘ step(u) = relu(u), step(u)^{∘2} = step(u), abs(x) ∘ sign(x) = x, x ∘ sign(x) = abs(x):
+# the ML gradients read as textbooks write them, ∇‖relu(u)‖ = relu(u) / ‖relu(u)‖.
+
+@pytest.mark.parametrize("expr, wrt, kind, shown, formula", [
+    (r"\|relu(u)\|", "u", "diff", "relu(u) / \\|relu(u)\\|",
+     lambda v: np.maximum(v["u"], 0) / np.linalg.norm(np.maximum(v["u"], 0))),
+    (r"\|relu(W x)\|^2", "W", "diff", "2 relu(W x) x^T",
+     lambda v: 2 * np.outer(np.maximum(v["W"] @ v["x"], 0), v["x"])),
+    ("abs(x)^T abs(x)", "x", "diff", "2 x", lambda v: 2 * v["x"]),
+    ("x^T (sign(x) \\circ x)", "x", "diff", "2 abs(x)", lambda v: 2 * np.abs(v["x"])),
+    (r"\|relu(u)\|^2", "u", "hessian", "2 diag(step(u))", lambda v: 2 * np.diag((v["u"] > 0).astype(float))),
+    (r"\|relu(u)\|", "u", "hessian", "diag(step(u)) / \\|relu(u)\\| - relu(u) relu(u)^T / \\|relu(u)\\|^3",
+     lambda v: (lambda r, n: np.diag((v["u"] > 0).astype(float)) / n - np.outer(r, r) / n ** 3)(
+         np.maximum(v["u"], 0), np.linalg.norm(np.maximum(v["u"], 0)))),
+])
+def test_step_and_sign_identities_give_the_textbook_form(expr, wrt, kind, shown, formula):
+    from test_jacobian import hess
+
+    g = assert_gradient(expr, wrt, expected=formula) if kind == "diff" else hess(expr, wrt, expected=formula)
+    assert g.text == shown

@@ -463,12 +463,47 @@ def hadamard(*factors: Expr) -> Expr:
         if kind is Ones:
             continue
         powers[base] = powers.get(base, _ZERO) + p
+    if any(type(b) is Func and b.name in _STEP_LIKE for b in powers):
+        fewer = _entrywise_identities(powers)
+        if fewer is not None:
+            return hadamard(*scalars, *fewer)
     elems = sorted((_hadamard_power(b, p) for b, p in powers.items() if p != 0), key=sort_key)
     if not elems:
         core = Ones(shape)
     else:
         core = elems[0] if len(elems) == 1 else Hadamard(tuple(elems))
     return mul(*scalars, core) if scalars else core
+
+
+_STEP_LIKE = frozenset(("step", "sign"))
+
+
+def _entrywise_identities(powers: dict[Expr, Fraction]) -> list[Expr] | None:
+    """The factors again, fewer, where an identity of step and sign holds entry by entry (at 0
+    too, with step(0) = sign(0) = 0): step(u)^{∘k} = step(u), relu(u) ∘ step(u) = relu(u),
+    sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u). None if none applies."""
+    out = dict(powers)
+    changed = False
+    for b, p in powers.items():
+        if type(b) is not Func or p.denominator != 1 or p <= 0:
+            continue
+        if b.name == "step" and (p > 1 or out.get(Func("relu", b.arg), _ZERO) > 0):
+            out[b] = _ZERO if out.get(Func("relu", b.arg), _ZERO) > 0 else _ONE
+            changed = True
+        elif b.name == "sign" and p > 2:
+            out[b] = Fraction(2 - p % 2)
+            changed = True
+        elif b.name == "sign" and out[b] == 1 and out.get(Func("abs", b.arg)) == 1:
+            out[b] = out[Func("abs", b.arg)] = _ZERO
+            out[b.arg] = out.get(b.arg, _ZERO) + 1
+            changed = True
+        elif b.name == "sign" and out[b] == 1 and out.get(b.arg) == 1:
+            out[b] = out[b.arg] = _ZERO
+            out[Func("abs", b.arg)] = out.get(Func("abs", b.arg), _ZERO) + 1
+            changed = True
+    if not changed:
+        return None
+    return [_hadamard_power(b, p) for b, p in out.items() if p != 0] or [Ones(next(iter(powers)).shape)]
 
 
 def _hadamard_power(base: Expr, p: Fraction) -> Expr:
