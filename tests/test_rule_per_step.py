@@ -177,7 +177,8 @@ def test_the_corpus_is_walked_whole():
     assert len(CORPUS) > 400
     with_checks = {r.id for r in BY_ID.values() if r.applies}
     assert {"1.A", "1.B", "1.C", "1.D", "3.A", "3.C", "3.D", "2.A", "3.B", "linearity", "product", "quotient",
-            "chain", "norm", "tanh", "exp", "scalar-trace"} <= with_checks
+            "chain", "norm", "tanh", "exp", "scalar-trace", "distributive", "commutation", "jacobian",
+            "hessian", "symmetric"} <= with_checks
 
 
 # -- the checks catch a step that does more than its rule --------------------------------------------

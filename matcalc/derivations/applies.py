@@ -496,4 +496,11 @@ CHECKS = {
     "diag": no_new_functions,
     "vec-trace": no_new_functions,
 }
+CHECKS.update({
+    "distributive": multiplied_out,
+    "commutation": no_new_functions,
+    "jacobian": no_new_functions,
+    "hessian": no_new_functions,
+    "symmetric": no_new_functions,
+})
 CHECKS.update({f.name: _function(f.name) for f in functions.TABLE})
