@@ -181,7 +181,7 @@ class _NumPy:
     def commutation(self, m: str, n: str) -> str:
         """K_{mn} inline: the rows of I permuted, row i n + j the entry (i, j) of vec(A)."""
         mn = f"{m} * {n}"
-        return f"np.eye({mn})[np.arange({mn}).reshape(({m}, {n}), order='F').ravel()]"
+        return f"np.eye({mn})[np.arange({mn}).reshape(({m}, {n}), order='F').ravel()]"  # as `permutation`
 
     def kron_operand(self, e: Expr) -> str:
         """np.kron reads a 1-D array as a row: a column vector goes in as an n×1 array."""
@@ -215,11 +215,39 @@ class _NumPy:
         return ("-" if coefficient < 0 else "") + code, UNARY if coefficient < 0 else PRODUCT
 
     def chain(self, chain) -> str:
-        acc, acc_shape = self.wrap(chain[0], PRODUCT + 1), chain[0].shape
-        for f in chain[1:]:
-            if acc_shape[1] == 1 and f.shape[0] == 1:  # column × row
+        """A matrix chain with @. diag(v) and K_{mn} are applied, never built (an n × n or mn × mn
+        matrix and an O(n³) product for an O(n²) scaling or permutation): M diag(v) is M * v,
+        diag(v) M is v[:, None] * M, M K_{mn} permutes the columns of M and K_{mn} M its rows."""
+        first = chain[0]
+        if len(chain) > 1 and type(first) in (Diag, Commutation) and type(chain[1]) not in (Diag, Commutation):
+            acc, acc_shape = self.applied_left(first, chain[1]), (first.shape[0], chain[1].shape[1])
+            rest, atom = chain[2:], False
+        else:
+            acc, acc_shape = self.wrap(first, PRODUCT + 1), first.shape
+            rest, atom = chain[1:], True
+        for f in rest:
+            if type(f) is Diag:
+                acc = f"{acc} * {self.wrap(f.arg, PRODUCT + 1)}"
+            elif type(f) is Commutation:
+                index = self.permutation(f.n, f.m)  # the columns of M K_{mn}: M K_{mn} = M[:, K_{nm}'s order]
+                acc = f"{acc if atom else f'({acc})'}[{'' if acc_shape[0] == 1 else ':, '}{index}]"
+            elif acc_shape[1] == 1 and f.shape[0] == 1:  # column × row
                 acc = f"np.outer({acc}, {self.wrap(f, PRODUCT)})"
             else:
                 acc = f"{acc} @ {self.wrap(f, PRODUCT + 1)}"
-            acc_shape = (acc_shape[0], f.shape[1])
+            acc_shape, atom = (acc_shape[0], f.shape[1]), False
         return acc
+
+    def applied_left(self, f: Expr, g: Expr) -> str:
+        """diag(v) g or K_{mn} g."""
+        if type(f) is Commutation:
+            return f"{self.wrap(g, ATOM)}[{self.permutation(f.m, f.n)}]"
+        v = self.wrap(f.arg, ATOM)
+        if g.shape[1] == 1:  # a column: a 1-D array
+            return f"{v} * {self.wrap(g, PRODUCT + 1)}"
+        return f"{v}[:, None] * {self.wrap(g, PRODUCT + 1)}"
+
+    def permutation(self, m, n) -> str:
+        """The order of the rows of I that K_{mn} is (see `commutation`)."""
+        mn = f"{self.dim(m)} * {self.dim(n)}"
+        return f"np.arange({mn}).reshape(({self.dim(m)}, {self.dim(n)}), order='F').ravel()"

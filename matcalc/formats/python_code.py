@@ -14,7 +14,9 @@ from collections import Counter
 from ..calculus import differentiate
 from . import render
 from . import python_checks as checks
-from ..calculus.expr import Const, Differential, Expr, Identity, Integer, Ones, Sym, Transpose, Zero, free_symbols, size
+from ..calculus.expr import (
+    Const, Differential, Expr, Identity, Integer, Ones, Power, Sym, Transpose, Zero, free_symbols, size,
+)
 from ..calculus.sizes import SIZE_ORDERS, assign_sizes
 from .numpy_code import ATOM, _NumPy, identifier
 
@@ -267,6 +269,10 @@ class _Named(_NumPy):
     def go(self, e: Expr):
         if e in self.names:
             return self.names[e], ATOM
+        if type(e) is Power and type(e.base) is Transpose:  # (Aᵀ)⁻¹ = (A⁻¹)ᵀ: not inverted twice
+            inverse = self.names.get(Power(e.base.arg, e.exponent))
+            if inverse is not None:
+                return f"{inverse}.T", ATOM
         return super().go(e)
 
 
