@@ -278,6 +278,34 @@ def measure(quick: bool = False, log=print) -> list[dict]:
     return rows
 
 
+def check(n: int = 4) -> bool:
+    """`--check`: matcalc's outputs against JAX's at size n for every objective, nothing timed
+    (tests/test_codegen.py runs it in a process of its own: JAX's threads must not meet the
+    test suite's forks)."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import jax.numpy as jnp
+
+    ok = True
+    for objective in OBJECTIVES:
+        for kind in ("gradient", "hessian"):
+            function, wrt = load(generate(objective, kind)[0])
+            names = list(inspect.signature(function).parameters)
+            eager, jitted = jax_functions(objective, kind, names, wrt)
+            args = arguments(function, objective.data(n, np.random.default_rng(n)))
+            device = [jnp.asarray(a) for a in args]
+            ours = function(*args)
+            for how, theirs in (("un-jitted", eager(*device)), ("jitted", jitted(*device))):
+                errors = [relative_error(a, b) for a, b in zip(ours, theirs)]
+                agree = len(ours) == len(theirs) and max(errors) < TOLERANCE
+                ok &= agree
+                print(f"{objective.name}, {kind}, JAX {how}: {'agree' if agree else 'DISAGREE'} "
+                      f"(max relative error {max(errors):.1e})")
+    return ok
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 def seconds(t: float) -> str:
@@ -361,6 +389,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the two smallest sizes, fewer repeats")
     parser.add_argument("--threads", default="1", help="threads for BLAS and XLA (default 1: see the top)")
+    parser.add_argument("--check", action="store_true", help="only compare matcalc's outputs with JAX's (n = 4)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file (benchmarks/run.py reads it)")
     args = parser.parse_args()
     if MATCALC is None:
@@ -369,6 +398,8 @@ def main() -> None:
         import jax  # noqa: F401
     except ImportError:
         raise SystemExit('JAX is not installed: pip install -e ".[bench]"') from None
+    if args.check:
+        raise SystemExit(0 if check() else 1)
     rows = measure(args.quick)
     if args.json:
         import json
