@@ -76,6 +76,18 @@ def test_text_and_latex_notation():
     assert matcalc.diff("sum(log(X))", "X").latex == r"X^{\circ -1}"  # no ⊘ in the input language
 
 
+def test_a_product_beside_a_hadamard_product_is_parenthesised():
+    """Issue 17: `(…) W₂ ∘ (…)ᵀ` left the reader guessing which binds tighter; every format
+    writes `((…) W₂) ∘ (…)ᵀ`, and the result still reads back (test above)."""
+    g = matcalc.diff(r"\|W_2 \tanh(W_1 x) - y\|^2", "W_1")
+    assert g.unicode == "2 ((W₂ᵀ (W₂ tanh(W₁ x) - y)) ∘ (𝟏 - tanh(W₁ x)∘²)) xᵀ"
+    assert g.text == "2 ((W_2^T (W_2 tanh(W_1 x) - y)) .* (ones - tanh(W_1 x).^2)) x^T"
+    assert g.latex.startswith(r"2 \left(\left(W_2^{T} \left(W_2 \tanh(W_1 x) - y\right)\right) \circ")
+    for source, wrt, shown in [("sum(x .* (A y))", "x", "A y"), ("sum(X ./ (A B))", "X", "1 ./ (A B)"),
+                               ("sum(exp(y .* (X w)))", "w", "X^T (y .* exp(y .* (X w)))")]:
+        assert matcalc.diff(source, wrt).text == shown
+
+
 # -- NumPy ----------------------------------------------------------------------------------------
 
 def instance(g, positive=False):

@@ -22,8 +22,8 @@ GRADIENTS = [
     # elementwise algebra: (a ∘ b)^{∘k} = a^{∘k} ∘ b^{∘k}, so powers of one base meet
     ("sum(p .* log(p ./ q))", "q", None, True, "-(p ./ q)"),                   # p ⊘ (p ⊘ q) = q
     ("sum(p .* log(p ./ q))", "p", None, True, "log(p ./ q) + ones"),          # a ⊘ a = 𝟏
-    ("sum(X .* log(X ./ (W H)) - X + W H)", "W", None, True, "(ones - X ./ W H) H^T"),
-    ("sum(X ./ (W H) - log(X ./ (W H)))", "W", None, True, "(1 ./ W H - X .* (W H).^{-2}) H^T"),
+    ("sum(X .* log(X ./ (W H)) - X + W H)", "W", None, True, "(ones - X ./ (W H)) H^T"),
+    ("sum(X ./ (W H) - log(X ./ (W H)))", "W", None, True, "(1 ./ (W H) - X .* (W H).^{-2}) H^T"),
     ("sum(e .* (y ./ e) .* x)", "x", None, True, "y"),                           # e ∘ (y ⊘ e) = y
     # transposes of symmetric sums dropped, like terms merged
     ("x^T (A + A^T) x", "x", None, False, "2 (A + A^T) x"),
@@ -40,7 +40,7 @@ GRADIENTS = [
     ("sum(exp(X w)) - y^T X w", "w", None, False, "X^T (exp(X w) - y)"),
     ("log(sum(exp(W x))) - y^T W x", "W", None, False, "(softmax(W x) - y) x^T"),
     (r"\frac{w^T A w}{w^T B w}", "w", None, False, "(A w + A^T w) / (w^T B w) - (w^T A w) (B w + B^T w) / (w^T B w)^2"),
-    ("sum(X .* log(X ./ (W H)) - X + W H)", "H", None, True, "W^T (ones - X ./ W H)"),
+    ("sum(X .* log(X ./ (W H)) - X + W H)", "H", None, True, "W^T (ones - X ./ (W H))"),
     # (y ⊘ e)ᵀ e = sum(y) and eᵀ (y ⊘ e) = sum(y): softmax cross-entropy, with exp and with softmax
     ("-y^T log(exp(W x) / sum(exp(W x)))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
     (r"-y^T log(exp(W x) / (\mathbf{1}^T exp(W x)))", "W", None, False, "(sum(y) softmax(W x) - y) x^T"),
@@ -50,11 +50,11 @@ GRADIENTS = [
     # σ' = σ ∘ (𝟏 - σ) written together; an elementwise factor of terms with scalars taken out, and
     # then the matrix the rest shares: σ' ∘ (sum(y) W₂ᵀ s - W₂ᵀ y) = σ' ∘ W₂ᵀ (sum(y) s - y)
     (r"\|W_2 sigmoid(W_1 x) - y\|^2", "W_1", None, False,
-     "2 (sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* W_2^T (W_2 sigmoid(W_1 x) - y)) x^T"),
+     "2 (sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* (W_2^T (W_2 sigmoid(W_1 x) - y))) x^T"),
     ("-y^T log(softmax(W_2 sigmoid(W_1 x)))", "W_1", None, False,
-     "(sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* W_2^T (sum(y) softmax(W_2 sigmoid(W_1 x)) - y)) x^T"),
+     "(sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* (W_2^T (sum(y) softmax(W_2 sigmoid(W_1 x)) - y))) x^T"),
     ("-y^T log(softmax(W_2 tanh(W_1 x)))", "W_1", None, False,
-     "(W_2^T (sum(y) softmax(W_2 tanh(W_1 x)) - y) .* (ones - tanh(W_1 x).^2)) x^T"),
+     "((W_2^T (sum(y) softmax(W_2 tanh(W_1 x)) - y)) .* (ones - tanh(W_1 x).^2)) x^T"),
     # exp(z) / sum(exp(z)) = softmax(z) in an elementwise product and in a 1×1 product; s ∘ y - (sᵀy) s
     # stays (not s ∘ (y - (sᵀy) 𝟏))
     ("y^T exp(x) / sum(exp(x))", "x", None, False, "y .* softmax(x) - (y^T softmax(x)) softmax(x)"),
@@ -161,7 +161,7 @@ SIGMOID = [
     ("sum(log(ones + exp(X w))) - y^T X w", "w",
      "X^T (sigmoid(X w) - y)", "X^T diag(sigmoid(X w) .* (ones - sigmoid(X w))) X"),
     ("sum(log(exp(-y .* (X w)) + ones))", "w",
-     "-X^T (y .* (ones - sigmoid(y .* X w)))", "X^T diag(sigmoid(y .* X w) .* (ones - sigmoid(y .* X w)) .* y.^2) X"),
+     "-X^T (y .* (ones - sigmoid(y .* (X w))))", "X^T diag(sigmoid(y .* (X w)) .* (ones - sigmoid(y .* (X w))) .* y.^2) X"),
     ("log(1 + exp(-y w^T x))", "w", "-y (1 - sigmoid(y w^T x)) x", "sigmoid(y w^T x) (1 - sigmoid(y w^T x)) y^2 x x^T"),
 ]
 

@@ -196,7 +196,7 @@ class _Renderer:
             return self.hadamard(e.factors), HADAMARD
         if isinstance(e, HadamardPower):
             if e.exponent == -1 and s.hadamard_div:
-                return f"1{s.hadamard_div}{self.go(e.base, HADAMARD + 1)}", HADAMARD
+                return f"1{s.hadamard_div}{self.go(e.base, POSTFIX)}", HADAMARD
             p = fraction(e.exponent, TEXT if s.name == "latex" else s)  # ^{\circ 1/2} parses back
             base = self.go(e.base, POSTFIX + 1)
             if s.name == "text":
@@ -344,12 +344,14 @@ class _Renderer:
         return False
 
     def hadamard(self, factors) -> str:
+        """A ∘ B ∘ …; a factor that is a product is parenthesised, ((…) W₂) ∘ (…)ᵀ, though ∘
+        binds looser than juxtaposition: the reader need not know it."""
         out = []
         for i, f in enumerate(factors):
             if isinstance(f, HadamardPower) and f.exponent == -1 and i > 0 and self.s.hadamard_div:
-                out.append(self.s.hadamard_div + self.go(f.base, HADAMARD + 1))
+                out.append(self.s.hadamard_div + self.go(f.base, POSTFIX))
             else:
-                out.append(("" if i == 0 else self.s.hadamard) + self.go(f, HADAMARD + 1))
+                out.append(("" if i == 0 else self.s.hadamard) + self.go(f, POSTFIX))
         return "".join(out)
 
     def power(self, e: Power) -> tuple[str, int]:
