@@ -232,8 +232,8 @@ def test_the_sizes_of_the_data_are_distinct():
 
 # -- the typed Jacobians of X ⊗ A and vec(X) vec(X)ᵀ in every format ---------------------------------
 
-EVERY_FORMAT = [("X ⊗ A", "X", "(I ⊗ K_{qm} ⊗ I) (I ⊗ vec(A))"),
-                (r"kron(X, A)", "X", "(I ⊗ K_{qm} ⊗ I) (I ⊗ vec(A))"),
+EVERY_FORMAT = [("X ⊗ A", "X", "(I ⊗ K_(qm) ⊗ I) (I ⊗ vec(A))"),
+                (r"kron(X, A)", "X", "(I ⊗ K_(qm) ⊗ I) (I ⊗ vec(A))"),
                 ("vec(X) vec(X)^T", "X", "vec(X) ⊗ I + I ⊗ vec(X)")]
 
 

@@ -165,11 +165,19 @@ def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
 
 
 def steps_latex(d) -> str:
-    """An `aligned` environment, one `&= ... && \\text{rule}` row per step."""
+    """An `aligned` environment, one `&= ... && \\text{rule}` row per step. Where the lines run
+    long (`naming`), a first row names the long repeated parts (`let h = \\tanh(W_1 x)`), the
+    steps use the names, and a last row gives the result written out."""
+    from ..derivations import naming
     from ..derivations.rules import BY_ID
 
-    rows = _rows(d, lambda e: render.render(e, render.LATEX), "latex")
+    named = naming.name(d)
+    rows = _rows(named, lambda e: render.render(e, render.LATEX), "latex")
     body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}" for lhs, rhs, rule in rows]
+    if named.names:
+        letters = ", ".join(f"${render.render(sym, render.LATEX)}$" for sym, _ in named.names)
+        body.insert(0, "&\\text{let } " + ",\\; ".join(named.definitions("latex")))
+        body.append(f"&= {render.render(d.steps[-1].expr, render.LATEX)} && \\text{{{letters} written out}}")
     return "\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}"
 
 

@@ -84,41 +84,67 @@ class PrettyPrinter:
         self.terminal = terminal or Terminal()
 
     def gradient(self, g) -> None:
-        self.terminal.print((g.lhs("unicode"), "cyan"), (" = ", "dim"), (g.unicode, "bold"))
+        from .wrap import equation
+
+        lines = equation(g.lhs("unicode"), g.unicode, self.terminal.width)
+        if len(lines) == 1:  # as it always was
+            self.terminal.print((g.lhs("unicode"), "cyan"), (" = ", "dim"), (g.unicode, "bold"))
+            return
+        for text in lines:
+            self.terminal.print(*_equation_line(text, "bold"))
 
     def note(self, text: str) -> None:
         """A remark under a result, such as the reading of the kinds taken."""
-        self.terminal.print((text, "dim"))
+        from .wrap import wrap
+
+        for piece in wrap(text, self.terminal.width):
+            self.terminal.print((piece, "dim"))
 
     def derivation(self, d) -> None:
-        """The result, then the derivation."""
+        """The result (written out), then the derivation (with names where its lines run long)."""
         self.gradient(d.gradient)
         self.chain(d)
 
     def line(self, text: str) -> None:
         """A result line of simplify or verify."""
-        self.terminal.print((text, "bold"))
+        from .wrap import wrap
+
+        for i, piece in enumerate(wrap(text, self.terminal.width, self.terminal.width - 2)):
+            self.terminal.print((("  " if i else "") + piece, "bold"))
 
     def chain(self, d) -> None:
-        """An aligned chain of equalities, each with its rule id (a derivation or a
-        `chains.Chain`). Lines are laid out by hand, never wrapped: a long equation runs on
-        rather than breaking."""
+        """An aligned chain of equalities, each with its rule (a derivation or a
+        `chains.Chain`): first the names it uses ("let h = tanh(W₁ x), r = W₂ h - y"), then
+        the steps, laid out to the terminal's width (`wrap.chain`)."""
+        from ..derivations import naming
         from ..derivations.rules import BY_ID
+        from .wrap import chain, equation
 
         if not d.steps:
             return
+        named = naming.name(d)
+        width = self.terminal.width
+        definitions = [f"{_unicode(sym)} = {_unicode(body)}" for sym, body in named.names]
+        if definitions and len("  let " + ", ".join(definitions)) <= width:
+            self.terminal.print("  ", ("let ", "dim"), ", ".join(definitions))
+        else:
+            for i, (sym, body) in enumerate(named.names):  # one a line
+                lines = equation(_unicode(sym), _unicode(body), width, 6)
+                lines[0] = ("  let " if i == 0 else "      ") + lines[0][6:]
+                for text in lines:
+                    self.terminal.print(*_equation_line(text, "", let=i == 0 and text is lines[0]))
         rows, kind = [], None
-        for step in d.steps:
-            rows.append((d.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule))
+        for step in named.steps:
+            rows.append((named.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule,
+                         BY_ID[step.rule].name))
             kind = step.kind
-        left = max(len(lhs) for lhs, _, _ in rows)
-        right = max(len(rhs) for _, rhs, _ in rows)
-        ids = max(len(rule) for _, _, rule in rows)
-        if 2 + left + 3 + right + 2 + 12 > self.terminal.width:  # no room to line the rule ids up
-            right = 0
-        for lhs, rhs, rule in rows:
-            self.terminal.print("  ", (lhs.rjust(left), "cyan"), (" = ", "dim"), rhs.ljust(right), "  ",
-                                (rule.ljust(ids), "magenta"), " ", (BY_ID[rule].name, "dim"))
+        for left, right, rule, name in chain(rows, width):
+            parts = _left_parts(left) + [right]
+            if rule and name:  # all columns: as it always was
+                parts += [(rule[:-1], "magenta"), " ", (name, "dim")]
+            elif rule:
+                parts.append((rule, "magenta"))
+            self.terminal.print(*parts)
 
     def rules(self, rules) -> None:
         """The rule table: id, name, statement (a Rich table grid)."""
@@ -140,6 +166,36 @@ class PrettyPrinter:
                             ("try: ", r.command() or "")):
             if text:
                 self.terminal.print("  ", (label, "dim"), text)
+
+
+def _left_parts(left: str) -> list:
+    """The left column of a step as laid out by `wrap.chain`: "  ", the left-hand side (cyan,
+    with its padding), " = " (dim); or spaces and "= "; or a left-hand side alone."""
+    if left.endswith(" = "):
+        head = left[:-3]
+        if head.strip():
+            return ["  ", (head[2:], "cyan"), (" = ", "dim")] if head.startswith("  ") else [
+                (head, "cyan"), (" = ", "dim")]
+        return [head, (" = ", "dim")]
+    if left.endswith("= "):
+        return [left[:-2], ("= ", "dim")]
+    return [(left, "cyan")] if left.strip() else [left]
+
+
+def _equation_line(text: str, style: str, let: bool = False) -> list:
+    """One line of `lhs = rhs`, as `wrap` laid it out, as parts: the left-hand side cyan, =
+    dim, the right-hand side in `style`; a continuation line all in `style`."""
+    if let:
+        head, _, rest = text.partition("let ")
+        return [head, ("let ", "dim"), *_equation_line(rest, style)]
+    lhs, eq, rhs = text.partition(" = ")
+    if not eq:
+        if text.lstrip().startswith("= "):  # the right-hand side under its left-hand side
+            lead = len(text) - len(text.lstrip())
+            return [text[:lead], ("= ", "dim"), (text[lead + 2:], style)]
+        return [(text, style)]
+    indent = len(lhs) - len(lhs.lstrip())
+    return [lhs[:indent], (lhs[indent:], "cyan"), (" = ", "dim"), (rhs, style)]
 
 
 def _unicode(e) -> str:

@@ -43,8 +43,10 @@ class Style:
         return GREEK_UNICODE[letters] if self.name == "unicode" else "\\" + letters
 
     def sup(self, s: str) -> str:
-        if self.name == "unicode" and all(c in "0123456789-T" for c in s):
+        if self.name == "unicode" and all(c in "0123456789-/T" for c in s):
             return s.translate(_SUPER)
+        if self.name == "unicode":  # no LaTeX braces at a terminal: a^(xᵀ x)
+            return "^" + s if len(s) == 1 else "^(" + s + ")"
         if self.name == "text" and len(s) == 1:
             return "^" + s
         return "^{" + s + "}"
@@ -52,6 +54,8 @@ class Style:
     def sub(self, s: str) -> str:
         if self.name == "unicode" and all(c in "0123456789aeijkmnoprstuvx" for c in s):
             return s.translate(_SUB)
+        if self.name == "unicode" and len(s) > 1:  # K_(qm), as ∇_W₁ writes its subscript
+            return "_(" + s + ")"
         return "_" + s if len(s) == 1 else "_{" + s + "}"
 
 
@@ -216,7 +220,9 @@ class _Renderer:
             if s.name == "unicode" and all(c in _SUPERSCRIPTABLE for c in written):  # Σᵣ₌₀ᵏ⁻¹ Xʳ dX Xᵏ⁻¹⁻ʳ
                 up = (written + "-r").translate(_SUPER_LETTERS)
                 return f"Σᵣ₌₀{written.translate(_SUPER_LETTERS)} {x}ʳ {self.go(e.dbase, POSTFIX)} {x}{up}", SUM
-            sig = "Σ" if s.name == "unicode" else "\\sum"
+            if s.name == "unicode":  # an exponent without superscript letters: Σ_(r=0)^(q - 1) X^r dX X^(q - 1 - r)
+                return f"Σ_(r=0)^({top}) {x}^r {self.go(e.dbase, POSTFIX)} {x}^({top} - r)", SUM
+            sig = "\\sum"
             if isinstance(e.exponent, Expr):  # a symbolic k
                 top = self.go(e.exponent, SUM + 1) + " - 1"
                 return f"{sig}_{{r=0}}^{{{top}}} {x}^{{r}} {self.go(e.dbase, POSTFIX)} {x}^{{{top} - r}}", SUM
@@ -386,6 +392,8 @@ def _index_sub(labels: str, s: Style) -> str:
     """Index labels as a subscript: ᵢⱼ,ₖₗ in Unicode where every letter has a subscript form."""
     if s.name == "unicode" and all(c in _INDEX_LETTERS or c in ",()" for c in labels):
         return labels.translate(_INDEX_SUB)
+    if s.name == "unicode":
+        return s.sub(labels)
     return "_" + labels if len(labels) == 1 else "_{" + labels + "}"
 
 

@@ -1,0 +1,240 @@
+"""How derivations are shown (issue 17): named intermediate quantities, lines that fit the
+terminal, no LaTeX at a terminal.
+
+Names are a pass over finished steps: each named step, with the names substituted back, is
+evaluated against the step it stands for on random data of distinct sizes, so naming can
+never make a derivation false (the steps themselves are checked in test_steps and
+test_jacobian_steps)."""
+from __future__ import annotations
+
+import io
+import re
+import shlex
+
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import matcalc
+from matcalc import api
+from matcalc.calculus.expr import free_symbols
+from matcalc.cli import wrap
+from matcalc.cli.app import app
+from matcalc.cli.pretty import PrettyPrinter
+from matcalc.derivations import chains, naming
+from matcalc.derivations.steps import derive
+from matcalc.formats import render
+from matcalc.numeric import evaluation as numeric
+from test_jacobian_steps import CORPUS as DERIVATIVES
+from test_readme import EXAMPLES
+from test_steps import CORPUS as GRADIENTS, _random_direction
+
+TWO_LAYER = (r"\|W_2 \tanh(W_1 x) - y\|^2", "W_1")
+
+
+def gradient_derivations():
+    for _, expr, wrt, declare, positive in GRADIENTS:
+        yield derive(matcalc.diff(expr, wrt, declared=declare or None)), positive
+
+
+def derivative_derivations():
+    for _, command, expr, wrt, declare, layout in DERIVATIVES:
+        g = api.hessian(expr, wrt, declare) if command == "hessian" else matcalc.diff(expr, wrt, declared=declare,
+                                                                                      layout=layout)
+        yield derive(g), False
+
+
+# -- names ----------------------------------------------------------------------------------
+
+def test_the_two_layer_network_names_its_residual_and_hidden_layer():
+    d = derive(matcalc.diff(*TWO_LAYER))
+    named = naming.name(d)
+    assert named.definitions() == ["h = tanh(W₁ x)", "r = W₂ h - y"]
+    assert named.lhs(named.steps[0].kind) == "d(‖r‖²)"
+    assert render.render(named.steps[0].expr, render.UNICODE) == "2 rᵀ W₂ ((dW₁ x) ∘ (𝟏 - h∘²))"
+    assert render.render(named.steps[-1].expr, render.UNICODE) == "2 ((W₂ᵀ r) ∘ (𝟏 - h∘²)) xᵀ"
+    assert named.expand(named.steps[-1].expr) != named.steps[-1].expr
+    assert [s.rule for s in named.steps] == [s.rule for s in d.steps]
+
+
+def test_short_derivations_get_no_names():
+    d = derive(matcalc.diff("tr(A B A^T C)", "A"))
+    named = naming.name(d)
+    assert named.names == () and named.steps == d.steps
+    assert max(len(render.render(s.expr, render.UNICODE)) for s in d.steps) <= naming.LONG
+
+
+def _check_named(d, positive: bool, named=None) -> int:
+    """Each named step, the names substituted back, equals the step it stands for; the names are
+    letters that the input does not use. Returns how many names there were."""
+    named = named or naming.name(d)
+    if not named.names:
+        return 0
+    g, var = d.gradient, d.gradient.variable
+    letters = {s.name.split("_")[0].rstrip("0123456789") for e in (g.written, *(s.expr for s in d.steps))
+               for s in free_symbols(e)}
+    for sym, _ in named.names:
+        assert len(sym.name) == 1 and sym.name.lower() not in {c.lower() for c in letters}, sym.name
+        assert sym.name not in "deIKTGOl"
+    forms = [s.expr for s in d.steps]
+    rng = np.random.default_rng(0)
+    for attempt in range(6):
+        values, sizes = numeric.random_instance(free_symbols(g.written), rng, positive,
+                                                numeric.SIZE_ORDERS[attempt % len(numeric.SIZE_ORDERS)],
+                                                within=(g.written, g.result, *forms))
+        dx = _random_direction(var, values, rng)
+        with np.errstate(all="ignore"):
+            try:
+                pairs = [(numeric.evaluate(s.expr, values, sizes, {var.name: dx}),
+                          numeric.evaluate(named.expand(n.expr), values, sizes, {var.name: dx}))
+                         for s, n in zip(d.steps, named.steps)]
+            except np.linalg.LinAlgError:
+                continue
+        if all(np.all(np.isfinite(a)) for a, _ in pairs):
+            break
+    else:
+        raise AssertionError(f"{g.source}: no instance where every step is finite")
+    for i, (want, got) in enumerate(pairs):
+        assert np.allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=1e-9, atol=1e-12), (
+            g.source, i, render.render(named.steps[i].expr, render.UNICODE))
+    return len(named.names)
+
+
+def test_every_named_step_equals_its_step_with_the_names_substituted_back():
+    named = sum(bool(_check_named(d, positive)) for d, positive in gradient_derivations())
+    assert named >= 3  # the corpus has long derivations: the check above ran on some
+    named = sum(bool(_check_named(d, positive)) for d, positive in derivative_derivations())
+    assert named >= 1
+
+
+def test_a_wrong_definition_fails_the_check():
+    d = derive(matcalc.diff(*TWO_LAYER))
+    good = naming.name(d)
+    (h, body), rest = good.names[0], good.names[1:]
+    assert body.name == "tanh"
+    wrong = naming.Named(d, ((h, type(body)("sigmoid", body.arg)),) + rest, good.steps)
+    assert _check_named(d, False, good) == 2
+    with pytest.raises(AssertionError):
+        _check_named(d, False, wrong)
+
+
+# -- width --------------------------------------------------------------------------------
+
+def test_cells_counts_wide_characters_twice():
+    assert wrap.cells("∇_W₁ ‖r‖²") == 9
+    assert wrap.cells("漢字") == 4
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_wrapped_lines_fit_and_keep_every_character(width):
+    text = "-(dxᵀ x) xᵀ A x / (xᵀ x)² - (xᵀ dx) xᵀ A x / (xᵀ x)² + dxᵀ A x / (xᵀ x) + xᵀ A dx / (xᵀ x)"
+    pieces = wrap.wrap(text, width)
+    assert all(wrap.cells(p) <= width for p in pieces)
+    assert " ".join(pieces) == text
+
+
+def _derivation_commands():
+    """README's diff, hessian, simplify and verify commands of one expression, as words."""
+    out = []
+    for command, _, _ in EXAMPLES:
+        words = shlex.split(command)
+        if words[1] not in ("diff", "hessian", "simplify", "verify") or {"-", "-i", "|", "<", ">"} & set(words):
+            continue
+        drop = {i for i, w in enumerate(words) if w in ("-f", "--format")}
+        drop |= {i + 1 for i in drop}
+        words = [w for i, w in enumerate(words) if i not in drop and w not in ("--steps", "--no-steps", "--check")]
+        if words not in out:
+            out.append(words)
+    return out
+
+
+COMMANDS = _derivation_commands()
+
+
+def test_readme_has_derivations_to_lay_out():
+    assert len(COMMANDS) >= 60
+    assert ["matcalc", "diff", *TWO_LAYER] in COMMANDS or any("tanh(W_1 x) - y" in w for c in COMMANDS for w in c)
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(c[1:]) for c in COMMANDS])
+def test_no_pretty_line_of_a_readme_derivation_is_wider_than_80_columns(words):
+    result = CliRunner().invoke(app, [*words[1:], "--steps", "-f", "pretty"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    if result.exit_code == 2:  # README shows the error: no derivation to lay out
+        return
+    lines = result.stdout.splitlines()
+    assert lines
+    wide = [line for line in lines if wrap.cells(line) > 80]
+    assert not wide, "\n".join(wide)
+    assert not _latex(result.stdout), result.stdout
+
+
+def test_the_rule_column_stays_aligned_when_right_hand_sides_wrap():
+    result = CliRunner().invoke(app, ["diff", "(x^T A x)/(x^T x)", "x", "--steps", "-f", "pretty"],
+                                env={"COLUMNS": "80", "NO_COLOR": "1"})
+    lines = result.stdout.splitlines()
+    columns = {line.index(rule) for line in lines for rule in ("quotient", "linearity", "scalar-trace", "3.C")
+               if line.rstrip().endswith(rule)}
+    assert len(columns) == 1, lines
+    assert max(wrap.cells(line) for line in lines) <= 80
+
+
+def test_a_wide_terminal_keeps_one_line_per_step():
+    result = CliRunner().invoke(app, ["diff", "(x^T A x)/(x^T x)", "x", "--steps", "-f", "pretty"],
+                                env={"COLUMNS": "300", "NO_COLOR": "1"})
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + 1 + len(derive(matcalc.diff("(x^T A x)/(x^T x)", "x")).steps)  # result, let, steps
+    assert lines[1] == "  let b = xᵀ x"
+
+
+def test_text_steps_stay_one_step_per_line_without_names():
+    """Piped, `--steps` is for scripts: each line a whole step in the input language, as before."""
+    result = CliRunner().invoke(app, ["diff", *TWO_LAYER, "--steps", "-f", "text"], env={"COLUMNS": "80"})
+    d = derive(matcalc.diff(*TWO_LAYER))
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + len(d.steps)
+    assert "tanh(W_1 x)" in lines[-1] and "let" not in result.stdout
+
+
+# -- no LaTeX at a terminal ------------------------------------------------------------------
+
+def _latex(text: str) -> list[str]:
+    return re.findall(r"\\[A-Za-z]+|_\{|\^\{", text)
+
+
+def _pretty(draw) -> str:
+    out = io.StringIO()
+    printer = PrettyPrinter(Console(file=out, width=120, no_color=True, highlight=False, soft_wrap=True))
+    draw(printer)
+    return out.getvalue()
+
+
+def test_no_latex_in_the_pretty_output_of_any_derivation():
+    for d, _ in [*gradient_derivations(), *derivative_derivations()]:
+        shown = _pretty(lambda p: p.derivation(d))
+        assert not _latex(shown), shown
+
+
+@pytest.mark.parametrize("source", ["tr(X^{1000000})", "tr(X^q)", "a^{x^T x}", "X \\otimes A", "tr(X^k)"])
+def test_no_latex_in_powers_and_subscripts(source):
+    wrt = "x" if "x^T" in source else "X"
+    d = derive(matcalc.diff(source, wrt))
+    shown = _pretty(lambda p: p.derivation(d))
+    assert not _latex(shown), shown
+
+
+def test_no_latex_in_pretty_simplify_and_verify_chains():
+    from test_chains import IDENTITIES, SIMPLIFY
+
+    for source in SIMPLIFY:
+        try:
+            s = api.simplify(source)
+        except matcalc.MatcalcError:
+            continue
+        shown = _pretty(lambda p: (p.line(str(s)), p.chain(chains.simplification(s))))
+        assert not _latex(shown), shown
+    for source in IDENTITIES:
+        v = api.verify(source)
+        chain = chains.verification(v)
+        shown = _pretty(lambda p: (p.line(v.message("unicode")), chain and p.chain(chain)))
+        assert not _latex(shown), shown
