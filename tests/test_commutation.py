@@ -87,7 +87,7 @@ def test_rendering_with_symbolic_sizes():
     assert render.render(k, render.TEXT) == "K_{mn}"
     assert render.render(k, render.UNICODE) == "Kₘₙ"
     assert render.render(k, render.LATEX) == "K_{mn}"
-    assert render.render(kr.commutation("p", "q"), render.UNICODE) == "K_{pq}"  # no subscript q in Unicode
+    assert render.render(kr.commutation("p", "q"), render.UNICODE) == "K_(pq)"  # no subscript q in Unicode, and no LaTeX braces
     assert render.render(kr.commutation("m", "d13"), render.TEXT) == "K_{m,d13}"
 
 
@@ -223,7 +223,7 @@ def _built_cases():
 
     x, a = matrix("X", "m", "n"), matrix("A", "p", "q")
     return [  # (the expression, built as kron(X, A) and vec(X) vec(X)^T would read, its Jacobian)
-        (Kron(x, a), "(I ⊗ K_{qm} ⊗ I) (I ⊗ vec(A))"),  # vec(X ⊗ A), Magnus and Neudecker Theorem 3.10
+        (Kron(x, a), "(I ⊗ K_(qm) ⊗ I) (I ⊗ vec(A))"),  # vec(X ⊗ A), Magnus and Neudecker Theorem 3.10
         (Kron(a, x), "(I ⊗ Kₙₚ ⊗ I) (vec(A) ⊗ I)"),
         (MatMul((Vec(x), Transpose(Vec(x)))), "vec(X) ⊗ I + I ⊗ vec(X)"),
         (Kron(Transpose(x), x), None),
