@@ -8,8 +8,8 @@
 _matcalc_options() {
     case $1 in
         '') REPLY='--version --show-completion --install-completion --help -h' ;;
-        'diff') REPLY='--scalar --vector --matrix --symmetric --format -f --check --file -i --no-steps --steps --layout --help -h' ;;
-        'hessian') REPLY='--scalar --vector --matrix --symmetric --format -f --check --no-steps --steps --help -h' ;;
+        'diff') REPLY='--scalar --vector --matrix --symmetric --format -f --check --file -i --no-steps --steps --layout --standalone --help -h' ;;
+        'hessian') REPLY='--scalar --vector --matrix --symmetric --format -f --check --no-steps --steps --standalone --help -h' ;;
         'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
         'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
         'rules') REPLY='--help -h' ;;
@@ -26,25 +26,25 @@ _matcalc_option() {
         'diff --vector') REPLY='dynamic names' ;;
         'diff --matrix') REPLY='dynamic names' ;;
         'diff --symmetric') REPLY='dynamic names' ;;
-        'diff --format'|'diff -f') REPLY='words pretty text latex numpy python json' ;;
+        'diff --format'|'diff -f') REPLY='words pretty text latex markdown numpy python json' ;;
         'diff --file'|'diff -i') REPLY='file' ;;
         'diff --layout') REPLY='words numerator denominator' ;;
         'hessian --scalar') REPLY='dynamic names' ;;
         'hessian --vector') REPLY='dynamic names' ;;
         'hessian --matrix') REPLY='dynamic names' ;;
         'hessian --symmetric') REPLY='dynamic names' ;;
-        'hessian --format'|'hessian -f') REPLY='words pretty text latex numpy python json' ;;
+        'hessian --format'|'hessian -f') REPLY='words pretty text latex markdown numpy python json' ;;
         'verify --scalar') REPLY='dynamic names' ;;
         'verify --vector') REPLY='dynamic names' ;;
         'verify --matrix') REPLY='dynamic names' ;;
         'verify --symmetric') REPLY='dynamic names' ;;
-        'verify --format'|'verify -f') REPLY='words pretty text latex numpy python json' ;;
+        'verify --format'|'verify -f') REPLY='words pretty text latex markdown numpy python json' ;;
         'verify --file'|'verify -i') REPLY='file' ;;
         'simplify --scalar') REPLY='dynamic names' ;;
         'simplify --vector') REPLY='dynamic names' ;;
         'simplify --matrix') REPLY='dynamic names' ;;
         'simplify --symmetric') REPLY='dynamic names' ;;
-        'simplify --format'|'simplify -f') REPLY='words pretty text latex numpy python json' ;;
+        'simplify --format'|'simplify -f') REPLY='words pretty text latex markdown numpy python json' ;;
         'simplify --file'|'simplify -i') REPLY='file' ;;
         *) REPLY= ;;
     esac

@@ -87,6 +87,18 @@ class Gradient(_Forms):
     def _repr_latex_(self) -> str:
         return f"$${self.lhs('latex')} = {self.latex}$$"
 
+    def _repr_markdown_(self) -> str:
+        """What a notebook shows (Jupyter prefers it to the LaTeX above): the result, then its
+        derivation in $$ math, long repeated parts named (`derivations.exports`)."""
+        from .derivations import exports
+        from .derivations.steps import NoDerivation, derive
+
+        try:
+            d = derive(self)
+        except NoDerivation:
+            d = None
+        return exports.markdown(f"{self.lhs('latex')} = {self.latex}", d)
+
 
 LAYOUTS = ("numerator", "denominator")
 
@@ -154,3 +166,10 @@ class Simplified(_Forms):
 
     def _repr_latex_(self) -> str:
         return f"$${render.render(self.written, render.LATEX)} = {self.latex}$$"
+
+    def _repr_markdown_(self) -> str:
+        """The simplest form, then the chain of equalities that reaches it, in $$ math."""
+        from .derivations import chains, exports
+
+        return exports.markdown(f"{render.render(self.written, render.LATEX)} = {self.latex}",
+                                chains.simplification(self))

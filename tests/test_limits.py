@@ -222,10 +222,10 @@ def test_help_shows_clean_metavars(command):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["diff", "x^T x", "x", "--format", "xml"], "--format is one of pretty, text, latex, numpy, python or json, not 'xml'"),
-    (["diff", "x^T x", "x", "-f", "XML"], "--format is one of pretty, text, latex, numpy, python or json, not 'XML'"),
+    (["diff", "x^T x", "x", "--format", "xml"], "--format is one of pretty, text, latex, markdown, numpy, python or json, not 'xml'"),
+    (["diff", "x^T x", "x", "-f", "XML"], "--format is one of pretty, text, latex, markdown, numpy, python or json, not 'XML'"),
     (["diff", "x^T x", "x", "--layout", "x"], "--layout is numerator or denominator, not 'x'"),
-    (["simplify", "tr(A)", "-f", "yaml"], "--format is one of pretty, text, latex, numpy, python or json, not 'yaml'"),
+    (["simplify", "tr(A)", "-f", "yaml"], "--format is one of pretty, text, latex, markdown, numpy, python or json, not 'yaml'"),
     (["--show-completion", "tcsh"], "--show-completion is one of bash, zsh or fish, not 'tcsh'"),
 ])
 def test_a_bad_choice_is_one_sentence_listing_the_choices(args, message):

@@ -238,3 +238,120 @@ def test_no_latex_in_pretty_simplify_and_verify_chains():
         chain = chains.verification(v)
         shown = _pretty(lambda p: (p.line(v.message("unicode")), chain and p.chain(chain)))
         assert not _latex(shown), shown
+
+
+# -- exports: a LaTeX document, Markdown, Jupyter ----------------------------------------------
+
+GREEK = set("alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi rho sigma tau "
+            "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+# what LaTeX itself defines (no package), and what each package a document may declare adds
+DEFINED = {
+    None: GREEK | set("documentclass usepackage begin end circ otimes frac left right mathbf mathrm nabla partial "
+                      "sqrt sum log exp sin cos tan sinh cosh tanh arcsin arccos arctan det".split()),
+    "amsmath": {"text", "operatorname", "allowdisplaybreaks"},
+}
+ENVIRONMENTS = {None: {"document"}, "amsmath": {"aligned"}}
+
+
+def assert_document(tex: str) -> None:
+    """A standalone document: \\documentclass first, its packages declared, every command and
+    environment defined by LaTeX or a declared package, environments and braces balanced."""
+    lines = tex.splitlines()
+    assert lines[0] == "\\documentclass{article}" and lines[-1] == "\\end{document}", lines[:1] + lines[-1:]
+    packages = set(re.findall(r"\\usepackage\{([^}]*)\}", tex))
+    assert packages <= set(DEFINED) - {None}, packages
+    known = set().union(*(DEFINED[p] for p in (None, *packages)))
+    used = set(re.findall(r"\\([A-Za-z]+)", tex))
+    assert used <= known, used - known
+    environments = set().union(*(ENVIRONMENTS[p] for p in (None, *packages)))
+    stack = []
+    for kind, name in re.findall(r"\\(begin|end)\{([^}]*)\}", tex):
+        assert name in environments, name
+        if kind == "begin":
+            stack.append(name)
+        else:
+            assert stack and stack.pop() == name, name
+    assert not stack
+    depth = 0
+    for ch in re.sub(r"\\[{}]", "", tex):
+        depth += (ch == "{") - (ch == "}")
+        assert depth >= 0
+    assert depth == 0
+    assert tex.count("\\[") == tex.count("\\]") and tex.count("\\left") == tex.count("\\right")
+
+
+def _document(*args) -> str:
+    result = CliRunner().invoke(app, [*args, "-f", "latex", "--standalone"])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+STANDALONE = [("diff", *TWO_LAYER, "--steps"), ("diff", "(x^T A x)/(x^T x)", "x", "--steps"),
+              ("hessian", "\\|A x - b\\|^2", "x", "--steps"), ("diff", "x^T A x + \\log|A|", "x", "A"),
+              ("diff", "A X^T B", "X", "--steps"), ("diff", "tr(X^{1000000})", "X", "--steps"),
+              ("diff", "sum(exp(W x)) + \\lambda \\|W\\|_F^2", "W", "--steps")]
+
+
+@pytest.mark.parametrize("args", STANDALONE, ids=[" ".join(a) for a in STANDALONE])
+def test_latex_standalone_is_a_whole_document(args):
+    tex = _document(*args)
+    assert_document(tex)
+    assert tex.count("\\[") == (2 if args[-1] != "--steps" and args[1].startswith("x^T A x +") else 1)
+
+
+def test_every_derivation_of_the_corpus_uses_only_commands_a_document_declares():
+    from matcalc.derivations import exports
+
+    for d, _ in [*gradient_derivations(), *derivative_derivations()]:
+        assert_document(exports.BEGIN + exports.display(exports.aligned(d)) + "\n" + exports.END)
+
+
+def test_a_broken_document_fails_the_structure_check():
+    tex = _document("diff", *TWO_LAYER, "--steps")
+    for broken in (tex.replace("\\usepackage{amsmath}\n", ""), tex.replace("\\end{aligned}", ""),
+                   tex.replace("\\tanh", "\\tanhh"), tex.replace("\\right)", ")", 1)):
+        with pytest.raises(AssertionError):
+            assert_document(broken)
+
+
+def test_the_standalone_document_compiles_where_a_tex_engine_is_installed(tmp_path):
+    import shutil
+    import subprocess
+
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no TeX engine here (apt-get install texlive-latex-base); the structure is tested above")
+    for i, args in enumerate(STANDALONE):
+        (tmp_path / f"d{i}.tex").write_text(_document(*args), encoding="utf-8")
+        run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", f"d{i}.tex"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout[-2000:]
+        assert (tmp_path / f"d{i}.pdf").stat().st_size > 0
+
+
+def test_standalone_needs_latex():
+    result = CliRunner().invoke(app, ["diff", "x^T x", "x", "--standalone"])
+    assert result.exit_code == 2 and "-f latex" in result.stderr
+
+
+def test_markdown_is_display_math_a_notebook_renders():
+    result = CliRunner().invoke(app, ["diff", *TWO_LAYER, "--steps", "-f", "markdown"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.startswith("$$\\nabla_{W_1} \\left\\| W_2 \\tanh(W_1 x) - y \\right\\|^{2} = 2 \\left(")
+    assert "\n\n$$\n\\begin{aligned}\n&\\text{let } h = \\tanh(W_1 x),\\; r = W_2 h - y \\\\\n" in out
+    assert out.rstrip().endswith("\\end{aligned}\n$$")
+    result = CliRunner().invoke(app, ["diff", "tr(AB)", "A", "-f", "markdown"])
+    assert result.stdout == "$$\\nabla_{A} \\operatorname{tr}(A B) = B^{T}$$\n"
+
+
+def test_jupyter_shows_the_result_and_its_derivation():
+    g = matcalc.diff(*TWO_LAYER)
+    cell = g._repr_markdown_()
+    assert cell.startswith(g._repr_latex_() + "\n\n$$\n\\begin{aligned}\n&\\text{let } h = \\tanh(W_1 x)")
+    assert "\\text{chain (chain rule)}" in cell and "\\text{$h$, $r$ written out}" in cell
+    h = api.hessian("x^T A x", "x")
+    assert "\\text{hessian (the Hessian)}" in h._repr_markdown_()
+    s = matcalc.simplify("tr(B A) + tr(A^T B^T)")
+    assert s._repr_markdown_().startswith(s._repr_latex_() + "\n\n$$\n\\begin{aligned}")
+    assert "1.D" in s._repr_markdown_()

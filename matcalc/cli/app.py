@@ -5,6 +5,7 @@ Exit codes: 0 success; 1 a check or identity failed, or a batch line failed; 2 b
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from enum import Enum
@@ -138,13 +139,14 @@ Symmetrics = Annotated[Optional[list[str]], typer.Option(
     "--symmetric", metavar="NAMES", help="Declare symmetric matrices.", autocompletion=complete_names)]
 
 
-FORMATS = "pretty|text|latex|numpy|python|json"
+FORMATS = "pretty|text|latex|markdown|numpy|python|json"
 
 
 class Format(str, Enum):
     pretty = "pretty"
     text = "text"
     latex = "latex"
+    markdown = "markdown"
     numpy = "numpy"
     python = "python"
     json = "json"
@@ -157,6 +159,7 @@ class Layout(str, Enum):
 
 LAYOUT_HELP = ("numerator or denominator. Default: a gradient is shaped like the variable (denominator "
                "layout) and a Jacobian has a row per output (numerator layout); the other layout transposes.")
+STANDALONE_HELP = "With -f latex: a whole LaTeX document (\\documentclass ... \\end{document}) that compiles as it is."
 
 
 def _version(value: bool):
@@ -274,11 +277,35 @@ def diff(
         None, "--steps/--no-steps",
         help="Show the derivation, citing a rule at each step (default: on for one expression at a terminal)."),
     layout: Optional[Layout] = typer.Option(None, "--layout", metavar="numerator|denominator", help=LAYOUT_HELP),
+    standalone: bool = typer.Option(False, "--standalone", help=STANDALONE_HELP),
 ):
     """Differentiate: ∇_X f = G for a scalar f; the Jacobian ∂f/∂x for a vector f (rows are outputs)."""
-    raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
-                                                        "symmetric": symmetric},
-                                fmt and fmt.value, check, steps, layout and layout.value, [str(f) for f in files or []]))
+    with _document(standalone, fmt and fmt.value):
+        raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
+                                                            "symmetric": symmetric},
+                                    fmt and fmt.value, check, steps, layout and layout.value, [str(f) for f in files or []]))
+
+
+@contextlib.contextmanager
+def _document(standalone: bool, fmt: Optional[str]):
+    """--standalone: the results between a LaTeX preamble and \\end{document} (also when an
+    input fails: the document still compiles), each a display (batch.Printer.standalone)."""
+    if not standalone:
+        yield
+        return
+    if fmt != "latex":
+        report_error(MatcalcError("--standalone makes a LaTeX document: use it with -f latex"))
+        raise typer.Exit(2)
+    from ..derivations import exports
+    from .batch import Printer
+
+    Printer.standalone = True
+    _write(exports.BEGIN.rstrip("\n"))
+    try:
+        yield
+    finally:
+        Printer.standalone = False
+        _write(exports.END)
 
 
 # -- hessian ---------------------------------------------------------------------------------
@@ -297,11 +324,13 @@ def hessian(
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show the derivation, the gradient's then its Jacobian's (default: on for one expression at a terminal)."),
+    standalone: bool = typer.Option(False, "--standalone", help=STANDALONE_HELP),
 ):
     """The Hessian ∇²_x f = ∂(∇_x f)/∂x of a scalar f: symmetric, Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ (over vec(X) for a matrix)."""
-    raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
-                                                        "symmetric": symmetric},
-                                fmt and fmt.value, check, steps, hessian=True))
+    with _document(standalone, fmt and fmt.value):
+        raise typer.Exit(quick.diff(expression, wrt or [], {"scalar": scalar, "vector": vector, "matrix": matrix,
+                                                            "symmetric": symmetric},
+                                    fmt and fmt.value, check, steps, hessian=True))
 
 
 # -- verify and simplify --------------------------------------------------------------------

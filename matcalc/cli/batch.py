@@ -100,6 +100,14 @@ class Printer:
 
     steps = False  # print each result's derivation (`--steps`)
     json_steps = True  # JSON records carry their steps unless `--no-steps`
+    standalone = False  # `-f latex --standalone`: each result a display of one document
+
+    def _latex(self, text: str) -> None:
+        if self.standalone:
+            from ..derivations.exports import display
+
+            text = display(text)
+        _write(text)
 
     def gradient(self, g) -> None:
         from . import output
@@ -109,7 +117,7 @@ class Printer:
         if self._pretty is not None:
             self._pretty.gradient(g)
         else:
-            _write(output.gradient_line(g, self.fmt, self.json_steps))
+            self._latex(output.gradient_line(g, self.fmt, self.json_steps))
 
     def reading(self, note: str) -> None:
         """Another reading of the kinds type-checks too: said under the result at a terminal,
@@ -128,7 +136,7 @@ class Printer:
             if self._pretty is not None:
                 self._pretty.derivation(derive(g))
             else:
-                _write(output.derivation_text(g, self.fmt))
+                self._latex(output.derivation_text(g, self.fmt))
             return True
         except NoDerivation as e:
             sys.stderr.write(f"note: {e.message}\n")

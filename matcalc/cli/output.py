@@ -8,7 +8,7 @@ from ..results import Gradient
 from ..errors import MatcalcError
 from ..formats.numpy_code import to_numpy
 
-FORMATS = ("pretty", "text", "latex", "numpy", "python", "json")
+FORMATS = ("pretty", "text", "latex", "markdown", "numpy", "python", "json")
 
 
 def gradient_line(g: Gradient, fmt: str, steps: bool = True) -> str:
@@ -20,6 +20,8 @@ def gradient_line(g: Gradient, fmt: str, steps: bool = True) -> str:
         return f"{g.lhs('unicode')} = {g.unicode}"
     if fmt == "latex":
         return f"{g.lhs('latex')} = {g.latex}"
+    if fmt == "markdown":  # a notebook's cell: $$ math
+        return f"$${g.lhs('latex')} = {g.latex}$$"
     if fmt == "numpy":
         return g.numpy
     if fmt == "python":
@@ -98,6 +100,10 @@ def simplified_line(s, fmt: str, steps: bool = False) -> str:
         return function_code(s)
     if fmt == "latex" and chain and chain.steps:
         return steps_latex(chain)
+    if fmt == "markdown":
+        from ..derivations import exports
+
+        return exports.markdown(s.latex, chain)
     head = s.numpy if fmt == "numpy" else str(s) if fmt == "pretty" else \
         {"text": s.text, "unicode": s.unicode, "latex": s.latex}[fmt]
     return with_steps(head, chain, "unicode" if fmt == "pretty" else fmt) if chain else head
@@ -114,7 +120,11 @@ def verdict_line(v, fmt: str, steps: bool = False) -> str:
         return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
                            "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs),
                            "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
-    head = v.message({"pretty": "unicode", "latex": "latex"}.get(fmt, "text"))
+    head = v.message({"pretty": "unicode", "latex": "latex", "markdown": "unicode"}.get(fmt, "text"))
+    if fmt == "markdown":
+        from ..derivations import exports
+
+        return head + ("\n\n$$\n" + exports.aligned(chain) + "\n$$" if chain and chain.steps else "")
     if fmt == "latex" and chain and chain.steps:
         return head + "\n" + steps_latex(chain)
     return with_steps(head, chain, "unicode" if fmt == "pretty" else fmt) if chain else head
@@ -136,6 +146,10 @@ def derivation_text(g: Gradient, fmt: str) -> str:
         return json.dumps({**gradient_record(g), "steps": steps_record(d)}, ensure_ascii=False)
     if fmt == "latex":
         return steps_latex(d)
+    if fmt == "markdown":
+        from ..derivations import exports
+
+        return exports.markdown(f"{g.lhs('latex')} = {g.latex}", d)
     return with_steps(gradient_line(g, fmt), d, fmt)
 
 
@@ -165,20 +179,10 @@ def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
 
 
 def steps_latex(d) -> str:
-    """An `aligned` environment, one `&= ... && \\text{rule}` row per step. Where the lines run
-    long (`naming`), a first row names the long repeated parts (`let h = \\tanh(W_1 x)`), the
-    steps use the names, and a last row gives the result written out."""
-    from ..derivations import naming
-    from ..derivations.rules import BY_ID
+    """An `aligned` environment, one `&= ... && \\text{rule}` row per step (`exports.aligned`)."""
+    from ..derivations import exports
 
-    named = naming.name(d)
-    rows = _rows(named, lambda e: render.render(e, render.LATEX), "latex")
-    body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}" for lhs, rhs, rule in rows]
-    if named.names:
-        letters = ", ".join(f"${render.render(sym, render.LATEX)}$" for sym, _ in named.names)
-        body.insert(0, "&\\text{let } " + ",\\; ".join(named.definitions("latex")))
-        body.append(f"&= {render.render(d.steps[-1].expr, render.LATEX)} && \\text{{{letters} written out}}")
-    return "\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}"
+    return exports.aligned(d)
 
 
 def step_numpy_expr(e, context) -> str | None:

@@ -171,12 +171,8 @@ class PrettyPrinter:
 def _left_parts(left: str) -> list:
     """The left column of a step as laid out by `wrap.chain`: "  ", the left-hand side (cyan,
     with its padding), " = " (dim); or spaces and "= "; or a left-hand side alone."""
-    if left.endswith(" = "):
-        head = left[:-3]
-        if head.strip():
-            return ["  ", (head[2:], "cyan"), (" = ", "dim")] if head.startswith("  ") else [
-                (head, "cyan"), (" = ", "dim")]
-        return [head, (" = ", "dim")]
+    if left.endswith(" = ") and left.startswith("  "):  # padding cyan too, as it always was
+        return ["  ", (left[2:-3], "cyan"), (" = ", "dim")]
     if left.endswith("= "):
         return [left[:-2], ("= ", "dim")]
     return [(left, "cyan")] if left.strip() else [left]

@@ -1,0 +1,53 @@
+"""A derivation for notes, papers and notebooks: LaTeX rows (`-f latex --steps`), a Markdown
+cell with $$ math (`-f markdown`, Jupyter's `_repr_markdown_`), a standalone document that
+compiles as it is (`--standalone`).
+
+Long derivations name the parts they repeat (`naming`), as at a terminal: a first row says
+`let h = \\tanh(W_1 x), …`, the steps use the names, a last row gives the result written out.
+"""
+from __future__ import annotations
+
+from ..formats import render
+from . import naming
+from .rules import BY_ID
+
+# what a document needs: amsmath for aligned, \text and \operatorname; the rest is LaTeX's own
+PACKAGES = ("amsmath",)
+BEGIN = "\\documentclass{article}\n" + "".join(f"\\usepackage{{{p}}}\n" for p in PACKAGES) + (
+    "\\allowdisplaybreaks\n\\begin{document}\n")
+END = "\\end{document}"
+
+
+def rows(d, style: str, show) -> list[tuple[str, str, str]]:
+    """(left-hand side or "", right-hand side, rule id) per step; the left side only where it changes."""
+    out, kind = [], None
+    for step in d.steps:
+        out.append((d.lhs(step.kind, style) if step.kind != kind else "", show(step.expr), step.rule))
+        kind = step.kind
+    return out
+
+
+def aligned(d) -> str:
+    """An `aligned` environment, one `&= ... && \\text{rule (name)}` row per step, with the
+    names of `naming` where the lines run long."""
+    named = naming.name(d)
+    body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}"
+            for lhs, rhs, rule in rows(named, "latex", lambda e: render.render(e, render.LATEX))]
+    if named.names:
+        letters = ", ".join(f"${render.render(sym, render.LATEX)}$" for sym, _ in named.names)
+        body.insert(0, "&\\text{let } " + ",\\; ".join(named.definitions("latex")))
+        body.append(f"&= {render.render(d.steps[-1].expr, render.LATEX)} && \\text{{{letters} written out}}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(body) + "\n\\end{aligned}"
+
+
+def markdown(head: str, d=None) -> str:
+    """A Markdown cell: the result `head` (LaTeX) as display math, then the derivation's rows."""
+    cell = f"$${head}$$"
+    if d is not None and d.steps:
+        cell += "\n\n$$\n" + aligned(d) + "\n$$"
+    return cell
+
+
+def display(latex: str) -> str:
+    """LaTeX math as a display in a document: \\[ … \\]."""
+    return "\\[\n" + latex + "\n\\]"
