@@ -9,8 +9,9 @@ any of its variables: with W₁ there, no W) and that matcalc does not use for a
 (d, e, I, K, T, G, ...).
 
 When: a chain is named when one of its right-hand sides is wider than LONG cells. Then,
-greedily, the repeated sub-expression that saves the most cells gets a name, until none that
-occurs twice or more and is SHORTEST cells wide or more is left, or MOST names are given.
+greedily, the repeated sub-expression of the input that saves the most cells gets a name, until
+none is left that occurs twice or more and is SHORTEST cells wide or more (a scalar; WIDEST for a
+vector or matrix), or MOST names are given.
 A sub-expression and its transpose are one quantity (r and rᵀ). Sub-expressions holding a
 differential are never named: the steps are about them.
 """
@@ -21,14 +22,15 @@ from dataclasses import dataclass
 
 from ..calculus import algebra as alg
 from ..calculus.expr import (
-    Add, Commutation, Const, Differential, Expr, Func, Identity, IndexForm, MatMul, Ones, Power, PowerDifferential, Sym,
+    Add, Commutation, Const, Differential, DifferentialOf, Expr, Func, Identity, IndexForm, MatMul, Ones, Power, PowerDifferential, Sym,
     Transpose, Zero, free_symbols,
 )
 from ..formats import render
 from .steps import Step
 
 LONG = 60      # a chain gets names when a right-hand side is wider than this many cells
-SHORTEST = 4   # a name stands for a sub-expression at least this wide (xᵀ x)
+SHORTEST = 4   # a name stands for a scalar at least this wide (xᵀ x),
+WIDEST = 6     # for a vector or matrix at least this wide (W₁ x stays as it is)
 MOST = 4       # names in one chain at most
 
 # letters matcalc writes with a meaning of its own: d of dX, e, I, K_{mn}, T of Aᵀ, G (the
@@ -144,7 +146,7 @@ def _nameable(e: Expr) -> bool:
     stack = [e]
     while stack:
         node = stack.pop()
-        if isinstance(node, (Differential, PowerDifferential, IndexForm)):
+        if isinstance(node, (Differential, DifferentialOf, PowerDifferential, IndexForm)):
             return False
         if isinstance(node, Sym):
             leaves += 1
@@ -180,7 +182,7 @@ def _best(exprs: list[Expr], written: list[Expr]) -> Expr | None:
         t = _transposed(part)
         count = counts.get(part, 0) + (counts.get(t, 0) if t is not None and t != part else 0)
         w = _width(part)
-        if count < 2 or w < SHORTEST:
+        if count < 2 or w < (SHORTEST if part.is_scalar else WIDEST):
             continue
         gain = count * (w - 1) - w
         if gain > saving:
