@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import matcalc
 from matcalc import api
-from matcalc.calculus.expr import free_symbols
+from matcalc.calculus.expr import Sym, Transpose, free_symbols
 from matcalc.cli import wrap
 from matcalc.cli.app import app
 from matcalc.cli.pretty import PrettyPrinter
@@ -58,6 +58,16 @@ def test_the_two_layer_network_names_its_residual_and_hidden_layer():
     assert [s.rule for s in named.steps] == [s.rule for s in d.steps]
 
 
+def test_a_quantity_is_named_once():
+    """(x - μ)ᵀ and x - μ are one quantity: it once got four names, each the one before."""
+    g = matcalc.diff("\\frac{1}{2}\\log|\\Sigma| + \\frac{1}{2}(x-\\mu)^T \\Sigma^{-1}(x-\\mu) + (x-\\mu)^T (x-\\mu) "
+                     "(x - \\mu)^T A (x - \\mu)", "\\Sigma", declared={"\\Sigma": "symmetric"})
+    d = derive(g)
+    named = naming.name(d)
+    assert _check_named(d, False, named) >= 0
+    assert len(named.names) <= 2, named.definitions()
+
+
 def test_short_derivations_get_no_names():
     d = derive(matcalc.diff("tr(A B A^T C)", "A"))
     named = naming.name(d)
@@ -74,9 +84,12 @@ def _check_named(d, positive: bool, named=None) -> int:
     g, var = d.gradient, d.gradient.variable
     letters = {s.name.split("_")[0].rstrip("0123456789") for e in (g.written, *(s.expr for s in d.steps))
                for s in free_symbols(e)}
-    for sym, _ in named.names:
+    for sym, body in named.names:
         assert len(sym.name) == 1 and sym.name.lower() not in {c.lower() for c in letters}, sym.name
         assert sym.name not in "deIKTGOl"
+        assert not isinstance(body, (Sym, Transpose)), named.definitions()  # no name for a name: P = Q
+    expanded = [named.expand(body) for _, body in named.names]
+    assert len(set(expanded)) == len(expanded), named.definitions()
     forms = [s.expr for s in d.steps]
     rng = np.random.default_rng(0)
     for attempt in range(6):

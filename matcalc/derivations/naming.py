@@ -85,7 +85,7 @@ def name(chain) -> Named:
     chosen: list[tuple[Sym, Expr]] = []
     while len(chosen) < MOST:
         bodies = [body for _, body in chosen]
-        best = _best(exprs + bodies, written + [Transpose(b) for b in bodies])  # the body itself: not a part
+        best = _best(exprs + bodies, written + bodies)
         if best is None:
             break
         sym = Sym(_letter(best, taken), best.shape, False)
@@ -174,6 +174,8 @@ def _best(exprs: list[Expr], written: list[Expr]) -> Expr | None:
     parts: dict[Expr, None] = {}
     for f in written:  # and the definitions so far: h = softmax(W₂ u) names u = tanh(W₁ x) too
         for node in _walk(f):
+            if isinstance(node, Transpose) and not isinstance(node.arg, Sym):
+                node = node.arg  # (x - μ)ᵀ is named as x - μ: its transpose is written xᵀ
             if node is not f and _nameable(node) and not _reciprocal(node):
                 parts.setdefault(node)
     counts = _occurrences(exprs)
