@@ -18,6 +18,7 @@ differential are never named: the steps are about them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from ..calculus import algebra as alg
@@ -121,10 +122,12 @@ def replace(e: Expr, table: dict[Expr, Expr]) -> Expr:
 
 # -- which sub-expression, which letter ------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # each part is measured and transposed again at each name
 def _width(e: Expr) -> int:
     return len(render.render(e, render.UNICODE))
 
 
+@functools.lru_cache(maxsize=4096)
 def _transposed(e: Expr) -> Expr | None:
     return None if e.is_scalar else alg.transpose(e)
 
@@ -183,8 +186,10 @@ def _best(exprs: list[Expr], written: list[Expr]) -> Expr | None:
     for part in parts:
         t = _transposed(part)
         count = counts.get(part, 0) + (counts.get(t, 0) if t is not None and t != part else 0)
+        if count < 2:
+            continue
         w = _width(part)
-        if count < 2 or w < (SHORTEST if part.is_scalar else WIDEST):
+        if w < (SHORTEST if part.is_scalar else WIDEST):
             continue
         gain = count * (w - 1) - w
         if gain > saving:
