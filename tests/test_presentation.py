@@ -262,8 +262,9 @@ DEFINED = {
     None: GREEK | set("documentclass usepackage begin end circ otimes frac left right mathbf mathrm nabla partial "
                       "sqrt sum log exp sin cos tan sinh cosh tanh arcsin arccos arctan det".split()),
     "amsmath": {"text", "operatorname", "allowdisplaybreaks"},
+    "geometry": set(),
 }
-ENVIRONMENTS = {None: {"document"}, "amsmath": {"aligned"}}
+ENVIRONMENTS = {None: {"document"}, "amsmath": {"aligned"}, "geometry": set()}
 
 
 def assert_document(tex: str) -> None:
@@ -271,7 +272,7 @@ def assert_document(tex: str) -> None:
     environment defined by LaTeX or a declared package, environments and braces balanced."""
     lines = tex.splitlines()
     assert lines[0] == "\\documentclass{article}" and lines[-1] == "\\end{document}", lines[:1] + lines[-1:]
-    packages = set(re.findall(r"\\usepackage\{([^}]*)\}", tex))
+    packages = set(re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", tex))
     assert packages <= set(DEFINED) - {None}, packages
     known = set().union(*(DEFINED[p] for p in (None, *packages)))
     used = set(re.findall(r"\\([A-Za-z]+)", tex))

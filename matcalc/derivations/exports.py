@@ -11,9 +11,11 @@ from ..formats import render
 from . import naming
 from .rules import BY_ID
 
-# what a document needs: amsmath for aligned, \text and \operatorname; the rest is LaTeX's own
-PACKAGES = ("amsmath",)
-BEGIN = "\\documentclass{article}\n" + "".join(f"\\usepackage{{{p}}}\n" for p in PACKAGES) + (
+# what a document needs: amsmath for aligned, \text and \operatorname; geometry for a page wide
+# enough for a step and its rule; the rest is LaTeX's own
+PACKAGES = (("amsmath", ""), ("geometry", "landscape,margin=1.5cm"))
+BEGIN = "\\documentclass{article}\n" + "".join(
+    f"\\usepackage{'[' + options + ']' if options else ''}{{{p}}}\n" for p, options in PACKAGES) + (
     "\\allowdisplaybreaks\n\\begin{document}\n")
 END = "\\end{document}"
 
