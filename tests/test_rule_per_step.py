@@ -213,7 +213,7 @@ def test_the_network_derivation_is_one_rule_per_step():
         "2 (W₂ tanh(W₁ x) - y)ᵀ d(W₂ tanh(W₁ x) - y)",
         "2 (W₂ tanh(W₁ x) - y)ᵀ W₂ d tanh(W₁ x)",
         "2 (W₂ tanh(W₁ x) - y)ᵀ W₂ ((𝟏 - tanh(W₁ x)∘²) ∘ d(W₁ x))",
-        "2 (W₂ tanh(W₁ x) - y)ᵀ W₂ ((𝟏 - tanh(W₁ x)∘²) ∘ dW₁ x)",
+        "2 (W₂ tanh(W₁ x) - y)ᵀ W₂ ((𝟏 - tanh(W₁ x)∘²) ∘ (dW₁ x))",
     ]
     assert sum(isinstance(n, DifferentialOf) for n in postorder(d.steps[0].expr)) == 1  # d(r), not yet worked out
 
