@@ -21,37 +21,60 @@ class RichPrinter(PrettyPrinter):
     def __init__(self, console):
         self.console = console
 
+    # what is drawn (the layout of cli/wrap.py, names of derivations/naming.py) is pretty's own;
+    # here each line of it is drawn by Rich, from the parts pretty draws it with
+
+    def _parts(self, parts):
+        self.console.print(Text.assemble(*parts), soft_wrap=True)
+
     def gradient(self, g):
-        line = Text()
-        line.append(g.lhs("unicode"), style="cyan")
-        line.append(" = ", style="dim")
-        line.append(g.unicode, style="bold")
-        self.console.print(line)
+        from matcalc.cli.pretty import _equation_line
+        from matcalc.cli.wrap import equation
+
+        lines = equation(g.lhs("unicode"), g.unicode, self.console.width)
+        if len(lines) == 1:
+            line = Text()
+            line.append(g.lhs("unicode"), style="cyan")
+            line.append(" = ", style="dim")
+            line.append(g.unicode, style="bold")
+            self.console.print(line)
+            return
+        for text in lines:
+            self._parts(_equation_line(text, "bold"))
 
     def note(self, text):
-        self.console.print(Text(text, style="dim"))
+        from matcalc.cli.wrap import wrap
+
+        for piece in wrap(text, self.console.width):
+            self.console.print(Text(piece, style="dim"))
 
     def line(self, text):
-        self.console.print(Text(text, style="bold"))
+        from matcalc.cli.wrap import wrap
+
+        for i, piece in enumerate(wrap(text, self.console.width, self.console.width - 2)):
+            self.console.print(Text(("  " if i else "") + piece, style="bold"))
 
     def chain(self, d):
-        from matcalc.cli.pretty import _unicode
+        from matcalc.cli.pretty import _left_parts, _unicode
+        from matcalc.cli.wrap import chain
+        from matcalc.derivations import naming
 
         if not d.steps:
             return
+        named = naming.name(d)
+        assert not named.names  # the derivations drawn here are short
         rows, kind = [], None
         for step in d.steps:
-            rows.append((d.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule))
+            rows.append((d.lhs(step.kind) if step.kind != kind else "", _unicode(step.expr), step.rule,
+                         BY_ID[step.rule].name))
             kind = step.kind
-        left = max(len(lhs) for lhs, _, _ in rows)
-        right = max(len(rhs) for _, rhs, _ in rows)
-        ids = max(len(rule) for _, _, rule in rows)
-        if 2 + left + 3 + right + 2 + 12 > self.console.width:
-            right = 0
-        for lhs, rhs, rule in rows:
-            self.console.print(Text.assemble(
-                "  ", (lhs.rjust(left), "cyan"), (" = ", "dim"), rhs.ljust(right), "  ",
-                (rule.ljust(ids), "magenta"), " ", (BY_ID[rule].name, "dim")), soft_wrap=True)
+        for left, right, rule, name in chain(rows, self.console.width):
+            parts = _left_parts(left) + [right]
+            if rule and name:
+                parts += [(rule[:-1], "magenta"), " ", (name, "dim")]
+            elif rule:
+                parts.append((rule, "magenta"))
+            self._parts(parts)
 
     def rule(self, r):
         self.console.print(Text.assemble((r.id, "bold magenta"), "  ", (r.name, "bold")))
@@ -106,8 +129,11 @@ def test_pretty_output_is_what_rich_drew(monkeypatch, environ, tty):
     assert ("\x1b[" in ours.getvalue()) == (Terminal(file=ours).styled)
 
 
-def test_a_narrow_terminal_does_not_line_the_rule_ids_up():
+def test_a_narrow_terminal_keeps_the_lines_within_its_width():
+    """Issue 17: at a narrow terminal the right-hand sides wrap and each left-hand side gets a
+    line of its own (cli/wrap.py), instead of running past the edge."""
     from matcalc.cli.pretty import _unicode
+    from matcalc.cli.wrap import cells
 
     d = derive(api.gradients_of("tr(ABA^TC)", ["A"], {})[0])
     rhs = [_unicode(step.expr) for step in d.steps]
@@ -119,6 +145,7 @@ def test_a_narrow_terminal_does_not_line_the_rule_ids_up():
         drawn[width] = out.getvalue().splitlines()
     for line, right, step in zip(drawn[200], rhs, d.steps):
         assert f" = {right.ljust(max(map(len, rhs)))}  {step.rule.ljust(ids)} " in line
-    for line, right, step in zip(drawn[30], rhs, d.steps):
-        assert f" = {right}  {step.rule.ljust(ids)} " in line
+    assert all(cells(line) <= 30 for line in drawn[30]), drawn[30]
+    assert [line.split()[-1] for line in drawn[30] if line.split()[-1] in {s.rule for s in d.steps}] == [
+        s.rule for s in d.steps]
     assert drawn[200] != drawn[30]

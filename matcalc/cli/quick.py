@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-FORMATS = ("pretty", "text", "latex", "numpy", "python", "json")  # app.Format
+FORMATS = ("pretty", "text", "latex", "markdown", "numpy", "python", "json")  # app.Format
 LAYOUTS = ("numerator", "denominator")                            # app.Layout
 
 # An option as written → (parameter, value): a value of None takes the next word.
@@ -28,7 +28,7 @@ OPTIONS = {
 }
 REPEATED = {"scalar", "vector", "matrix", "symmetric"}  # lists; of the others the last one given counts
 CHOICES = {"fmt": FORMATS, "layout": LAYOUTS}
-DEFERRED = {"--help", "-h", "--file", "-i"}  # the Typer app's own business
+DEFERRED = {"--help", "-h", "--file", "-i", "--standalone"}  # the Typer app's own business
 
 
 def read(argv: list[str]) -> tuple[str, dict] | None:

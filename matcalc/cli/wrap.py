@@ -100,7 +100,7 @@ def chain(rows: list[tuple[str, str, str, str]], width: int) -> list[tuple[str, 
             out.append(("  " + _rjust(lhs, left) + " = ", _ljust(pieces[0], column) + "  ", rule, ""))
             out += [(" " * (2 + left + 3 + 2), p, "", "") for p in pieces[1:]]
         return out
-    column = max(NARROWEST, width - 6 - 2 - ids)
+    column = max(12, width - 6 - 2 - ids)  # a piece wider than that runs on
     column = min(column, max(cells(wrap(rhs, column)[0]) for _, rhs, _, _ in rows))
     for lhs, rhs, rule, _ in rows:
         if lhs:
