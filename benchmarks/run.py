@@ -504,10 +504,39 @@ def memory_only(path: Path) -> str:
     a, b, c, d = memory_row(mem_rows)
     row = f"| {a} | {b} | {c} | {d} |"
     text = re.sub(r"^\| Memory: peak RSS.*$", lambda m: row, text, flags=re.M)
-    head = text.split("## Batch memory")[0].rstrip("\n")
-    text = head + "\n\n" + "\n".join(memory_section(mem_rows)) + "\n"
+    head, _, rest = text.partition("## Batch memory")
+    tail = rest[rest.find("\n## "):] if "\n## " in rest else ""  # the sections after it stay
+    text = head.rstrip("\n") + "\n\n" + "\n".join(memory_section(mem_rows)) + "\n" + tail
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def codegen(quick: bool) -> dict | None:
+    """benchmarks/codegen.py's rows (matcalc's -f python against JAX), or None without JAX. In a
+    process of its own: it sets BLAS and XLA to one thread before NumPy loads (see there)."""
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("jax") is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "codegen.json"
+        cmd = [PYTHON, str(HERE / "codegen.py"), "--json", str(out)] + (["--quick"] if quick else [])
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmarks/codegen.py failed:\n{proc.stdout}")
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def codegen_section(generated: dict | None) -> str:
+    """The section on generated code against JAX, or a line saying that it was skipped."""
+    if generated is None:
+        return ("## Generated code against autodiff (JAX)\n\nSkipped: JAX is not installed "
+                '(`pip install -e ".[bench]"`, then run again).\n')
+    sys.path.insert(0, str(HERE))
+    import codegen as cg
+
+    return "\n".join(cg.section(generated["rows"], generated["versions"])) + "\n"
 
 
 def terminal_section(repeats: int) -> str:
@@ -581,6 +610,9 @@ def main() -> None:
     print("terminal ...", flush=True)
     text = with_terminal_section(report(args, start, batch_row, scale_rows, mem_rows, plotted),
                                  terminal_section(10 if args.quick else 20))
+    print("generated code against JAX ...", flush=True)
+    generated = codegen(args.quick)
+    text = text.rstrip("\n") + "\n\n" + codegen_section(generated)
     (args.out / "results.md").write_text(text, encoding="utf-8")
     print(text)
 
