@@ -116,14 +116,17 @@ PAPERS = [
 ]
 
 
-def data(shapes: dict, spd: set, seed: int) -> dict:
-    """Random 2-D values; SPD matrices (near the identity) where the objective needs them."""
+def data(shapes: dict, spd: set, seed: int, positive: bool = False) -> dict:
+    """Random 2-D values; SPD matrices (near the identity) where the objective needs them, and
+    entries in (0.2, 1.2) where it takes roots or logs of them (`positive`)."""
     rng = np.random.default_rng(seed)
     out = {}
     for name, shape in sorted(shapes.items()):
         if name in spd:
             M = rng.standard_normal(shape)
             out[name] = M @ M.T / shape[0] + np.eye(shape[0])
+        elif positive:
+            out[name] = 0.2 + rng.random(shape)
         elif shape == (1, 1):
             out[name] = np.array([[0.5 + rng.random()]])
         else:

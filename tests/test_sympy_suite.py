@@ -24,6 +24,7 @@ import pytest
 import matcalc
 from evaluator import Expression
 from oracle import close, fd_gradient, run
+from test_papers import data, numpy_habit
 
 inv, det, I = np.linalg.inv, np.linalg.det, np.eye
 
@@ -162,30 +163,6 @@ GRADIENTS = [
 ]
 
 
-def data(shapes: dict, spd: set, positive: bool, seed: int) -> dict:
-    """Random 2-D values: SPD matrices near the identity where named, positive entries in
-    (0.2, 1.2) where the objective takes roots or logs of them, else standard normal."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, shape in sorted(shapes.items()):
-        if name in spd:
-            M = rng.standard_normal(shape)
-            out[name] = M @ M.T / shape[0] + np.eye(shape[0])
-        elif positive:
-            out[name] = 0.2 + rng.random(shape)
-        else:
-            out[name] = 0.7 * rng.standard_normal(shape)
-    return out
-
-
-def numpy_habit(value: np.ndarray):
-    """matcalc's -f numpy convention: vectors 1-D, scalars floats."""
-    r, c = value.shape
-    if (r, c) == (1, 1):
-        return float(value[0, 0])
-    return value[:, 0].copy() if c == 1 else value.copy()
-
-
 @pytest.mark.parametrize("case", GRADIENTS, ids=[f"{c[0]}: {c[1]}" for c in GRADIENTS])
 def test_sympys_case_matches_finite_differences_and_sympys_answer(case):
     _, source, wrt, shapes, sympy, *rest = case
@@ -194,7 +171,7 @@ def test_sympys_case_matches_finite_differences_and_sympys_answer(case):
     result = matcalc.diff(source, wrt)
     objective = Expression(source)
     for seed in (5, 6):
-        values = data(shapes, spd, positive, seed)
+        values = data(shapes, spd, seed, positive)
         env = {name + "_" * keyword.iskeyword(name): numpy_habit(v) for name, v in values.items()}
         got = np.reshape(run(result.numpy, env), shapes[wrt])
         want = fd_gradient(lambda v: float(objective({**values, wrt: v})[0, 0]), values[wrt])

@@ -156,26 +156,19 @@ def derivation_text(g: Gradient, fmt: str) -> str:
 def with_steps(head: str, d, fmt: str) -> str:
     """A result line and, under it, the chain of equalities `d` (a derivation, or a
     `chains.Chain`) with each step's rule: as comments after it for numpy, lines below otherwise."""
+    from ..derivations.steps import rows as step_rows
+
     if not d.steps:
         return head
     if fmt == "numpy":
-        rows = _rows(d, lambda e: step_numpy_expr(e, d.context) or render.render(e, render.TEXT), "text")
+        rows = step_rows(d, lambda e: step_numpy_expr(e, d.context) or render.render(e, render.TEXT), "text")
         rows = [r for i, r in enumerate(rows) if i == 0 or r[0] or r[1] != rows[i - 1][1]]  # tr(a) = a in NumPy
         return "\n".join(f"# {lhs} = {rhs}    [{rule}]" for lhs, rhs, rule in rows) + "\n" + head
     style = "unicode" if fmt == "unicode" else "text"
-    rows = _rows(d, lambda e: render.render(e, render.STYLES[style]), style)
+    rows = step_rows(d, lambda e: render.render(e, render.STYLES[style]), style)
     width = max(len(lhs) for lhs, _, _ in rows)
     steps = [f"  {lhs.rjust(width)} = {rhs}    [{rule}]" for lhs, rhs, rule in rows]
     return "\n".join([head, *steps])
-
-
-def _rows(d, show, style: str) -> list[tuple[str, str, str]]:
-    """(left-hand side or "", right-hand side, rule id) per step; the left side only where it changes."""
-    rows, kind = [], None
-    for step in d.steps:
-        rows.append((d.lhs(step.kind, style) if step.kind != kind else "", show(step.expr), step.rule))
-        kind = step.kind
-    return rows
 
 
 def steps_latex(d) -> str:

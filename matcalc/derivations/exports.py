@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..formats import render
 from . import naming
 from .rules import BY_ID
+from .steps import rows
 
 # what a document needs: amsmath for aligned, \text and \operatorname; geometry for a page wide
 # enough for a step and its rule; the rest is LaTeX's own
@@ -20,21 +21,12 @@ BEGIN = "\\documentclass{article}\n" + "".join(
 END = "\\end{document}"
 
 
-def rows(d, style: str, show) -> list[tuple[str, str, str]]:
-    """(left-hand side or "", right-hand side, rule id) per step; the left side only where it changes."""
-    out, kind = [], None
-    for step in d.steps:
-        out.append((d.lhs(step.kind, style) if step.kind != kind else "", show(step.expr), step.rule))
-        kind = step.kind
-    return out
-
-
 def aligned(d) -> str:
     """An `aligned` environment, one `&= ... && \\text{rule (name)}` row per step, with the
     names of `naming` where the lines run long."""
     named = naming.name(d)
     body = [f"{lhs} &= {rhs} && \\text{{{rule} ({BY_ID[rule].name})}}"
-            for lhs, rhs, rule in rows(named, "latex", lambda e: render.render(e, render.LATEX))]
+            for lhs, rhs, rule in rows(named, lambda e: render.render(e, render.LATEX), "latex")]
     if named.names:
         letters = ", ".join(f"${render.render(sym, render.LATEX)}$" for sym, _ in named.names)
         body.insert(0, "&\\text{let } " + ",\\; ".join(named.definitions("latex")))

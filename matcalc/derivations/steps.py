@@ -842,3 +842,12 @@ def _replace(e: Expr, old: Expr, new: Expr) -> Expr:
               and any(isinstance(u, Expr) for u in v) else v for v in e.key()]
     return type(e)(*values)
 
+
+def rows(d, show, style: str) -> list[tuple[str, str, str]]:
+    """(left-hand side or "", right-hand side, rule id) per step of a derivation or a chain, the
+    right side written by `show`; the left side only where it changes."""
+    out, kind = [], None
+    for step in d.steps:
+        out.append((d.lhs(step.kind, style) if step.kind != kind else "", show(step.expr), step.rule))
+        kind = step.kind
+    return out
