@@ -190,8 +190,7 @@ def startup(repeats: int) -> dict:
         "completion request": ([MATCALC, "wrt", "", '"tr(A B A^T C)"'], {"_MATCALC_COMPLETE": "values_bash"}),
         # not targets: where the plain path does not reach
         'matcalc diff "\\log|X|" X (read by Lark)': ([MATCALC, "diff", "\\log|X|", "X"], None),
-        'matcalc diff "tr(ABA^TC)" A --format latex (Typer)':
-            ([MATCALC, "diff", "tr(ABA^TC)", "A", "--format", "latex"], None),
+        'matcalc simplify "A^T A" (Typer)': ([MATCALC, "simplify", "A^T A"], None),
     }
     times = interleaved(commands, repeats)
     return {name: statistics.median(ts) for name, ts in times.items()}
@@ -409,7 +408,7 @@ def plot(rows, path: Path) -> bool:
     return True
 
 
-def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
+def report(args, start, batch_row, scale_rows, mem_rows, plotted, more_rows=()) -> str:
     floor = start["python -c pass"]
     sympy_import = start['python -c "import sympy"']
     cold = start['matcalc diff "tr(ABA^TC)" A']
@@ -446,6 +445,7 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted) -> str:
         ("Scaling: result size linear in k", "nodes " + " → ".join(str(r["nodes"]) for r in scale_rows),
          f"worst step {max(size_steps):.2f}× (≈ 2×)", mark(max(size_steps) <= 2.1)),
         memory_row(mem_rows),
+        *more_rows,
     ]
     out = ["# matcalc benchmarks", "",
            f"`python benchmarks/run.py{' --quick' if args.quick else ''}` on {platform.machine()}, "
@@ -547,6 +547,22 @@ def terminal_section(repeats: int) -> str:
     return terminal.section(terminal.terminal(repeats), terminal.imports(["diff", terminal.EXPRESSION, "A"]))
 
 
+def codegen_row(generated: dict | None) -> tuple[str, str, str, str]:
+    """The first table's row for the generated code: geometric means of its speed-ups over JAX."""
+    what = "Generated code: `-f python` gradients and Hessians vs JAX (CPU), geometric mean speed-up"
+    if generated is None:
+        return what, "skipped: JAX is not installed", "", ""
+    sys.path.insert(0, str(HERE))
+    import codegen as cg
+
+    s = cg.summary(generated["rows"])
+    if not s:
+        return what, "no row agreed with JAX", "", "**not met**"
+    return (what, f"{s['count']} rows; faster than jitted JAX in {s['wins_jit']}",
+            f"{s['eager']:.0f}× vs un-jitted, {s['jit']:.2f}× vs jitted", "" if not s["disagree"] else
+            f"**{s['disagree']} disagree**")
+
+
 def terminal_only(path: Path, repeats: int) -> str:
     """`--terminal`: measure only the terminal start-up and replace its section of results.md."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# matcalc benchmarks\n"
@@ -608,10 +624,15 @@ def main() -> None:
     args.load.append(os.getloadavg()[0])
     plotted = plot(scale_rows, args.out / "scaling.png")
     print("terminal ...", flush=True)
-    text = with_terminal_section(report(args, start, batch_row, scale_rows, mem_rows, plotted),
-                                 terminal_section(10 if args.quick else 20))
+    sys.path.insert(0, str(HERE))
+    import terminal
+
+    term = terminal.terminal(10 if args.quick else 20)
     print("generated code against JAX ...", flush=True)
     generated = codegen(args.quick)
+    text = report(args, start, batch_row, scale_rows, mem_rows, plotted,
+                  [*terminal.summary(term), codegen_row(generated)])
+    text = with_terminal_section(text, terminal.section(term, terminal.imports(["diff", terminal.EXPRESSION, "A"])))
     text = text.rstrip("\n") + "\n\n" + codegen_section(generated)
     (args.out / "results.md").write_text(text, encoding="utf-8")
     print(text)

@@ -120,6 +120,28 @@ def rows(result: dict) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def summary(result: dict) -> list[tuple[str, str, str, str]]:
+    """Two rows for run.py's first table: the slowest command at a terminal and piped, each with
+    its ratio to its own baseline (the whole list is in the terminal section)."""
+    t = result["times"]
+    out = []
+    for where, prefix, floor, targets in (("at a terminal", "pty ", t["pty floor"], 2), ("piped", "", t["floor"], 3)):
+        mine = [(t[prefix + c[0]]["wall"] / floor["wall"], c[0], c[targets]) for c in COMMANDS if c[targets] is not None]
+        ratio, name, target = max(mine)
+        names = ", ".join(_short(c[0]) for c in COMMANDS if c[targets] is not None)
+        out.append((f"`matcalc diff \"{EXPRESSION}\" A` {where} ({names}) vs "
+                    + ("the same pseudo-terminal's " if prefix else "") + "`python -c pass`",
+                    f"slowest: {_short(name)}, {_ms(t[prefix + name]['wall'])} vs {_ms(floor['wall'])}",
+                    f"worst {ratio:.1f}× (≤ {target:g}×); best {min(mine)[0]:.1f}×",
+                    "met" if ratio <= target else "**not met**"))
+    return out
+
+
+def _short(name: str) -> str:
+    """A command's name without its parenthesis: "pretty with steps", "-f latex"."""
+    return name.split(" (")[0].replace(",", "")
+
+
 def imports(args: list[str], top: int = 8) -> list[tuple[str, float]]:
     """(package, ms) for the `top` most costly packages that `matcalc ARGS` imports with its stdout on
     a pseudo-terminal: python -X importtime's own times of each package's modules, summed."""
