@@ -177,7 +177,7 @@ def test_the_corpus_is_walked_whole():
     assert len(CORPUS) > 400
     with_checks = {r.id for r in BY_ID.values() if r.applies}
     assert {"1.A", "1.B", "1.C", "1.D", "3.A", "3.C", "3.D", "2.A", "3.B", "linearity", "product", "quotient",
-            "chain", "norm", "tanh", "exp", "scalar-trace", "distributive", "commutation", "jacobian",
+            "chain", "norm", "tanh", "exp", "scalar-trace", "distributive", "commutation", "jacobian", "vec",
             "hessian", "symmetric"} <= with_checks
 
 
@@ -293,3 +293,43 @@ def test_a_chain_stage_that_does_more_than_its_rule_is_split():
     assert chain("tr(X^T A)") == [("tr(A X^T)", "1.D")]
     assert chain("tr(2X^T A)") == [("2 tr(X^T A)", "1.C"), ("2 tr(A X^T)", "1.D")]
     assert chain("a^T sin(x)") == [("sin(x)^T a", "scalar-trace"), ("sin(x^T) a", "simplify")]
+
+
+# -- steps that did two things, split (issue 17) -----------------------------------------------------
+
+def test_multiplying_out_inside_a_trace_is_its_own_step_before_1B():
+    """d tr((Xᵀ C X)⁻¹ Xᵀ B X) holds tr(… (dXᵀ C X + Xᵀ C dX) … + …): the product is multiplied out
+    in the trace (distributive), then the trace of the sum is split (1.B alone)."""
+    d, check = _gradient("tr((X^T C X)^{-1} (X^T B X))", "X")
+    check()  # every step equal to the one before, on non-square data
+    moves = d.moves()
+    i = next(i for i, (_, s) in enumerate(moves) if s.rule == "distributive")
+    (before, spread), (_, split) = moves[i], moves[i + 1]
+    assert split.rule == "1.B"
+    assert _shown(spread.expr).count("tr(") == 1 and _shown(split.expr).count("tr(") == 4
+    assert BY_ID["distributive"].applies(before, spread.expr)
+    assert BY_ID["1.B"].applies(spread.expr, split.expr)
+
+
+def test_vec_reads_K_off_and_simplify_merges_the_powers():
+    """x / ‖x‖: vec writes -x xᵀ dx / (‖x‖² ‖x‖), the coefficient as the term had it; the merge into
+    ‖x‖³ is a simplify step of its own, and a vec step that merged would fail vec's check."""
+    d, check = _derivative("diff", "x / \\|x\\|", "x")
+    check()
+    moves = d.moves()
+    i = next(i for i, (_, s) in enumerate(moves) if s.rule == "vec")
+    (before, read), (_, merged) = moves[i], moves[i + 1]
+    assert merged.rule == "simplify"
+    assert "(‖x‖² ‖x‖)" in _shown(read.expr) and "‖x‖³" in _shown(merged.expr)
+    vec = BY_ID["vec"].applies
+    assert vec(before, read.expr)
+    assert not vec(before, merged.expr)  # vec and the tidy-up in one step
+    assert not vec(before, before)  # a step changes something
+
+
+def test_vec_has_a_check_that_wants_each_term_to_end_in_dx():
+    d, _ = _derivative("diff", "A X B", "X")
+    before, step = next((b, s) for b, s in d.moves() if s.rule == "vec")
+    vec = BY_ID["vec"].applies
+    assert vec(before, step.expr)
+    assert not vec(step.expr, before)  # A dX B: no term ends in vec(dX)

@@ -456,6 +456,27 @@ def no_new_functions(before: Expr, after: Expr) -> bool:
     return before != after and _nonlinear(after) <= _nonlinear(before)
 
 
+def _is_d_column(e: Expr) -> bool:
+    """dx, vec(dX) or vec(dXᵀ): what a term of a Jacobian's line ends in."""
+    if isinstance(e, Vec):
+        e = e.arg.arg if isinstance(e.arg, Transpose) else e.arg
+    return isinstance(e, Differential)
+
+
+def _powers_untransposed(e: Expr) -> set:
+    """The functions, determinants, norms and powers of e, a power of Mᵀ read as one of M ((Xᵀ)⁻¹ = (X⁻¹)ᵀ)."""
+    return {Power(n.base.arg, n.exponent) if isinstance(n, Power) and isinstance(n.base, Transpose) else n
+            for n in _nonlinear(e)}
+
+
+def vec_form(before: Expr, after: Expr) -> bool:
+    """vec: each term of d vec(F) written K vec(dX) (K dx, K vec(dXᵀ)); no function, power or norm
+    appears that was not there (‖x‖² ‖x‖ merged into ‖x‖³ is a tidy-up, simplify's step)."""
+    terms = after.terms if isinstance(after, Add) else (after,)
+    return before != after and _powers_untransposed(after) <= _powers_untransposed(before) and all(
+        _is_d_column(t.factors[-1] if isinstance(t, MatMul) else t) for t in terms)
+
+
 def _linearity(before: Expr, after: Expr) -> bool:
     """d passes through sums, tr, ᵀ and constant factors; or, after df, multiplying out and
     collecting terms."""
@@ -499,6 +520,7 @@ CHECKS = {
 CHECKS.update({
     "distributive": multiplied_out,
     "commutation": no_new_functions,
+    "vec": vec_form,
     "jacobian": no_new_functions,
     "hessian": no_new_functions,
     "symmetric": no_new_functions,

@@ -474,6 +474,35 @@ def _atoms(e: Expr, var: Sym) -> list[Expr]:
     return [e]
 
 
+def _in_traces(e: Expr, change) -> Expr:
+    """e with each outermost trace's argument `change`d, nothing else touched."""
+    if isinstance(e, Trace):
+        return Trace(change(e.arg))
+    if not e.children():
+        return e
+    return _rebuilt(e, lambda v: _in_traces(v, change))
+
+
+def _traces_split(e: Expr) -> Expr:
+    """1.B alone: each trace of a sum written as the sum of the traces, in place."""
+    if isinstance(e, Trace) and isinstance(e.arg, Add):
+        return Add(tuple(Trace(t) for t in e.arg.terms))
+    if isinstance(e, Add):
+        terms = [_traces_split(t) for t in e.terms]
+        return _sum([u for t in terms for u in (t.terms if isinstance(t, Add) else (t,))])
+    if not e.children():
+        return e
+    return _rebuilt(e, _traces_split)
+
+
+def _rebuilt(e: Expr, each) -> Expr:
+    """e with `each` applied to its operands (in the node's own fields), built raw."""
+    values = [each(v) if isinstance(v, Expr) else
+              tuple(each(u) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v
+              for v in e.key()]
+    return type(e)(*values)
+
+
 # -- the scalar case: df = c da ---------------------------------------------------------------
 
 def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
@@ -522,9 +551,11 @@ class _TraceForm:
         self.last = df
         atoms = _atoms(df, var)
         if _sum(atoms) != df:
-            split = any(isinstance(t, Trace) and isinstance(t.arg, Add) for t in _walk(df))
-            self._emit("1.B" if split else "linearity", _sum(atoms),
-                       "multiply out; tr(A + B) = tr(A) + tr(B)" if split else "multiply out: one dX per term")
+            if any(isinstance(t, Trace) and isinstance(t.arg, Add) for t in _walk(df)):  # one rule a step:
+                inside = _in_traces(df, lambda arg: _sum(_atoms(arg, var)))  # multiply out in the trace,
+                self._emit("distributive", inside, "multiply out inside the trace: one dX per term")
+                self._emit("1.B", _traces_split(inside), "tr(A + B) = tr(A) + tr(B)")  # then split it
+            self._emit("linearity", _sum(atoms), "multiply out: one dX per term")
         self.terms = [self._split(a) for a in atoms]
 
     def _split(self, atom: Expr) -> _Term:
@@ -784,8 +815,9 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     if len(atoms) > 1 and _sum(atoms) != df:
         steps.append(Step("linearity", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
     try:
-        pairs = [(jac.read_jacobian(a, var), _read_transposed(a, var)) for a in atoms]
-        pairs.sort(key=lambda kp: alg.split_coefficient(kp[0])[0] < 0)  # b - a rather than -a + b, as results are
+        read = [(jac.read_jacobian(a, var), _read_transposed(a, var), a) for a in atoms]
+        read.sort(key=lambda kpa: alg.split_coefficient(kpa[0])[0] < 0)  # b - a rather than -a + b, as results are
+        pairs = [(k, p) for k, p, _ in read]
     except jac.NotExpressible:  # entry by entry: ∂F_ij/∂X_kl in index notation
         from ..calculus.einstein import index_jacobian
 
@@ -798,9 +830,15 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     dx = kr.vec(Differential(var))  # dx, or vec(dX)
     dxt = Vec(Transpose(Differential(var)))  # vec(dXᵀ)
     kind = d_kind if f.shape[1] == 1 else vec_kind  # vec(F) = F for a column only
-    add_step(steps, Step("vec", _sum([_times_d(k, dx) if p is None else _times_d(p, dxt) for k, p in pairs]),
-                     "each term as K d" + x + ": vec(L dX R) = (Rᵀ ⊗ L) vec(dX), vec(F ∘ dX) = diag(vec F) vec(dX)",
-                     kind))
+    vec_note = "each term as K d" + x + ": vec(L dX R) = (Rᵀ ⊗ L) vec(dX), vec(F ∘ dX) = diag(vec F) vec(dX)"
+    read_off = _sum([_times_d(k, dx) if p is None else _times_d(p, dxt) for k, p in pairs])
+    if BY_ID["vec"].applies(steps[-1].expr, read_off):
+        add_step(steps, Step("vec", read_off, vec_note, kind))
+    else:  # reading K merged its scalars (‖x‖² ‖x‖ = ‖x‖³): vec with them as written, then that tidy-up
+        written = [_read_as_written(a, var, p is not None) for _, p, a in read]
+        add_step(steps, Step("vec", _sum([_times_d(k, dx if p is None else dxt) for k, (_, p) in zip(written, pairs)]),
+                             vec_note, kind))
+        add_step(steps, Step("simplify", read_off, "powers of one scalar multiplied: aᵖ aᵠ = aᵖ⁺ᵠ", kind))
     if any(p is not None for _, p in pairs):
         add_step(steps, Step("commutation", _sum([_times_d(k, dx) for k in ks]),
                              f"vec(d{x}ᵀ) = K vec(d{x}), K the commutation matrix", kind))
@@ -811,6 +849,15 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     steps.append(Step(rule, j, f"d f = J d{x} gives ∂f/∂{x} = J" if rule == "jacobian" else f"d(∇f) = H d{x} gives ∇²f = H",
                       read_kind))
     return steps
+
+
+def _read_as_written(atom: Expr, var: Sym, transposed: bool) -> Expr:
+    """K for one term, its scalar factors free of dX kept as the term writes them (nothing merged)."""
+    factors = _factors(atom)
+    kept = [f for f in factors if f.is_scalar and not isinstance(f, Const) and not _has_d(f, var)]
+    core = _product(*(f for f in factors if f not in kept))
+    k = _read_transposed(core, var) if transposed else jac.read_jacobian(core, var)
+    return _product(*kept, k) if kept else k
 
 
 def _times_d(k: Expr, dx: Expr) -> Expr:
