@@ -1,7 +1,8 @@
 """Start-up stays near the interpreter's: heavy packages load only where they are used.
 
-sympy only for interop, numpy only for numeric checks, rich only for the rule table and a long
-batch's progress bar. The commands people type load neither Typer nor lark (cli/quick.py,
+sympy only for interop, numpy only for `verify` and the checks that need it (index notation,
+large Kronecker Jacobians and Hessians: numeric/check.py's `backend`), rich only for the rule
+table and a long batch's progress bar. The commands people type load neither Typer nor lark (cli/quick.py,
 language/fastparse.py), and their pretty output is drawn without Rich (cli/pretty.py). Each check runs in a fresh interpreter: imports are process-wide.
 """
 import os
@@ -89,12 +90,33 @@ def test_other_text_formats_load_no_heavy_package(fmt):
     assert not _loaded(run.stderr) & HEAVY, _loaded(run.stderr) & HEAVY
 
 
-def test_a_check_loads_numpy_and_nothing_else_heavy_nor_typer():
+def test_a_check_loads_no_heavy_package_nor_typer():
+    """--check computes with numeric/dense.py, small matrices in pure Python (issue 16)."""
     run = _run(_command("diff", "tr(A X)", "X", "--check"))
     assert run.returncode == 0, run.stderr
+    assert "relative error" in run.stderr and ": ok" in run.stderr  # the check ran
     loaded = _loaded(run.stderr)
-    assert "numpy" in loaded
-    assert not loaded & {"sympy", "rich", "typer", "lark"}
+    assert "matcalc" in loaded
+    assert not loaded & (HEAVY | {"typer", "lark"}), loaded & (HEAVY | {"typer", "lark"})
+
+
+@pytest.mark.parametrize("args", [("diff", "tr(ABA^TC)", "A", "--check"), ("hessian", "x^T A x", "x", "--check"),
+                                  ("diff", r"\log|X^T X| + tr(X^{-1} A)", "X", "--check", "-f", "latex")])
+def test_a_check_on_ordinary_expressions_does_not_import_numpy(args):
+    run = _run(_command(*args))
+    assert run.returncode == 0, run.stderr
+    assert ": ok" in run.stderr
+    assert "numpy" not in _loaded(run.stderr), run.stderr
+
+
+def test_a_check_that_needs_numpy_loads_it():
+    """Index notation is evaluated by np.einsum, and a large Kronecker Jacobian costs dense more
+    than numpy's import: check.backend takes numpy for them, before any work starts."""
+    for args in (("diff", "a^T kron(X, B) c", "X", "--check"), ("diff", "kron(X, A)", "X", "--check")):
+        run = _run(_command(*args))
+        assert run.returncode == 0, run.stderr
+        assert ": ok" in run.stderr
+        assert "numpy" in _loaded(run.stderr)
 
 
 def test_an_error_loads_no_heavy_package():
@@ -105,8 +127,8 @@ def test_an_error_loads_no_heavy_package():
 
 
 # -- the commands people type (issue 16): read without Typer (cli/quick.py), drawn without Rich
-# (cli/pretty.py), parsed without lark (language/fastparse.py). --check evaluates numerically:
-# it needs numpy, and loads it; nothing else does.
+# (cli/pretty.py), parsed without lark (language/fastparse.py). --check evaluates numerically,
+# in pure Python (numeric/dense.py): none of them loads numpy.
 
 TYPED = [("diff", "tr(ABA^TC)", "A"), ("diff", "tr(ABA^TC)", "A", "-f", "latex"),
          ("diff", "tr(ABA^TC)", "A", "-f", "numpy"), ("diff", "tr(ABA^TC)", "A", "--steps"),
@@ -157,13 +179,13 @@ def test_a_typed_command_at_a_terminal_loads_neither_typer_nor_rich_nor_lark(arg
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_a_check_at_a_terminal_loads_numpy_and_nothing_else_it_does_not_need():
+def test_a_check_at_a_terminal_loads_nothing_it_does_not_need():
     status, drawn, err = _run_on_a_terminal(_command("diff", "tr(ABA^TC)", "A", "--check"))
     assert status == 0, err
     loaded = _loaded(err)
-    assert "numpy" in loaded  # the finite differences
-    assert not loaded & (NOT_NEEDED - {"numpy"}), loaded & (NOT_NEEDED - {"numpy"})
-    assert "ok" in drawn or "ok" in err
+    assert "matcalc" in loaded
+    assert not loaded & NOT_NEEDED, loaded & NOT_NEEDED  # numpy neither: dense.py's numbers
+    assert "against finite differences: ok" in drawn + err
 
 
 def test_help_still_loads_typer():
