@@ -45,6 +45,9 @@ SCALAR_EXPONENTS = [
     ("b^{a} + a^{b}", "a", lambda v: lambda a: v["b"] ** a + a ** v["b"], None),
     ("(x^T x)^{b}", "x", lambda v: lambda x: (x @ x) ** v["b"], None),
     ("2^{x^T x}", "x", lambda v: lambda x: 2.0 ** (x @ x), None),
+    # a scalar base's symbolic power merges with its plain power: k |X|ᵏ⁻¹ |X| = k |X|ᵏ
+    ("\\det(X)^b", "X", lambda v: lambda X: np.linalg.det(X) ** v["b"], "b |X|^b X^{-T}"),
+    ("a \\det(X)^{b-1} \\det(X)", "X", lambda v: lambda X: v["a"] * np.linalg.det(X) ** v["b"], "a b |X|^b X^{-T}"),
     ("a^{b} \\log(a)", "b", lambda v: lambda b: v["a"] ** b * np.log(v["a"]), None),
 ]
 

@@ -55,6 +55,13 @@ GRADIENTS = [
      "(sigmoid(W_1 x) .* (ones - sigmoid(W_1 x)) .* (W_2^T (sum(y) softmax(W_2 sigmoid(W_1 x)) - y))) x^T"),
     ("-y^T log(softmax(W_2 tanh(W_1 x)))", "W_1", None, False,
      "((W_2^T (sum(y) softmax(W_2 tanh(W_1 x)) - y)) .* (ones - tanh(W_1 x).^2)) x^T"),
+    # a number over a power reads as the textbook writes it: 1 / (2 √x), not 1/2 / √x
+    ("x^{1/2}", "x", {"x": "scalar"}, True, "1 / (2 x^{1/2})"),
+    ("x^{-1/2}", "x", {"x": "scalar"}, True, "-1 / (2 x^{3/2})"),
+    ("(3/2) x^{-1/3}", "x", {"x": "scalar"}, True, "-1 / (2 x^{4/3})"),
+    # diag(Mᵀ) = diag(M): the product with fewer transposes (A is 3×4, B 4×3)
+    ("tr(A diag(v) B)", "v", None, False, "diag(B A)"),
+    ("tr(A^T diag(v) B^T)", "v", None, False, "diag(A B)"),
     # exp(z) / sum(exp(z)) = softmax(z) in an elementwise product and in a 1×1 product; s ∘ y - (sᵀy) s
     # stays (not s ∘ (y - (sᵀy) 𝟏))
     ("y^T exp(x) / sum(exp(x))", "x", None, False, "y .* softmax(x) - (y^T softmax(x)) softmax(x)"),

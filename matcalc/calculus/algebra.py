@@ -191,9 +191,20 @@ class _Fold:
         elif kind is Zero:
             self.zeroed = True
         elif kind is Power:
-            self.scalar_powers[f.base] = self.scalar_powers.get(f.base, _ZERO) + f.exponent
+            self._add_power(f.base, f.exponent)
+        elif kind is VariablePower:  # k |X|ᵏ⁻¹ |X| = k |X|ᵏ: a symbolic exponent adds like a number
+            self._add_power(f.base, f.exponent)
         else:  # a plain scalar factor: its power 1 counted as an int until another joins it
-            self.scalar_powers[f] = self.scalar_powers.get(f, 0) + 1
+            self._add_power(f, 1)
+
+    def _add_power(self, base: Expr, p) -> None:
+        old = self.scalar_powers.get(base)
+        if old is None:
+            self.scalar_powers[base] = p
+        elif type(old) is not Fraction and type(old) is not int or not isinstance(p, (Fraction, int)):
+            self.scalar_powers[base] = _symbolic_exponent_sum(old, p)
+        else:
+            self.scalar_powers[base] = old + p
 
     def _shape(self) -> Shape:
         return SCALAR if self.first is None else (self.first, self.last)
@@ -201,7 +212,8 @@ class _Fold:
     def _scalars(self) -> list[Expr]:
         if not self.scalar_powers:
             return []
-        scalars = [_raw_power(b, p) for b, p in self.scalar_powers.items() if p != 0]
+        scalars = [VariablePower(b, p) if isinstance(p, Expr) else _raw_power(b, p)
+                   for b, p in self.scalar_powers.items() if isinstance(p, Expr) or p != 0]
         if len(scalars) > 1:  # sort_key reads whole subtrees: only when there is an order to find
             scalars.sort(key=sort_key)
         return scalars
@@ -586,6 +598,15 @@ def _exponent_sum(p: Expr, q: Expr) -> Expr:
     if type(total) is Add:
         total = Add(tuple(sorted(total.terms, key=lambda t: type(t) is Const)))
     return total
+
+
+def _symbolic_exponent_sum(p, q):
+    """p + q where one of them is an expression: a number when the symbols cancel (k − 1 + 1)."""
+    total = _exponent_sum(p if isinstance(p, Expr) else Const(Fraction(p)),
+                          q if isinstance(q, Expr) else Const(Fraction(q)))
+    if type(total) is Const:
+        return total.value
+    return _ZERO if is_zero(total) else total
 
 
 def variable_power(base: Expr, exponent: Expr) -> Expr:

@@ -117,7 +117,15 @@ def diagonal(m: Expr) -> Expr:
         return times(*scalars, diagonal(rest))
     if isinstance(m, MatMul) and len(m.factors) == 2 and m.factors[0].shape[1] == 1:
         return alg.hadamard(m.factors[0], alg.transpose(m.factors[1]))  # diag(a bᵀ) = a ∘ b
+    if isinstance(m, MatMul):  # diag(Mᵀ) = diag(M): diag(Aᵀ Bᵀ) is written diag(B A)
+        flipped = alg.transpose(m)
+        if isinstance(flipped, MatMul) and _transposes(flipped) < _transposes(m):
+            return Diagonal(flipped)
     return Diagonal(m)
+
+
+def _transposes(m: MatMul) -> int:
+    return sum(isinstance(f, Transpose) for f in m.factors)
 
 
 def vec(m: Expr) -> Expr:
