@@ -5,6 +5,7 @@ Every step of every chain over the corpus is evaluated on random data of distinc
 sizes: consecutive steps must be equal, so a chain with a false step fails here."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -19,7 +20,9 @@ from matcalc.formats import render
 from matcalc.cli.app import app
 from matcalc.calculus.expr import free_symbols, postorder
 from matcalc.derivations.rules import BY_ID, RULES
+from matcalc.derivations.steps import derive
 from test_simplify import EXAMPLES, well_conditioned
+from test_steps import check_steps
 from test_verify import SEED
 
 IDENTITIES = [source for _, source in SEED] + [
@@ -67,6 +70,18 @@ def assert_chain_holds(forms, positive=False):
     assert checked, "no random instance where the chain can be evaluated"
 
 
+def assert_verification_holds(chain):
+    """A verify chain's steps are equalities: a gradient side's derivation as diff's (each
+    differential step equal to the one before and to finite differences of f, the gradient read
+    off it), then each later form equal to the one before, starting from that gradient."""
+    start = chain.start
+    if chain.derived:
+        check_steps(chain.derivation)
+        assert chain.steps[chain.derived - 1].expr == start.result
+    first = start.result if hasattr(start, "lhs") else start
+    assert_chain_holds([first] + [step.expr for step in chain.steps[chain.derived:]])
+
+
 def simplify_case(source):
     case = next((c for c in CASES if c.expr == source), None)
     return matcalc.simplify(source, (case.declare or None) if case else None), bool(case and case.positive)
@@ -88,11 +103,10 @@ def test_every_step_of_every_verification_is_an_equality(source):
     assert v and v.how == "symbolic", str(v)
     chain = chains.verification(v)
     start, end = chain.start, v.sides[1] if chain.start is v.sides[0] else v.sides[0]
-    first = start.result if hasattr(start, "lhs") else start
-    forms = [first] + [step.expr for step in chain.steps]
     if not hasattr(end, "lhs"):  # the chain ends at the other side as written
-        assert text(forms[-1]) == text(end)
-    assert_chain_holds(forms)
+        assert text(chain.steps[-1].expr) == text(end)
+    assert chain.derived == (len(derive(start, seed=True).steps) if hasattr(start, "lhs") else 0)
+    assert_verification_holds(chain)
     assert set(chain.rules) <= set(BY_ID)
 
 
@@ -115,9 +129,35 @@ def test_the_seed_trace_rules_are_cited_by_their_identities(rule, source):
     assert chain.rules == [rule]
 
 
-def test_seed_gradients_cite_3A_and_3C():
-    assert chains.verification(matcalc.verify(SEED[5][1])).rules == ["3.A"]
-    assert chains.verification(matcalc.verify(SEED[7][1])).rules[0] == "3.C"
+def test_seed_gradients_are_derived_inside_verify():
+    """A gradient side is derived as diff derives it, one rule a step, the seed's rule first where
+    the identity is that rule (2.A, 3.B, 3.D); with respect to Aᵀ, 3.C after the gradient."""
+    assert chains.verification(matcalc.verify(SEED[5][1])).rules == ["linearity", "1.D", "3.A"]
+    for i, first in [(4, "2.A"), (6, "3.B"), (8, "3.D")]:
+        assert chains.verification(matcalc.verify(SEED[i][1])).rules[0] == first, SEED[i]
+    chain = chains.verification(matcalc.verify(SEED[7][1]))
+    assert chain.rules[:2] == ["3.B", "3.A"] and "3.C" in chain.rules
+    assert [s.kind for s in chain.steps][:chain.derived] == [s.kind for s in chain.derivation.steps]
+    assert chain.steps[chain.derived - 1].kind == "transposed gradient"
+
+
+def test_a_verify_chain_shows_the_gradient_derivation():
+    r = cli("verify", "\\nabla_A tr(A B) = B^T", "--steps", "-f", "text")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ("holds symbolically: both sides are B^T\n"
+                        "         d tr(A B) = tr(dA B)    [linearity]\n"
+                        "                   = tr(B dA)    [1.D]\n"
+                        "  \\nabla_A tr(A B) = B^T    [3.A]\n")
+
+
+def test_a_false_step_in_a_gradient_side_fails_the_check():
+    chain = chains.verification(matcalc.verify("\\nabla_A tr(A B C) = C^T B^T"))
+    assert chain.derived
+    i = next(i for i, s in enumerate(chain.steps) if s.rule == "1.D")
+    wrong = dataclasses.replace(chain.steps[i], expr=chain.steps[i - 1].expr.arg)  # tr dropped: a matrix, not df
+    broken = dataclasses.replace(chain, steps=chain.steps[:i] + (wrong,) + chain.steps[i + 1:])
+    with pytest.raises(AssertionError):
+        assert_verification_holds(broken)
 
 
 def test_rules_of_simplify_and_verify_have_identities_that_cite_them():

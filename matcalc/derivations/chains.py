@@ -6,10 +6,14 @@ simplifications first, then each rule of `canonical.RULE_ORDER` switched on in t
 1.A, 1.C, 1.D, ...), like terms collected after each. Every stage is `canonical.rewrite` of
 the one before, so each step is an identity, and the steps cite the rule that was added.
 For an identity, the left side's chain runs to the common canonical form and the right
-side's chain runs back from it: LHS = … = canonical = … = RHS.
+side's chain runs back from it: LHS = … = canonical = … = RHS. A gradient side (∇_X f) is
+derived first, one rule a step as `diff --steps` derives it (d f = … = ∇_X f), and its chain
+goes on from the gradient; where both sides are gradients, the right one is reached by its
+value (one step citing the rule that gives it).
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -18,7 +22,7 @@ from ..calculus.canonical import ALL, RULE_ORDER, canonical, rewrite
 from ..calculus import algebra as alg
 from ..calculus.expr import Det, Expr, MatMul, Trace
 from .rules import BY_ID
-from .steps import VALUE, Cited, Step, add_step, quadratic_form, seed_3b, shown
+from .steps import VALUE, Cited, Derivation, Step, add_step, derive, quadratic_form, seed_3b, shown
 
 NOTES = {
     "simplify": "transposes to the leaves, products flattened, like terms collected",
@@ -40,9 +44,20 @@ class Chain(Cited):
 
     start: object
     steps: tuple[Step, ...]
+    derived: int = 0  # a gradient start: its first `derived` steps are its derivation, as diff's
 
     def first_line(self) -> Expr | None:
         return None if hasattr(self.start, "lhs") else self.start
+
+    @property
+    def derivation(self) -> Derivation | None:
+        """The gradient side's derivation: the chain's first steps, f to ∇f, as `diff --steps`."""
+        return Derivation(self.start, self.steps[:self.derived]) if self.derived else None
+
+    def moves(self) -> list[tuple[Expr | None, Step]]:
+        if not self.derived:
+            return super().moves()
+        return Derivation(self.start, self.steps).moves()  # d f starts the differential, as in diff
 
     @property
     def context(self) -> Expr:
@@ -50,6 +65,8 @@ class Chain(Cited):
         return self.start.written if hasattr(self.start, "written") else self.start
 
     def lhs(self, kind: str, style: str = "unicode") -> str:
+        if self.derived:
+            return Derivation(self.start, self.steps).lhs(kind, style)
         if hasattr(self.start, "lhs"):
             return self.start.lhs(style)
         return render.render(self.start, render.STYLES[style])
@@ -210,20 +227,24 @@ def verification(v) -> Chain | None:
     first, second = v.sides
     if _is_gradient(second) and not _is_gradient(first):
         first, second = second, first
-    ahead, behind = _side(first), _side(second)
-    left = [None if _is_gradient(first) else first] + [s.expr for s in ahead]
+    derived = list(derive(first, seed=True).steps) if _is_gradient(first) else []
+    ahead = derived + (to_canonical(first.result) if derived else to_canonical(first))
+    behind = _side(second)
+    left = [None if derived else first] + [s.expr for s in ahead]
     right = [None if _is_gradient(second) else second] + [s.expr for s in behind]
     # meet where the chains first share a form (at the latest, the canonical form), so that
-    # the chain never walks away from a form and back to it
+    # the chain never walks away from a form and back to it; a gradient side once derived
     seen = {shown(e): j for j, e in reversed(list(enumerate(right))) if e is not None}
-    i = next(i for i, e in enumerate(left) if e is not None and shown(e) in seen)
-    steps: list[Step] = []
-    for step in ahead[:i]:
+    i = next(i for i, e in enumerate(left) if i >= len(derived) and e is not None and shown(e) in seen)
+    steps: list[Step] = list(derived)
+    for step in ahead[len(derived):i]:
         add_step(steps, step, left[0])
     for j in range(seen[shown(left[i])], 0, -1):  # the right side's chain walked back, citing the same rules
         if right[j - 1] is not None:
             add_step(steps, Step(behind[j - 1].rule, right[j - 1], behind[j - 1].note, VALUE), left[0])
-    return Chain(first, tuple(steps))
+    if derived:  # what follows ∇f continues its line
+        steps[len(derived):] = [dataclasses.replace(t, kind=derived[-1].kind) for t in steps[len(derived):]]
+    return Chain(first, tuple(steps), len(derived))
 
 
 def _is_gradient(side) -> bool:
@@ -247,8 +268,8 @@ def _gradient_rule(g) -> str:
 
 
 def _side(written) -> list[Step]:
-    """The steps from a side to its canonical form; a gradient side's first step is its
-    result (3.A: the gradient read off df, as `matcalc diff --steps` derives it)."""
+    """The steps from a side to its canonical form; a right side that is a gradient (the left
+    one is too) is reached by its result, one step citing the rule that gives it."""
     if _is_gradient(written):  # 3.C: with respect to Xᵀ, the transposed gradient
         found = Step(_gradient_rule(written), written.result, "the gradient, as `matcalc diff --steps` derives it",
                      VALUE)

@@ -58,7 +58,8 @@ RULES: tuple[Rule, ...] = (
          ("tr(A X B)", "X")),
     Rule("2.A", "quadratic form", "∇_μ μᵀ A μ = A μ + Aᵀ μ,   d(μᵀ A μ) = μᵀ (A + Aᵀ) dμ",
          "Write the scalar as its own trace, then proceed as in 3.B (`matcalc diff \"x^T A x\" x --steps` "
-         "shows that proof); where a quadratic form is part of f, its differential is read off at once.",
+         "shows that proof); where a quadratic form is part of f, or is a gradient side of `verify`, its "
+         "differential is read off at once.",
          "d(xᵀ A x + bᵀ x) = xᵀ (A + Aᵀ) dx + bᵀ dx",
          ("x^T A x + b^T x", "x")),
     Rule("3.A", "reading off the gradient", "∇_A tr(A B) = Bᵀ",
@@ -67,8 +68,8 @@ RULES: tuple[Rule, ...] = (
          ("tr(A B)", "A")),
     Rule("3.B", "a product with A twice", "∇_A tr(A B Aᵀ C) = Cᵀ A Bᵀ + C A B",
          "Product rule on each A, 3.C for the Aᵀ, 1.D to rotate, 3.A to read off (`matcalc diff "
-         "\"tr(A B A^T C)\" A --steps` shows that proof); where the pattern is part of f, its differential "
-         "d tr(A B Aᵀ C) = tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA) is used at once.",
+         "\"tr(A B A^T C)\" A --steps` shows that proof); where the pattern is part of f, or is a gradient "
+         "side of `verify`, its differential d tr(A B Aᵀ C) = tr((B Aᵀ C + Bᵀ Aᵀ Cᵀ) dA) is used at once.",
          "d tr(X Xᵀ) = tr(2 Xᵀ dX), so ∇_X tr(X Xᵀ) = 2 X",
          ("tr(X B X^T C) + tr(X)", "X")),
     Rule("3.C", "transposed variable", "∇_Aᵀ f(A) = (∇_A f(A))ᵀ",

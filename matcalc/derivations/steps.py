@@ -128,15 +128,17 @@ def _d(f: str, atom: bool, style: str, vec: bool) -> str:
     return d + f if atom else d.rstrip() + ("\\left(" + f + "\\right)" if style == "latex" else f"({f})")
 
 
-def derive(g) -> Derivation:
-    """The derivation of one gradient (or Jacobian, or Hessian), ending in exactly `g.result`."""
+def derive(g, seed: bool = False) -> Derivation:
+    """The derivation of one gradient (or Jacobian, or Hessian), ending in exactly `g.result`.
+    `seed`: the seed's 2.A and 3.B are used for f itself too (a verify chain's gradient side, an
+    identity that is that rule); otherwise f itself gets the seed's proof of them."""
     if getattr(g, "kind", "gradient") != "gradient":  # an api.Derivative: a Jacobian or a Hessian
         return Derivation(g, _derivative_steps(g))
     var, f = g.variable, g.expression
     steps: list[Step] = []
     if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
         steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
-    df = _differential_step(steps, f, var, DIFFERENTIAL)
+    df = _differential_step(steps, f, var, DIFFERENTIAL, None if seed else f)
     if alg.is_zero(df):
         steps.append(Step("3.A", alg.zero(var.shape), "df = 0 for every dX", GRADIENT))
     elif var.is_scalar:
@@ -168,12 +170,13 @@ def derive(g) -> Derivation:
     return Derivation(g, tuple(steps))
 
 
-def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
+def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str, whole: Expr | None) -> Expr:
     """Append the steps d f → … → df, one rule each (on every place it fits); return df.
 
     A line between holds d(U) for the parts U not yet worked out (`DifferentialOf`); each step
     takes the rule of the first such part, in reading order, and applies it to every part that
-    takes the same rule. d X and d Xᵀ are written dX and dXᵀ at once: that is notation."""
+    takes the same rule. d X and d Xᵀ are written dX and dXᵀ at once: that is notation. The seed's
+    2.A and 3.B apply to parts of f other than `whole` (f itself, unless None)."""
     e = _d_of(f, var)
     if alg.is_zero(e):
         steps.append(Step("linearity", e, "d of a constant is 0", kind))
@@ -185,9 +188,9 @@ def _differential_step(steps: list[Step], f: Expr, var: Sym, kind: str) -> Expr:
         pending = _pending(e)
         if not pending:
             return e
-        rule = _rule_of(pending[0].arg, var, f)
-        chosen = [p for p in pending if _rule_of(p.arg, var, f) == rule]
-        new = {p: (_linear(p.arg, var, f) if rule == "linearity" else _one_layer(p.arg, var, rule)) for p in chosen}
+        rule = _rule_of(pending[0].arg, var, whole)
+        chosen = [p for p in pending if _rule_of(p.arg, var, whole) == rule]
+        new = {p: (_linear(p.arg, var, whole) if rule == "linearity" else _one_layer(p.arg, var, rule)) for p in chosen}
         e = _substitute(e, new)
         note = _NOTES.get(rule, BY_ID[rule].statement.split("   (")[0])
         steps.append(Step(rule, e, note + (", on every term" if len(chosen) > 1 else ""), kind))
@@ -806,7 +809,7 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     d vec(F) where F is not a column. `kinds`: of df, of d vec(F), and of J."""
     d_kind, vec_kind, read_kind = kinds
     steps: list[Step] = []
-    df = _differential_step(steps, f, var, d_kind)
+    df = _differential_step(steps, f, var, d_kind, f)
     x = render.name(var.name, render.UNICODE)
     if alg.is_zero(df):
         steps.append(Step(rule, jac.read_jacobian(df, var), f"0 = J d{x} for every d{x}: J = 0", read_kind))
