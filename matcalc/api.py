@@ -76,6 +76,16 @@ def _split_by_the_shell(source: str, wrts: list[str], missing: bool = False) -> 
     return ""
 
 
+def _absent(name: str, names, source: str, wrts: list[str]) -> str:
+    """The message for a variable that does not occur: x with x_i in the expression says that
+    x_i is a name of its own (entries are not read); else the shell's hint, if any."""
+    own = sorted(n for n in names if n.startswith(name + "_"))
+    if own:
+        return (f"{name} does not occur in the expression: {own[0]} is a name of its own here, not an "
+                f"entry of {name} (matcalc reads whole vectors and matrices, not their entries)")
+    return f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True)
+
+
 def gradients(side: Syntax | Query, source: str, wrts: list[str],
               declared: dict[str, str] | None = None, layout: str | None = None) -> list[Gradient]:
     """A scalar expression gives gradients, shaped like the variable (the default) or, in the
@@ -98,8 +108,7 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     out = []
     for name, transposed in targets:
         if name not in typing.kinds:
-            raise MatcalcError(f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True),
-                               source, body.span)
+            raise MatcalcError(_absent(name, typing.kinds, source, wrts), source, body.span)
         var = _variable(typing, name, source, body.span)
         transposed ^= layout == "numerator"  # ∂f/∂X shaped like Xᵀ is ∇_{Xᵀ} f
         try:
@@ -298,8 +307,7 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
     out = []
     for name, wrt_transposed in targets:
         if name not in typing.kinds:
-            hint = _split_by_the_shell(source, [n for n, _ in targets], True)
-            raise MatcalcError(f"{name} does not occur in the expression{hint}", source, body.span)
+            raise MatcalcError(_absent(name, typing.kinds, source, [n for n, _ in targets]), source, body.span)
         if wrt_transposed:
             raise MatcalcError(f"a {'Hessian' if kind == 'hessian' else 'Jacobian'} is taken with respect to "
                                f"{name}, not its transpose (see --layout)", source, body.span)

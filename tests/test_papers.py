@@ -198,6 +198,8 @@ REFUSED = [
     (r"\frac{dy}{dx}", ["Leibniz", "\\frac{d}{dx} f"]),
     (r"f(\mathbf{x})", ["unknown function", "sigmoid(x)"]),       # was f times x, f a matrix
     (r"\mathbf{w}^\top g(\mathbf{X}\mathbf{w})", ["unknown function", "f \\cdot (x)"]),
+    (r"E[\mathbf{x}^\top A \mathbf{x}]", ["expectation", "the expression inside"]),  # was E times xᵀAx
+    (r"x_i", ["x_i is a name of its own", "not an entry of x"]),                  # was: x does not occur
 ]
 
 

@@ -206,6 +206,11 @@ _NOT_GUESSED = (
      "a letter before parentheses, as in f(x), names an unknown function, which matcalc does not "
      "differentiate: write the function itself "
      "(such as sigmoid(x) or \\log(x)), or f \\cdot (x) for a product"),
+    # E[x], E [xᵀAx]: E times the bracket to the grammar, an expectation to a paper's reader
+    (re.compile(r"(?<![\\A-Za-z0-9_{])E\s*\["),
+     "E[...] reads as an expectation, which matcalc does not take: give the expression inside (for "
+     "data that does not depend on the variable, its gradient is the expectation's), or write "
+     "E \\cdot [...] for a product"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
     (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )
