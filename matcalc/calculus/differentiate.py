@@ -406,11 +406,76 @@ def shortest(e: Expr) -> Expr:
     fewer variables; e as it is otherwise, so that a result keeps the order of its terms."""
     from .canonical import simplest
 
+    if _nothing_to_cancel(e):
+        return e
     try:
         other = simplest(e)
     except ValueError:  # a product canonical cannot split into chains: nothing shorter known
         return e
     return other if occurrences(other) < occurrences(e) else e
+
+
+# The nodes of a term in which canonical.simplest can write fewer variables only by meeting one
+# of them twice: powers of one base that merge (X X⁻¹, a a), a trace rotated until they meet
+# (tr(X⁻¹ A X)). Without a sum inside, such a term stays one term, with the same variables.
+# What drops variables without a repeat is a zero factor or a zeroth power; functions, ∘, ⊗
+# and symbolic exponents have rules of their own: none of these is here.
+_TERM_NODES = frozenset({MatMul, Transpose, Sym, Const, Identity, Power, Trace, Det})
+
+
+def _nothing_to_cancel(e: Expr) -> bool:
+    """Whether simplest(e) surely writes no fewer variables than e, so that `shortest` need not
+    build it (it is the costliest pass of most gradients): each term of e holds each variable
+    once, no sum, no zero, only _TERM_NODES; and no two terms can be like terms: they hold other
+    variables, or they are matrices with other chains of plain factors (A Bᵀ C and Cᵀ B Aᵀ)."""
+    held: dict[frozenset, list] = {}
+    for term in e.terms if type(e) is Add else (e,):
+        names, stack = [], [term]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind not in _TERM_NODES:
+                return False
+            if kind is Sym:
+                names.append(node)
+            elif kind is Const:
+                if node.value == 0:
+                    return False
+            elif kind is Power:
+                if node.exponent == 0:
+                    return False
+                stack.append(node.base)
+            else:
+                stack.extend(node.children())
+        variables = frozenset(names)
+        if len(variables) < len(names):
+            return False
+        chain = _plain_chain(term)
+        others = held.setdefault(variables, [])
+        if any(chain is None or other is None or chain == other for other in others):
+            return False
+        others.append(chain)
+    return True
+
+
+def _plain_chain(term: Expr) -> tuple | None:
+    """The matrix factors of a term, when canonical keeps them as they are (its like terms have
+    the same ones): each a variable, its transpose or a power of these, the term not a scalar
+    and no run of them from the left a 1×1 product (which canonical would rotate); else None."""
+    if term.is_scalar:
+        return None
+    chain = tuple(f for f in (term.factors if type(term) is MatMul else (term,)) if not f.is_scalar)
+    for f in chain:
+        base = f.base if type(f) is Power else f
+        if type(base) is Transpose:
+            base = base.arg
+            if type(base) is Sym and base.symmetric:  # Sᵀ, which canonical writes S
+                return None
+        if type(base) is not Sym:
+            return None
+    if chain[0].shape[0] == 1 and any(f.shape[1] == 1 for f in chain[:-1]):
+        return None
+    return chain
 
 
 def _half(s: Expr) -> Expr:

@@ -37,17 +37,20 @@ class Expr:
         if "fields" not in cls.__dict__ or "__init__" in cls.__dict__:
             return
         names = ", ".join(cls.fields)
+        # each slot written through its own descriptor: object.__setattr__ (which the
+        # immutability above leaves) looks the name up first, at every field of every node
+        setters = {f"_set_{name}": _slot_setter(cls, name) for name in (*cls.fields, "shape", "is_scalar", "_hash")}
         source = "\n".join([
             f"def __init__(self, {names}):",
-            *(f"    _set(self, {name!r}, {name})" for name in cls.fields),
+            *(f"    _set_{name}(self, {name})" for name in cls.fields),
             "    shape = self._shape()",
-            "    _set(self, 'shape', shape)",
-            "    _set(self, 'is_scalar', shape == SCALAR)",
-            f"    _set(self, '_hash', hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
+            "    _set_shape(self, shape)",
+            "    _set_is_scalar(self, shape == SCALAR)",
+            f"    _set__hash(self, hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
             "def key(self):",
             f"    return ({', '.join('self.' + name for name in cls.fields)},)",
         ])
-        namespace = {"_set": object.__setattr__, "SCALAR": SCALAR}
+        namespace = {"SCALAR": SCALAR, **setters}
         exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
         cls.__init__ = namespace["__init__"]
         if "key" not in cls.__dict__:
@@ -87,6 +90,14 @@ class Expr:
         out = tuple(out)
         object.__setattr__(self, "_children", out)
         return out
+
+
+def _slot_setter(cls, name: str):
+    """The function that writes the slot `name` of a `cls` node."""
+    slot = getattr(cls, name, None)
+    if type(slot).__name__ == "member_descriptor":
+        return slot.__set__
+    return lambda node, value: object.__setattr__(node, name, value)
 
 
 # A generated __init__ hashes an integral Fraction as its numerator: the same value

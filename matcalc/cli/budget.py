@@ -12,6 +12,8 @@ import signal
 import sys
 import threading
 
+import _signal  # signal.signal without the enum wrapping, which costs more than a short batch line
+
 from ..errors import MatcalcError
 
 CPU_SECONDS = 5.0
@@ -46,6 +48,9 @@ def over_budget_error() -> MatcalcError:
     return MatcalcError(f"gave up after {CPU_SECONDS:g} s of computing: the result would be too large")
 
 
+_SIGVTALRM = int(getattr(signal, "SIGVTALRM", 0))
+
+
 class cpu_budget:
     """`with cpu_budget(): ...` raises MatcalcError once the body has used CPU_SECONDS of CPU
     time. Nested uses share the outermost limit. Needs POSIX timers and the main thread; it
@@ -60,7 +65,7 @@ class cpu_budget:
         if (cpu_budget._active or not hasattr(signal, "setitimer")
                 or threading.current_thread() is not threading.main_thread()):
             return self
-        self.previous = signal.signal(signal.SIGVTALRM, self._expire)
+        self.previous = _signal.signal(_SIGVTALRM, self._expire)
         self.armed = cpu_budget._active = True
         # and again every 0.2 s, in case something swallowed the first one
         signal.setitimer(signal.ITIMER_VIRTUAL, CPU_SECONDS, 0.2)
@@ -84,7 +89,7 @@ class cpu_budget:
             try:
                 self.armed = False
                 signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-                signal.signal(signal.SIGVTALRM, self.previous)
+                _signal.signal(_SIGVTALRM, self.previous)
                 cpu_budget._active = False
             except OverBudget:  # the body was done: its result stands
                 self.armed = True
