@@ -354,10 +354,17 @@ def inverse(e: Expr) -> Expr:
 
 def transpose(e: Expr) -> Expr:
     """Push ᵀ to the leaves: (AB)ᵀ = BᵀAᵀ, (Aᵀ)ᵀ = A, (A⁻¹)ᵀ = (Aᵀ)⁻¹ written A⁻ᵀ."""
-    if e.is_scalar or isinstance(e, (Const, Identity, Diag)):  # diag(v)ᵀ = diag(v)
+    if e.is_scalar:
         return e
-    if isinstance(e, Transpose):
+    kind = type(e)  # the common cases first, by type: no node class derives from another but Integer
+    if kind is Transpose:
         return e.arg
+    if kind is Sym:
+        return e if e.symmetric else Transpose(e)
+    if kind is MatMul:
+        return mul(*[transpose(f) for f in reversed(e.factors)])
+    if isinstance(e, (Const, Identity, Diag)):  # diag(v)ᵀ = diag(v)
+        return e
     if isinstance(e, Sym):
         return e if e.symmetric else Transpose(e)
     if isinstance(e, Differential):

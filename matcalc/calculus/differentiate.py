@@ -92,6 +92,21 @@ def _reaches(e: Expr, var: Sym) -> bool:
 
 
 def _differential_of(e: Expr, var: Sym, d) -> Expr:
+    kind = type(e)  # the common nodes first, by type (no node class derives from another but Integer)
+    if kind is MatMul:  # product rule
+        terms = []
+        factors = e.factors
+        for i, f in enumerate(factors):
+            df = d[f]
+            if not alg.is_zero(df):
+                terms.append(alg.mul(*factors[:i], df, *factors[i + 1:]))
+        return alg.add(*terms) if terms else alg.zero(e.shape)
+    if kind is Trace:  # d tr F = tr dF
+        return alg.trace(d[e.arg])
+    if kind is Transpose:  # d(Xᵀ) = (dX)ᵀ
+        return alg.transpose(d[e.arg])
+    if kind is Add:  # linearity
+        return alg.add(*[d[t] for t in e.terms])
     zero = alg.zero(e.shape)
     if isinstance(e, Sym):
         return Differential(var) if e == var else zero
@@ -210,6 +225,17 @@ def _pull(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
 
 
 def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
+    kind = type(e)  # the common nodes first, by type (no node class derives from another but Integer)
+    if kind is MatMul:
+        return _pull_product(e, seed, var, pulled)
+    if kind is Differential:
+        return seed
+    if kind is Add:  # 1.B
+        return alg.add(*[_pull(t, seed, var, pulled) for t in e.terms])
+    if kind is Transpose:  # 1.A: ⟨S, Mᵀ⟩ = ⟨Sᵀ, M⟩
+        return _pull(e.arg, alg.transpose(seed), var, pulled)
+    if kind is Trace:  # ⟨s, tr M⟩ = ⟨s I, M⟩
+        return _pull(e.arg, alg.mul(seed, Identity(e.arg.shape[0])), var, pulled)
     if isinstance(e, Differential):
         return seed
     if alg.is_zero(e):
@@ -226,18 +252,7 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
         i = _linear_factor(e.factors, var)
         return _pull(e.factors[i], alg.hadamard(seed, *e.factors[:i], *e.factors[i + 1:]), var, pulled)
     if isinstance(e, MatMul):
-        i = _linear_factor(e.factors, var)
-        f = e.factors[i]
-        rest = e.factors[:i] + e.factors[i + 1:]
-        if f.is_scalar:  # ⟨S, u M⟩ = u tr(Sᵀ M)
-            return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var, pulled)
-        scalars = [g for g in rest if g.is_scalar]
-        left = [g for g in e.factors[:i] if not g.is_scalar]
-        right = [g for g in e.factors[i + 1:] if not g.is_scalar]
-        # 1.D: ⟨S, L M R⟩ = tr(Sᵀ L M R) = tr(R Sᵀ L M) = ⟨Lᵀ S Rᵀ, M⟩
-        new_seed = alg.mul(*scalars, *(alg.transpose(g) for g in reversed(left)), seed,
-                           *(alg.transpose(g) for g in reversed(right)))
-        return _pull(f, new_seed, var, pulled)
+        return _pull_product(e, seed, var, pulled)
     if isinstance(e, PowerDifferential):
         return _pull_power(e, seed, var, pulled)
     if isinstance(e, Diag):  # ⟨S, diag(m)⟩ = ⟨diag(S), m⟩
@@ -249,6 +264,21 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     if isinstance(e, Kron):
         return _pull_kron(e, seed, var, pulled)
     raise MatcalcError(f"internal: {type(e).__name__} is not linear in d{var.name}")  # pragma: no cover
+
+
+def _pull_product(e: MatMul, seed: Expr, var: Sym, pulled: dict) -> Expr:
+    i = _linear_factor(e.factors, var)
+    f = e.factors[i]
+    rest = e.factors[:i] + e.factors[i + 1:]
+    if f.is_scalar:  # ⟨S, u M⟩ = u tr(Sᵀ M)
+        return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var, pulled)
+    scalars = [g for g in rest if g.is_scalar]
+    left = [g for g in e.factors[:i] if not g.is_scalar]
+    right = [g for g in e.factors[i + 1:] if not g.is_scalar]
+    # 1.D: ⟨S, L M R⟩ = tr(Sᵀ L M R) = tr(R Sᵀ L M) = ⟨Lᵀ S Rᵀ, M⟩
+    new_seed = alg.mul(*scalars, *[alg.transpose(g) for g in reversed(left)], seed,
+                       *[alg.transpose(g) for g in reversed(right)])
+    return _pull(f, new_seed, var, pulled)
 
 
 class NotInMatrixForm(MatcalcError):

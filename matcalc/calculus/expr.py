@@ -375,7 +375,7 @@ def postorder(root: Expr):
             yield node
             continue
         stack.append((node, True))
-        stack.extend((child, False) for child in reversed(children))
+        stack.extend([(child, False) for child in reversed(children)])
 
 
 def size(e: Expr) -> int:

@@ -77,31 +77,36 @@ def rewrite(e: Expr) -> Expr:
     """e with the rules of `_RULES` applied in every node, children first (an equal expression)."""
     done: dict[int, Expr] = {}
     stack: list[tuple[Expr, bool]] = [(e, False)]
+    unchanged = _UNCHANGED
     while stack:  # each distinct node once, children first, as expr.postorder; not into _UNCHANGED
         node, expanded = stack.pop()
         children = node.children()
+        if not children:  # a leaf: no rule of _RULES is for a leaf, it stays as it is
+            done[id(node)] = node
+            continue
         if not expanded:
             if id(node) in done:
                 continue
-            if children:
-                if _UNCHANGED.get(id(node)) is node:
-                    done[id(node)] = node
-                    continue
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(children))
+            if unchanged.get(id(node)) is node:
+                done[id(node)] = node
                 continue
+            stack.append((node, True))
+            stack.extend([(child, False) for child in reversed(children)])
+            continue
         kids = [done[id(c)] for c in children]
-        if any(a is not b for a, b in zip(kids, children)):
-            build = _REBUILD.get(type(node))
-            node_now = build(node, kids) if build is not None else node
-        else:
-            node_now = node
+        node_now = node
+        for a, b in zip(kids, children):
+            if a is not b:
+                build = _REBUILD.get(type(node))
+                if build is not None:
+                    node_now = build(node, kids)
+                break
         rule = _RULES.get(type(node_now))
         out = done[id(node)] = rule(node_now) if rule is not None else node_now
-        if out is node and children:
-            if len(_UNCHANGED) >= alg._KEPT:
-                _UNCHANGED.clear()
-            _UNCHANGED[id(node)] = node
+        if out is node:
+            if len(unchanged) >= alg._KEPT:
+                unchanged.clear()
+            unchanged[id(node)] = node
     return done[id(e)]
 
 
@@ -114,6 +119,11 @@ _UNCHANGED: dict[int, Expr] = alg.table()
 
 def _product(e: MatMul) -> Expr:
     """diag(a) diag(b) = diag(a ∘ b), diag(a) b = a ∘ b for a vector b, 𝟏ᵀ(a ∘ b) = aᵀ b."""
+    for f in e.factors:  # each rule below needs a diag, 𝟏 or ∘ among the factors
+        if type(f) in _PRODUCT_RULE_FACTORS:
+            break
+    else:
+        return e
     factors = list(e.factors)
     changed = False
     i = 0
@@ -140,6 +150,9 @@ def _product(e: MatMul) -> Expr:
         changed = True
         i = max(i - 1, 0)
     return kr.times(*factors) if changed else e
+
+
+_PRODUCT_RULE_FACTORS = frozenset({Diag, Ones, Hadamard})
 
 
 def _fewer_factors(e: Expr, n: int) -> bool:

@@ -329,6 +329,12 @@ class _Renderer:
         matrices = any(not f.is_scalar for f in factors)
         first = None  # the first matrix factor: its rows are the product's
         for i, f in enumerate(factors):
+            kind = type(f)
+            if kind is Sym or kind is Transpose and type(f.arg) is Sym:  # most factors: no parentheses
+                parts.append(name(f.name, self.s) if kind is Sym else name(f.arg.name, self.s) + self.s.sup("T"))
+                if first is None and not f.is_scalar:
+                    first = f
+                continue
             negative = (isinstance(f, Const) and f.value < 0) or (
                 isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
             # `a / b c` reads as a / (b c), and xᵀy A as a chain: such factors get parentheses

@@ -52,7 +52,7 @@ class _Var:
 
 
 def _find(d):
-    if isinstance(d, _Var):
+    if type(d) is _Var:  # no class derives from _Var
         root = d.find()
         if root.is_one:
             return 1

@@ -589,9 +589,17 @@ def check_products(line: Line, text: str) -> None:
     for side in (line.lhs, line.rhs):
         if side is None:
             continue
+        inner: set[int] = set()  # products inside a product: their factors are a run of its factors
         for node in (side.body if isinstance(side, Query) else side).walk():
             if node.op == "mul":
-                _check_product(node, text)
+                # each whole chain checked once (a chain of k factors is k - 1 nested products):
+                # what a part of it would refuse, the whole refuses first, as the walk meets it first
+                if len(node.args) == 2:  # as _juxtaposed opens them
+                    for arg in node.args:
+                        if arg.op == "mul" and len(arg.args) == 2:
+                            inner.add(id(arg))
+                if id(node) not in inner:
+                    _check_product(node, text)
 
 
 def _check_product(node: Syntax, text: str) -> None:

@@ -23,7 +23,24 @@ class Syntax:
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(reversed(node.args))
+            if node.args:  # most nodes are names and numbers
+                stack.extend(node.args[::-1])
+
+
+def _fast_init(cls, fields: tuple[str, ...], defaults: tuple) -> None:
+    """cls.__init__ writing each slot through its descriptor: the frozen dataclass's own
+    __init__ goes through object.__setattr__, field by field, for every node of every line."""
+    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in fields}
+    params = ", ".join(name if i < len(fields) - len(defaults) else f"{name}=_default_{name}"
+                       for i, name in enumerate(fields))
+    namespace = {**setters, **{f"_default_{name}": d for name, d in zip(fields[len(fields) - len(defaults):], defaults)}}
+    exec("\n".join([f"def __init__(self, {params}):", *(f"    _set_{n}(self, {n})" for n in fields)]),  # noqa: S102
+         namespace)
+    namespace["__init__"].__qualname__ = f"{cls.__name__}.__init__"
+    cls.__init__ = namespace["__init__"]
+
+
+_fast_init(Syntax, ("op", "args", "value", "span"), ((), None, (0, 0)))
 
 
 @dataclass(frozen=True, slots=True)
