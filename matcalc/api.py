@@ -95,7 +95,8 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
         raise MatcalcError(f"the layout is numerator or denominator, not {layout!r}")
     body = side.body if isinstance(side, Query) else side
     targets = _targets(side, source, wrts)
-    declared_kinds = parse_declarations(declared, kinds.names_in(body), source)
+    # the names are needed only to check declarations: none given, none to check
+    declared_kinds = parse_declarations(declared, kinds.names_in(body) if declared else None, source)
     typing = _reading(body, source, declared_kinds, [name for name, _ in targets])
     expression = kinds.build(body, typing)
     if not expression.is_scalar:  # (d/dx f)^T: the Jacobian in the denominator layout
@@ -174,9 +175,9 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
             raise error
         chosen = kinds.infer([body], source, declared)  # raises the error of any reading
     notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
-    transposed = sorted({n.args[0].value for n in body.walk() if n.op == "transpose" and n.args[0].op == "name"})
-    scalars = [n for n in transposed if n in as_vectors and chosen.kinds.get(n) == "scalar"]
-    if scalars and error is not None and not alternatives:  # x^T x^T: a vector x was meant, and fails
+    scalars = [n for n in _transposed_names(body) if n in as_vectors and chosen.kinds.get(n) == "scalar"] \
+        if error is not None and not alternatives else []
+    if scalars:  # x^T x^T: a vector x was meant, and fails
         shown = ", ".join(render.name(n, render.TEXT) for n in scalars)
         notes.append(f"{shown} {'is' if len(scalars) == 1 else 'are'} read as a scalar, whose transpose is itself; "
                      f"as a vector: {error.message}")
@@ -186,6 +187,10 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
         notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
                      "integer (the exponent of a matrix power), with whole values only")
     return dataclasses.replace(chosen, reading="; ".join(notes)) if notes else chosen
+
+
+def _transposed_names(body: Syntax) -> list[str]:
+    return sorted({n.args[0].value for n in body.walk() if n.op == "transpose" and n.args[0].op == "name"})
 
 
 def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
@@ -235,6 +240,8 @@ def _entrywise_note(written: Expr, typing: kinds.Typing) -> kinds.Typing:
     by entry, as matcalc takes every function: the other reading has another gradient."""
     from .calculus.expr import Func, postorder
 
+    if not _holds_function(written, Func):  # most inputs: nothing to say, no walk in order
+        return typing
     said = []
     for node in postorder(written):
         if isinstance(node, Func) and node.name in _MATRIX_MEANINGS and node.arg.shape[0] == node.arg.shape[1] != 1:
@@ -244,6 +251,20 @@ def _entrywise_note(written: Expr, typing: kinds.Typing) -> kinds.Typing:
     if not said:
         return typing
     return dataclasses.replace(typing, reading="; ".join(([typing.reading] if typing.reading else []) + said))
+
+
+def _holds_function(e: Expr, func_type) -> bool:
+    """Whether e holds a function of _MATRIX_MEANINGS (each shared node looked at once)."""
+    seen, stack = set(), [e]
+    while stack:
+        node = stack.pop()
+        if type(node) is func_type and node.name in _MATRIX_MEANINGS:
+            return True
+        for child in node.children():
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return False
 
 
 def _not_all_scalars(typing: kinds.Typing) -> bool:

@@ -36,9 +36,10 @@ def is_zero(e: Expr) -> bool:
 
 def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
     """e = c · rest with c a rational constant."""
-    if isinstance(e, Const):
+    kind = type(e)  # no node class derives from Const or MatMul
+    if kind is Const:
         return e.value, ONE
-    if isinstance(e, MatMul) and isinstance(e.factors[0], Const):
+    if kind is MatMul and type(e.factors[0]) is Const:
         rest = e.factors[1:]
         return e.factors[0].value, rest[0] if len(rest) == 1 else MatMul(rest)
     return _ONE, e
@@ -165,6 +166,12 @@ class _Fold:
             if kind is Zero:
                 self.zeroed = True
                 continue
+            if chain:
+                previous = chain[-1]
+                if (kind is not Power and kind is not VariablePower and type(previous) is not Power
+                        and type(previous) is not VariablePower and previous._hash != f._hash):
+                    chain.append(f)  # no common base with its neighbour (what _push_matrix would find)
+                    continue
             _push_matrix(chain, f)
             if type(chain[-1]) is Identity:
                 self.blocked = True
@@ -232,14 +239,17 @@ class _Fold:
 
     def result(self) -> Expr:
         """What `mul` returns after reading the factors so far (as in its last lines)."""
-        shape = self._shape()
+        shape = SCALAR if self.first is None else (self.first, self.last)  # self._shape()
         # the coefficient is mostly the shared _ONE, never multiplied: `is` before Fraction's ==
         c = self.coefficient
         if self.zeroed or (c is not _ONE and c == 0):
             return zero(shape)
         # a chain with no Identity is merged already: each factor was pushed onto its left neighbour
         chain = _merged(self.chain) if self.blocked else self.chain
-        out = ([Const(c)] if c is not _ONE and c != 1 else []) + self._scalars() + chain
+        out = [Const(c)] if c is not _ONE and c != 1 else []
+        if self.scalar_powers:
+            out += self._scalars()
+        out += chain
         if not out:
             return ONE if shape == SCALAR else Identity(shape[0])
         if not chain and shape != SCALAR:

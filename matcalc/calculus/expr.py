@@ -43,7 +43,8 @@ class Expr:
         source = "\n".join([
             f"def __init__(self, {names}):",
             *(f"    _set_{name}(self, {name})" for name in cls.fields),
-            "    shape = self._shape()",
+            # the shape: an expression of the fields where the class gives one, else its _shape()
+            f"    shape = {cls.__dict__.get('shape_of_fields', 'self._shape()')}",
             "    _set_shape(self, shape)",
             "    _set_is_scalar(self, shape == SCALAR)",
             f"    _set__hash(self, hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
@@ -117,9 +118,7 @@ class Sym(Expr):
 
     __slots__ = ("name", "dims", "symmetric")
     fields = ("name", "dims", "symmetric")
-
-    def _shape(self):
-        return self.dims
+    shape_of_fields = "dims"  # the shape, as __init__ computes it
 
     def children(self):
         return ()  # a leaf: no field holds an Expr (the generic method would look, every time)
@@ -138,9 +137,7 @@ class Differential(Expr):
 
     __slots__ = ("var",)
     fields = ("var",)
-
-    def _shape(self):
-        return self.var.shape
+    shape_of_fields = "var.shape"  # the shape, as __init__ computes it
 
 
 class DifferentialOf(Expr):
@@ -160,9 +157,7 @@ class Const(Expr):
 
     __slots__ = ("value",)
     fields = ("value",)
-
-    def _shape(self):
-        return SCALAR
+    shape_of_fields = "SCALAR"  # the shape, as __init__ computes it
 
     def children(self):
         return ()
@@ -171,9 +166,7 @@ class Const(Expr):
 class Identity(Expr):
     __slots__ = ("n",)
     fields = ("n",)
-
-    def _shape(self):
-        return (self.n, self.n)
+    shape_of_fields = "(n, n)"  # the shape, as __init__ computes it
 
     def children(self):
         return ()
@@ -184,9 +177,7 @@ class Ones(Expr):
 
     __slots__ = ("dims",)
     fields = ("dims",)
-
-    def _shape(self):
-        return self.dims
+    shape_of_fields = "dims"  # the shape, as __init__ computes it
 
     def children(self):
         return ()
@@ -197,9 +188,7 @@ class Zero(Expr):
 
     __slots__ = ("dims",)
     fields = ("dims",)
-
-    def _shape(self):
-        return self.dims
+    shape_of_fields = "dims"  # the shape, as __init__ computes it
 
     def children(self):
         return ()
@@ -208,9 +197,7 @@ class Zero(Expr):
 class Add(Expr):
     __slots__ = ("terms",)
     fields = ("terms",)
-
-    def _shape(self):
-        return self.terms[0].shape
+    shape_of_fields = "terms[0].shape"  # the shape, as __init__ computes it
 
     def children(self):
         return self.terms  # all nodes: the generic method would look at each, once per node
@@ -224,11 +211,14 @@ class MatMul(Expr):
 
     def _shape(self):
         # left to right; a 1×1 run such as xᵀa in xᵀa y is a number times what follows
-        shape = SCALAR
+        rows = cols = 1
         for f in self.factors:
             if not f.is_scalar:
-                shape = f.shape if shape == SCALAR else (shape[0], f.shape[1])
-        return shape
+                if rows == 1 and cols == 1:  # the product so far is 1×1: f's rows are the product's
+                    rows, cols = f.shape
+                else:
+                    cols = f.shape[1]
+        return SCALAR if rows == 1 and cols == 1 else (rows, cols)
 
     def children(self):
         return self.factors  # all nodes: the generic method would look at each, once per node
@@ -237,9 +227,10 @@ class MatMul(Expr):
 class Transpose(Expr):
     __slots__ = ("arg",)
     fields = ("arg",)
+    shape_of_fields = "(arg.shape[1], arg.shape[0])"  # the shape, as __init__ computes it
 
-    def _shape(self):
-        return (self.arg.shape[1], self.arg.shape[0])
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
 
 
 class Power(Expr):
@@ -247,9 +238,10 @@ class Power(Expr):
 
     __slots__ = ("base", "exponent")
     fields = ("base", "exponent")
+    shape_of_fields = "base.shape"  # the shape, as __init__ computes it
 
-    def _shape(self):
-        return self.base.shape
+    def children(self):
+        return (self.base,)  # the one field that holds a node
 
 
 class PowerDifferential(Expr):
@@ -285,17 +277,19 @@ class VariablePower(Expr):
 class Trace(Expr):
     __slots__ = ("arg",)
     fields = ("arg",)
+    shape_of_fields = "SCALAR"  # the shape, as __init__ computes it
 
-    def _shape(self):
-        return SCALAR
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
 
 
 class Det(Expr):
     __slots__ = ("arg",)
     fields = ("arg",)
+    shape_of_fields = "SCALAR"  # the shape, as __init__ computes it
 
-    def _shape(self):
-        return SCALAR
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
 
 
 class Hadamard(Expr):
@@ -320,6 +314,9 @@ class HadamardPower(Expr):
     def _shape(self):
         return self.base.shape
 
+    def children(self):
+        return (self.base,)  # the one field that holds a node
+
 
 class Func(Expr):
     """A function of the table in `functions` (exp, log, sigmoid, softmax, ...): elementwise,
@@ -331,15 +328,19 @@ class Func(Expr):
     def _shape(self):
         return SCALAR if self.name in _REDUCTIONS else self.arg.shape
 
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
+
 
 class Sum(Expr):
     """Sum of all entries."""
 
     __slots__ = ("arg",)
     fields = ("arg",)
+    shape_of_fields = "SCALAR"  # the shape, as __init__ computes it
 
-    def _shape(self):
-        return SCALAR
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
 
 
 class Norm(Expr):
@@ -350,6 +351,9 @@ class Norm(Expr):
 
     def _shape(self):
         return SCALAR
+
+    def children(self):
+        return (self.arg,)  # the one field that holds a node
 
 
 FUNCTIONS = tuple(f.name for f in _functions.TABLE)

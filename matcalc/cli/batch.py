@@ -66,6 +66,8 @@ def _clip(lines: list[str], width: int = 100) -> list[str]:
 
 def _split_declarations(line: str) -> tuple[str, dict[str, str]]:
     """`EXPR ; \\lambda: scalar, S: symmetric` → (EXPR, {"\\lambda": "scalar", "S": "symmetric"})."""
+    if ";" not in line:  # most lines
+        return line, {}
     parts = re.split(r"(?<!\\);", line, maxsplit=1)
     if len(parts) == 1:
         return line, {}
@@ -177,7 +179,7 @@ def write_out(text: str) -> None:
 
 def _write(text: str) -> None:
     # an error record may echo undecodable command-line bytes (lone surrogates): as �
-    write_out(_SURROGATE.sub("\ufffd", text) + "\n")
+    write_out((text if text.isascii() else _SURROGATE.sub("\ufffd", text)) + "\n")
 
 
 def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:

@@ -134,6 +134,11 @@ class _Renderer:
 
     def node(self, e: Expr) -> tuple[str, int]:
         s = self.s
+        kind = type(e)  # the commonest nodes first, by type (as the isinstance tests below find them)
+        if kind is Add:
+            return self.sum(e.terms), SUM
+        if kind is Trace:
+            return f"{self.fn('tr')}({self.go(e.arg)})", ATOM
         if isinstance(e, Sym):
             return name(e.name, s), ATOM
         if isinstance(e, Transpose):  # the commonest nodes first: no node type derives from another
