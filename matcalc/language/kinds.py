@@ -384,6 +384,25 @@ def _postorder(root: Syntax, runs: dict | None = None, raw: bool = False) -> lis
 
 def _shape_of(node: Syntax, a, env, integers: set | None = None):
     op = node.op
+    # each branch returns or raises: the commonest operations first
+    if op == "mul":
+        left, right = a
+        if _is_scalar(left):
+            return right
+        if _is_scalar(right):
+            return left
+        if _find(left[0]) == 1 and _may_be_one(left[1]) and _as_scalar(left):  # (xᵀ 𝟏) y: 𝟏 is a vector
+            return right
+        if not _unify(left[1], right[0]):
+            if _as_scalar(left):  # (𝟏ᵀ v) y: 𝟏ᵀ v is a number
+                return right
+            if _as_scalar(right):
+                return left
+            raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ",
+                        node.span, (node.args[0].span, node.args[1].span))
+        return (left[0], right[1])
+    if op == "transpose":
+        return (a[0][1], a[0][0])
     if op == "name":
         return env[node.value]
     if op == "number":
@@ -420,28 +439,10 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
         return left
     if op == "neg":
         return a[0]
-    if op == "mul":
-        left, right = a
-        if _is_scalar(left):
-            return right
-        if _is_scalar(right):
-            return left
-        if _find(left[0]) == 1 and _may_be_one(left[1]) and _as_scalar(left):  # (xᵀ 𝟏) y: 𝟏 is a vector
-            return right
-        if not _unify(left[1], right[0]):
-            if _as_scalar(left):  # (𝟏ᵀ v) y: 𝟏ᵀ v is a number
-                return right
-            if _as_scalar(right):
-                return left
-            raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ",
-                        node.span, (node.args[0].span, node.args[1].span))
-        return (left[0], right[1])
     if op == "div":
         if not _is_scalar(a[1]) and not (_unify(a[1][0], 1) and _unify(a[1][1], 1)):  # 1 / (ones^T v)
             raise _Fail(f"can only divide by a scalar, but the divisor is {_show(a[1])}", node.args[1].span)
         return a[0]
-    if op == "transpose":
-        return (a[0][1], a[0][0])
     if op == "inv_transpose":
         _square(a[0], node, "the inverse")
         return (a[0][1], a[0][0])
