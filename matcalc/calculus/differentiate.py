@@ -496,6 +496,8 @@ def _plain_chain(term: Expr) -> tuple | None:
         return None
     chain = tuple(f for f in (term.factors if type(term) is MatMul else (term,)) if not f.is_scalar)
     for f in chain:
+        if type(f) is Power and f.exponent == 1:  # A¹, which canonical writes A
+            return None
         base = f.base if type(f) is Power else f
         if type(base) is Transpose:
             base = base.arg
