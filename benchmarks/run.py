@@ -324,13 +324,14 @@ def scaling(ks, repeats: int, sympy_up_to: int) -> list[dict]:
     for k in ks:
         source = scaling_expression(k)
         best, spent, runs = float("inf"), 0.0, 0
-        # at least `repeats` runs and half a second: at small k a run takes a millisecond or two,
-        # and the best of five of those is what another process on the shared machine left over
+        # CPU time, at least `repeats` runs and half a second of them: at small k a run takes a
+        # millisecond or two, and on a shared machine the best of five wall times of those is
+        # what the other processes left over
         while runs < repeats or spent < 0.5:
-            start = time.perf_counter()
+            start = time.process_time()
             g = api.diff(source, "X")
             text = g.text
-            took = time.perf_counter() - start
+            took = time.process_time() - start
             best, spent, runs = min(best, took), spent + took, runs + 1
         nodes = size(g.result)
         rows.append({"k": k, "time": best, "chars": len(text), "nodes": nodes,
@@ -454,6 +455,9 @@ def report(args, start, batch_row, scale_rows, mem_rows, plotted, more_rows=()) 
 def batch_rows(batch_row, scale_rows) -> list[tuple[str, str, str, str]]:
     """The rows of the first table that the batch and the scaling measure."""
     speedup = batch_row["sympy"] / batch_row["wall"]
+    # SymPy's part runs for a minute and matcalc's for a second or two: on a shared machine the
+    # load differs between them, and the wall-time ratio alone can be far off either way
+    cpu_speedup = batch_row["sympy_cpu"] / batch_row["cpu"]
     steps = [b["time"] / a["time"] for a, b in zip(scale_rows, scale_rows[1:])]
     size_steps = [b["nodes"] / a["nodes"] for a, b in zip(scale_rows, scale_rows[1:])]
     all_right = batch_row["right"] == batch_row["count"] == batch_row["printed_ok"] and batch_row["status"] == 0
@@ -465,8 +469,7 @@ def batch_rows(batch_row, scale_rows) -> list[tuple[str, str, str, str]]:
         (f"Batch: {batch_row['count']:,} expressions, `matcalc diff - X` (one process, start-up "
          "included) vs SymPy's diff", f"{ms(batch_row['wall'])} (CPU {ms(batch_row['cpu'])}) vs "
          f"{batch_row['sympy']:.2f} s (CPU {batch_row['sympy_cpu']:.2f} s)",
-         f"{speedup:.1f}× faster (≥ 20×); CPU {batch_row['sympy_cpu'] / batch_row['cpu']:.1f}×",
-         mark(speedup >= 20)),
+         f"{speedup:.1f}× faster, CPU {cpu_speedup:.1f}× (both ≥ 20×)", mark(min(speedup, cpu_speedup) >= 20)),
         ("Batch: every result right (finite differences)",
          f"{batch_row['right']:,}/{batch_row['count']:,} right", "", mark(all_right)),
         ("Scaling: doubling k (10 → 640)", "steps " + ", ".join(f"{s:.2f}×" for s in steps),
@@ -498,7 +501,8 @@ def sympy_paragraph(batch_row) -> str:
 
 def scaling_section(scale_rows, plotted) -> list[str]:
     return ["## Scaling: tr(M1 … Mk X N1 … Nk Xᵀ) with respect to X", "",
-            "matcalc's time is the best of at least 5 runs and half a second of runs, in one process.", "",
+            "matcalc's time is CPU time, parse → gradient → text in one process, the best of at least 5 "
+            "runs and of half a second of runs; SymPy's is the wall time of its diff.", "",
             "| k | matcalc | SymPy | result nodes | result characters |", "| ---: | ---: | ---: | ---: | ---: |",
             *[f"| {r['k']} | {ms(r['time'])} | {ms(r['sympy']) if r['sympy'] is not None else '—'} | "
               f"{r['nodes']} | {r['chars']} |" for r in scale_rows],
