@@ -77,3 +77,18 @@ def test_readme_python_session():
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
         runner.run(test)
         assert runner.failures == 0 and runner.tries > 0, f"{runner.failures} of {runner.tries} README lines differ"
+
+
+def test_help_examples_show_real_output():
+    """The examples of `matcalc --help` that show a result print that result (pretty, no steps)."""
+    from matcalc.cli.app import EXAMPLES as HELP
+
+    shown = [line.strip().split("   ") for line in HELP.splitlines() if "∇" in line]
+    assert len(shown) == 3, shown
+    for parts in shown:
+        command, result = parts[0].strip(), parts[-1].strip()
+        args = shlex.split(command)[1:]
+        proc = subprocess.run([sys.executable, "-m", "matcalc", *args, "-f", "pretty", "--no-steps"],
+                              capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == result, (command, proc.stdout)

@@ -345,3 +345,20 @@ def test_a_transposed_number_or_a_row_times_1_is_refused_with_the_ones_vector(so
     assert caret.strip() == "^" * len(marked) and caret.index("^") - echoed.index(source) == source.rindex(marked)
     assert_gradient(source.replace(marked, marked.replace("(1)", "1").replace("1", r"\mathbf{1}")),
                     "x", lambda v: np.ones_like(v["x"]) + (v["A"].T @ v["y"] if "A" in source else 0))
+
+
+@pytest.mark.parametrize("command, named", [
+    ("grad", "matcalc diff EXPR VARIABLE"), ("Jacobian", "matcalc diff EXPR VARIABLE"),
+    ("prove", "matcalc verify"), ("help", "matcalc --help"),
+])
+def test_another_tools_command_name_says_where_matcalc_has_it(command, named):
+    status, out, err = run([command, "x^T x", "x"])
+    assert status == 2 and not out and "Traceback" not in err
+    assert err.startswith(f"error: no such command '{command}': ") and named in err
+    assert err.count("\n") == 1  # one sentence
+
+
+@pytest.mark.parametrize("command", ["hesian", "hess"])
+def test_an_unknown_command_still_gets_clicks_nearest_name(command):
+    status, _, err = run([command, "x^T x", "x"])
+    assert status == 2 and "Did you mean 'hessian'?" in err

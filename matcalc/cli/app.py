@@ -28,7 +28,7 @@ EXAMPLES = """Examples:
 
   matcalc diff "tr(A B A^T C)" A        ∇_A tr(A B Aᵀ C) = Cᵀ A Bᵀ + C A B
   matcalc diff "\\nabla_\\mu \\mu^T A \\mu"   ∇_μ μᵀ A μ = A μ + Aᵀ μ
-  matcalc diff "\\log|X|" X              ∇_X log(|X|) = X⁻ᵀ
+  matcalc diff "\\log|X|" X              ∇_X log|X| = X⁻ᵀ
   matcalc diff "x^T S x" x --symmetric S -f numpy
   matcalc diff - X < losses.txt         one result per input line
 """
@@ -105,7 +105,22 @@ def _sentence(e: ClickException) -> str:
         listed = f"{'one of ' if len(names) > 2 else ''}{', '.join(names[:-1])} or {names[-1]}"
         return f"{_hint(param)} is {listed}, not {_clip(value)}"
     message = e.format_message().replace("\n", " ").strip()
+    unknown = re.fullmatch(r"No such command '([^']*)'\.", message)
+    if unknown and unknown.group(1).lower() in OTHER_NAMES:
+        return f"no such command '{unknown.group(1)}': {OTHER_NAMES[unknown.group(1).lower()]}"
     return _clip(message[:1].lower() + message[1:], 200)
+
+
+# what people type from other tools' habits → where matcalc has it (said, never run for them); names
+# near a command's (hess, hesian) get Click's own "Did you mean"
+_DIFF = "gradients, Jacobians and derivatives are all `matcalc diff EXPR VARIABLE`"
+OTHER_NAMES = {name: _DIFF for name in ("grad", "gradient", "derivative", "deriv", "d", "differentiate",
+                                         "jacobian", "jac", "nabla")}
+OTHER_NAMES.update({"check": "identities are checked by `matcalc verify 'LHS = RHS'`; a result by "
+                             "`matcalc diff EXPR VARIABLE --check`",
+                    "prove": "identities are decided by `matcalc verify 'LHS = RHS'`",
+                    "simp": "`matcalc simplify EXPR` gives the simplest form",
+                    "help": "`matcalc --help` lists the commands; `matcalc COMMAND --help` explains one"})
 
 
 def _hint(param) -> str:
