@@ -119,6 +119,25 @@ def test_the_corpus_is_large_and_mostly_checked_without_numpy():
     assert sum(b is dense for b in chosen) >= 0.95 * len(chosen)
 
 
+def test_numpy_is_taken_once_dense_has_cost_more_than_its_import():
+    """numpy's import is paid once a process: a batch's checks take numpy once the earlier ones
+    have taken that much longer with dense (check.backend's `overrun_so_far`)."""
+    g = matcalc.diff("tr(ABA^TC)", "A")
+    how = ((g.written, g.result), free_symbols(g.written), g.variable, "gradient")
+    assert 0 < check.overrun(*how) < check.NUMPY_IMPORT_SECONDS
+    assert check.backend(*how) is dense
+    assert check.backend(*how, check.NUMPY_IMPORT_SECONDS) is np
+
+
+def test_a_batch_of_checks_loads_numpy_once_it_pays():
+    lines = "".join(f"tr(A X B) + {k} tr(X^T C X)\n" for k in range(1, 61))
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "matcalc", "diff", "-", "X", "--check"],
+                         input=lines, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("against finite differences: ok") == 60
+    assert any(line.endswith("| numpy") for line in run.stderr.splitlines())
+
+
 # -- functions outside their domain, and linear algebra ------------------------------------------
 
 EDGES = [[-2.0, -1.0, -0.5, 0.0, 0.5], [1.0, 2.0, 710.0, -710.0, 1e-300], [math.inf, -math.inf, math.nan, 3.0, -3.0]]

@@ -7,9 +7,10 @@ usable, the verdict is "could not check" and says why, never "ok" and never "FAI
 
 The numbers are those of `dense` (pure Python: no numpy import, which alone costs several
 times a bare interpreter's start-up) unless `backend` picks numpy before any work starts: for
-what dense cannot evaluate (index notation, by einsum) and where its arithmetic would cost more
-than numpy's import. The data are drawn the same way for both, so the verdict does not depend
-on which one computed it."""
+what dense cannot evaluate (index notation, by einsum) and where dense would take longer than
+numpy and its import (large Kronecker Jacobians and Hessians, and a batch's checks once the
+first ones have cost that much). The data are drawn the same way for both, so the verdict does
+not depend on which one computed it."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -58,10 +59,13 @@ def check_gradient(g, instances: int = INSTANCES, draws: int = DRAWS) -> Check:
     from . import dense
     from . import evaluation as numeric
 
+    global _dense_overrun
     symbols = free_symbols(g.written)
     kind = getattr(g, "kind", "gradient")
     forms = (g.written, g.result)
-    np = backend(forms, symbols, g.variable, kind)
+    np = backend(forms, symbols, g.variable, kind, _dense_overrun)
+    if np is dense:
+        _dense_overrun += overrun(forms, symbols, g.variable, kind)
     worst, count, reasons = 0.0, 0, set()
     for seed in range(draws):
         error = None
@@ -99,25 +103,41 @@ NODE_SECONDS = {"dense": 30e-6, "numpy": 16e-6}
 MULTIPLY_ADD_SECONDS = 60e-9
 NUMPY_IMPORT_SECONDS = 0.12
 
+# numpy's import is paid once a process: the time dense has taken beyond numpy's (estimated) over
+# the checks made so far. A batch of checks takes numpy once that passes the import's cost, as
+# renting skis until the rent would have bought them: never more than twice the better choice.
+_dense_overrun = 0.0
 
-def backend(forms, symbols, variable, kind: str):
+
+def backend(forms, symbols, variable, kind: str, overrun_so_far: float = 0.0):
     """The namespace a check computes with, chosen before any work starts: numpy for index
-    notation (einsum) and where dense's arithmetic would cost more than numpy's import, else
-    dense (numpy never imported)."""
+    notation (einsum), and where the time dense would take beyond numpy's, added to what it took
+    beyond numpy's in this process's earlier checks, passes numpy's import; else dense (numpy
+    not imported)."""
     from . import dense
     from . import evaluation as numeric
 
     if any(isinstance(node, IndexForm) for e in forms for node in postorder(e)):
         return numeric.numpy()
+    if overrun_so_far + overrun(forms, symbols, variable, kind) > NUMPY_IMPORT_SECONDS:
+        return numeric.numpy()
+    return dense
+
+
+def overrun(forms, symbols, variable, kind: str) -> float:
+    """How much longer, about, dense takes than numpy for this check (in seconds; at the sizes of
+    either size order, the worse)."""
+    from . import evaluation as numeric
+
+    worst = 0.0
     for order in numeric.SIZE_ORDERS:
         try:
             sizes = numeric.instance_sizes(symbols, order, forms)
         except numeric.Singular:  # the check will say so
             continue
-        if seconds("dense", forms, variable, kind, sizes) > seconds("numpy", forms, variable, kind, sizes) + \
-                NUMPY_IMPORT_SECONDS:
-            return numeric.numpy()
-    return dense
+        dense, numpy = (seconds(np, forms, variable, kind, sizes) for np in ("dense", "numpy"))
+        worst = max(worst, dense - numpy)
+    return worst
 
 
 def seconds(np: str, forms, variable, kind: str, sizes) -> float:
