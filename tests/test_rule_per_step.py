@@ -332,3 +332,57 @@ def test_vec_has_a_check_that_wants_each_term_to_end_in_dx():
     vec = BY_ID["vec"].applies
     assert vec(before, step.expr)
     assert not vec(step.expr, before)  # A dX B: no term ends in vec(dX)
+
+
+# -- 1.B, 1.C and scalar-trace are checked term for term (issue 17) ----------------------------------
+
+def _sides(identity: str):
+    """The two sides of an identity, read together (one set of sizes), as two lines of a step."""
+    return matcalc.verify(identity).sides
+
+
+@pytest.mark.parametrize("rule,before,after", [
+    ("1.B", "tr(A B + C D)", "tr(A B) + tr(C D)"),  # split in place
+    ("1.B", "tr(A B) + tr(C B)", "tr((A + C) B)"),  # collected: tr(M₁ R) + tr(M₂ R) = tr((M₁ + M₂) R)
+    ("1.B", "tr(A B) + tr(A B)", "tr((A + A) B)"),
+    ("1.C", "2 tr(A B C)", "tr(2 A B C)"),
+    ("1.C", "a tr(A B) + b tr(C D)", "tr(a A B) + tr(b C D)"),
+    ("scalar-trace", "a^T X b", "tr(a^T X b)"),
+    ("scalar-trace", "a^T X b", "b^T X^T a"),
+])
+def test_the_trace_rules_accept_their_own_move(rule, before, after):
+    b, a = _sides(f"{before} = {after}")
+    assert BY_ID[rule].applies(b, a)
+    assert not BY_ID[rule].applies(b, b)  # a step changes something
+
+
+@pytest.mark.parametrize("rule,before,after,also", [
+    ("1.B", "tr(A (B + C))", "tr(A B) + tr(A C)", "distributive"),
+    ("1.B", "tr(A B) + tr(A B)", "tr(2 A B)", "like terms collected"),
+    ("1.B", "tr(2 A B + C D)", "2 tr(A B) + tr(C D)", "1.C"),
+    ("1.B", "tr(A B + C D)", "tr(B A) + tr(C D)", "1.D"),
+    ("1.C", "2 tr(A (B + C))", "tr(2 A B) + tr(2 A C)", "distributive and 1.B"),
+    ("1.C", "2 tr(A B C)", "tr(2 C A B)", "1.D"),
+    ("1.C", "2 tr(A B^T)", "tr(2 B A^T)", "1.A"),
+    ("scalar-trace", "a^T (X + Y) b", "a^T X b + b^T Y^T a", "distributive"),
+    ("scalar-trace", "a^T X b", "tr(b a^T X)", "1.D"),
+])
+def test_the_trace_rules_reject_a_step_that_does_two_things(rule, before, after, also):
+    """Each step is true (the sides are equal), but does `also` besides the rule: the check says no.
+    The checks before this (the same terms once multiplied out) said yes to the first of each."""
+    b, a = _sides(f"{before} = {after}")
+    assert matcalc.verify(f"{before} = {after}")  # a true step ...
+    assert not BY_ID[rule].applies(b, a), also  # ... that is not this rule alone
+
+
+def test_the_old_merged_step_of_the_trace_phase_fails_1B():
+    """d tr((Xᵀ C X)⁻¹ Xᵀ B X): multiplying out and splitting the trace in one step, as it was before
+    they were split, is not 1.B; like terms merged with the collection is not 1.B either."""
+    d, _ = _gradient("tr((X^T C X)^{-1} (X^T B X))", "X")
+    before, after = _merged(d, "distributive")
+    assert not BY_ID["1.B"].applies(before, after)
+    d, _ = _gradient("tr(X^2)", "X")
+    moves = d.moves()
+    i = max(i for i, (_, s) in enumerate(moves) if s.rule == "1.B")
+    assert moves[i + 1][1].rule == "simplify"  # tr((X + X) dX), then tr(2 X dX)
+    assert not BY_ID["1.B"].applies(moves[i][0], moves[i + 1][1].expr)

@@ -8,9 +8,11 @@ the two lines modulo what the rule may change, and asks that something did chang
 - the differential rules (product, chain, norm, tanh, ...) work out parts d(U) of the line
   before; each part worked out must have the rule's outer operation, and the functions that
   appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
-- the trace rules compare the terms of both lines multiplied out, traces opened (1.B, 1.C,
-  scalar-trace: the same terms), or with each trace's product read up to rotation (1.D) or up
-  to transposition (1.A, 3.C).
+- 1.B, 1.C and scalar-trace read both lines term for term, nothing multiplied out, with only
+  the rule's own move invisible (a trace of a sum split, a scalar across a trace, tr(a) = a and
+  aᵀ = a for a 1×1 a): a step that also distributes, rotates or merges like terms fails;
+- 1.D, 1.A and 3.C compare the terms of both lines multiplied out, with each trace's product
+  read up to rotation (1.D) or up to transposition (1.A, 3.C).
 """
 from __future__ import annotations
 
@@ -370,21 +372,125 @@ def _scalar_traces(e: Expr) -> int:
     return sum(1 for n in _walk(e) if isinstance(n, Trace) and n.arg.is_scalar)
 
 
+# -- 1.B, 1.C and scalar-trace: the same line, but for what the rule moves ------------------------
+#
+# Each line is read as a key in which only the rule's own freedom is invisible: the key of a
+# product is (number, its scalar factors as a multiset, its matrix factors in order), of a sum the
+# multiset of its terms' keys, of anything else its kind and its operands' keys. Nothing is
+# multiplied out, rotated or transposed, so a step that also does that changes the key.
+
+def _key(e: Expr, rule: str):
+    if isinstance(e, Add):
+        terms = []
+        for t in e.terms:
+            k = _key(t, rule)
+            terms.extend(k[1] if _is(k, "+") else [k])
+        return "+", tuple(sorted(terms, key=repr))
+    if isinstance(e, Const):
+        return "*", e.value, (), ()
+    if isinstance(e, MatMul):
+        return _product_key(e.factors, e.is_scalar, rule)
+    if isinstance(e, Trace):
+        return _trace_key(e, rule)
+    if not e.children():
+        return e
+    return type(e).__name__, tuple(_key(v, rule) if isinstance(v, Expr) else tuple(
+        _key(u, rule) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v for v in e.key())
+
+
+def _product_key(factors, is_scalar: bool, rule: str):
+    """(*, number, scalar factors, matrix chain); a 1×1 product's chain is one scalar ("unit"),
+    read up to transposition for scalar-trace (aᵀ b = bᵀ a)."""
+    number, scalars, chain = Fraction(1), [], []
+    for f in factors:
+        k = _key(f, rule)
+        if _is(k, "*"):
+            number *= k[1]
+            scalars += k[2]
+            if f.is_scalar and k[3]:
+                scalars.append(("unit", k[3]))
+            else:
+                chain += k[3]
+        elif f.is_scalar:
+            scalars.append(k)
+        elif not isinstance(f, Identity):  # M = a I where a term has no matrix factor: notation
+            chain.append(k)
+    if is_scalar and chain:
+        if rule == "scalar-trace":
+            matrices = [f for f in factors if not f.is_scalar]
+            other = _product_key([alg.transpose(f) for f in reversed(matrices)], False, "")[3]
+            chain = min(tuple(chain), other, key=repr)
+        scalars.append(("unit", tuple(chain)))
+        chain = []
+    return "*", number, tuple(sorted(scalars, key=repr)), tuple(chain)
+
+
+def _trace_key(e: Trace, rule: str):
+    if rule == "scalar-trace" and e.arg.is_scalar:  # tr(a) = a
+        return _key(e.arg, rule)
+    inner = _product_key(e.arg.factors, False, rule) if isinstance(e.arg, MatMul) else _key(e.arg, rule)
+    if not _is(inner, "+") and not _is(inner, "*"):
+        inner = "*", Fraction(1), (), (inner,)
+    if rule == "1.B" and _is(inner, "+"):  # tr(A + B) = tr(A) + tr(B)
+        return "+", tuple(sorted((_traced(t, rule) for t in inner[1]), key=repr))
+    return _traced(inner, rule)
+
+
+def _traced(inner, rule: str):
+    if not _is(inner, "*"):
+        inner = "*", Fraction(1), (), (inner,)
+    if rule == "1.C" and _is(inner, "*") and inner[3]:  # tr(a A) = a tr(A)
+        return "*", inner[1], tuple(sorted(inner[2] + (("tr", ("*", Fraction(1), (), inner[3])),), key=repr)), ()
+    return "tr", inner
+
+
+def _collected(before: Expr, after: Expr) -> bool:
+    """1.B backwards: terms tr(M₁ R), tr(M₂ R), … of the line before are one term tr((M₁ + M₂ + …) R)
+    of the line after; every other term is as it was."""
+    left = [_key(t, "1.B") for t in (before.terms if isinstance(before, Add) else (before,))]
+    collected = False
+    for t in after.terms if isinstance(after, Add) else (after,):
+        k = _key(t, "1.B")
+        if k in left:
+            left.remove(k)
+            continue
+        if not (isinstance(t, Trace) and isinstance(t.arg, MatMul)):
+            return False
+        sums = [i for i, f in enumerate(t.arg.factors) if isinstance(f, Add)]
+        if len(sums) != 1:
+            return False
+        i, fs = sums[0], t.arg.factors
+        for m in fs[i].terms:
+            k = _key(Trace(MatMul((*fs[:i], m, *fs[i + 1:]))), "1.B")
+            if k not in left:
+                return False
+            left.remove(k)
+        collected = True
+    return collected and not left
+
+
+def _is(key, tag: str) -> bool:
+    return isinstance(key, tuple) and key[0] == tag
+
+
+def _only(*readings: str):
+    def applies(before: Expr, after: Expr) -> bool:
+        return before != after and any(_key(before, r) == _key(after, r) for r in readings)
+    applies.__doc__ = f"{readings[0]}: the line before and after read alike, but for what {readings[0]} moves."
+    return applies
+
+
+_split = _only("1.B")
+
+
 def split_or_collect(before: Expr, after: Expr) -> bool:
-    """1.B: tr(A + B) = tr(A) + tr(B), either way, and nothing else: the same terms."""
-    return _same_terms(before, after) and (_count(before, Trace) != _count(after, Trace) or any(
-        isinstance(n, Trace) and isinstance(n.arg, Add) or isinstance(n, Trace) and isinstance(n.arg, MatMul)
-        and any(isinstance(f, Add) for f in n.arg.factors) for n in (*_walk(before), *_walk(after))))
+    """1.B: tr(A + B) = tr(A) + tr(B), term for term, either way: split in place, or tr(M₁ R) + tr(M₂ R)
+    collected into tr((M₁ + M₂) R); nothing else moves (no rotation, no scalar across a trace, no like
+    terms merged)."""
+    return _split(before, after) or _collected(before, after)
 
-
-def scalars_across_trace(before: Expr, after: Expr) -> bool:
-    """1.C: tr(a A) = a tr(A): the same terms, as many traces."""
-    return _same_terms(before, after)
-
-
-def scalar_trace(before: Expr, after: Expr) -> bool:
-    """a = tr(a) = aᵀ for a 1×1 a: the same terms, each 1×1 product read up to transposition."""
-    return before != after and _terms(before, None, _transposition) == _terms(after, None, _transposition)
+scalars_across_trace = _only("1.C")  # tr(a A) = a tr(A): scalar factors across a trace
+scalar_trace = _only("scalar-trace")  # a = tr(a) = aᵀ for a 1×1 a
 
 
 def multiplied_out(before: Expr, after: Expr) -> bool:

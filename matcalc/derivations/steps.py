@@ -612,7 +612,11 @@ class _TraceForm:
         if len(ms) > 1 and not same_terms(m, _sum(ms)):  # like terms collected, nothing cancelled inside a term
             m = _sum(ms)
         if len(ms) > 1:
-            self._emit("1.B", Trace(_product(m, self.d)), "tr(A) + tr(B) = tr(A + B): collect the terms")
+            collected = Trace(_product(m, self.d))
+            if not BY_ID["1.B"].applies(self.last, collected):  # like terms merged too: 1.B first, then that
+                self._emit("1.B", Trace(_product(_sum(ms), self.d)), "tr(A) + tr(B) = tr(A + B): collect the terms")
+                self._emit("simplify", collected, "like terms collected")
+            self._emit("1.B", collected, "tr(A) + tr(B) = tr(A + B): collect the terms")
         self.out.append(Step("3.A", _shown_transpose(m), f"d f = tr(M d{x}) gives ∇f = Mᵀ", GRADIENT))
         return self.out
 
