@@ -92,3 +92,16 @@ def test_help_examples_show_real_output():
                               capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == result, (command, proc.stdout)
+
+
+def test_the_performance_table_is_one_run_of_the_benchmarks():
+    """README's Performance table is the first table of benchmarks/results.md, row for row, so
+    that every number in it comes from one run of `python benchmarks/run.py` (issue 16)."""
+    text = README.read_text(encoding="utf-8")
+    performance = text[text.index("## Performance"):text.index("\n## ", text.index("## Performance") + 1)]
+    results = (README.parent / "benchmarks" / "results.md").read_text(encoding="utf-8")
+    first = results[:results.index("\n## ")]
+    shown = [line for line in performance.splitlines() if line.startswith("| ")]
+    measured = [line for line in first.splitlines() if line.startswith("| ")]
+    assert shown and shown == measured
+    assert "python benchmarks/run.py" in performance
