@@ -59,6 +59,11 @@ GRADIENTS = [
     ("x^{1/2}", "x", {"x": "scalar"}, True, "1 / (2 x^{1/2})"),
     ("x^{-1/2}", "x", {"x": "scalar"}, True, "-1 / (2 x^{3/2})"),
     ("(3/2) x^{-1/3}", "x", {"x": "scalar"}, True, "-1 / (2 x^{4/3})"),
+    # |u| = u and relu(u) = u for what is never negative: exp, √, even powers (found by the 5,000-example
+    # differential property: ‖√(eʸ) − |√(eʸ)|‖ was answered nan, the norm of a zero vector)
+    ("sum(abs(exp(y)))", "y", None, False, "exp(y)"),
+    ("sum(relu(y .* y))", "y", None, False, "2 y"),
+    ("x^T abs(exp(y).^{1/2} - abs(exp(y).^{1/2})) + x^T relu(exp(y))", "y", None, False, "x .* exp(y)"),
     # diag(Mᵀ) = diag(M): the product with fewer transposes (A is 3×4, B 4×3)
     ("tr(A diag(v) B)", "v", None, False, "diag(B A)"),
     ("tr(A^T diag(v) B^T)", "v", None, False, "diag(A B)"),

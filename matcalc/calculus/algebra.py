@@ -567,9 +567,27 @@ def func(name: str, arg: Expr) -> Expr:
         return ZERO
     if isinstance(arg, Const) and name in _EXACT:  # |2| = 2, sign(-3) = -1: exact, like the input
         return const(_EXACT[name](arg.value))
-    if name in ("abs", "relu") and isinstance(arg, Func) and arg.name == name:  # ||u|| = |u|
+    if name in ("abs", "relu") and _nonnegative(arg):  # ||u|| = |u|, |exp(u)| = exp(u), relu(√u) = √u
         return arg
     return Func(name, arg)
+
+
+# functions whose every value is ≥ 0 where they are defined
+_NONNEGATIVE = frozenset({"abs", "relu", "exp", "sqrt", "sigmoid", "softplus", "step", "cosh", "softmax", "norm1"})
+
+
+def _nonnegative(e: Expr) -> bool:
+    """Whether every entry of e is ≥ 0 wherever e is defined (a sufficient test, not a complete one)."""
+    kind = type(e)
+    if kind is Func:
+        return e.name in _NONNEGATIVE
+    if kind is Power or kind is HadamardPower:  # u^{2k}, u^{p/2k} … ≥ 0; a power of what is ≥ 0 too
+        return e.exponent.numerator % 2 == 0 or e.exponent.denominator % 2 == 0 or _nonnegative(e.base)
+    if kind is Norm:
+        return True
+    if kind is Const:
+        return e.value >= 0
+    return False
 
 
 _EXACT = {"abs": abs, "sign": lambda v: (v > 0) - (v < 0), "relu": lambda v: max(v, 0), "step": lambda v: int(v > 0)}
