@@ -581,6 +581,8 @@ def _nonnegative(e: Expr) -> bool:
     kind = type(e)
     if kind is Func:
         return e.name in _NONNEGATIVE
+    if kind is Power and not e.is_scalar:  # a matrix power: X² has negative entries
+        return False
     if kind is Power or kind is HadamardPower:  # u^{2k}, u^{p/2k} … ≥ 0; a power of what is ≥ 0 too
         return e.exponent.numerator % 2 == 0 or e.exponent.denominator % 2 == 0 or _nonnegative(e.base)
     if kind is Norm:
