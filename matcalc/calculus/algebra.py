@@ -208,7 +208,7 @@ class _Fold:
         old = self.scalar_powers.get(base)
         if old is None:
             self.scalar_powers[base] = p
-        elif type(old) is not Fraction and type(old) is not int or not isinstance(p, (Fraction, int)):
+        elif isinstance(old, Expr) or isinstance(p, Expr):  # a symbolic exponent: k - 1 + 1 = k
             self.scalar_powers[base] = _symbolic_exponent_sum(old, p)
         else:
             self.scalar_powers[base] = old + p
