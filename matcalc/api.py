@@ -255,16 +255,9 @@ def _entrywise_note(written: Expr, typing: kinds.Typing) -> kinds.Typing:
 
 def _holds_function(e: Expr, func_type) -> bool:
     """Whether e holds a function of _MATRIX_MEANINGS (each shared node looked at once)."""
-    seen, stack = set(), [e]
-    while stack:
-        node = stack.pop()
-        if type(node) is func_type and node.name in _MATRIX_MEANINGS:
-            return True
-        for child in node.children():
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
-    return False
+    from .calculus.expr import any_node
+
+    return any_node(e, lambda node: type(node) is func_type and node.name in _MATRIX_MEANINGS)
 
 
 def _not_all_scalars(typing: kinds.Typing) -> bool:

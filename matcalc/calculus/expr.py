@@ -362,6 +362,20 @@ ONE = Const(Fraction(1))
 ZERO = Const(Fraction(0))
 
 
+def any_node(root: Expr, test) -> bool:
+    """Whether some node of root passes `test`, each shared node looked at once, stopping at the first."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if test(node):
+            return True
+        for child in node.children():
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return False
+
+
 def postorder(root: Expr):
     """Each distinct node once, children before parents (iterative: no recursion limit)."""
     seen: set[int] = set()

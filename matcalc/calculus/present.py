@@ -41,6 +41,7 @@ from fractions import Fraction
 from . import algebra as alg
 from . import kronecker as kr
 from .functions import BY_NAME as _FUNCTIONS
+from .expr import any_node
 from .expr import (
     ONE, Add, Const, Det, Diag, Diagonal, Expr, Func, Hadamard, HadamardPower, Kron, MatMul, Norm, Ones,
     Power, Sum, Sym, Trace, Transpose, Vec, postorder,
@@ -343,16 +344,7 @@ def sigma_derivative_together(e: Expr) -> Expr:
 
 def _has_sigmoid(e: Expr) -> bool:
     """Whether σ occurs in e (each shared node looked at once): without it, no product changes."""
-    seen, stack = set(), [e]
-    while stack:
-        node = stack.pop()
-        if type(node) is Func and node.name == "sigmoid":
-            return True
-        for child in node.children():
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
-    return False
+    return any_node(e, lambda node: type(node) is Func and node.name == "sigmoid")
 
 
 def _with_children(node: Expr, kids: list[Expr]) -> Expr:

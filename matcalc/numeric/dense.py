@@ -358,6 +358,16 @@ def errstate(**_):
 
 # -- linear algebra ----------------------------------------------------------------------------
 
+def _pivot(rows: list[list[float]], k: int) -> int:
+    """The row at or below k with the largest entry in column k (the first of equals): partial pivoting."""
+    p, largest = k, math.fabs(rows[k][k])
+    for i in range(k + 1, len(rows)):
+        size = math.fabs(rows[i][k])
+        if size > largest:
+            p, largest = i, size
+    return p
+
+
 def _lu(a: Matrix):
     """LU with partial pivoting: (rows of U and L packed, the permutation's sign), or None when a
     pivot is exactly zero."""
@@ -367,11 +377,7 @@ def _lu(a: Matrix):
     m = a.tolist()
     sign = 1.0
     for k in range(n):
-        p, largest = k, math.fabs(m[k][k])
-        for i in range(k + 1, n):
-            size = math.fabs(m[i][k])
-            if size > largest:
-                p, largest = i, size
+        p = _pivot(m, k)
         if m[p][k] == 0:
             return None, sign
         if p != k:
@@ -405,11 +411,7 @@ def inv(a: Matrix) -> Matrix:
         raise LinAlgError(f"a {a.shape[0]}×{a.shape[1]} matrix is not square")
     rows = [row + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(a.rows)]
     for k in range(n):
-        p, largest = k, math.fabs(rows[k][k])
-        for i in range(k + 1, n):
-            size = math.fabs(rows[i][k])
-            if size > largest:
-                p, largest = i, size
+        p = _pivot(rows, k)
         if rows[p][k] == 0:
             raise LinAlgError("Singular matrix")
         rows[k], rows[p] = rows[p], rows[k]
