@@ -597,11 +597,12 @@ class _TraceForm:
         if not all(t.traced for t in self.terms):
             raise NoDerivation("no step-by-step derivation for this form yet")
         for _ in range(50):
-            moved = [self._pass("3.C", f"1.A: tr(M) = tr(Mᵀ) turns d{x}ᵀ into d{x}", self._transpose),
-                     self._pass("1.D", f"tr(AB) = tr(BA): rotate d{x} to the end", self._rotate),
-                     self._pass("hadamard", "tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)", self._hadamard),
-                     self._pass("power", "tr(Σ Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX) by 1.D", self._power),
-                     self._pass("diag", "tr(P diag(u)) = diag(P)ᵀ u, tr(pᵀ diag(M)) = tr(diag(p) M)", self._diag)]
+            moved = [self._out_of_scalar(x),
+                     self._pass("3.C", f"1.A: tr(M) = tr(Mᵀ) turns d{x}ᵀ into d{x}", self._in_place(self._transpose)),
+                     self._pass("1.D", f"tr(AB) = tr(BA): rotate d{x} to the end", self._in_place(self._rotate)),
+                     self._pass("hadamard", "tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)", self._in_place(self._hadamard)),
+                     self._pass("power", "tr(Σ Xʳ dX Xᵏ⁻¹⁻ʳ) = k tr(Xᵏ⁻¹ dX) by 1.D", self._in_place(self._power)),
+                     self._pass("diag", "tr(P diag(u)) = diag(P)ᵀ u, tr(pᵀ diag(M)) = tr(diag(p) M)", self._in_place(self._diag))]
             if not any(moved):
                 break
         else:  # pragma: no cover - each move brings dX closer to the end of its trace
@@ -619,6 +620,33 @@ class _TraceForm:
             self._emit("1.B", collected, "tr(A) + tr(B) = tr(A + B): collect the terms")
         self.out.append(Step("3.A", _shown_transpose(m), f"d f = tr(M d{x}) gives ∇f = Mᵀ", GRADIENT))
         return self.out
+
+    def _out_of_scalar(self, x: str) -> bool:
+        """A move left dX inside a 1×1 factor of a trace (tr(c sum(A ∘ (dX B))) after a Hadamard move,
+        softmax written out): that factor out of the trace (1.C), then written as a trace of its own
+        (scalar-trace for 𝟏ᵀ (A ∘ (dX B)), sum(A ∘ B) = tr(Aᵀ B)), one rule a step."""
+        if not any(t.traced and self._held_by_a_scalar(t.core) for t in self.terms):
+            return False
+        self._pass("1.C", "tr(a A) = a tr(A): the factor holding d" + x + " out of the trace", self._scalar_out)
+        self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
+        in_place = self._in_place(self._hadamard)  # the same rule on the other terms too: one step
+        self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B), tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)",
+                   lambda t: self._sum_of_hadamard(t) or (t.traced and in_place(t)))
+        self._pass("sum", "sum(M) = tr(𝟏ᵀ M)", self._sum_as_trace)
+        if not all(t.traced for t in self.terms):
+            raise NoDerivation("no step-by-step derivation for this form yet")
+        return True
+
+    def _in_place(self, move):
+        """A move within a trace, for the terms whose dX is not held by a 1×1 factor (those wait
+        for _out_of_scalar)."""
+        return lambda t: not self._held_by_a_scalar(t.core) and move(t)
+
+    def _held_by_a_scalar(self, core: Expr) -> bool:
+        """Whether dX is in a 1×1 factor of the product `core` alone, none of its matrix factors."""
+        factors = _factors(core)
+        return len(factors) > 1 and not any(_has_d(f, self.var) for f in factors if not f.is_scalar) \
+            and any(_has_d(f, self.var) for f in factors)
 
     # each move changes one term in place and says whether it did
 
