@@ -334,7 +334,7 @@ def test_vec_has_a_check_that_wants_each_term_to_end_in_dx():
     assert not vec(step.expr, before)  # A dX B: no term ends in vec(dX)
 
 
-# -- 1.B, 1.C and scalar-trace are checked term for term (issue 17) ----------------------------------
+# -- the trace rules and distributive are checked term for term (issue 17) -------------------------
 
 def _sides(identity: str):
     """The two sides of an identity, read together (one set of sizes), as two lines of a step."""
@@ -349,6 +349,18 @@ def _sides(identity: str):
     ("1.C", "a tr(A B) + b tr(C D)", "tr(a A B) + tr(b C D)"),
     ("scalar-trace", "a^T X b", "tr(a^T X b)"),
     ("scalar-trace", "a^T X b", "b^T X^T a"),
+    ("1.D", "tr(A B C)", "tr(C A B)"),
+    ("1.D", "tr(A B) + 2 tr(C D E)", "tr(B A) + 2 tr(E C D)"),  # each term rotated on its own
+    ("1.D", "tr(X A X)", "tr(A X^2)"),  # X X is written X²
+    ("1.D", "x^T A x tr(B C)", "x^T A x tr(C B)"),
+    ("1.A", "tr(B A^T)", "tr(A B^T)"),
+    ("1.A", "tr(A B) + tr(C D)", "tr(B^T A^T) + tr(C D)"),
+    ("1.A", "tr((A B)^T C)", "tr(C^T A B)"),
+    ("3.C", "tr(A X^T B)", "tr(B^T X A^T)"),
+    ("distributive", "A (B + C) - A B", "A B + A C - A B"),  # like terms stay for simplify
+    ("distributive", "tr(A (B + C) D)", "tr(A B D + A C D)"),
+    ("distributive", "(x - y)^T A (x - y)", "x^T A x - x^T A y - y^T A x + y^T A y"),
+    ("distributive", "A .* (B - C)", "A .* B - A .* C"),
 ])
 def test_the_trace_rules_accept_their_own_move(rule, before, after):
     b, a = _sides(f"{before} = {after}")
@@ -366,10 +378,28 @@ def test_the_trace_rules_accept_their_own_move(rule, before, after):
     ("1.C", "2 tr(A B^T)", "tr(2 B A^T)", "1.A"),
     ("scalar-trace", "a^T (X + Y) b", "a^T X b + b^T Y^T a", "distributive"),
     ("scalar-trace", "a^T X b", "tr(b a^T X)", "1.D"),
+    ("1.D", "tr(A B C)", "tr(B^T A^T C^T)", "1.A"),
+    ("1.D", "2 tr(A B C)", "tr(2 C A B)", "1.C"),
+    ("1.D", "tr(A (B + C) D)", "tr(D A B + D A C)", "distributive"),
+    ("1.D", "tr(A (B + C) D)", "tr(D A B) + tr(D A C)", "distributive and 1.B"),
+    ("1.D", "tr(A B) + tr(B A)", "2 tr(A B)", "like terms collected"),
+    ("1.D", "tr(A^{-1} B A)", "tr(B)", "A A⁻¹ cancelled"),
+    ("1.A", "tr(A B C)", "tr(B^T A^T C^T)", "1.D"),
+    ("1.A", "tr(A (B + C))", "tr(B^T A^T) + tr(C^T A^T)", "distributive and 1.B"),
+    ("1.A", "tr(A B) + tr(A B)", "2 tr(B^T A^T)", "like terms collected"),
+    ("1.A", "2 tr(A B)", "tr(2 B^T A^T)", "1.C"),
+    ("1.A", "tr((A B)^T C)", "tr(B^T A^T C)", "a transpose pushed, nothing transposed: simplify"),
+    ("3.C", "tr(A X^T B)", "tr(A^T B^T X)", "1.D"),
+    ("distributive", "A (B + C) - A B", "A C", "like terms collected"),
+    ("distributive", "A B + A B", "2 A B", "like terms collected, nothing multiplied out"),
+    ("distributive", "tr(A (B + C))", "tr(B A + C A)", "1.D"),
+    ("distributive", "tr(A (B + C))", "tr(A B) + tr(A C)", "1.B"),
+    ("distributive", "(A (B + C))^T", "B^T A^T + C^T A^T", "(A B)ᵀ = Bᵀ Aᵀ"),
 ])
 def test_the_trace_rules_reject_a_step_that_does_two_things(rule, before, after, also):
     """Each step is true (the sides are equal), but does `also` besides the rule: the check says no.
-    The checks before this (the same terms once multiplied out) said yes to the first of each."""
+    The checks before this (the same terms once multiplied out) said yes to the first of each
+    for 1.B, 1.C, scalar-trace, 1.D, 1.A and distributive."""
     b, a = _sides(f"{before} = {after}")
     assert matcalc.verify(f"{before} = {after}")  # a true step ...
     assert not BY_ID[rule].applies(b, a), also  # ... that is not this rule alone

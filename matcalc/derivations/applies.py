@@ -8,11 +8,11 @@ the two lines modulo what the rule may change, and asks that something did chang
 - the differential rules (product, chain, norm, tanh, ...) work out parts d(U) of the line
   before; each part worked out must have the rule's outer operation, and the functions that
   appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
-- 1.B, 1.C and scalar-trace read both lines term for term, nothing multiplied out, with only
-  the rule's own move invisible (a trace of a sum split, a scalar across a trace, tr(a) = a and
-  aᵀ = a for a 1×1 a): a step that also distributes, rotates or merges like terms fails;
-- 1.D, 1.A and 3.C compare the terms of both lines multiplied out, with each trace's product
-  read up to rotation (1.D) or up to transposition (1.A, 3.C).
+- 1.A, 1.B, 1.C, 1.D, 3.C, scalar-trace and distributive read both lines term for term, nothing
+  multiplied out, with only the rule's own move invisible (a trace's product read up to rotation
+  or transposition, a trace of a sum split, a scalar across a trace, tr(a) = a and aᵀ = a for a
+  1×1 a, a product of sums multiplied out): a step that also does another of these, or merges
+  like terms, fails.
 """
 from __future__ import annotations
 
@@ -260,7 +260,7 @@ def seed_3b(u: Expr, var):
     return (_chain(b) if b else None), (_chain(c) if c else None)
 
 
-# -- the trace rules: the terms of a line, multiplied out ------------------------------------------
+# -- a line's terms, multiplied out (linearity's tidy-up after df, and steps' regrouping test) -------
 
 def _chain_factors(factors) -> list:
     """A product's matrix factors with whole powers written out (X² is X X, X⁻² is X⁻¹ X⁻¹) and I dropped."""
@@ -274,16 +274,13 @@ def _chain_factors(factors) -> list:
     return out
 
 
-def _terms(e: Expr, traces, units=None, opened=False, entrywise=False) -> dict:
-    """e multiplied out: {(scalar atoms, matrix chain): coefficient}. `traces` says what a trace
-    of a product becomes: opened (None), or an atom read up to rotation or transposition;
-    `units`, how a 1×1 product (xᵀ A y) is read: as it is (None) or up to transposition;
-    `entrywise`: whether A ∘ (B + C) is multiplied out too."""
+def _terms(e: Expr, opened=False, entrywise=False) -> dict:
+    """e multiplied out, traces opened: {(scalar atoms, matrix chain): coefficient} (a regrouping
+    is invisible in it); `entrywise`: whether A ∘ (B + C) is multiplied out too."""
     if entrywise and isinstance(e, Hadamard):
-        out = {((), ()): Fraction(1)}
         parts = [[]]
         for f in e.factors:
-            parts = [p + [(k, c)] for p in parts for k, c in _terms(f, traces, units, opened, entrywise).items()]
+            parts = [p + [(k, c)] for p in parts for k, c in _terms(f, opened, entrywise).items()]
         out = {}
         for p in parts:
             c = Fraction(1)
@@ -295,7 +292,7 @@ def _terms(e: Expr, traces, units=None, opened=False, entrywise=False) -> dict:
     if isinstance(e, Add):
         out: dict = {}
         for t in e.terms:
-            for k, c in _terms(t, traces, units, opened, entrywise).items():
+            for k, c in _terms(t, opened, entrywise).items():
                 out[k] = out.get(k, 0) + c
         return {k: c for k, c in out.items() if c != 0}
     if isinstance(e, Const):
@@ -304,7 +301,7 @@ def _terms(e: Expr, traces, units=None, opened=False, entrywise=False) -> dict:
         return {}
     if isinstance(e, Transpose) and not e.is_scalar:  # (A B)ᵀ = Bᵀ Aᵀ, term by term
         out = {}
-        for (s, m), c in _terms(e.arg, traces, units, opened, entrywise).items():
+        for (s, m), c in _terms(e.arg, opened, entrywise).items():
             key = (s, tuple(alg.transpose(f) for f in reversed(m)))
             out[key] = out.get(key, 0) + c
         return out
@@ -313,30 +310,25 @@ def _terms(e: Expr, traces, units=None, opened=False, entrywise=False) -> dict:
         for f in e.factors:
             nxt: dict = {}
             for (s1, m1), c1 in out.items():
-                for (s2, m2), c2 in _terms(f, traces, units, False, entrywise).items():
+                for (s2, m2), c2 in _terms(f, False, entrywise).items():
                     key = (tuple(sorted(s1 + s2, key=repr)), m1 + m2)
                     nxt[key] = nxt.get(key, 0) + c1 * c2
             out = nxt
         out = {k: c for k, c in out.items() if c != 0}
-        return {_scalar_chain(k, units): c for k, c in out.items()} if e.is_scalar and not opened else out
+        return {_scalar_chain(k): c for k, c in out.items()} if e.is_scalar and not opened else out
     if isinstance(e, Trace):
-        if traces is None:
-            return {_scalar_chain(k, units): c for k, c in _terms(e.arg, traces, units).items()}
-        inside = sorted(((c, s, traces(tuple(_chain_factors(m))))
-                         for (s, m), c in _terms(e.arg, traces, units, opened=True).items()), key=repr)
-        return {((("tr", tuple(inside)),), ()): Fraction(1)} if inside else {}
+        return {_scalar_chain(k): c for k, c in _terms(e.arg).items()}
     if e.is_scalar:
         return {((e,), ()): Fraction(1)}
     return {((), (e,)): Fraction(1)}
 
 
-def _scalar_chain(key, units=None):
+def _scalar_chain(key):
     """A 1×1 product's matrix chain (xᵀ A x) kept as one scalar atom."""
     scalars, chain = key
     if not chain:
         return key
-    chain = tuple(_chain_factors(chain))
-    return tuple(sorted(scalars + (("chain", units(chain) if units else chain),), key=repr)), ()
+    return tuple(sorted(scalars + (("chain", tuple(_chain_factors(chain))),), key=repr)), ()
 
 
 def _rotation(chain: tuple) -> tuple:
@@ -344,40 +336,19 @@ def _rotation(chain: tuple) -> tuple:
     return min(rotations, key=repr)
 
 
-def _transposition(chain: tuple) -> tuple:
-    other = tuple(alg.transpose(f) for f in reversed(chain))
-    return min((chain, other), key=repr)
-
-
 def same_terms(a: Expr, b: Expr) -> bool:
     """Whether a and b are the same terms, multiplied out, traces opened (a regrouping)."""
-    return _terms(a, None) == _terms(b, None)
+    return _terms(a) == _terms(b)
 
 
-def _same_terms(before: Expr, after: Expr) -> bool:
-    return before != after and same_terms(before, after)
-
-
-def _count(e: Expr, kind) -> int:
-    return sum(1 for n in _walk(e) if isinstance(n, kind))
-
-
-def _walk(e: Expr):
-    yield e
-    for c in e.children():
-        yield from _walk(c)
-
-
-def _scalar_traces(e: Expr) -> int:
-    return sum(1 for n in _walk(e) if isinstance(n, Trace) and n.arg.is_scalar)
-
-
-# -- 1.B, 1.C and scalar-trace: the same line, but for what the rule moves ------------------------
+# -- the trace rules and distributive: the same line, but for what the rule moves --------------------
 #
 # Each line is read as a key in which only the rule's own freedom is invisible: the key of a
 # product is (number, its scalar factors as a multiset, its matrix factors in order), of a sum the
-# multiset of its terms' keys, of anything else its kind and its operands' keys. Nothing is
-# multiplied out, rotated or transposed, so a step that also does that changes the key.
+# multiset of its terms' keys, of anything else its kind and its operands' keys. Only the cited
+# rule's move is read away (1.D: a trace's factors up to rotation; 1.A: a trace's product or its
+# transpose; distributive: products of sums multiplied out), so a step that also does another
+# move changes the key.
 
 def _key(e: Expr, rule: str):
     if isinstance(e, Add):
@@ -392,6 +363,10 @@ def _key(e: Expr, rule: str):
         return _product_key(e.factors, e.is_scalar, rule)
     if isinstance(e, Trace):
         return _trace_key(e, rule)
+    if rule == "distributive" and isinstance(e, Transpose) and isinstance(e.arg, Add):  # (A + B)ᵀ = Aᵀ + Bᵀ
+        return _key(Add(tuple(alg.transpose(t) for t in e.arg.terms)), rule)
+    if rule == "distributive" and isinstance(e, Hadamard):  # A ∘ (B + C) = A ∘ B + A ∘ C
+        return _hadamard_key(e, rule)
     if not e.children():
         return e
     return type(e).__name__, tuple(_key(v, rule) if isinstance(v, Expr) else tuple(
@@ -400,7 +375,13 @@ def _key(e: Expr, rule: str):
 
 def _product_key(factors, is_scalar: bool, rule: str):
     """(*, number, scalar factors, matrix chain); a 1×1 product's chain is one scalar ("unit"),
-    read up to transposition for scalar-trace (aᵀ b = bᵀ a)."""
+    read up to transposition for scalar-trace (aᵀ b = bᵀ a). For distributive, a product with a
+    sum among its factors is the sum of the products, multiplied out; for 1.D, a whole power of
+    a matrix is its factors written out (X² is X X, as rotating tr(X dX X) to tr(X X dX) gives)."""
+    if rule == "distributive":
+        spread = _spread(factors)
+        if spread is not None:
+            return _key(spread, rule)
     number, scalars, chain = Fraction(1), [], []
     for f in factors:
         k = _key(f, rule)
@@ -413,6 +394,9 @@ def _product_key(factors, is_scalar: bool, rule: str):
                 chain += k[3]
         elif f.is_scalar:
             scalars.append(k)
+        elif rule == "1.D" and _whole_power(f):
+            one = _key(f.base if f.exponent > 0 else alg.inverse(f.base), rule)
+            chain += [one] * abs(int(f.exponent))
         elif not isinstance(f, Identity):  # M = a I where a term has no matrix factor: notation
             chain.append(k)
     if is_scalar and chain:
@@ -425,15 +409,81 @@ def _product_key(factors, is_scalar: bool, rule: str):
     return "*", number, tuple(sorted(scalars, key=repr)), tuple(chain)
 
 
+def _whole_power(f) -> bool:
+    return isinstance(f, Power) and not f.base.is_scalar and f.exponent.denominator == 1 and abs(f.exponent) > 1
+
+
+def _summands(f: Expr) -> tuple:
+    """The terms of a factor that is a sum (of a transposed sum, their transposes), else (f,)."""
+    if isinstance(f, Add):
+        return f.terms
+    if isinstance(f, Transpose) and isinstance(f.arg, Add):
+        return tuple(alg.transpose(t) for t in f.arg.terms)
+    return (f,)
+
+
+def _spread(factors, kind=MatMul):
+    """A product with a sum among its factors as the sum of its products, multiplied out one
+    level (the products' own sums are read in turn); None if no factor is a sum."""
+    flat = []
+    for f in factors:
+        flat.extend(f.factors if isinstance(f, kind) else (f,))
+    options = [_summands(f) for f in flat]
+    if all(len(o) == 1 for o in options):
+        return None
+    products = [()]
+    for o in options:
+        products = [p + (t,) for p in products for t in o]
+    return Add(tuple(kind(p) for p in products))
+
+
+def _hadamard_key(e: Hadamard, rule: str):
+    """An entrywise product for distributive: multiplied out over sums; the scalars of its
+    factors in front (A ∘ (-B) = -(A ∘ B)); the factors in any order (∘ commutes)."""
+    spread = _spread(e.factors, Hadamard)
+    if spread is not None:
+        return _key(spread, rule)
+    number, scalars, parts = Fraction(1), [], []
+    for f in e.factors:
+        k = _key(f, rule)
+        if _is(k, "*"):
+            number *= k[1]
+            scalars += k[2]
+            parts.append(k[3][0] if len(k[3]) == 1 else ("*", Fraction(1), (), k[3]))
+        else:
+            parts.append(k)
+    return "*", number, tuple(sorted(scalars, key=repr)), (("∘", tuple(sorted(parts, key=repr))),)
+
+
 def _trace_key(e: Trace, rule: str):
     if rule == "scalar-trace" and e.arg.is_scalar:  # tr(a) = a
         return _key(e.arg, rule)
-    inner = _product_key(e.arg.factors, False, rule) if isinstance(e.arg, MatMul) else _key(e.arg, rule)
-    if not _is(inner, "+") and not _is(inner, "*"):
-        inner = "*", Fraction(1), (), (inner,)
+    inner = _inner_key(e.arg, rule)
     if rule == "1.B" and _is(inner, "+"):  # tr(A + B) = tr(A) + tr(B)
         return "+", tuple(sorted((_traced(t, rule) for t in inner[1]), key=repr))
+    if rule == "1.D" and _is(inner, "*"):  # tr(A B) = tr(B A): the product up to rotation
+        inner = inner[:3] + (_rotation(inner[3]),)
+    if rule in ("1.A", "ᵀ"):  # tr(Mᵀ) = tr(M): the product or its transpose, factor by factor
+        factors = e.arg.factors if isinstance(e.arg, MatMul) else (e.arg,)
+        inner = _inner_key(MatMul(tuple(_transposed_twice(f) for f in factors)), rule)
+        if rule == "ᵀ":  # transposes pushed to the leaves, nothing transposed: what 1.A must change
+            return _traced(inner, rule)
+        other = _inner_key(MatMul(tuple(f if f.is_scalar else alg.transpose(f) for f in reversed(factors))), rule)
+        return "tr", tuple(sorted((_traced(inner, rule), _traced(other, rule)), key=repr))
     return _traced(inner, rule)
+
+
+def _transposed_twice(f: Expr) -> Expr:
+    """f with its transposes pushed to the leaves ((A B)ᵀ C as Bᵀ Aᵀ C), as 1.A's transpose writes them."""
+    return f if f.is_scalar else alg.transpose(alg.transpose(f))
+
+
+def _inner_key(arg: Expr, rule: str):
+    """A trace's argument, read as a product (even of one factor) or a sum."""
+    inner = _product_key(arg.factors, False, rule) if isinstance(arg, MatMul) else _key(arg, rule)
+    if not _is(inner, "+") and not _is(inner, "*"):
+        inner = "*", Fraction(1), (), (inner,)
+    return inner
 
 
 def _traced(inner, rule: str):
@@ -495,20 +545,35 @@ scalar_trace = _only("scalar-trace")  # a = tr(a) = aᵀ for a 1×1 a
 
 def multiplied_out(before: Expr, after: Expr) -> bool:
     """Multiplying out (also A ∘ (B + C)), collecting terms: the same terms."""
-    return before != after and _terms(before, None, entrywise=True) == _terms(after, None, entrywise=True)
+    return before != after and _terms(before, entrywise=True) == _terms(after, entrywise=True)
+
+
+distributed = _only("distributive")
+distributed.__doc__ = """distributive: A (B + C) = A B + A C, (A + B)ᵀ = Aᵀ + Bᵀ, A ∘ (B + C) = A ∘ B + A ∘ C, term for
+term: products of sums multiplied out where the step did it, nothing else: no like terms collected
+(A B + A B stays two terms), nothing rotated, transposed or moved across a trace."""
+
+
+_rotated = _only("1.D")
+_transposed = _only("1.A")
 
 
 def rotated(before: Expr, after: Expr) -> bool:
-    """1.D: the same terms with each trace's product read up to rotation."""
-    return before != after and _terms(before, _rotation) == _terms(after, _rotation)
+    """1.D: tr(A B) = tr(B A), term for term: each trace's product is a rotation of the one before
+    (or as it was), nothing multiplied out, transposed or merged. A whole power counts as its
+    factors (tr(X dX X) = tr(X² dX)): algebra writes X X as X², so the rotation alone cannot be shown."""
+    return _rotated(before, after)
 
 
 def transposed_in_trace(before: Expr, after: Expr) -> bool:
-    """1.A and 3.C: tr(Mᵀ) = tr(M): the same terms with each trace read up to transposition; or
-    (3.C) the gradient with respect to Xᵀ, the transpose of the one with respect to X."""
-    if after == alg.transpose(before) or (isinstance(after, Transpose) and after.arg == before):
+    """1.A and 3.C: tr(Mᵀ) = tr(M), term for term: each trace's product is as it was or its transpose,
+    factor by factor (transposes pushed to the leaves, as algebra writes them), at least one of them
+    transposed (pushing a transpose alone is simplify's), nothing rotated or multiplied out; or (3.C) the gradient with respect to Xᵀ, the transpose of the one with respect to X."""
+    if before == after:
+        return False
+    if not before.is_scalar and (after == alg.transpose(before) or isinstance(after, Transpose) and after.arg == before):
         return True
-    return before != after and _terms(before, _transposition) == _terms(after, _transposition)
+    return _transposed(before, after) and _key(before, "ᵀ") != _key(after, "ᵀ")
 
 
 def read_off(before: Expr, after: Expr) -> bool:
@@ -624,7 +689,7 @@ CHECKS = {
     "vec-trace": no_new_functions,
 }
 CHECKS.update({
-    "distributive": multiplied_out,
+    "distributive": distributed,
     "commutation": no_new_functions,
     "vec": vec_form,
     "jacobian": no_new_functions,
