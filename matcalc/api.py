@@ -78,11 +78,16 @@ def _split_by_the_shell(source: str, wrts: list[str], missing: bool = False) -> 
 
 def _absent(name: str, names, source: str, wrts: list[str]) -> str:
     """The message for a variable that does not occur: x with x_i in the expression says that
-    x_i is a name of its own (entries are not read); else the shell's hint, if any."""
+    x_i is a name of its own (entries are not read), X for x that names are case-sensitive; else
+    the shell's hint, if any."""
     own = sorted(n for n in names if n.startswith(name + "_"))
     if own:
         return (f"{name} does not occur in the expression: {own[0]} is a name of its own here, not an "
                 f"entry of {name} (matcalc reads whole vectors and matrices, not their entries)")
+    cased = sorted(n for n in names if n.lower() == name.lower())
+    if cased:
+        return (f"{name} does not occur in the expression, {cased[0]} does: names are case-sensitive, so "
+                f"differentiate with respect to {cased[0]}")
     return f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True)
 
 

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 import matcalc
 from evaluator import Expression
 from matcalc.cli.app import app
-from oracle import close, fd_gradient, run
+from oracle import assert_gradient, close, fd_gradient, run
 
 RUNNER = CliRunner()
 
@@ -200,7 +200,20 @@ REFUSED = [
     (r"\mathbf{w}^\top g(\mathbf{X}\mathbf{w})", ["unknown function", "f \\cdot (x)"]),
     (r"E[\mathbf{x}^\top A \mathbf{x}]", ["expectation", "the expression inside"]),  # was E times xᵀAx
     (r"x_i", ["x_i is a name of its own", "not an entry of x"]),                  # was: x does not occur
+    (r"\operatorname{tr}(\mathbf{X})", ["X does", "case-sensitive"]),                # was: x does not occur
+    (r"\nabla_x \log\det X", ["X does", "case-sensitive", "\\nabla_X"]),
 ]
+
+
+@pytest.mark.parametrize("text,product", [(r"\mathbf{x} \cdot \mathbf{y}", r"\mathbf{x}^T \mathbf{y}"),
+                                          (r"x \times y", "x^T y"), (r"(A x) \cdot y", "(A x)^T y")])
+def test_two_column_vectors_multiplied_are_refused_naming_the_inner_product(text, product):
+    """x · y of two declared column vectors is refused (not read as a dot product silently), and
+    the message writes the inner product, which then reads: its gradient is y."""
+    message = refuse("diff", text, "x", "--vector", "x", "--vector", "y")
+    assert "inner dimensions differ" in message and f"inner product write {product}," in message, message
+    expected = (lambda env: env["A"].T @ env["y"]) if "A" in product else (lambda env: env["y"])
+    assert_gradient(product, "x", expected, declare={"y": "vector"})
 
 
 def refuse(*args: str):

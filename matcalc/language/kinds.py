@@ -157,14 +157,14 @@ def _match(s: tuple, t: tuple, bound: dict):
 
 class _Fail(Exception):
     """A reading that does not type-check; `{0}`, `{1}` in the message stand for the source
-    text of the operands whose spans are given."""
+    text of the operands whose spans are given, quoted, and `{2}`, `{3}` for the same text bare."""
 
     def __init__(self, message: str, span, operands=()):
         self.message, self.span, self.operands = message, span, operands
 
     def text(self, source: str) -> str:
-        quoted = [f"`{' '.join(source[a:b].split())}`" for a, b in self.operands]
-        return self.message.format(*quoted) if quoted else self.message
+        texts = [" ".join(source[a:b].split()) for a, b in self.operands]
+        return self.message.format(*(f"`{t}`" for t in texts), *texts) if texts else self.message
 
 
 def is_upper(name: str) -> bool:
@@ -398,8 +398,12 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
                 return right
             if _as_scalar(right):
                 return left
-            raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ",
-                        node.span, (node.args[0].span, node.args[1].span))
+            hint = ""
+            if _find(left[1]) == 1 and _find(right[1]) == 1:  # two column vectors: x \cdot y
+                u, v = ("{%d}" % i if arg.op == "name" else "({%d})" % i for i, arg in zip((2, 3), node.args))
+                hint = f"; for their inner product write {u}^T {v}, for the outer product {u} {v}^T"
+            raise _Fail(f"cannot multiply {{0}} ({_show(left)}) by {{1}} ({_show(right)}): inner dimensions differ"
+                        + hint, node.span, (node.args[0].span, node.args[1].span))
         return (left[0], right[1])
     if op == "transpose":
         return (a[0][1], a[0][0])
