@@ -1,7 +1,8 @@
 """`python -m matcalc` and the `matcalc` command: a tiny entry point, the CLI loaded lazily.
 
 Exit codes: 0 success; 1 a check, an identity or a batch line failed; 2 bad input; 3 the
-results cannot be written (stdout closed or full); 130 interrupted (Ctrl-C)."""
+results cannot be written (stdout closed or full); 4 an internal error, a bug in matcalc (one
+message naming it; MATCALC_DEBUG=1 shows the traceback); 130 interrupted (Ctrl-C)."""
 import os
 import signal
 import sys
@@ -33,6 +34,12 @@ def main() -> None:
             run()
         except OutputFailed as e:
             sys.exit(e.report())
+        except Exception as e:  # a bug: one message, as a batch line gets, not a traceback
+            if os.environ.get("MATCALC_DEBUG"):
+                raise
+            sys.stderr.write(f"error: internal error, please report it with the command line: {type(e).__name__}: "
+                             f"{str(e)[:300]}\n  (MATCALC_DEBUG=1 shows the traceback)\n")
+            sys.exit(4)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)

@@ -362,3 +362,28 @@ def test_another_tools_command_name_says_where_matcalc_has_it(command, named):
 def test_an_unknown_command_still_gets_clicks_nearest_name(command):
     status, _, err = run([command, "x^T x", "x"])
     assert status == 2 and "Did you mean 'hessian'?" in err
+
+
+# A bug planted in the derivation: the command, quick path (diff) and Typer path (verify) alike,
+# ends with one message and exit 4, not a traceback; MATCALC_DEBUG=1 gives the traceback back.
+PLANTED = """
+import sys
+from matcalc import api
+def broken(*args, **kwargs):
+    raise ZeroDivisionError("planted")
+api.gradients_of = api.verify = broken
+sys.argv = ["matcalc", *sys.argv[1:]]
+from matcalc.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("args", [["diff", "x^T x", "x"], ["verify", "tr(AB) = tr(BA)"]])
+def test_a_bug_is_one_message_and_exit_4_not_a_traceback(args):
+    r = subprocess.run([sys.executable, "-c", PLANTED, *args], capture_output=True, text=True, env=ENV, timeout=120)
+    assert (r.returncode, r.stdout) == (4, ""), r
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("error: internal error, please report it") and "ZeroDivisionError: planted" in r.stderr
+    r = subprocess.run([sys.executable, "-c", PLANTED, *args], capture_output=True, text=True,
+                       env={**ENV, "MATCALC_DEBUG": "1"}, timeout=120)
+    assert r.returncode == 1 and "Traceback" in r.stderr and "ZeroDivisionError: planted" in r.stderr, r
