@@ -202,7 +202,22 @@ REFUSED = [
     (r"x_i", ["x_i is a name of its own", "not an entry of x"]),                  # was: x does not occur
     (r"\operatorname{tr}(\mathbf{X})", ["X does", "case-sensitive"]),                # was: x does not occur
     (r"\nabla_x \log\det X", ["X does", "case-sensitive", "\\nabla_X"]),
+    # \sum reaches over its term in LaTeX; was sum(y - Xw)^2, the square of the sum, silently
+    (r"\frac{1}{n} \sum (y - Xw)^2", ["how far `\\sum` reaches", "sum((y - Xw).^2)", "sum(y - Xw)^2"]),
+    (r"\sum (y - Xw)²", ["sum((y - Xw).^2)", "sum(y - Xw)²"]),
+    (r"\sum \mathbf{x} \odot \mathbf{x}", ["sum(\\mathbf{x} \\odot \\mathbf{x})", "sum(\\mathbf{x}) \\odot"]),  # was sum(x) x
+    (r"\sum (x) y", ["sum((x) y)", "sum(x) y"]),                                   # was sum(x) y
 ]
+
+
+@pytest.mark.parametrize("text,wrt,expected", [
+    ("sum((y - Xw).^2)", "w", lambda e: -2 * e["X"].T @ (e["y"] - e["X"] @ e["w"])),      # the sum of squares
+    ("sum(y - Xw)^2", "w", lambda e: -2 * (e["y"] - e["X"] @ e["w"]).sum() * e["X"].T.sum(axis=1)),  # the square of the sum
+    (r"\sum x.^2", "x", lambda e: 2 * e["x"]),                                             # clear: the sum of squares
+    (r"\sum(x) + \sum[x]^T", "x", lambda e: 2 * np.ones_like(e["x"])),                    # clear: sums alone
+])
+def test_the_sum_readings_matcalc_suggests_are_answered(text, wrt, expected):
+    assert_gradient(text, wrt, expected, declare={"x": "vector"} if "x" in text else {"y": "vector"})
 
 
 @pytest.mark.parametrize("text,product", [(r"\mathbf{x} \cdot \mathbf{y}", r"\mathbf{x}^T \mathbf{y}"),

@@ -111,6 +111,8 @@ def parse(text: str) -> Line:
         if len(text) > MAX_DEPTH:
             _check_depth(line.lhs, text)
         check_products(line, text)
+        if "\\sum" in text:
+            check_sums(line, text)
         return line
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -147,6 +149,8 @@ def parse(text: str) -> Line:
         if side is not None:
             _check_depth(side.body if isinstance(side, Query) else side, text)
     check_products(line, text)
+    if "\\sum" in text:
+        check_sums(line, text)
     return line
 
 
@@ -603,6 +607,31 @@ def check_products(line: Line, text: str) -> None:
                             inner.add(id(arg))
                 if id(node) not in inner:
                     _check_product(node, text)
+
+
+def check_sums(line: Line, text: str) -> None:
+    """Refuse a `\\sum` whose reach is unclear. In LaTeX the big operator reaches over the rest of
+    its term (\\sum (y - Xw)^2 is a sum of squares); matcalc reads \\sum(v) as the function sum,
+    as it reads sum(v)^2 (the square of the sum). Where the two differ, say both. A bare \\sum x
+    followed by a factor is check_products' refusal; \\sum x^2 and \\sum(v) alone are clear."""
+    for side in (line.lhs, line.rhs):
+        if side is None:
+            continue
+        for node in (side.body if isinstance(side, Query) else side).walk():
+            arg = node.args[0] if node.args else None
+            if arg is None or arg.op != "call" or arg.value != "sum" or not text.startswith("\\sum", arg.span[0]):
+                continue
+            written = text[arg.span[0] + 4:arg.span[1]].strip()
+            bracketed = written[:1] in "(["
+            if node.op in ("hadamard", "hadamard_div", "kron") or bracketed and node.op in ("power", "hadamard_power", "mul"):
+                rest = text[arg.span[1]:node.span[1]]
+                inner = text[arg.args[0].span[0]:arg.args[0].span[1]]
+                # the sum of squares squares each entry: (y - Xw).^2 (a vector's ^2 is a matrix power)
+                entrywise, power = rest, rest.lstrip()
+                if node.op == "power":
+                    entrywise = "." + power if power[:1] == "^" else ".^" + power.translate(_SUPERSCRIPT)
+                raise MatcalcError(f"it is unclear how far `\\sum` reaches here: write sum({written}{entrywise}) for "
+                                   f"the sum over the whole term, or sum({inner}){rest} for the sum first", text, node.span)
 
 
 def _check_product(node: Syntax, text: str) -> None:
