@@ -35,6 +35,8 @@ class Verdict:
     rhs: Expr = field(repr=False)
     sides: tuple = field(default=(), repr=False)  # each side as written: an Expr, or a gradient's api.Gradient
     numbers: object = field(default=None, repr=False, compare=False)
+    # of an identity that does not hold: square matrices whose symmetry makes it hold (∇ xᵀAx = 2Ax)
+    holds_if_symmetric: tuple = ()
 
     def __bool__(self) -> bool:
         return self.holds
@@ -69,7 +71,13 @@ class Verdict:
                        f"on {numbers.undefined} of {n} random instances")
         if numbers is not None and numbers.exact:
             why.append("the exact rational coefficients of the two sides differ")
-        return f"does not hold: {render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)} ({'; '.join(why)})"
+        said = f"does not hold: {render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)} ({'; '.join(why)})"
+        if self.holds_if_symmetric:
+            names = [render.name(n, st) for n in self.holds_if_symmetric]
+            flags = " ".join(f"--symmetric {render.name(n, render.TEXT)}" for n in self.holds_if_symmetric)
+            said += (f"; it holds when {' and '.join(names)} {'is' if len(names) == 1 else 'are'} "
+                     f"symmetric ({flags})")
+        return said
 
     def __str__(self) -> str:
         return self.message("unicode")
@@ -117,8 +125,11 @@ class _Side:
         return Syntax("mul", (left, Syntax("transpose", (right,), span=span)), span=span)
 
 
-def verify(source: str, declared: dict[str, str] | None = None, instances: int = INSTANCES) -> Verdict:
-    """Decide `LHS = RHS`; bad input raises MatcalcError."""
+def verify(source: str, declared: dict[str, str] | None = None, instances: int = INSTANCES,
+           conditions: bool = True) -> Verdict:
+    """Decide `LHS = RHS`; bad input raises MatcalcError. With `conditions`, an identity that
+    does not hold is tried again with its square matrices symmetric, and says if that makes it
+    hold: textbooks often state xᵀAx's gradient as 2Ax, for a symmetric A."""
     sides, typing = _typed_sides(source, declared)
     for side in sides:
         _build(side, typing, source)
@@ -145,7 +156,25 @@ def verify(source: str, declared: dict[str, str] | None = None, instances: int =
     if numbers.agree and not numbers.several_sizes:  # never "holds" on the strength of one size
         raise MatcalcError("cannot decide numerically: the sides could be compared only at "
                            f"{_sizes_seen(numbers)}, not at even and odd sizes", source, (0, len(source)))
-    return Verdict(source, numbers.agree, "numeric", numbers.error, numbers.usable, left, right, written, numbers)
+    symmetric = () if numbers.agree or not conditions else _holds_if_symmetric(source, declared, typing, instances)
+    return Verdict(source, numbers.agree, "numeric", numbers.error, numbers.usable, left, right, written, numbers,
+                   symmetric)
+
+
+def _holds_if_symmetric(source: str, declared: dict[str, str] | None, typing: kinds.Typing,
+                        instances: int) -> tuple:
+    """The square matrices (each alone, then all together) whose symmetry makes an identity
+    that does not hold hold; () if none does."""
+    square = sorted(n for n, kind in typing.kinds.items() if kind == "matrix"
+                    and len(set(map(str, typing.shapes[n]))) == 1)
+    for names in [[n] for n in square] + ([square] if 1 < len(square) <= 3 else []):
+        try:
+            v = verify(source, {**(declared or {}), **dict.fromkeys(names, "symmetric")}, instances, False)
+        except MatcalcError:
+            continue
+        if v.holds:
+            return tuple(names)
+    return ()
 
 
 def _sizes_seen(numbers) -> str:

@@ -130,6 +130,27 @@ def test_json_verdict():
     assert record["lhs"]["text"] == "B^T" and record["rhs"]["numpy"] == "B"
 
 
+@pytest.mark.parametrize("source,names", [
+    (r"\nabla_x x^T A x = 2 A x", ("A",)),                   # the textbook's form for a symmetric A
+    (r"\nabla_X tr(X^T A X) = 2 A X", ("A",)),
+    (r"(AB)^T = B A", ("A", "B")),                           # neither alone: both together
+    (r"\nabla_{\Sigma} x^T \Sigma x = x x^T + x x^T", ()),   # false under symmetry too (one x x^T)
+    (r"tr(AB) = tr(A) tr(B)", ()),                           # no symmetry makes it hold
+    (r"\nabla_A tr(AB) = B", ("B",)),                         # B^T = B: B square and symmetric
+])
+def test_a_false_identity_says_which_symmetry_would_make_it_hold(source, names):
+    """The hint is honest: with exactly the declarations it names, the identity holds."""
+    verdict = matcalc.verify(source)
+    assert not verdict and verdict.holds_if_symmetric == names, verdict.holds_if_symmetric
+    record = json.loads(CliRunner().invoke(app, ["verify", source, "-f", "json"]).stdout)
+    assert record["holds_if_symmetric"] == list(names)
+    if names:
+        flags = " ".join(f"--symmetric {n}" for n in names)
+        assert run(source).stdout.rstrip().endswith(f"; it holds when {' and '.join(names)} "
+                                                    f"{'is' if len(names) == 1 else 'are'} symmetric ({flags})")
+        assert matcalc.verify(source, dict.fromkeys(names, "symmetric"))
+
+
 def test_verify_function_stays_the_function():
     import matcalc.verify  # noqa: F401  (the module of the same name must not shadow it)
 

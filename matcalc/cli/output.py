@@ -119,6 +119,7 @@ def verdict_line(v, fmt: str, steps: bool = False) -> str:
     if fmt == "json":
         return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
                            "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs),
+                           "holds_if_symmetric": list(v.holds_if_symmetric),
                            "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
     head = v.message({"pretty": "unicode", "latex": "latex", "markdown": "unicode"}.get(fmt, "text"))
     if fmt == "markdown":
