@@ -10,8 +10,8 @@ _matcalc_options() {
         '') REPLY='--version --show-completion --install-completion --help -h' ;;
         'diff') REPLY='--scalar --vector --matrix --symmetric --format -f --check --file -i --no-steps --steps --layout --standalone --help -h' ;;
         'hessian') REPLY='--scalar --vector --matrix --symmetric --format -f --check --no-steps --steps --standalone --help -h' ;;
-        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
-        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --help -h' ;;
+        'verify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --standalone --help -h' ;;
+        'simplify') REPLY='--scalar --vector --matrix --symmetric --format -f --file -i --no-steps --steps --standalone --help -h' ;;
         'rules') REPLY='--help -h' ;;
         *) REPLY= ;;
     esac

@@ -101,6 +101,7 @@ complete -c matcalc -n '__matcalc_using verify' -l symmetric -x -a '(__matcalc_d
 complete -c matcalc -n '__matcalc_using verify' -l format -s f -x -a 'pretty text latex markdown numpy python json' -d 'json for a record; otherwise a sentence.'
 complete -c matcalc -n '__matcalc_using verify' -l file -s i -r -F -d 'Read identities from a file, one per line (repeatable).'
 complete -c matcalc -n '__matcalc_using verify' -l no-steps -l steps -d 'Show which rules make the two sides equal (default: on for one identity at a terminal).'
+complete -c matcalc -n '__matcalc_using verify' -l standalone -d 'With -f latex: a whole LaTeX document (\\documentclass ... \\end{document}) that compiles as it is.'
 complete -c matcalc -n '__matcalc_using verify' -l help -s h -d 'Show this message and exit.'
 
 # matcalc simplify
@@ -111,6 +112,7 @@ complete -c matcalc -n '__matcalc_using simplify' -l symmetric -x -a '(__matcalc
 complete -c matcalc -n '__matcalc_using simplify' -l format -s f -x -a 'pretty text latex markdown numpy python json' -d 'Output format (default: pretty at a terminal, text when piped).'
 complete -c matcalc -n '__matcalc_using simplify' -l file -s i -r -F -d 'Read expressions from a file, one per line (repeatable).'
 complete -c matcalc -n '__matcalc_using simplify' -l no-steps -l steps -d 'Show the chain of equalities, citing a rule at each step (default: on for one expression at a terminal).'
+complete -c matcalc -n '__matcalc_using simplify' -l standalone -d 'With -f latex: a whole LaTeX document (\\documentclass ... \\end{document}) that compiles as it is.'
 complete -c matcalc -n '__matcalc_using simplify' -l help -s h -d 'Show this message and exit.'
 
 # matcalc rules

@@ -50,10 +50,16 @@ class Verdict:
         chain = verification(self)
         return chain.steps if chain else ()
 
-    def message(self, style: str = "text") -> str:
+    def message(self, style: str = "text", inline: bool = False) -> str:
+        """One sentence, its expressions in `style`; `inline` (LaTeX): the sentence as a document's
+        text, its math between $ … $."""
         st = render.STYLES[style]
+        math = (lambda e: f"${render.render(e, st)}$") if inline else (lambda e: render.render(e, st))
+        math_name = (lambda n: f"${n}$") if inline else (lambda n: n)
+        option = (lambda o: "\\texttt{" + o.replace("--", "-{}-").replace("\\", "\\textbackslash{}") + "}") \
+            if inline else (lambda o: o)
         if self.holds and self.how == "symbolic":
-            return f"holds symbolically: both sides are {render.render(self.lhs, st)}"
+            return f"holds symbolically: both sides are {math(self.lhs)}"
         n = self.instances
         over = f"on {n} random instance{'s' if n != 1 else ''}"
         if self.holds:
@@ -71,10 +77,12 @@ class Verdict:
                        f"on {numbers.undefined} of {n} random instances")
         if numbers is not None and numbers.exact:
             why.append("the exact rational coefficients of the two sides differ")
-        said = f"does not hold: {render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)} ({'; '.join(why)})"
+        sides = (f"${render.render(self.lhs, st)} \\neq {render.render(self.rhs, st)}$" if inline
+                 else f"{render.render(self.lhs, st)}{neq}{render.render(self.rhs, st)}")
+        said = f"does not hold: {sides} ({'; '.join(why)})"
         if self.holds_if_symmetric:
-            names = [render.name(n, st) for n in self.holds_if_symmetric]
-            flags = " ".join(f"--symmetric {render.name(n, render.TEXT)}" for n in self.holds_if_symmetric)
+            names = [math_name(render.name(n, st)) for n in self.holds_if_symmetric]
+            flags = " ".join(option(f"--symmetric {render.name(n, render.TEXT)}") for n in self.holds_if_symmetric)
             said += (f"; it holds when {' and '.join(names)} {'is' if len(names) == 1 else 'are'} "
                      f"symmetric ({flags})")
         return said

@@ -260,7 +260,7 @@ GREEK = set("alpha beta gamma delta epsilon zeta eta theta vartheta iota kappa l
 # what LaTeX itself defines (no package), and what each package a document may declare adds
 DEFINED = {
     None: GREEK | set("documentclass usepackage begin end circ otimes frac left right mathbf mathrm nabla partial "
-                      "sqrt sum log exp sin cos tan sinh cosh tanh arcsin arccos arctan det".split()),
+                      "sqrt sum log exp sin cos tan sinh cosh tanh arcsin arccos arctan det neq texttt textbackslash".split()),
     "amsmath": {"text", "operatorname", "allowdisplaybreaks"},
     "geometry": set(),
 }
@@ -343,9 +343,72 @@ def test_the_standalone_document_compiles_where_a_tex_engine_is_installed(tmp_pa
         assert (tmp_path / f"d{i}.pdf").stat().st_size > 0
 
 
-def test_standalone_needs_latex():
-    result = CliRunner().invoke(app, ["diff", "x^T x", "x", "--standalone"])
-    assert result.exit_code == 2 and "-f latex" in result.stderr
+@pytest.mark.parametrize("args", [("diff", "x^T x", "x"), ("hessian", "x^T x", "x"), ("verify", "tr(AB) = tr(BA)"),
+                                  ("simplify", "tr(B A)"), ("verify", "tr(AB) = tr(BA)", "-f", "text"),
+                                  ("simplify", "tr(B A)", "-f", "markdown", "--steps")])
+def test_standalone_needs_latex(args):
+    result = CliRunner().invoke(app, [*args, "--standalone"])
+    assert result.exit_code == 2 and "error: --standalone makes a LaTeX document: use it with -f latex" in result.stderr
+    assert result.stdout == ""
+
+
+# verify and simplify: the sentence (its math in $ … $) and the chain of equalities as a display
+CHAINS = [(("verify", "tr(A (B + C)) = tr(A B) + tr(C A)", "--steps"), 0, 1),
+          (("verify", "tr(AB) = tr(A)tr(B)", "--steps"), 1, 0),
+          (("verify", "\\nabla_x x^T A x = 2 A x"), 1, 0),  # it holds when A is symmetric (--symmetric A)
+          (("verify", "exp(a+b) = exp(a) exp(b)"), 0, 0),
+          (("verify", "\\nabla_A \\vert A \\vert = \\vert A \\vert (A^{-1})^T", "--steps"), 0, 1),
+          (("simplify", "tr(B A) + tr(A^T B^T)", "--steps"), 0, 1),
+          (("simplify", "tr(B A) + tr(A^T B^T)"), 0, 1)]
+
+
+def _chain_document(args, code) -> str:
+    result = CliRunner().invoke(app, [*args, "-f", "latex", "--standalone"])
+    assert result.exit_code == code, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("args,code,displays", CHAINS, ids=[" ".join(c[0]) for c in CHAINS])
+def test_verify_and_simplify_standalone_are_whole_documents(args, code, displays):
+    tex = _chain_document(args, code)
+    assert_document(tex)
+    assert tex.count("\\[") == displays
+    body = tex.split("\\begin{document}\n")[1]
+    if args[0] == "verify":  # the sentence is text, its math inline: nothing outside $ … $ is a command
+        sentence = body.splitlines()[0]
+        assert sentence.startswith(("holds", "does not hold")), sentence
+        assert "\\" not in re.sub(r"\$[^$]*\$|\\texttt\{[^}]*\}", "", sentence), sentence  # --symmetric A as code
+    if "--steps" in args and displays:
+        assert "\\begin{aligned}" in body and "&&" in body
+
+
+def test_simplify_standalone_shows_the_input_and_its_simplest_form():
+    tex = _chain_document(("simplify", "tr(B A) + tr(A^T B^T)"), 0)
+    assert "\\[\n\\operatorname{tr}(B A) + \\operatorname{tr}(A^{T} B^{T}) = 2 \\operatorname{tr}(A B)\n\\]" in tex
+
+
+def test_a_batch_of_identities_is_one_document_even_with_bad_lines():
+    result = CliRunner().invoke(app, ["verify", "-", "-f", "latex", "--standalone", "--steps"],
+                                input="tr(AB) = tr(BA)\ntr(A = B\ntr(A B) = tr(A)\n")
+    assert result.exit_code == 1, result.output  # one does not hold, one is bad input
+    assert_document(result.stdout)
+    assert result.stdout.count("\\documentclass") == 1 and result.stdout.count("hold") == 2
+    assert "unexpected" in result.stderr
+
+
+def test_verify_and_simplify_documents_compile_where_a_tex_engine_is_installed(tmp_path):
+    import shutil
+    import subprocess
+
+    engine = shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no TeX engine here (apt-get install texlive-latex-base); the structure is tested above")
+    for i, (args, code, _) in enumerate(CHAINS):
+        (tmp_path / f"c{i}.tex").write_text(_chain_document(args, code), encoding="utf-8")
+        run = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", f"c{i}.tex"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout[-2000:]
+        assert (tmp_path / f"c{i}.pdf").stat().st_size > 0
 
 
 def test_markdown_is_display_math_a_notebook_renders():

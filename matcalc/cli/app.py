@@ -364,13 +364,18 @@ def verify(
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show which rules make the two sides equal (default: on for one identity at a terminal)."),
+    standalone: bool = typer.Option(False, "--standalone", help=STANDALONE_HELP),
 ):
     """Decide an identity LHS = RHS: exit 0 if it holds, 1 if it does not, 2 on bad input."""
+    with _document(standalone, fmt and fmt.value):
+        _verify(identity, declarations(scalar, vector, matrix, symmetric), fmt, files, steps)
+
+
+def _verify(identity, declared, fmt, files, steps):
     from .. import api
     from . import output
 
     chosen = choose_format(fmt)
-    declared = declarations(scalar, vector, matrix, symmetric)
     show = _show_steps(steps, chosen, batch=bool(files) or identity in ("-", None))
 
     def verify_line(text, line_declared):
@@ -402,13 +407,18 @@ def simplify(
     steps: Optional[bool] = typer.Option(
         None, "--steps/--no-steps",
         help="Show the chain of equalities, citing a rule at each step (default: on for one expression at a terminal)."),
+    standalone: bool = typer.Option(False, "--standalone", help=STANDALONE_HELP),
 ):
     """The simplest form: transposes at the leaves, traces rotated (1.A-1.D), like terms collected."""
+    with _document(standalone, fmt and fmt.value):
+        _simplify(expression, declarations(scalar, vector, matrix, symmetric), fmt, files, steps)
+
+
+def _simplify(expression, declared, fmt, files, steps):
     from .. import api
     from . import output
 
     chosen = choose_format(fmt)
-    declared = declarations(scalar, vector, matrix, symmetric)
     show = _show_steps(steps, chosen, batch=bool(files) or expression in ("-", None))
     if files or expression == "-" or expression is None:
 
@@ -436,7 +446,9 @@ def _print_chain(line, result, fmt: str, steps: bool, chain: str) -> None:
     """A simplify or verify result, with its chain of equalities when `steps` (drawn by Rich
     in the pretty format)."""
     if not (steps and fmt == "pretty"):
-        _write(line(result, fmt, steps))
+        from .batch import Printer
+
+        _write(line(result, fmt, steps, Printer.standalone) if Printer.standalone else line(result, fmt, steps))
         return
     from ..derivations import chains
     from .pretty import PrettyPrinter

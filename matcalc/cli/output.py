@@ -84,12 +84,18 @@ def typing_record(typing) -> dict:
 
 # -- simplify and verify -----------------------------------------------------------------------
 
-def simplified_line(s, fmt: str, steps: bool = False) -> str:
+def simplified_line(s, fmt: str, steps: bool = False, standalone: bool = False) -> str:
     """`simplify`: the simplest form alone (text, latex, numpy: ready to paste), or JSON; with
-    `steps`, the chain of equalities from the input to it, each step citing its rule."""
+    `steps`, the chain of equalities from the input to it, each step citing its rule.
+    `standalone` (latex): a display of a document, the input = the simplest form, or the chain."""
     from ..derivations.chains import simplification
 
     chain = simplification(s) if steps else None
+    if fmt == "latex" and standalone:
+        from ..derivations import exports
+
+        return exports.display(steps_latex(chain) if chain and chain.steps else
+                               f"{render.render(s.written, render.LATEX)} = {s.latex}")
     if fmt == "json":
         return json.dumps({"input": s.source, "value": forms(s.written, s.written),
                            "result": forms(s.result, s.written), **typing_record(s.typing),
@@ -109,13 +115,19 @@ def simplified_line(s, fmt: str, steps: bool = False) -> str:
     return with_steps(head, chain, "unicode" if fmt == "pretty" else fmt) if chain else head
 
 
-def verdict_line(v, fmt: str, steps: bool = False) -> str:
+def verdict_line(v, fmt: str, steps: bool = False, standalone: bool = False) -> str:
     """`verify`: one sentence (its expressions in the format's notation), or JSON; with
     `steps`, for an identity that holds symbolically, the chain of equalities from one side
-    to the other that shows which rules make them equal."""
+    to the other that shows which rules make them equal. `standalone` (latex): the sentence
+    as a paragraph of a document, its math in $ … $, the chain a display under it."""
     from ..derivations.chains import verification
 
     chain = verification(v) if steps else None
+    if fmt == "latex" and standalone:
+        from ..derivations import exports
+
+        return v.message("latex", inline=True) + (
+            "\n" + exports.display(steps_latex(chain)) if chain and chain.steps else "") + "\n"
     if fmt == "json":
         return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
                            "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs),
