@@ -207,6 +207,14 @@ REFUSED = [
     (r"\sum (y - Xw)²", ["sum((y - Xw).^2)", "sum(y - Xw)²"]),
     (r"\sum \mathbf{x} \odot \mathbf{x}", ["sum(\\mathbf{x} \\odot \\mathbf{x})", "sum(\\mathbf{x}) \\odot"]),  # was sum(x) x
     (r"\sum (x) y", ["sum((x) y)", "sum(x) y"]),                                   # was sum(x) y
+    (r"\lambda_{\max}(\mathbf{X})", ["eigenvalue", "\\cdot (A)"]),                    # was λ_max times X
+    (r"\sigma_{min}(X)", ["singular value"]),
+    (r"\frac12 x^T A x + \text{const}", ["additive constant", "leave it out"]),     # was: unknown word, spell it
+    (r"D_{KL}(p \| q)", ["KL divergence", "p^T \\log(p ./ q)"]),                     # was: unexpected ')'
+    (r"D_{\mathrm{KL}}(p, q)", ["KL divergence"]),
+    (r"\mathrm{KL}(p, q)", ["KL divergence", "p^T \\log(p ./ q)"]),
+    (r"\operatorname{hinge}(x)", ["max(0, 1 - z)"]),
+    (r"\operatorname{rank}(X) + \operatorname{eig}(X)", ["no eigenvalues or ranks"]),
 ]
 
 

@@ -215,6 +215,13 @@ _NOT_GUESSED = (
      "E[...] reads as an expectation, which matcalc does not take: give the expression inside (for "
      "data that does not depend on the variable, its gradient is the expectation's), or write "
      "E \\cdot [...] for a product"),
+    # \lambda_{max}(A): the name λ_max times A to the grammar, the largest eigenvalue to its writer
+    (re.compile(r"(?:\\lambda|\\sigma|λ|σ)\s*_\s*(?:\{\s*\\?(?:max|min)\s*\}|\\?(?:max|min))\s*[(\[]"),
+     "\\lambda_{max}(A) reads as an extreme eigenvalue (or singular value), which matcalc does not take: "
+     "for a product of a scalar and A write \\lambda_{max} \\cdot (A)"),
+    # D_{KL}(p \| q): a name D_KL, then a bar the grammar cannot close
+    (re.compile(r"D\s*_\s*\{?\s*(?:\\(?:mathrm|text|operatorname)\s*\{\s*)?KL"),
+     "the KL divergence D_{KL}(p \\| q) is not read: write it out, as p^T \\log(p ./ q)"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
     (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )

@@ -243,9 +243,22 @@ def _only_of_ones(word: str) -> str:
 
 # Words that other tools use for what matcalc writes another way
 WRITTEN_OTHERWISE = {"norm": "\\|x\\| (Euclidean), \\|x\\|_1, \\|X\\|_F"}
+# Words papers write for what matcalc reads in other terms: the message says what to write
+_CONSTANT = "for an additive constant leave it out (its gradient is 0), or name it with one letter, such as c"
+MEANT = {
+    **dict.fromkeys(("const", "constant", "cst", "Const"), _CONSTANT),
+    **dict.fromkeys(("KL", "DKL"), "for the KL divergence write it out, as p^T \\log(p ./ q)"),
+    "hinge": "for the hinge loss write max(0, 1 - z), the rectifier of 1 - z",
+    **dict.fromkeys(("mse", "MSE"), "for the mean squared error write it out, as \\|y - X w\\|^2 / n"),
+    **dict.fromkeys(("eig", "eigs", "eigmax", "eigmin", "rank"),
+                    "matcalc takes no eigenvalues or ranks (it differentiates traces, determinants, norms and "
+                    "entrywise functions)"),
+}
 
 
 def _unknown(word: str, run: str) -> str:
+    if word in MEANT:
+        return f"'{word}' is not read: {MEANT[word]}"
     import difflib  # only for an error (see above)
 
     near = difflib.get_close_matches(word, known_words(), n=3, cutoff=0.5)
