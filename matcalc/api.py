@@ -40,6 +40,7 @@ def gradients_of(source: str, wrts: list[str], declared: dict[str, str] | None =
 def _targets(side: Syntax | Query, source: str, wrts: list[str]) -> list[tuple[str, bool]]:
     """(canonical name, with respect to the transpose?) for the query's variable and each of `wrts`."""
     targets: list[tuple[str, bool]] = []
+    given: list[tuple[str, bool]] = []  # the variables after the expression
     if isinstance(side, Query):
         if side.wrt not in kinds.names_in(side.body):
             raise parser.absent(side, source)
@@ -59,8 +60,14 @@ def _targets(side: Syntax | Query, source: str, wrts: list[str]) -> list[tuple[s
             raise MatcalcError(f"the query differentiates with respect to {query}, but {written.strip()} is "
                                "given too: give the variable once, in the query or after the expression",
                                source, side.span)
-        if target not in targets:
+        if target in targets:
+            if target in given:  # `matcalc diff x^T x x`: the shell split the expression
+                raise MatcalcError(f"{written.strip()} is given twice as the variable"
+                                   + (_split_by_the_shell(source, wrts, True) or ": give it once"),
+                                   source, (0, len(source)))
+        else:
             targets.append(target)
+        given.append(target)
     if not targets:
         raise MatcalcError("say which variable to differentiate with respect to, e.g. `matcalc diff EXPR A`",
                            source, (0, len(source)))
@@ -71,6 +78,10 @@ def _split_by_the_shell(source: str, wrts: list[str], missing: bool = False) -> 
     """A hint when the variables look like the rest of an expression the shell split up: one
     is no name, or (`missing`) one of several does not occur in the expression."""
     if missing and len(wrts) > 1 or any(not w.strip() or re.search(r"[^\\\w'ᵀ^{}]", w) for w in wrts):
+        last = wrts[-1].strip()
+        if len(wrts) > 1 and re.fullmatch(r"\\?[A-Za-z]\w*", last):  # the last word is the variable
+            whole = " ".join([source, *wrts[:-1]])
+            return f"; if `{whole}` is one expression, put it in quotes: matcalc diff '{whole}' {last}"
         whole = " ".join([source, *wrts])
         return f"; if `{whole}` is one expression, put it in quotes: matcalc diff '{whole}' VARIABLE"
     return ""

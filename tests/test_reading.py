@@ -222,8 +222,16 @@ def test_hints_for_what_other_languages_write(source, hint):
 def test_an_expression_split_by_the_shell_is_explained():
     error = refused("x^T", "A", "x", "+", "b^T", "x", "x")
     assert "put it in quotes" in error.message
-    error = refused("x^T", "A", "x", "x")
-    assert "does not occur" in error.message and "put it in quotes" in error.message
+    error = refused("x^T", "A", "x", "x")  # was: "A does not occur"
+    assert "x is given twice" in error.message and "put it in quotes: matcalc diff 'x^T A x' x" in error.message
+    error = refused("x^T", "x", "x")  # was d/dx (x^T) = I: the variable given twice, silently once
+    assert "x is given twice" in error.message and "matcalc diff 'x^T x' x" in error.message
+
+
+def test_an_expression_in_place_of_the_command_says_where_it_goes():
+    result = runner.invoke(app, ["x^T A x", "x"])
+    assert result.exit_code == 2
+    assert "an expression comes after a command, as in matcalc diff 'x^T A x' VARIABLE" in result.output
 
 
 def test_a_lone_cr_ends_a_batch_line(tmp_path):

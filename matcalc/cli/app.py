@@ -108,6 +108,9 @@ def _sentence(e: ClickException) -> str:
     unknown = re.fullmatch(r"No such command '([^']*)'\.", message)
     if unknown and unknown.group(1).lower() in OTHER_NAMES:
         return f"no such command '{unknown.group(1)}': {OTHER_NAMES[unknown.group(1).lower()]}"
+    if unknown and re.search(r"[^A-Za-z_-]", unknown.group(1)):  # matcalc 'x^T x' x: an expression, no command
+        return (f"no such command '{_clip(unknown.group(1))}': an expression comes after a command, as in "
+                f"matcalc diff '{_clip(unknown.group(1))}' VARIABLE (or verify, simplify, hessian)")
     return _clip(message[:1].lower() + message[1:], 200)
 
 
