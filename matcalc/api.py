@@ -18,11 +18,15 @@ from .language.syntax import Line, Query, Syntax
 from .results import LAYOUTS, Derivative, Gradient, Simplified
 
 def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
-         declared: dict[str, str] | None = None, layout: str | None = None) -> Gradient | list[Gradient]:
+         declared: dict[str, str] | None = None, layout: str | None = None,
+         steps: bool = False) -> Gradient | list[Gradient]:
     """∇ of `source` with respect to `wrt` (a name or several); `source` may be a query
     (`\\nabla_A tr(A B)`), in which case `wrt` may be left out. One name gives one Gradient.
-    A vector-valued `source` gives its Jacobian (a `Derivative`). `layout`: see `gradients`."""
+    A vector-valued `source` gives its Jacobian (a `Derivative`). `layout`: see `gradients`.
+    `steps`: a notebook shows the derivation in LaTeX too (`_repr_latex_`, as `-f latex --steps`)."""
     results = gradients_of(source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared, layout)
+    if steps:
+        results = [dataclasses.replace(r, show_steps=True) for r in results]
     return results[0] if isinstance(wrt, str) or (wrt is None and len(results) == 1) else results
 
 
@@ -319,9 +323,10 @@ def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = 
     return _derivatives("hessian", body, source, targets, typing, False)
 
 
-def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None = None) -> Derivative:
-    """∇²_wrt of a scalar expression (the Python API of `matcalc hessian`)."""
-    return hessians_of(source, [wrt] if wrt else [], declared)[0]
+def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None = None,
+            steps: bool = False) -> Derivative:
+    """∇²_wrt of a scalar expression (the Python API of `matcalc hessian`); `steps` as for `diff`."""
+    return dataclasses.replace(hessians_of(source, [wrt] if wrt else [], declared)[0], show_steps=steps)
 
 
 def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool) -> list[Derivative]:
@@ -360,9 +365,10 @@ def typed(source: str, declared: dict[str, str] | None = None) -> tuple[Expr, ki
     return kinds.build(line.lhs, typing), typing
 
 
-def simplify(source: str, declared: dict[str, str] | None = None) -> Simplified:
+def simplify(source: str, declared: dict[str, str] | None = None, steps: bool = False) -> Simplified:
     """The simplest canonical form of an expression: transposes at the leaves, traces rotated
-    to a canonical order (seed 1.A-1.D), like terms collected."""
+    to a canonical order (seed 1.A-1.D), like terms collected. `steps`: a notebook shows the
+    chain of equalities in LaTeX too (`_repr_latex_`, as `-f latex --steps`)."""
     from .calculus.canonical import simplest
 
     line: Line = parser.parse(source)
@@ -373,7 +379,7 @@ def simplify(source: str, declared: dict[str, str] | None = None) -> Simplified:
                            line.lhs.span)
     typing = kinds.infer([line.lhs], source, parse_declarations(declared, kinds.names_in(line.lhs), source))
     written = kinds.build(line.lhs, typing, raw=True)
-    return Simplified(source, written, simplest(written), typing)
+    return Simplified(source, written, simplest(written), typing, show_steps=steps)
 
 
 def verify(source: str, declared: dict[str, str] | None = None):

@@ -53,6 +53,7 @@ class Gradient(_Forms):
     written: Expr            # the input as written (for echoing it)
     result: Expr
     typing: kinds.Typing = field(repr=False)
+    show_steps: bool = field(default=False, kw_only=True, compare=False, repr=False)  # diff(..., steps=True)
 
     @property
     def variable(self) -> Sym:
@@ -85,19 +86,32 @@ class Gradient(_Forms):
         return f"{self.lhs('unicode')} = {self.unicode}"
 
     def _repr_latex_(self) -> str:
-        return f"$${self.lhs('latex')} = {self.latex}$$"
+        """The result; made with `steps=True`, its derivation, the rows of `-f latex --steps`
+        (for a front end that renders LaTeX rather than Markdown)."""
+        d = self._derivation() if self.show_steps else None
+        return f"$${_aligned(d)}$$" if d is not None else f"$${self.lhs('latex')} = {self.latex}$$"
 
     def _repr_markdown_(self) -> str:
         """What a notebook shows (Jupyter prefers it to the LaTeX above): the result, then its
         derivation in $$ math, long repeated parts named (`derivations.exports`)."""
         from .derivations import exports
+
+        return exports.markdown(f"{self.lhs('latex')} = {self.latex}", self._derivation())
+
+    def _derivation(self):
+        """The derivation, or None for a form without one."""
         from .derivations.steps import NoDerivation, derive
 
         try:
-            d = derive(self)
+            return derive(self)
         except NoDerivation:
-            d = None
-        return exports.markdown(f"{self.lhs('latex')} = {self.latex}", d)
+            return None
+
+
+def _aligned(d) -> str:
+    from .derivations import exports
+
+    return exports.aligned(d)
 
 
 LAYOUTS = ("numerator", "denominator")
@@ -152,6 +166,7 @@ class Simplified(_Forms):
     written: Expr
     result: Expr
     typing: kinds.Typing = field(repr=False)
+    show_steps: bool = field(default=False, kw_only=True, compare=False, repr=False)  # simplify(..., steps=True)
 
     @functools.cached_property
     def steps(self):
@@ -165,6 +180,12 @@ class Simplified(_Forms):
         return f"{render.render(self.written, render.UNICODE)} = {self.unicode}"
 
     def _repr_latex_(self) -> str:
+        """The input = its simplest form; made with `steps=True`, the chain of equalities between them."""
+        from .derivations import chains
+
+        chain = chains.simplification(self) if self.show_steps else None
+        if chain is not None and chain.steps:
+            return f"$${_aligned(chain)}$$"
         return f"$${render.render(self.written, render.LATEX)} = {self.latex}$$"
 
     def _repr_markdown_(self) -> str:

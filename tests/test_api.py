@@ -112,3 +112,56 @@ def test_the_command_path_imports_neither_numpy_nor_sympy():
     code = "import sys, matcalc; matcalc.diff('tr(AB)', 'A').to_sympy(); print('sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+# -- a notebook's LaTeX with the derivation: steps=True (issue 17) ------------------------------------
+
+NOTEBOOK = [("diff", "\\|W_2 \\tanh(W_1 x) - y\\|^2", "W_1"), ("diff", "tr(A X^T B)", "X"), ("diff", "A X B", "X"),
+            ("hessian", "x^T A x + \\|B x\\|^2", "x")]
+
+
+@pytest.mark.parametrize("command,expr,wrt", NOTEBOOK, ids=[" ".join(c) for c in NOTEBOOK])
+def test_steps_true_puts_the_derivation_of_latex_steps_in_repr_latex(command, expr, wrt):
+    """`diff(..., steps=True)` and `hessian(..., steps=True)`: `_repr_latex_` is the `aligned` rows of
+    `-f latex --steps` in $$ math; without steps, the result alone (as README and the test above pin);
+    the Markdown repr and the result itself are the same either way, and the derivation is true."""
+    import test_jacobian_steps
+    import test_steps
+    from typer.testing import CliRunner
+
+    from matcalc.cli.app import app
+    from matcalc.derivations.steps import derive
+
+    make = matcalc.hessian if command == "hessian" else matcalc.diff
+    shown, plain = make(expr, wrt, steps=True), make(expr, wrt)
+    cli = CliRunner().invoke(app, [command, expr, wrt, "-f", "latex", "--steps"])
+    assert cli.exit_code == 0, cli.output
+    assert shown._repr_latex_() == f"$${cli.stdout.strip()}$$"
+    assert shown._repr_latex_().startswith("$$\\begin{aligned}") and shown._repr_latex_().count("&&") > 2
+    assert plain._repr_latex_() == f"$${plain.lhs('latex')} = {plain.latex}$$"
+    assert shown == plain and shown._repr_markdown_() == plain._repr_markdown_()
+    d = derive(shown)
+    if getattr(shown, "kind", "gradient") == "gradient":
+        test_steps.check_steps(d, 0)  # each step against central differences, non-square sizes
+    else:
+        test_jacobian_steps.check_steps(d, 0)
+
+
+def test_simplify_steps_true_puts_the_chain_in_repr_latex():
+    from typer.testing import CliRunner
+
+    from matcalc.cli.app import app
+
+    source = "tr(B A) + tr(A^T B^T)"
+    cli = CliRunner().invoke(app, ["simplify", source, "-f", "latex", "--steps"]).stdout.strip()
+    assert matcalc.simplify(source, steps=True)._repr_latex_() == f"$${cli}$$"
+    assert matcalc.simplify(source)._repr_latex_() == \
+        r"$$\operatorname{tr}(B A) + \operatorname{tr}(A^{T} B^{T}) = 2 \operatorname{tr}(A B)$$"
+    # nothing to show: already simplest, the one line
+    assert matcalc.simplify("tr(A B)", steps=True)._repr_latex_() == r"$$\operatorname{tr}(A B) = \operatorname{tr}(A B)$$"
+
+
+def test_steps_true_reaches_each_result_of_several_variables():
+    results = matcalc.diff("x^T A x", ["x", "A"], steps=True)
+    assert [r.wrt for r in results] == ["x", "A"]
+    assert all(r._repr_latex_().startswith("$$\\begin{aligned}") for r in results)
