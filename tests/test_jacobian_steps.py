@@ -205,9 +205,9 @@ def test_kronecker_form_through_vec():
 
 def test_softmax_terms_collected_then_read_off():
     d = derive(matcalc.diff("exp(x) / sum(exp(x))", "x"))
-    assert d.rules == ["quotient", "linearity", "exp", "vec", "jacobian", "simplify"]
+    assert d.rules == ["quotient", "linearity", "exp", "vec", "distributive", "jacobian", "simplify"]
     assert lines(d)[-3:] == [
-        "(diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²) dx  [linearity]",
+        "(diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²) dx  [distributive]",
         "diag(exp(x)) / sum(exp(x)) - exp(x) exp(x)ᵀ / sum(exp(x))²  [jacobian]",
         "diag(softmax(x)) - softmax(x) softmax(x)ᵀ  [simplify]"]  # the last pass names softmax
 
@@ -225,7 +225,7 @@ def test_hessian_is_the_gradient_then_its_jacobian():
     gradient = derive(matcalc.diff("x^T A x", "x"))
     n = len(gradient.steps)
     assert d.steps[:n] == gradient.steps  # the gradient's own derivation, step for step
-    assert lines(d)[n:] == ["A dx + Aᵀ dx  [linearity]", "(A + Aᵀ) dx  [linearity]", "A + Aᵀ  [hessian]"]
+    assert lines(d)[n:] == ["A dx + Aᵀ dx  [linearity]", "(A + Aᵀ) dx  [distributive]", "A + Aᵀ  [hessian]"]
     assert [d.lhs(k) for k in (GRADIENT, GRADIENT_DIFFERENTIAL, HESSIAN)] == [
         "∇_x xᵀ A x", "d(∇_x xᵀ A x)", "∇²_x xᵀ A x"]
     assert d.lhs(GRADIENT_DIFFERENTIAL, "text") == r"d(\nabla_x x^T A x)"
@@ -234,7 +234,7 @@ def test_hessian_is_the_gradient_then_its_jacobian():
 
 def test_hessian_of_a_matrix_goes_through_vec():
     d = derive(api.hessian("tr(X^T A X)", "X"))
-    assert lines(d)[-4:] == ["(I ⊗ A) vec(dX) + (I ⊗ Aᵀ) vec(dX)  [vec]", "(I ⊗ A + I ⊗ Aᵀ) vec(dX)  [linearity]",
+    assert lines(d)[-4:] == ["(I ⊗ A) vec(dX) + (I ⊗ Aᵀ) vec(dX)  [vec]", "(I ⊗ A + I ⊗ Aᵀ) vec(dX)  [distributive]",
                              "I ⊗ A + I ⊗ Aᵀ  [hessian]", "I ⊗ (A + Aᵀ)  [simplify]"]
     assert d.lhs(GRADIENT_VEC_DIFFERENTIAL) == "d vec(∇_X tr(Xᵀ A X))"
 
@@ -302,14 +302,14 @@ def test_cli_diff_steps_on_a_jacobian_in_other_formats(fmt):
         record = json.loads(out)
         assert record["derivative"] == "jacobian"
         assert [s["rule"] for s in record["steps"]] == [
-            "quotient", "linearity", "exp", "vec", "linearity", "jacobian", "simplify"]
+            "quotient", "linearity", "exp", "vec", "distributive", "jacobian", "simplify"]
         assert record["steps"][-1]["kind"] == "jacobian" and record["steps"][-1]["text"] == record["result"]["text"]
     elif fmt == "latex":
         assert out.startswith("\\begin{aligned}") and "\\text{vec (vec and Kronecker products)}" in out
         assert out.splitlines()[-3].startswith("\\frac{\\partial")  # ∂f/∂x = J, then softmax named
     else:
         assert out.splitlines()[-1] == matcalc.diff("exp(x) / sum(exp(x))", "x").numpy
-        assert any(line.endswith("[linearity]") and "@ dx" in line for line in out.splitlines())  # collected
+        assert any(line.endswith("[distributive]") and "@ dx" in line for line in out.splitlines())  # collected
 
 
 def test_cli_hessian_steps_text():
@@ -319,7 +319,7 @@ def test_cli_hessian_steps_text():
     assert out[0] == "\\nabla^2_x x^T A x = A + A^T"
     assert out[1].split() == "d(x^T A x) = dx^T A x + x^T A dx [product]".split()
     assert out[-3:] == ["  d(\\nabla_x x^T A x) = A dx + A^T dx    [linearity]",
-                        "                      = (A + A^T) dx    [linearity]",
+                        "                      = (A + A^T) dx    [distributive]",
                         "   \\nabla^2_x x^T A x = A + A^T    [hessian]"]
 
 

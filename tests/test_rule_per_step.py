@@ -442,3 +442,27 @@ def test_softmax_written_out_has_a_derivation_one_rule_a_step(expr):
     assert BY_ID["1.C"].applies(before, step.expr)
     after = [s.rule for _, s in moves[out[0] + 1:]]
     assert after[0] in ("scalar-trace", "hadamard") and "1.D" in after and after[-2:] == ["3.A", "simplify"]
+
+
+# -- multiplying out and collecting after df cite distributive, not linearity (issue 17) ---------------
+
+@pytest.mark.parametrize("command,expr,wrt,declare,rule_line", [
+    ("diff", "a^T (X + X^T) b", "X", None, "a^T dX b + a^T dX^T b"),  # the matrix path: multiplied out
+    ("diff", "x (x + a)", "x", {"x": "scalar", "a": "scalar"}, "((x + a) + x) dx"),  # the scalar path: collected
+    ("hessian", "x^T A x", "x", None, "(A + A^T) dx"),  # a Jacobian's terms collected
+    ("diff", "X^T X", "X", None, "(kron(X^T, I) K_{mn} + kron(I, X^T)) vec(dX)"),
+])
+def test_multiplying_out_and_collecting_after_df_is_distributive(command, expr, wrt, declare, rule_line):
+    """d passes through the linear operations (linearity); once df is written, multiplying a product
+    out over a sum, or collecting terms in dX, is the distributive law: that step cites it, and
+    linearity's check, which wants a d(…) worked out, says no to it."""
+    d, check = _any(command, expr, wrt, declare)
+    check()  # each step equal to the one before, on non-square random data
+    if command == "diff" and getattr(d.gradient, "kind", "gradient") == "gradient":
+        oracle.assert_gradient(expr, wrt, declare=declare)
+    moves = d.moves()
+    before, step = next((b, s) for b, s in moves if render.render(s.expr, render.TEXT) == rule_line)
+    assert step.rule == "distributive"
+    assert BY_ID["distributive"].applies(before, step.expr)
+    assert not BY_ID["linearity"].applies(before, step.expr)
+    assert all(s.rule != "linearity" or "multiply out" not in s.note and "collect" not in s.note for s in d.steps)

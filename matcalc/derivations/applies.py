@@ -649,11 +649,9 @@ def vec_form(before: Expr, after: Expr) -> bool:
 
 
 def _linearity(before: Expr, after: Expr) -> bool:
-    """d passes through sums, tr, ᵀ and constant factors; or, after df, multiplying out and
-    collecting terms."""
-    if _pending(before):
-        return _differential_rule(_is_linear)(before, after)
-    return multiplied_out(before, after)
+    """d passes through sums, tr, ᵀ and constant factors (multiplying out and collecting terms
+    after df is distributive's step, not this rule's)."""
+    return bool(_pending(before)) and _differential_rule(_is_linear)(before, after)
 
 
 CHECKS = {

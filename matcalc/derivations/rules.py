@@ -91,8 +91,8 @@ RULES: tuple[Rule, ...] = (
          "d(xᵀ A x / xᵀ x) = (dxᵀ A x + xᵀ A dx) / (xᵀ x) - (xᵀ A x)(dxᵀ x + xᵀ dx) / (xᵀ x)²",
          ("(x^T A x)/(x^T x)", "x")),
     Rule("linearity", "linearity of d", "d(U + V) = dU + dV,  d(A U B) = A dU B,  d tr U = tr dU,  d(Uᵀ) = (dU)ᵀ",
-         "d is linear and commutes with tr, ᵀ and sum; d of a constant is 0. Applied on every term at once; "
-         "after df, also multiplying out and collecting terms.",
+         "d is linear and commutes with tr, ᵀ and sum; d of a constant is 0. Applied on every term at once "
+         "(multiplying out and collecting terms after it is rule distributive).",
          "d tr(A X B) = tr(A dX B)",
          ("tr(A X B)", "X")),
     Rule("chain", "chain rule", "d f(U) = f′(U) ∘ dU   (f entrywise; f′(u) du for a scalar u)",
@@ -187,8 +187,9 @@ RULES: tuple[Rule, ...] = (
          "G + Gᵀ − diag(G) is a per-entry derivative (∂f/∂sᵢⱼ, sᵢⱼ = sⱼᵢ one variable), not a gradient.",
          "∇_S xᵀ S x = x xᵀ",
          ("x^T S x", "S"), {"S": "symmetric"}),
-    Rule("distributive", "multiplying out", "A (B + C) = A B + A C,   (A + B) C = A C + B C",
-         "Products of sums multiplied out, so that terms can be compared and collected (simplify, verify).",
+    Rule("distributive", "products over sums", "A (B + C) = A B + A C,   (A + B) C = A C + B C",
+         "Products of sums multiplied out, so that terms can be compared (simplify, verify) or hold one dX "
+         "each (diff); read backwards, terms in dX collected: A dX + B dX = (A + B) dX.",
          "tr(A (B + C)) = tr(A B + A C)",
          identity="tr(A (B + C)) = tr(A B) + tr(C A)"),
     Rule("det", "determinant rules", "|Aᵀ| = |A|,   |A B| = |A| |B|,   |Aᵏ| = |A|ᵏ   (A, B square)",

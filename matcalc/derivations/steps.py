@@ -512,13 +512,13 @@ def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
     atoms = _atoms(df, var)
     steps = []
     if len(atoms) > 1 and _sum(atoms) != df:
-        steps.append(Step("linearity", _sum(atoms), "multiply out: one d" + var.name + " per term"))
+        steps.append(Step("distributive", _sum(atoms), "multiply out: one d" + var.name + " per term"))
     coefficients = [_coefficient(a, var) for a in atoms]
     c = _sum(coefficients)
     collected = _product(c, Differential(var))
     before = steps[-1].expr if steps else df
     if render.render(collected, render.UNICODE) != render.render(before, render.UNICODE):  # x da is already c da
-        steps.append(Step("linearity", collected, f"collect the terms in d{var.name}"))
+        steps.append(Step("distributive", collected, f"collect the terms in d{var.name}"))
     steps.append(Step("3.A", c, f"df = c d{var.name}: the derivative is c", GRADIENT))
     return steps
 
@@ -558,7 +558,7 @@ class _TraceForm:
                 inside = _in_traces(df, lambda arg: _sum(_atoms(arg, var)))  # multiply out in the trace,
                 self._emit("distributive", inside, "multiply out inside the trace: one dX per term")
                 self._emit("1.B", _traces_split(inside), "tr(A + B) = tr(A) + tr(B)")  # then split it
-            self._emit("linearity", _sum(atoms), "multiply out: one dX per term")
+            self._emit("distributive", _sum(atoms), "multiply out: one dX per term")
         self.terms = [self._split(a) for a in atoms]
 
     def _split(self, atom: Expr) -> _Term:
@@ -848,7 +848,7 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
         return steps
     atoms = _atoms(df, var)
     if len(atoms) > 1 and _sum(atoms) != df:
-        steps.append(Step("linearity", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
+        steps.append(Step("distributive", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
     try:
         read = [(jac.read_jacobian(a, var), _read_transposed(a, var), a) for a in atoms]
         read.sort(key=lambda kpa: alg.split_coefficient(kpa[0])[0] < 0)  # b - a rather than -a + b, as results are
@@ -880,7 +880,7 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
     terms = [t for k in ks for t in (k.terms if isinstance(k, Add) else (k,))]
     j = _sum(terms)
     if len(terms) > 1:
-        steps.append(Step("linearity", _times_d(j, dx), f"collect the terms in d{x}", kind))
+        steps.append(Step("distributive", _times_d(j, dx), f"collect the terms in d{x}", kind))
     steps.append(Step(rule, j, f"d f = J d{x} gives ∂f/∂{x} = J" if rule == "jacobian" else f"d(∇f) = H d{x} gives ∇²f = H",
                       read_kind))
     return steps
