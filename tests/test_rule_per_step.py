@@ -466,3 +466,39 @@ def test_multiplying_out_and_collecting_after_df_is_distributive(command, expr, 
     assert BY_ID["distributive"].applies(before, step.expr)
     assert not BY_ID["linearity"].applies(before, step.expr)
     assert all(s.rule != "linearity" or "multiply out" not in s.note and "collect" not in s.note for s in d.steps)
+
+
+def test_multiplying_out_stops_at_a_trace_and_1B_splits_it():
+    """d tr(X² B) = tr((dX X + X dX) B): the product is multiplied out inside the trace (distributive),
+    then the trace of the sum is split (1.B); the strict distributive check refuses the two at once."""
+    d, check = _gradient("tr(X^2 B)", "X")
+    check()
+    oracle.assert_gradient("tr(X^2 B)", "X")
+    lines = [(render.render(s.expr, render.TEXT), s.rule) for s in d.steps]
+    i = lines.index(("tr(dX X B + X dX B)", "distributive"))
+    assert lines[i + 1] == ("tr(dX X B) + tr(X dX B)", "1.B")
+    moves = d.moves()
+    assert not BY_ID["distributive"].applies(moves[i][0], moves[i + 1][1].expr)
+
+
+def test_a_scalar_differential_leaves_the_trace_by_1C_before_the_terms_are_collected():
+    """The GP noise term: (1/2) tr(dη (K + η I)⁻¹ I) is (1/2) dη tr((K + η I)⁻¹ I) by 1.C; only then
+    are the terms in dη collected (distributive), nothing else tidied in that step."""
+    expr = "\\frac{1}{2} y^T (K + \\eta I)^{-1} y + \\frac{1}{2}\\log\\det(K + \\eta I)"
+    d, check = _gradient(expr, "\\eta", positive=True)
+    check()
+    rules = [s.rule for s in d.steps]
+    i = rules.index("1.C")
+    assert rules[i + 1:i + 3] == ["distributive", "3.A"]
+    moves = d.moves()
+    assert BY_ID["1.C"].applies(moves[i][0], moves[i][1].expr)
+    assert BY_ID["distributive"].applies(moves[i + 1][0], moves[i + 1][1].expr)
+
+
+def test_distributive_reads_an_entrywise_sum_inside_a_product_as_a_sum():
+    """yᵀ (A ∘ (B - C)) = yᵀ (A ∘ B) - yᵀ (A ∘ C) is one multiplying out (the softmax cross-entropy's
+    line after its softmax step); the check read A ∘ (B - C) as a sum alone but not as a factor."""
+    b, a = _sides("y^T (A .* (B - C)) = y^T (A .* B) - y^T (A .* C)")
+    assert BY_ID["distributive"].applies(b, a)
+    b, wrong = _sides("y^T (A .* (B - C)) = y^T (A .* B) - y^T (C .* A) + y^T (A .* B) - y^T (A .* B)")
+    assert not BY_ID["distributive"].applies(b, wrong)  # like terms added and cancelled: not alone

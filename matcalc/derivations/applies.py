@@ -378,7 +378,8 @@ def _product_key(factors, is_scalar: bool, rule: str):
     read up to transposition for scalar-trace (aᵀ b = bᵀ a). For distributive, a product with a
     sum among its factors is the sum of the products, multiplied out; for 1.D, a whole power of
     a matrix is its factors written out (X² is X X, as rotating tr(X dX X) to tr(X X dX) gives)."""
-    if rule == "distributive":
+    if rule == "distributive":  # a factor A ∘ (B + C) is the sum A ∘ B + A ∘ C here too, as alone
+        factors = [_spread(f.factors, Hadamard) or f if isinstance(f, Hadamard) else f for f in factors]
         spread = _spread(factors)
         if spread is not None:
             return _key(spread, rule)

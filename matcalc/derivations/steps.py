@@ -477,6 +477,57 @@ def _atoms(e: Expr, var: Sym) -> list[Expr]:
     return [e]
 
 
+def _spread_deepest(e: Expr, var: Sym) -> Expr:
+    """One level of multiplying out (distributive): each innermost product (or ∘, or ᵀ) whose factor
+    holding dX is a sum written as the sum of its products, in place; a trace of a sum is left
+    whole (splitting it is 1.B). Applied until nothing changes, this gives `_atoms`' terms."""
+    if isinstance(e, Add):
+        terms = [_spread_deepest(t, var) for t in e.terms]
+        return _sum([u for t in terms for u in (t.terms if isinstance(t, Add) else (t,))])
+    if isinstance(e, (MatMul, Hadamard)):
+        i = next((i for i, f in enumerate(e.factors) if _has_d(f, var)), None)
+        if i is None:
+            return e
+        rebuild = _product if isinstance(e, MatMul) else (lambda *fs: Hadamard(fs))
+        inner = _spread_deepest(e.factors[i], var)
+        if inner != e.factors[i]:
+            return rebuild(*e.factors[:i], inner, *e.factors[i + 1:])
+        if isinstance(inner, Add):
+            return Add(tuple(rebuild(*e.factors[:i], t, *e.factors[i + 1:]) for t in inner.terms))
+        return e
+    if isinstance(e, (Trace, Sum, Transpose)):
+        inner = _spread_deepest(e.arg, var)
+        if inner != e.arg or isinstance(e, Trace) or not isinstance(inner, Add):
+            return type(e)(inner)
+        return Add(tuple(type(e)(t) for t in inner.terms))
+    return e
+
+
+def multiply_out(steps: list[Step], e: Expr, var: Sym, kind: str = DIFFERENTIAL) -> Expr:
+    """Steps from e to its terms with one dX each, one rule a step: products of sums multiplied
+    out (distributive, on every term, up to the traces), then each trace of a sum split (1.B), and
+    again (a trace's terms inside a product)."""
+    x = render.name(var.name, render.UNICODE)
+    for _ in range(1000):
+        spread = e
+        for _ in range(1000):  # every level at once: one rule on every product
+            deeper = _spread_deepest(spread, var)
+            if deeper == spread:
+                break
+            spread = deeper
+        if spread != e and shown(spread) != shown(e):
+            steps.append(Step("distributive", spread, f"multiply out: one d{x} per term", kind))
+            e = spread
+            continue
+        split = _traces_split(e)
+        if split != e and shown(split) != shown(e):
+            steps.append(Step("1.B", split, "tr(A + B) = tr(A) + tr(B)", kind))
+            e = split
+            continue
+        return e
+    raise MatcalcError("internal: multiplying out does not end")  # pragma: no cover
+
+
 def _in_traces(e: Expr, change) -> Expr:
     """e with each outermost trace's argument `change`d, nothing else touched."""
     if isinstance(e, Trace):
@@ -510,9 +561,14 @@ def _rebuilt(e: Expr, each) -> Expr:
 
 def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
     atoms = _atoms(df, var)
-    steps = []
+    steps: list[Step] = []
     if len(atoms) > 1 and _sum(atoms) != df:
-        steps.append(Step("distributive", _sum(atoms), "multiply out: one d" + var.name + " per term"))
+        multiply_out(steps, df, var)
+        add_step(steps, Step("distributive", _sum(atoms), "multiply out: one d" + var.name + " per term"), df)
+    out = [_d_out_of_trace(a, var) for a in atoms]  # tr(da M) = da tr(M): 1.C, before collecting
+    if out != atoms:
+        atoms = out
+        add_step(steps, Step("1.C", _sum(atoms), f"tr(a A) = a tr(A): d{var.name} out of the trace"), df)
     coefficients = [_coefficient(a, var) for a in atoms]
     c = _sum(coefficients)
     collected = _product(c, Differential(var))
@@ -521,6 +577,21 @@ def _read_off_scalar(df: Expr, var: Sym) -> list[Step]:
         steps.append(Step("distributive", collected, f"collect the terms in d{var.name}"))
     steps.append(Step("3.A", c, f"df = c d{var.name}: the derivative is c", GRADIENT))
     return steps
+
+
+def _d_out_of_trace(atom: Expr, var: Sym) -> Expr:
+    """c tr(A da B) written c da tr(A B): da, a number's differential, is a scalar factor of the
+    trace's product (1.C); any other term as it is."""
+    d = Differential(var)
+    factors = _factors(atom)
+    i = next((i for i, f in enumerate(factors) if _has_d(f, var)), None)
+    if i is None or not isinstance(factors[i], Trace) or d not in _factors(factors[i].arg):
+        return atom
+    inside = _factors(factors[i].arg)
+    rest = [f for f in inside if f != d]
+    if len(rest) != len(inside) - 1 or not rest:
+        return atom
+    return _product(*factors[:i], d, Trace(_product(*rest)), *factors[i + 1:])
 
 
 def _coefficient(atom: Expr, var: Sym) -> Expr:
@@ -553,11 +624,11 @@ class _TraceForm:
         self.out: list[Step] = []
         self.last = df
         atoms = _atoms(df, var)
-        if _sum(atoms) != df:
-            if any(isinstance(t, Trace) and isinstance(t.arg, Add) for t in _walk(df)):  # one rule a step:
-                inside = _in_traces(df, lambda arg: _sum(_atoms(arg, var)))  # multiply out in the trace,
-                self._emit("distributive", inside, "multiply out inside the trace: one dX per term")
-                self._emit("1.B", _traces_split(inside), "tr(A + B) = tr(A) + tr(B)")  # then split it
+        if _sum(atoms) != df:  # one rule a step: innermost products first, traces of sums split
+            moved: list[Step] = []
+            multiply_out(moved, df, var)
+            for step in moved:
+                self._emit(step.rule, step.expr, step.note)
             self._emit("distributive", _sum(atoms), "multiply out: one dX per term")
         self.terms = [self._split(a) for a in atoms]
 
@@ -848,7 +919,8 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
         return steps
     atoms = _atoms(df, var)
     if len(atoms) > 1 and _sum(atoms) != df:
-        steps.append(Step("distributive", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
+        multiply_out(steps, df, var, d_kind)
+        add_step(steps, Step("distributive", _sum(atoms), f"multiply out: one d{x} per term", d_kind))
     try:
         read = [(jac.read_jacobian(a, var), _read_transposed(a, var), a) for a in atoms]
         read.sort(key=lambda kpa: alg.split_coefficient(kpa[0])[0] < 0)  # b - a rather than -a + b, as results are
