@@ -174,8 +174,9 @@ REFUSED = [
     (r"\mathbb{E}[\|\mathbf{x}\|^2]", ["expectation", "the expression inside"]),
     (r"\mathcal{L}(\mathbf{w}) = \|\mathbf{w}\|^2", ["\\mathcal", "right-hand side"]),
     (r"\mathbf{x} \in \mathbb{R}^n", ["\\in", "--vector"]),
-    (r"\hat{\mathbf{y}}^\top \mathbf{y}", ["\\hat", "x_h"]),
-    (r"\tilde{W} x", ["\\tilde", "subscript"]),
+    (r"\dot{\mathbf{y}}^\top \mathbf{y}", ["\\dot", "x_d"]),                        # \hat, \bar, \tilde are read
+    (r"\hat{x y}", ["a decoration holds one letter"]),
+    (r"\breve{W} x", ["\\breve", "subscript"]),
     (r"\mathbf{W}^{(1)}\mathbf{x}", ["W^{(1)}", "W_1"]),
     (r"tr(W^{(1)} W^{(2)})", ["W_1", "power"]),
     (r"\sqrt[3]{x^T x}", ["\\sqrt[n]", "a^{1/n}"]),
@@ -216,6 +217,30 @@ REFUSED = [
     (r"\operatorname{hinge}(x)", ["max(0, 1 - z)"]),
     (r"\operatorname{rank}(X) + \operatorname{eig}(X)", ["no eigenvalues or ranks"]),
 ]
+
+
+# A decorated letter is a name of its own, drawn with its mark and written back as read
+DECORATED = [
+    (r"\|\mathbf{y} - \hat{\mathbf{y}}\|^2", r"\hat{\mathbf{y}}", lambda e: -2 * (e["y"] - e["yhat"]),
+     "∇_ŷ ‖y - ŷ‖² = -2 (y - ŷ)", r"\nabla_{\hat{y}} \|y - \hat{y}\|^2 = -2 (y - \hat{y})"),
+    (r"\hat\theta^T \tilde{\Sigma} \hat{\theta}", r"\hat\theta",
+     lambda e: (e["Sigmatilde"] + e["Sigmatilde"].T) @ e["thetahat"],
+     "∇_θ̂ θ̂ᵀ Σ̃ θ̂ = Σ̃ θ̂ + Σ̃ᵀ θ̂", r"\nabla_{\hat{\theta}} \hat{\theta}^T \tilde{\Sigma} \hat{\theta} = \tilde{\Sigma} \hat{\theta} + \tilde{\Sigma}^T \hat{\theta}"),
+    (r"\|\bar{W}_1 x - \bar x\|^2", r"\bar{W}_1", lambda e: 2 * np.outer(e["Wbar_1"] @ e["x"] - e["xbar"], e["x"]),
+     "∇_W̄₁ ‖W̄₁ x - x̄‖² = 2 (W̄₁ x - x̄) xᵀ", r"\nabla_{\bar{W}_1} \|\bar{W}_1 x - \bar{x}\|^2 = 2 (\bar{W}_1 x - \bar{x}) x^T"),
+]
+
+
+@pytest.mark.parametrize("text,wrt,expected,pretty,plain", DECORATED, ids=[d[0] for d in DECORATED])
+def test_a_decorated_letter_is_a_name_of_its_own(text, wrt, expected, pretty, plain):
+    """ŷ is not y: both occur, each its own variable; the text form reads back to the same gradient."""
+    assert_gradient(text, wrt, expected)
+    result = RUNNER.invoke(app, ["diff", text, wrt, "-f", "pretty"])
+    assert result.exit_code == 0 and result.stdout.strip() == pretty, result.output
+    result = RUNNER.invoke(app, ["diff", text, wrt, "-f", "text"])
+    assert result.exit_code == 0 and result.stdout.strip() == plain, result.output
+    again = RUNNER.invoke(app, ["diff", plain.split(" = ")[0].split(" ", 1)[1], wrt, "-f", "text"])
+    assert again.stdout.strip() == plain, again.output
 
 
 @pytest.mark.parametrize("text,wrt,expected", [

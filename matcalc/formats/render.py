@@ -79,11 +79,25 @@ def name(canonical: str, style: Style) -> str:
     return written
 
 
+# A decorated name ("yhat", language/parser.py) drawn with a combining mark, or written as read
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+
+
 def _written_name(canonical: str, style: Style) -> str:
     base, _, subscript = canonical.partition("_")
     letters = base.rstrip("0123456789")
     digits = base[len(letters):]
+    accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
+    if accent:
+        letters = letters[:-len(accent)]
     head = style.greek(letters) if len(letters) > 1 else letters
+    if accent:
+        if style.name == "unicode":  # ŷ precomposed where Unicode has it, θ̂ with a combining mark
+            import unicodedata
+
+            head = unicodedata.normalize("NFC", head + _ACCENTS[accent])
+        else:
+            head = f"\\{accent}{{{head}}}"
     if style.name == "latex" and digits:
         return head + "_{" + digits + "}" if not subscript else head + digits + style.sub(subscript)
     if subscript and style.name != "unicode" and head.startswith("\\") and len(subscript) == 1:

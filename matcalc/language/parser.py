@@ -350,9 +350,26 @@ def unstyled(written: str) -> tuple[str, str]:
     return STYLE_GROUPS[m.group(1)], (m.group(2) or m.group(3)) + m.group(4)
 
 
+# A decoration makes a name of its own: \hat{y} is "yhat", \bar{x}_1 "xbar_1" (a name of several
+# letters is otherwise Greek, so none of these is another name); formats/render.py writes them back
+DECORATIONS = vocabulary.DECORATIONS
+_DECORATED = re.compile(r"^\\(%s)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[^\\\s{]))(.*)$" % "|".join(DECORATIONS), re.S)
+
+
 def canonical_name(written: str) -> str | None:
-    """`\\mu`, `μ` and `mu` → "mu"; `x_{12}` → "x_12"; `W1` → "W1"; `\\mathbf{x}` → "x". None
-    if not a name."""
+    """`\\mu`, `μ` and `mu` → "mu"; `x_{12}` → "x_12"; `W1` → "W1"; `\\mathbf{x}` → "x";
+    `\\hat{y}_1` → "yhat_1". None if not a name."""
+    decorated = _DECORATED.match(written.strip())
+    if decorated:
+        accent, braced, bare, rest = decorated.groups()
+        inner = canonical_name((braced or bare) + rest)
+        if inner is None:
+            return None
+        base, sep, sub = inner.partition("_")
+        letters = base.rstrip("0123456789")
+        if len(letters) > 1 and letters not in GREEK:  # \hat{\hat{x}}: one decoration
+            return None
+        return letters + DECORATIONS[accent] + base[len(letters):] + sep + sub
     m = _NAME.match(unstyled(written)[1].strip())
     if not m:
         return None

@@ -43,8 +43,12 @@ STYLES = frozenset((
 ).split())
 COMMANDS = COMMANDS | STYLES
 
-_DECORATED = ("a decorated letter is not a name here (a name is one letter, plain or bold, with digits or "
-              "a subscript): write a letter with a subscript in its place, such as x_h for \\hat{x}")
+_DECORATED = ("this decoration is not read (\\hat, \\bar and \\tilde are): write a letter with a subscript "
+              "in its place, such as x_d for \\dot{x}")
+_ONE_DECORATED = "a decoration holds one letter, with digits or a subscript, as in \\hat{y} or \\bar{x}_1"
+# \hat{y}, \bar x, \tilde{\Sigma}: a decorated letter is a name of its own (language/parser.py)
+DECORATIONS = {"hat": "hat", "widehat": "hat", "bar": "bar", "overline": "bar", "tilde": "tilde",
+               "widetilde": "tilde"}
 _OBJECTIVE = ("give only the objective after it, as in matcalc diff '\\|X w - y\\|^2' w: the variable goes on "
               "the command line")
 _OBJECTIVE_WORDS = ("min", "argmin", "argmax", "minimize", "maximize")
@@ -52,8 +56,9 @@ _SETS = "matcalc infers sizes: leave out `x \\in \\mathbb{R}^n` (declare kinds w
 _WHOLE = "copy the formula alone, without the environment or label around it"
 # Commands that papers write and matcalc does not read, each with what to write instead.
 REFUSED_COMMANDS = {
-    **dict.fromkeys(("hat", "widehat", "tilde", "widetilde", "bar", "overline", "underline", "dot", "ddot",
-                     "check", "breve", "acute", "grave", "mathring", "overrightarrow", "vv"), _DECORATED),
+    **dict.fromkeys(("hat", "widehat", "tilde", "widetilde", "bar", "overline"), _ONE_DECORATED),
+    **dict.fromkeys(("underline", "dot", "ddot", "check", "breve", "acute", "grave", "mathring", "overrightarrow",
+                     "vv"), _DECORATED),
     **dict.fromkeys(("mathcal", "mathscr", "mathfrak", "mathbb", "mathds"),
                     "script and blackboard letters are not names here (\\mathbb{1} is the vector of ones): "
                     "for an objective L(w) = ... give only its right-hand side; for a variable write a plain or "
@@ -143,6 +148,8 @@ def _check_command(text: str, m: re.Match) -> None:
         return
     if word == "mathbb" and re.match(r"\s*\{\s*1\s*\}", text[m.end():]):  # \mathbb{1}: 𝟏
         return
+    if word in DECORATIONS and _DECORATED_NAME.match(text, m.end()):
+        return
     if word in REFUSED_COMMANDS:
         inner = re.match(r"\s*\{\s*([A-Za-z])\s*\}", text[m.end():])
         message = _BLACKBOARD.get(inner.group(1), "") if word == "mathbb" and inner else ""
@@ -176,6 +183,11 @@ def _check_command(text: str, m: re.Match) -> None:
 # What a style may hold: one Latin letter or Greek command, with digits or a subscript
 _ONE_NAME = re.compile(r"\s*(?:[A-Za-z]|\\(?:%s)(?![A-Za-z]))(?:_\{[A-Za-z0-9]+\}|_[A-Za-z0-9]|[0-9]+)?\s*"
                        % "|".join(GREEK))
+# What follows a decoration: one name braced, or one letter or Greek command bare (\hat y, \hat\mu)
+_DECORATED_NAME = re.compile(r"(?:\s*\{\s*(?:\\(?:%s)\s*(?:\{%s\}|%s)|%s)\s*\}|\s+[A-Za-z]|\s*\\(?:%s)(?![A-Za-z])"
+                             r"|\s*[α-ωΑ-Ωϑϕϵ])"
+                             % ("|".join(STYLES), _ONE_NAME.pattern, _ONE_NAME.pattern, _ONE_NAME.pattern,
+                                "|".join(GREEK)))
 _STYLE_ARGUMENT = re.compile(r"\s*\{((?:[^{}]|\{[^{}]*\})*)\}|\s+([A-Za-z])|\s*(\\[A-Za-z]+)")
 
 
