@@ -177,7 +177,8 @@ def test_the_corpus_is_walked_whole():
     with_checks = {r.id for r in BY_ID.values() if r.applies}
     assert {"1.A", "1.B", "1.C", "1.D", "3.A", "3.C", "3.D", "2.A", "3.B", "linearity", "product", "quotient",
             "chain", "norm", "tanh", "exp", "scalar-trace", "distributive", "commutation", "jacobian", "vec",
-            "hessian", "symmetric"} <= with_checks
+            "hessian", "symmetric", "sum", "diag", "vec-trace", "det", "einstein", "simplify"} <= with_checks
+    assert with_checks == set(BY_ID)  # every rule has a check (how strict: derivations/applies.py)
 
 
 # -- the checks catch a step that does more than its rule --------------------------------------------
@@ -502,3 +503,61 @@ def test_distributive_reads_an_entrywise_sum_inside_a_product_as_a_sum():
     assert BY_ID["distributive"].applies(b, a)
     b, wrong = _sides("y^T (A .* (B - C)) = y^T (A .* B) - y^T (C .* A) + y^T (A .* B) - y^T (A .* B)")
     assert not BY_ID["distributive"].applies(b, wrong)  # like terms added and cancelled: not alone
+
+
+# -- the rules that rewrite in place, read off or tidy have checks too (issue 17) ---------------------
+
+@pytest.mark.parametrize("rule,command,expr,wrt,merged_with", [
+    ("sum", "diff", "sum(A X B)", "X", "next"),  # and 1.D
+    ("diag", "diff", "tr(A diag(v) B)", "v", "previous"),  # and 1.D
+    ("vec-trace", "diff", "vec(X)^T kron(A, B) vec(Y)", "A", "next"),  # and 3.C
+    ("vec-trace", "diff", "vec(X)^T kron(A, B) vec(Y)", "A", "previous"),  # and scalar-trace
+    ("commutation", "jacobian", "X^T X", "X", "next"),  # and the terms collected
+    ("commutation", "jacobian", "X^T X", "X", "previous"),  # and vec
+    ("jacobian", "jacobian", "X^T X", "X", "previous"),  # and the terms collected
+    ("hessian", "hessian", "x^T A x", "x", "previous"),
+    ("symmetric", "diff", "x^T S x", "S", "next"),  # and simplify: (1/2)(x xᵀ + (x xᵀ)ᵀ) = x xᵀ
+])
+def test_a_rule_merged_with_its_neighbour_fails_its_check(rule, command, expr, wrt, merged_with):
+    """The rule's own step passes its check; the same step merged with the step after it (or before
+    it), a true step that does two things, fails."""
+    declare = {"S": "symmetric"} if "S" in expr else None
+    d, check = _gradient(expr, wrt, declare) if command == "diff" else _derivative(command, expr, wrt)
+    check()  # every step equal to the one before, on non-square data
+    moves = d.moves()
+    i = next(i for i, (_, s) in enumerate(moves) if s.rule == rule)
+    applies = BY_ID[rule].applies
+    before, after = moves[i][0], moves[i][1].expr
+    assert applies(before, after)
+    assert not applies(before, before)
+    if merged_with == "next":
+        assert not applies(before, moves[i + 1][1].expr), moves[i + 1][1].rule
+    else:
+        assert moves[i - 1][0] is not None and not applies(moves[i - 1][0], after), moves[i - 1][1].rule
+
+
+@pytest.mark.parametrize("before,after,ok", [
+    ("|A^T B|", "|A| |B|", True),
+    ("|X^3| + |X^T|", "|X|^3 + |X|", True),
+    ("|X^{-1}|", "|X|^{-1}", True),
+    ("|A^T| |B|^{-1} |B|", "|A|", False),  # and |B|⁻¹ |B| = 1: simplify
+    ("|A B| tr(C D)", "|A| |B| tr(D C)", False),  # and 1.D
+    ("|A B| + |A B|", "2 |A| |B|", False),  # and like terms collected
+])
+def test_det_reads_determinants_of_products_powers_and_transposes_alone(before, after, ok):
+    b, a = _sides(f"{before} = {after}")
+    assert matcalc.verify(f"{before} = {after}")
+    assert BY_ID["det"].applies(b, a) is ok
+
+
+def test_simplify_and_einstein_differentiate_nothing():
+    """simplify's check (and einstein's) are not term for term (see their docstrings): they ask
+    only that the step works nothing out (simplify) or writes an index form and brings no function
+    (einstein). A differential worked out in a step that cites simplify fails."""
+    d = derive(matcalc.diff(*NETWORK))
+    before, step = d.moves()[1]  # dr = W₂ d tanh(W₁x): linearity works d(r) out
+    assert step.rule == "linearity" and not BY_ID["simplify"].applies(before, step.expr)
+    e, _ = _derivative("jacobian", "A diag(x) B", "x")
+    (before, step), = [(b, s) for b, s in e.moves() if s.rule == "einstein"]
+    assert BY_ID["einstein"].applies(before, step.expr) and not BY_ID["einstein"].applies(before, before)
+    assert BY_ID["simplify"].applies is not None and BY_ID["einstein"].applies is not None

@@ -11,8 +11,14 @@ the two lines modulo what the rule may change, and asks that something did chang
 - 1.A, 1.B, 1.C, 1.D, 3.C, scalar-trace and distributive read both lines term for term, nothing
   multiplied out, with only the rule's own move invisible (a trace's product read up to rotation
   or transposition, a trace of a sum split, a scalar across a trace, tr(a) = a and aᵀ = a for a
-  1×1 a, a product of sums multiplied out): a step that also does another of these, or merges
-  like terms, fails.
+  1×1 a, a product of sums multiplied out, |A B| = |A| |B| for det): a step that also does
+  another of these, or merges like terms, fails;
+- sum, diag and vec-trace rewrite nodes in place: both lines are walked together, and each node is
+  as it was or is that rule's rewrite of it; commutation puts K vec(dX) for each vec(dXᵀ) and
+  nothing else; jacobian, hessian and 3.A read off the factor in front of dX as it was; symmetric
+  writes (1/2)(G + Gᵀ) with G's terms as they were;
+- einstein and simplify are not checked term for term (their checks say why) and ask less: an
+  index form and no new function (einstein), no differential worked out (simplify).
 """
 from __future__ import annotations
 
@@ -21,8 +27,9 @@ from fractions import Fraction
 from ..calculus import algebra as alg
 from ..calculus import functions
 from ..calculus.expr import (
-    Add, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity,
-    Kron, MatMul, Norm, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, postorder,
+    Add, Commutation, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower,
+    Identity, IndexForm, Kron, MatMul, Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec,
+    VariablePower, Zero, postorder,
 )
 
 NONLINEAR = (Func, Det, Norm, Power, VariablePower, HadamardPower, PowerDifferential)
@@ -367,6 +374,8 @@ def _key(e: Expr, rule: str):
         return _key(Add(tuple(alg.transpose(t) for t in e.arg.terms)), rule)
     if rule == "distributive" and isinstance(e, Hadamard):  # A ∘ (B + C) = A ∘ B + A ∘ C
         return _hadamard_key(e, rule)
+    if rule == "det" and (isinstance(e, Det) or isinstance(e, Power) and isinstance(e.base, Det)):
+        return _det_key(e, rule)
     if not e.children():
         return e
     return type(e).__name__, tuple(_key(v, rule) if isinstance(v, Expr) else tuple(
@@ -493,6 +502,30 @@ def _traced(inner, rule: str):
     if rule == "1.C" and _is(inner, "*") and inner[3]:  # tr(a A) = a tr(A)
         return "*", inner[1], tuple(sorted(inner[2] + (("tr", ("*", Fraction(1), (), inner[3])),), key=repr)), ()
     return "tr", inner
+
+
+def _det_key(e: Expr, rule: str):
+    """|M| for det: |Aᵀ| = |A|, |A B| = |A| |B|, |Aᵏ| = |A|ᵏ read away, a product of |base|^exponent."""
+    power = Fraction(1)
+    if isinstance(e, Power):
+        e, power = e.base, e.exponent
+    found: dict = {}
+    for base, exponent in _det_factors(e.arg):
+        k = _key(base, rule)
+        found[k] = found.get(k, 0) + exponent * power
+    scalars = tuple(sorted((("det", k, x) for k, x in found.items() if x), key=repr))
+    return "*", Fraction(1), scalars, ()
+
+
+def _det_factors(m: Expr) -> list:
+    if isinstance(m, Transpose):
+        return _det_factors(m.arg)
+    if isinstance(m, Power) and not m.base.is_scalar and m.exponent.denominator == 1:
+        return [(b, x * m.exponent) for b, x in _det_factors(m.base)]
+    if isinstance(m, MatMul) and all(f.is_scalar or f.shape[0] == f.shape[1] for f in m.factors):
+        if not any(f.is_scalar for f in m.factors):
+            return [bx for f in m.factors for bx in _det_factors(f)]
+    return [(m, Fraction(1))]
 
 
 def _collected(before: Expr, after: Expr) -> bool:
@@ -649,6 +682,162 @@ def vec_form(before: Expr, after: Expr) -> bool:
         _is_d_column(t.factors[-1] if isinstance(t, MatMul) else t) for t in terms)
 
 
+# -- rules that rewrite one node in place: the two lines are the same tree but where the move was made --
+
+def _in_place(move):
+    """A check for a rule that rewrites nodes in place: walking both lines together, each node is
+    as it was or `move(node before, node after)` holds for it, at least one move made."""
+
+    def walk(b: Expr, a: Expr) -> int | None:  # the number of moves, None where something else changed
+        if b == a:
+            return 0
+        if move(b, a):
+            return 1
+        if type(b) is not type(a) or len(b.children()) != len(a.children()) or any(
+                not isinstance(u, Expr) and not isinstance(u, tuple) and u != v for u, v in zip(b.key(), a.key())):
+            return None
+        total = 0
+        for u, v in zip(b.children(), a.children()):
+            n = walk(u, v)
+            if n is None:
+                return None
+            total += n
+        return total
+
+    def applies(before: Expr, after: Expr) -> bool:
+        return bool(walk(before, after))
+
+    applies.__doc__ = move.__doc__
+    return applies
+
+
+def _same(a: Expr, b: Expr, reading: str = "") -> bool:
+    """The same expression, a product's scalars in any place (and, reading "ᵀ", transposes in a
+    trace pushed to the leaves)."""
+    return _key(a, reading) == _key(b, reading)
+
+
+def _chain_of(e: Expr) -> tuple[list, list]:
+    factors = e.factors if isinstance(e, MatMul) else (e,)
+    return [f for f in factors if f.is_scalar], [f for f in factors if not f.is_scalar]
+
+
+def _shown_t(e: Expr) -> Expr:
+    return alg.transpose(e) if e.is_scalar or isinstance(e, (Sym, Transpose, Identity, Ones, Zero)) else Transpose(e)
+
+
+@_in_place
+def _sum_as_trace(b: Expr, a: Expr) -> bool:
+    """sum: sum(M) = tr(𝟏ᵀ M) where a sum of entries was, nothing else changed."""
+    if not (isinstance(b, Sum) and isinstance(a, Trace)):
+        return False
+    ones = next((f for f in _chain_of(a.arg)[1]), None)
+    return ones is not None and alg.transpose(ones) == Ones(b.arg.shape) and _same(a.arg, MatMul((ones, b.arg)))
+
+
+@_in_place
+def _vec_as_trace(b: Expr, a: Expr) -> bool:
+    """vec-trace: tr(vec(A)ᵀ (P ⊗ Q) ⋯ vec(B)) = tr(Aᵀ Q ⋯ B ⋯ Pᵀ) where that trace was, nothing else changed."""
+    if not (isinstance(b, Trace) and isinstance(a, Trace)):
+        return False
+    scalars, chain = _chain_of(b.arg)
+    if len(chain) < 2 or not (isinstance(chain[0], Transpose) and isinstance(chain[0].arg, Vec)
+                              and isinstance(chain[-1], Vec)):
+        return False
+    middle = [chain[-1].arg]
+    for k in reversed(chain[1:-1]):  # (P ⊗ Q) vec(M) = vec(Q M Pᵀ); (P ⊗ Q)ᵀ = Pᵀ ⊗ Qᵀ
+        if isinstance(k, Transpose) and isinstance(k.arg, Kron):
+            k = Kron(alg.transpose(k.arg.left), alg.transpose(k.arg.right))
+        if not isinstance(k, Kron):
+            return False
+        middle = [k.right, *middle, _shown_t(k.left)]
+    return _same(a, Trace(MatMul((*scalars, _shown_t(chain[0].arg.arg), *middle))), "ᵀ")
+
+
+@_in_place
+def _diag_in_trace(b: Expr, a: Expr) -> bool:
+    """diag: tr(P diag(u)) = tr(diag(P)ᵀ u), tr(pᵀ diag(M)) = tr(diag(p) M), the diagonal last in the
+    trace, where that trace was, nothing else changed."""
+    if not (isinstance(b, Trace) and isinstance(a, Trace)):
+        return False
+    scalars, chain = _chain_of(b.arg)
+    if not chain or not isinstance(chain[-1], (Diag, Diagonal)):
+        return False
+    last, rest = chain[-1], chain[:-1]
+    if isinstance(last, Diagonal):  # pᵀ diag(M): diag(p) M
+        p = alg.transpose(MatMul(tuple(rest)) if len(rest) > 1 else rest[0]) if rest else Ones(last.shape)
+        want = MatMul((*scalars, Diag(p), last.arg))
+    else:  # P diag(u): diag(P)ᵀ u
+        left = _shown_t(Diagonal(MatMul(tuple(rest)) if len(rest) > 1 else rest[0])) if rest else \
+            Ones((1, last.shape[0]))
+        want = MatMul((*scalars, left, last.arg))
+    return _same(a, Trace(want), "ᵀ")
+
+
+def _commuted(before: Expr, after: Expr) -> bool:
+    """commutation: vec(dXᵀ) = K vec(dX), K the commutation matrix, at each vec(dXᵀ); nothing else changed."""
+    ks = {n for n in postorder(after) if isinstance(n, Commutation)} - set(postorder(before))
+    if len(ks) != 1:
+        return False
+    k = ks.pop()
+
+    def put(e: Expr) -> Expr:
+        if isinstance(e, Vec) and isinstance(e.arg, Transpose) and isinstance(e.arg.arg, Differential):
+            return MatMul((k, Vec(e.arg.arg)))
+        if not e.children():
+            return e
+        return type(e)(*(put(v) if isinstance(v, Expr) else tuple(put(u) if isinstance(u, Expr) else u for u in v)
+                         if isinstance(v, tuple) else v for v in e.key()))
+
+    put_in = put(before)
+    return put_in != before and _same(put_in, after)
+
+
+def _read_off_derivative(before: Expr, after: Expr) -> bool:
+    """jacobian and hessian: df = J dx gives J (J vec(dX) gives J; 0 gives 0): the line after is the
+    factor in front of dx as it was; or, in the denominator layout, the transpose of a J read off."""
+    if before == after:
+        return False
+    if alg.is_zero(before):
+        return alg.is_zero(after)
+    if not _has_differential(before):
+        return after in (alg.transpose(before), Transpose(before))
+    factors = before.factors if isinstance(before, MatMul) else (before,)
+    if not _is_d_column(factors[-1]):
+        return False
+    rest = factors[:-1]
+    if not rest:
+        return isinstance(after, Identity)
+    return _same(after, rest[0] if len(rest) == 1 else MatMul(tuple(rest)))
+
+
+def _symmetric_part(before: Expr, after: Expr) -> bool:
+    """symmetric: G gives (1/2) (G + Gᵀ), the terms of G as they were."""
+    if not (isinstance(after, MatMul) and len(after.factors) == 2 and after.factors[0] == Const(Fraction(1, 2))
+            and isinstance(after.factors[1], Add)):
+        return False
+    terms = before.terms if isinstance(before, Add) else (before,)
+    return any(_same(after.factors[1], Add((*terms, t))) for t in (Transpose(before), alg.transpose(before)))
+
+
+def _entry_by_entry(before: Expr, after: Expr) -> bool:
+    """einstein: the line after is written entry by entry (an index form), and no function, power or
+    norm appears that was not there. Not term for term: an index form is a sum over index labels, and
+    reading it back as the matrix line before is calculus/einstein's own work, so a second reader here
+    would be the code under test again; every step is checked numerically instead."""
+    return before != after and any(isinstance(n, IndexForm) for n in postorder(after)) and \
+        _nonlinear(after) <= _nonlinear(before)
+
+
+def _tidied(before: Expr, after: Expr) -> bool:
+    """simplify: routine tidying differentiates nothing: no d(…) is worked out or left open. Not term
+    for term: simplify is the table of tidy-ups ((AB)ᵀ = BᵀAᵀ, like terms, XᵃXᵇ = Xᵃ⁺ᵇ, A I = A,
+    cancellations, exp(x) / sum(exp(x)) named softmax(x)), each a rewrite of the algebra, and which of
+    them a line needed is the algebra's to say; the trace rules and distributive, which simplify's
+    lines must not do, have their own steps and checks."""
+    return before != after and _pending(before) == _pending(after)
+
+
 def _linearity(before: Expr, after: Expr) -> bool:
     """d passes through sums, tr, ᵀ and constant factors (multiplying out and collecting terms
     after df is distributive's step, not this rule's)."""
@@ -683,16 +872,17 @@ CHECKS = {
     "2.A": _differential_rule(lambda u, var: quadratic_form(u, var) is not None, whole=True),
     "3.B": _differential_rule(lambda u, var: seed_3b(u, var) is not None, whole=True),
     "hadamard": lambda before, after: _hadamard(before, after),
-    "sum": no_new_functions,
-    "diag": no_new_functions,
-    "vec-trace": no_new_functions,
-}
-CHECKS.update({
+    "sum": _sum_as_trace,
+    "diag": _diag_in_trace,
+    "vec-trace": _vec_as_trace,
     "distributive": distributed,
-    "commutation": no_new_functions,
+    "det": _only("det"),
+    "commutation": _commuted,
     "vec": vec_form,
-    "jacobian": no_new_functions,
-    "hessian": no_new_functions,
-    "symmetric": no_new_functions,
-})
+    "jacobian": _read_off_derivative,
+    "hessian": _read_off_derivative,
+    "symmetric": _symmetric_part,
+    "einstein": _entry_by_entry,
+    "simplify": _tidied,
+}
 CHECKS.update({f.name: _function(f.name) for f in functions.TABLE})
