@@ -216,6 +216,9 @@ REFUSED = [
     (r"\mathrm{KL}(p, q)", ["KL divergence", "p^T \\log(p ./ q)"]),
     (r"\operatorname{hinge}(x)", ["max(0, 1 - z)"]),
     (r"\operatorname{rank}(X) + \operatorname{eig}(X)", ["no eigenvalues or ranks"]),
+    (r"ReLU(W x)", ["product R e L U", "\\operatorname{ReLU}(…) or relu(…)"]),      # was R e L U W x, silently
+    (r"LSE(x)", ["product L S E", "logsumexp(…)"]),                                   # was L S E x
+    (r"\mathrm{GELU}(x) + GELU(x)", ["activation is not in matcalc's table"]),
 ]
 
 
@@ -241,6 +244,11 @@ def test_a_decorated_letter_is_a_name_of_its_own(text, wrt, expected, pretty, pl
     assert result.exit_code == 0 and result.stdout.strip() == plain, result.output
     again = RUNNER.invoke(app, ["diff", plain.split(" = ")[0].split(" ", 1)[1], wrt, "-f", "text"])
     assert again.stdout.strip() == plain, again.output
+
+
+def test_relu_as_papers_write_it():
+    assert_gradient(r"\mathbf{1}^T \operatorname{ReLU}(W \mathbf{x} + \mathbf{b})", "W",
+                    lambda e: np.outer((e["W"] @ e["x"] + e["b"] > 0).astype(float), e["x"]))
 
 
 @pytest.mark.parametrize("text,wrt,expected", [

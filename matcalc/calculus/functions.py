@@ -127,7 +127,7 @@ TABLE: tuple[Function, ...] = (
              "\\sigma", "σ", "(0.5 + 0.5 * np.tanh(0.5 * ({0})))", _sigmoid,
              lambda m, x: m.hadamard(m.func("sigmoid", x), m.sub(_one(m, x), m.func("sigmoid", x))),
              lambda sp, x: 1 / (1 + sp.exp(-x)), demo="sum(sigmoid(X))"),
-    Function("relu", (), "rectifier", "d relu(X) = step(X) ∘ dX,   relu(x) = max(0, x); step(0) = 0",
+    Function("relu", ("ReLU",), "rectifier", "d relu(X) = step(X) ∘ dX,   relu(x) = max(0, x); step(0) = 0",
              "\\operatorname{relu}", "relu", "np.maximum({0}, 0)", lambda np, x: np.maximum(x, 0),
              lambda m, x: m.func("step", x), lambda sp, x: sp.Max(0, x), demo="sum(relu(X))"),
     Function("step", (), "unit step", "d step(X) = 0,   step(x) = 𝟙[x > 0] (0 at x = 0)",

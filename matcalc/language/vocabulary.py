@@ -232,6 +232,11 @@ def _check_run(text: str, start: int, run: str) -> None:
         raise MatcalcError(_only_of_ones(run), text, (start, start + len(run)))
     if run in BARE_WORDS or run in OTHER_WORDS or len(run) == 1:
         return
+    if (run in WORDS or run in MEANT) and re.match(r"\s*\(", text[start + len(run):]):  # ReLU(x), KL(p, q)
+        said = MEANT[run] if run in MEANT else (f"for the function write \\operatorname{{{run}}}(…) "
+                                                 f"or {WORDS[run]}(…)")
+        raise MatcalcError(f"`{run}` written bare reads as the product {' '.join(run)}: {said}; for the "
+                           f"product put spaces between the letters", text, (start, start + len(run)))
     for piece in _PIECE.finditer(run):
         word = piece.group()
         if word in ("vector", "matrix"):  # matrixLSE: never m a t r i x L S E
@@ -262,6 +267,10 @@ MEANT = {
     **dict.fromkeys(("KL", "DKL"), "for the KL divergence write it out, as p^T \\log(p ./ q)"),
     "hinge": "for the hinge loss write max(0, 1 - z), the rectifier of 1 - z",
     **dict.fromkeys(("mse", "MSE"), "for the mean squared error write it out, as \\|y - X w\\|^2 / n"),
+    **dict.fromkeys(("gelu", "GELU", "elu", "ELU", "selu", "SELU", "silu", "SiLU", "swish", "Swish", "mish", "Mish",
+                     "LeakyReLU", "leakyrelu", "lrelu", "PReLU", "prelu", "softsign", "hardtanh"),
+                    "this activation is not in matcalc's table of functions; `matcalc rules` lists those it has "
+                    "(relu, sigmoid, tanh, softplus, softmax, exp, log, abs, ...)"),
     **dict.fromkeys(("eig", "eigs", "eigmax", "eigmin", "rank"),
                     "matcalc takes no eigenvalues or ranks (it differentiates traces, determinants, norms and "
                     "entrywise functions)"),
