@@ -364,3 +364,11 @@ ADVERSARIAL = [
 def test_an_adversarial_input_is_refused_clearly(text, wrt, named):
     message = refuse("diff", text, wrt)
     assert named in message, message
+
+
+@pytest.mark.parametrize("text,operand", [(r"\left| X \right| + x", r"`\left| X \right|`"),
+                                          (r"\lVert x \rVert_2 + X", r"`\lVert x \rVert_2`")])
+def test_an_error_quotes_a_bar_as_written(text, operand):
+    """A bar spelled with several characters is quoted whole (was `\\left| X \\`, cut at its marker)."""
+    message = refuse("diff", text, "x", "--vector", "x")
+    assert operand in message, message

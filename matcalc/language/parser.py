@@ -29,7 +29,7 @@ _OPERAND_END = set(")}]'ᵀ¹²³⁴⁵⁶⁷⁸⁹⁰⟩") | {ABS_CLOSE, NORM_C
 
 
 def classify_bars(text: str) -> str:
-    """Replace each bar by an opening or closing marker of the same width.
+    """Replace each bar by an opening or closing marker, padded to the same width.
 
     A bar closes when a bar of its kind is open and it follows the end of an operand
     (a name, a number, `)`, `ᵀ`, ...); otherwise it opens. So `|A| |B|` is two
@@ -55,7 +55,9 @@ def classify_bars(text: str) -> str:
             else:
                 open_abs += -1 if closing else 1
                 marker = ABS_CLOSE if closing else ABS_OPEN
-            out.append(marker + " " * (len(s) - 1))
+            # padded to the spelling's width: an opening marker first, a closing one last, so that
+            # |…| spans the whole of `\left| X \right|` as written
+            out.append(" " * (len(s) - 1) + marker if closing else marker + " " * (len(s) - 1))
             operand_end = closing
             i = m.end()
             continue
