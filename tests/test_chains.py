@@ -73,13 +73,27 @@ def assert_chain_holds(forms, positive=False):
 def assert_verification_holds(chain):
     """A verify chain's steps are equalities: a gradient side's derivation as diff's (each
     differential step equal to the one before and to finite differences of f, the gradient read
-    off it), then each later form equal to the one before, starting from that gradient."""
-    start = chain.start
-    if chain.derived:
-        check_steps(chain.derivation)
-        assert chain.steps[chain.derived - 1].expr == start.result
-    first = start.result if hasattr(start, "lhs") else start
-    assert_chain_holds([first] + [step.expr for step in chain.steps[chain.derived:]])
+    off it), then each later form equal to the one before, starting from that gradient. Two
+    gradient sides: each side so, the two ending in the same form."""
+    end = chain.other_at if chain.other is not None else len(chain.steps)
+    _assert_side_holds(chain.start, chain.steps[:end], chain.derived)
+    if chain.other is not None:
+        other = chain.other_derivation
+        _assert_side_holds(chain.other, other.steps, chain.other_derived)
+        assert text(chain.steps[end - 1].expr) == text(chain.steps[-1].expr)  # they meet
+        assert all(s.kind.startswith(chains.OTHER) for s in chain.steps[end:])
+
+
+def _assert_side_holds(start, steps, derived):
+    """A side's derivation is diff's, maybe without its last tidy-up (where the chain's next step
+    tidies further: two `simplify` in a row are one); the rest holds from the gradient's line."""
+    if derived:
+        whole = derive(start, seed=True)
+        assert tuple(steps[:derived]) == whole.steps[:derived]  # diff's derivation, step for step
+        check_steps(dataclasses.replace(whole, steps=tuple(steps[:derived]) + whole.steps[derived:]))
+        assert derived == len(whole.steps) or (derived == len(whole.steps) - 1 and steps[derived].rule == "simplify")
+    first = steps[derived - 1].expr if derived else start
+    assert_chain_holds([first] + [step.expr for step in steps[derived:]])
 
 
 def simplify_case(source):
@@ -105,8 +119,13 @@ def test_every_step_of_every_verification_is_an_equality(source):
     start, end = chain.start, v.sides[1] if chain.start is v.sides[0] else v.sides[0]
     if not hasattr(end, "lhs"):  # the chain ends at the other side as written
         assert text(chain.steps[-1].expr) == text(end)
-    assert chain.derived == (len(derive(start, seed=True).steps) if hasattr(start, "lhs") else 0)
+    if hasattr(start, "lhs"):  # diff's derivation, maybe without its last tidy-up (then the chain's)
+        assert len(derive(start, seed=True).steps) - chain.derived in (0, 1)
+    else:
+        assert chain.derived == 0
     assert_verification_holds(chain)
+    rules = [s.rule for s in chain.steps]
+    assert ("simplify", "simplify") not in set(zip(rules, rules[1:])), "two tidy-ups in a row"
     assert set(chain.rules) <= set(BY_ID)
 
 
@@ -233,3 +252,53 @@ def test_cli_pretty_steps_and_batches():
     r = CliRunner().invoke(app, ["simplify", "-", "--steps", "-f", "text"], input="tr(B A)\ntr(A\n")
     assert r.exit_code == 1
     assert r.stdout.splitlines()[:2] == ["tr(A B)", "  tr(B A) = tr(A B)    [1.D]"]
+
+
+# -- two gradient sides, each derived; no two tidy-ups in a row (issue 17) ---------------------------
+
+def test_two_gradient_sides_are_each_derived_and_meet():
+    """∇_X tr(A X) = ∇_X tr(X A): both sides derived one rule a step (the right one was reached by
+    its value in one step, or not shown at all), each with its own left-hand sides, meeting at Aᵀ."""
+    r = cli("verify", "\\nabla_X tr(AX) = \\nabla_X tr(XA)", "--steps", "-f", "text")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == ("holds symbolically: both sides are A^T\n"
+                        "         d tr(A X) = tr(A dX)    [linearity]\n"
+                        "  \\nabla_X tr(A X) = A^T    [3.A]\n"
+                        "         d tr(X A) = tr(dX A)    [linearity]\n"
+                        "                   = tr(A dX)    [1.D]\n"
+                        "  \\nabla_X tr(X A) = A^T    [3.A]\n")
+    chain = chains.verification(matcalc.verify("\\nabla_X tr(AX) = \\nabla_X tr(XA)"))
+    assert chain.other is not None and chain.other_derivation.steps == derive(chain.other, seed=True).steps
+    assert_verification_holds(chain)  # each side on non-square random data, finite differences included
+    for side in ("tr(A X)", "tr(X A)"):
+        oracle_gradient(side, "X")
+
+
+def oracle_gradient(expr, wrt):
+    from oracle import assert_gradient
+    assert_gradient(expr, wrt)
+
+
+@pytest.mark.parametrize("identity,meet", [
+    ("\\nabla_x x^T A x = \\nabla_x x^T A^T x", "A x + A^T x"),
+    ("\\nabla_X tr(X^T A X) = \\nabla_X tr(X X^T A^T)", "A X + A^T X"),
+    ("\\nabla_X tr(X^T X) = \\nabla_X tr(X X^T)", "2 X"),
+])
+def test_two_gradient_sides_meet_at_a_common_form(identity, meet):
+    chain = chains.verification(matcalc.verify(identity))
+    assert_verification_holds(chain)
+    left, right = chain.steps[:chain.other_at], chain.steps[chain.other_at:]
+    assert text(left[-1].expr) == text(right[-1].expr) == meet
+    assert right[0].kind.startswith(chains.OTHER) and chain.lhs(right[0].kind, "text").startswith("d")
+    rules = [s.rule for s in chain.steps]
+    assert "3.A" in rules[:chain.other_at] and "3.A" in rules[chain.other_at:]
+
+
+def test_a_derived_side_ends_in_one_tidy_up():
+    """∇_A |A| = |A| (A⁻¹)ᵀ: the derivation's last `simplify` (to |A| A⁻ᵀ) and the chain's (back to the
+    right side as written) were two lines in a row; they are one."""
+    chain = chains.verification(matcalc.verify("\\nabla_A \\vert A \\vert = \\vert A \\vert (A^{-1})^T"))
+    assert [(text(s.expr), s.rule) for s in chain.steps[-2:]] == [("(|A| A^{-1})^T", "3.A"),
+                                                                   ("|A| (A^{-1})^T", "simplify")]
+    assert chain.derived == len(derive(chain.start, seed=True).steps) - 1
+    assert_verification_holds(chain)

@@ -8,8 +8,9 @@ the one before, so each step is an identity, and the steps cite the rule that wa
 For an identity, the left side's chain runs to the common canonical form and the right
 side's chain runs back from it: LHS = … = canonical = … = RHS. A gradient side (∇_X f) is
 derived first, one rule a step as `diff --steps` derives it (d f = … = ∇_X f), and its chain
-goes on from the gradient; where both sides are gradients, the right one is reached by its
-value (one step citing the rule that gives it).
+goes on from the gradient; where both sides are gradients, each is derived so, and each goes
+on towards the common canonical form until they meet: ∇f = … = M, ∇g = … = M. Two tidy-ups
+in a row (a derivation's last `simplify`, then the chain's first) are one step.
 """
 from __future__ import annotations
 
@@ -45,9 +46,20 @@ class Chain(Cited):
     start: object
     steps: tuple[Step, ...]
     derived: int = 0  # a gradient start: its first `derived` steps are its derivation, as diff's
+    # (without its last tidy-up where the chain's next step tidies further: two `simplify` are one)
+    other: object = None  # two gradient sides: the other side (an api.Gradient), derived from step `other_at` on
+    other_at: int = 0
+    other_derived: int = 0  # its derivation's steps, as `derived` for the start
 
     def first_line(self) -> Expr | None:
         return None if hasattr(self.start, "lhs") else self.start
+
+    @property
+    def other_derivation(self) -> Derivation | None:
+        """The other gradient side's derivation, its steps' kinds as diff's."""
+        if self.other is None:
+            return None
+        return Derivation(self.other, tuple(_unmarked(t) for t in self.steps[self.other_at:]))
 
     @property
     def derivation(self) -> Derivation | None:
@@ -57,6 +69,10 @@ class Chain(Cited):
     def moves(self) -> list[tuple[Expr | None, Step]]:
         if not self.derived:
             return super().moves()
+        if self.other is not None:  # each side's derivation from its own d f
+            own = Derivation(self.start, self.steps[:self.other_at]).moves()
+            theirs = self.other_derivation.moves()
+            return own + [(before, marked) for (before, _), marked in zip(theirs, self.steps[self.other_at:])]
         return Derivation(self.start, self.steps).moves()  # d f starts the differential, as in diff
 
     @property
@@ -65,11 +81,36 @@ class Chain(Cited):
         return self.start.written if hasattr(self.start, "written") else self.start
 
     def lhs(self, kind: str, style: str = "unicode") -> str:
+        if kind.startswith(OTHER):
+            return Derivation(self.other, ()).lhs(kind[len(OTHER):], style)
         if self.derived:
             return Derivation(self.start, self.steps).lhs(kind, style)
         if hasattr(self.start, "lhs"):
             return self.start.lhs(style)
         return render.render(self.start, render.STYLES[style])
+
+
+OTHER = "right side's "  # the kinds of the other (right) gradient side's steps: its own left-hand sides
+
+
+def _marked(step: Step) -> Step:
+    return dataclasses.replace(step, kind=OTHER + step.kind)
+
+
+def _unmarked(step: Step) -> Step:
+    return dataclasses.replace(step, kind=step.kind[len(OTHER):]) if step.kind.startswith(OTHER) else step
+
+
+def _derived_then(derived: list[Step], after: list[Step]) -> tuple[list[Step], int]:
+    """A derivation, then steps that go on from its gradient (their kind made the gradient's);
+    where the derivation ends in a tidy-up and the next step is one too, they are one step (the
+    derivation then counts without its last). Returns the steps and the derivation's length."""
+    kind = derived[-1].kind
+    after = [dataclasses.replace(t, kind=kind) for t in after]
+    n = len(derived)
+    if after and derived[-1].rule == after[0].rule == "simplify" and n > 1:
+        derived, n = derived[:-1], n - 1
+    return derived + after, n
 
 
 def to_canonical(e: Expr, rules: frozenset = ALL) -> list[Step]:
@@ -227,6 +268,8 @@ def verification(v) -> Chain | None:
     first, second = v.sides
     if _is_gradient(second) and not _is_gradient(first):
         first, second = second, first
+    if _is_gradient(first) and _is_gradient(second):
+        return _both_derived(first, second)
     derived = list(derive(first, seed=True).steps) if _is_gradient(first) else []
     ahead = derived + (to_canonical(first.result) if derived else to_canonical(first))
     behind = _side(second)
@@ -243,8 +286,32 @@ def verification(v) -> Chain | None:
         if right[j - 1] is not None:
             add_step(steps, Step(behind[j - 1].rule, right[j - 1], behind[j - 1].note, VALUE), left[0])
     if derived:  # what follows ∇f continues its line
-        steps[len(derived):] = [dataclasses.replace(t, kind=derived[-1].kind) for t in steps[len(derived):]]
-    return Chain(first, tuple(steps), len(derived))
+        steps, n = _derived_then(derived, steps[len(derived):])
+        return Chain(first, tuple(steps), n)
+    return Chain(first, tuple(steps))
+
+
+def _both_derived(first, second) -> Chain:
+    """Two gradient sides: each derived as `diff --steps` derives it, then taken towards the
+    canonical form until the two meet, at the first form of the first side's chain that the
+    second's reaches: ∇f = … = M, then ∇g = … = M."""
+    ahead, behind = to_canonical(first.result), to_canonical(second.result)
+    left = [first.result] + [t.expr for t in ahead]
+    right = [second.result] + [t.expr for t in behind]
+    seen = {shown(e): j for j, e in reversed(list(enumerate(right)))}
+    i = next(i for i, e in enumerate(left) if shown(e) in seen)  # at the latest, the canonical form
+    j = seen[shown(left[i])]
+    steps, n = _derived_then(list(derive(first, seed=True).steps), _untracked(ahead[:i], first.result))
+    theirs, m = _derived_then(list(derive(second, seed=True).steps), _untracked(behind[:j], second.result))
+    return Chain(first, tuple(steps) + tuple(_marked(t) for t in theirs), n, second, len(steps), m)
+
+
+def _untracked(steps: list[Step], start: Expr) -> list[Step]:
+    """The steps, each printing a new line (none back to the one before or to `start`)."""
+    out: list[Step] = []
+    for t in steps:
+        add_step(out, t, start)
+    return out
 
 
 def _is_gradient(side) -> bool:

@@ -294,6 +294,10 @@ def _with_named_lhs(chain, table: dict[Expr, Expr]):
     if isinstance(start, Expr):
         return dataclasses.replace(chain, start=replace(start, table))
     if start is not None and hasattr(start, "written"):
+        other = getattr(chain, "other", None)  # two gradient sides: the other one's too
+        if other is not None:
+            chain = dataclasses.replace(chain, other=dataclasses.replace(
+                other, written=replace(other.written, table), expression=replace(other.expression, table)))
         return dataclasses.replace(chain, start=dataclasses.replace(
             start, written=replace(start.written, table), expression=replace(start.expression, table)))
     return chain
