@@ -561,3 +561,17 @@ def test_simplify_and_einstein_differentiate_nothing():
     (before, step), = [(b, s) for b, s in e.moves() if s.rule == "einstein"]
     assert BY_ID["einstein"].applies(before, step.expr) and not BY_ID["einstein"].applies(before, before)
     assert BY_ID["simplify"].applies is not None and BY_ID["einstein"].applies is not None
+
+
+def test_vec_is_term_for_term_and_does_not_collect():
+    """d((aᵀx) x) = (aᵀ dx) x + (aᵀ x) dx: vec writes each term K dx, as many terms with their scalars;
+    the same step with the terms also collected, ((x aᵀ + (aᵀ x) I) dx, distributive's), is not vec
+    alone (each term ends in dx and nothing new appears, which was all the check asked before)."""
+    d, check = _derivative("jacobian", "(a^T x) x", "x")
+    check()
+    moves = d.moves()
+    i = next(i for i, (_, s) in enumerate(moves) if s.rule == "vec")
+    assert moves[i + 1][1].rule == "distributive"
+    vec = BY_ID["vec"].applies
+    assert vec(moves[i][0], moves[i][1].expr)
+    assert not vec(moves[i][0], moves[i + 1][1].expr)

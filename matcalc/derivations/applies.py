@@ -675,11 +675,34 @@ def _powers_untransposed(e: Expr) -> set:
 
 
 def vec_form(before: Expr, after: Expr) -> bool:
-    """vec: each term of d vec(F) written K vec(dX) (K dx, K vec(dXᵀ)); no function, power or norm
-    appears that was not there (‖x‖² ‖x‖ merged into ‖x‖³ is a tidy-up, simplify's step)."""
+    """vec: each term of d vec(F) written K vec(dX) (K dx, K vec(dXᵀ)), term for term: as many terms,
+    each with the number and the scalar factors free of d it had (‖x‖² ‖x‖ merged into ‖x‖³ is a
+    tidy-up, simplify's step; like terms collected are distributive's); no function, power or norm
+    appears that was not there. Which K a term gives is not checked here: reading it is
+    calculus/jacobian's work, and the step is checked numerically."""
     terms = after.terms if isinstance(after, Add) else (after,)
     return before != after and _powers_untransposed(after) <= _powers_untransposed(before) and all(
-        _is_d_column(t.factors[-1] if isinstance(t, MatMul) else t) for t in terms)
+        _is_d_column(t.factors[-1] if isinstance(t, MatMul) else t) for t in terms) and \
+        _coefficients(before) == _coefficients(after)
+
+
+def _coefficients(e: Expr) -> list:
+    """Each term's number and scalar factors free of d (1×1 products of matrices aside), as a multiset."""
+    out = []
+    for t in e.terms if isinstance(e, Add) else (e,):
+        number, scalars = Fraction(1), []
+        for f in t.factors if isinstance(t, MatMul) else (t,):
+            if isinstance(f, Const):
+                number *= f.value
+            elif f.is_scalar and not _has_differential(f) and not _pending(f):
+                k = _key(f, "scalar-trace")
+                if _is(k, "*"):  # a 1×1 product xᵀ a may move out of the chain: reading K does that
+                    number *= k[1]
+                    scalars += [u for u in k[2] if not _is(u, "unit")]
+                else:
+                    scalars.append(k)
+        out.append((number, tuple(sorted(scalars, key=repr))))
+    return sorted(out, key=repr)
 
 
 # -- rules that rewrite one node in place: the two lines are the same tree but where the move was made --
