@@ -5,7 +5,7 @@ checks look at the form instead, and catch a step that does more than its rule: 
 step that also differentiates tanh, a `1.D` step that also transposes. Each check compares
 the two lines modulo what the rule may change, and asks that something did change:
 
-- the differential rules (product, chain, norm, tanh, ...) work out parts d(U) of the line
+- the other differential rules (chain, quotient, norm, tanh, ...) work out parts d(U) of the line
   before; each part worked out must have the rule's outer operation, and the functions that
   appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
 - 1.A, 1.B, 1.C, 1.D, 3.C, scalar-trace and distributive read both lines term for term, nothing
@@ -13,9 +13,9 @@ the two lines modulo what the rule may change, and asks that something did chang
   or transposition, a trace of a sum split, a scalar across a trace, tr(a) = a and aᵀ = a for a
   1×1 a, a product of sums multiplied out, |A B| = |A| |B| for det): a step that also does
   another of these, or merges like terms, fails;
-- sum, diag and vec-trace rewrite nodes in place: both lines are walked together, and each node is
-  as it was or is that rule's rewrite of it; commutation puts K vec(dX) for each vec(dXᵀ) and
-  nothing else; jacobian, hessian and 3.A read off the factor in front of dX as it was; symmetric
+- product, sum, diag and vec-trace rewrite nodes in place: both lines are walked together, and
+  each node is as it was or is that rule's rewrite of it (d(U V) = dU V + U dV, nothing else
+  worked out); commutation puts K vec(dX) for each vec(dXᵀ) and nothing else; jacobian, hessian and 3.A read off the factor in front of dX as it was; symmetric
   writes (1/2)(G + Gᵀ) with G's terms as they were;
 - einstein and simplify are not checked term for term (their checks say why) and ask less: an
   index form and no new function (einstein), no differential worked out (simplify).
@@ -716,6 +716,8 @@ def _in_place(move):
             return 0
         if move(b, a):
             return 1
+        if isinstance(b, Add) and isinstance(a, Add) and len(a.terms) > len(b.terms):
+            return terms(list(b.terms), list(a.terms))
         if type(b) is not type(a) or len(b.children()) != len(a.children()) or any(
                 not isinstance(u, Expr) and not isinstance(u, tuple) and u != v for u, v in zip(b.key(), a.key())):
             return None
@@ -726,6 +728,17 @@ def _in_place(move):
                 return None
             total += n
         return total
+
+    def terms(bs: list, as_: list) -> int | None:
+        """A sum's terms in order, a term rewritten into a sum written into the sum around it."""
+        if not bs:
+            return 0 if not as_ else None
+        for k in range(1, len(as_) - len(bs) + 2):
+            n = walk(bs[0], as_[0]) if k == 1 else (1 if move(bs[0], Add(tuple(as_[:k]))) else None)
+            rest = terms(bs[1:], as_[k:]) if n is not None else None
+            if rest is not None:
+                return n + rest
+        return None
 
     def applies(before: Expr, after: Expr) -> bool:
         return bool(walk(before, after))
@@ -795,6 +808,28 @@ def _diag_in_trace(b: Expr, a: Expr) -> bool:
             Ones((1, last.shape[0]))
         want = MatMul((*scalars, left, last.arg))
     return _same(a, Trace(want), "ᵀ")
+
+
+@_in_place
+def _product_rule(b: Expr, a: Expr) -> bool:
+    """product: d(U V W) = dU V W + U dV W + U V dW (also for ∘ and ⊗), term for term: where d of a
+    product was, the sum over its factors that depend on X of the product with that factor's d(…) in
+    its place (dX, dXᵀ for X, Xᵀ), every other factor as it was; nothing else changed."""
+    if not isinstance(b, DifferentialOf) or not _is_product(b.arg, b.var):
+        return False
+    u, var = b.arg, b.var
+    parts = [u.left, u.right] if isinstance(u, Kron) else list(u.factors)
+    build = (lambda fs: Kron(*fs)) if isinstance(u, Kron) else (lambda fs: type(u)(tuple(fs)))
+    terms = [build(parts[:i] + [_d(f, var)] + parts[i + 1:]) for i, f in enumerate(parts) if _depends(f, var)]
+    return _same(a, Add(tuple(terms)))
+
+
+def _d(f: Expr, var) -> Expr:
+    if f == var:
+        return Differential(var)
+    if isinstance(f, Transpose) and f.arg == var:
+        return alg.transpose(Differential(var))
+    return DifferentialOf(f, var)
 
 
 def _commuted(before: Expr, after: Expr) -> bool:
@@ -876,7 +911,7 @@ CHECKS = {
     "3.C": transposed_in_trace,
     "scalar-trace": scalar_trace,
     "linearity": _linearity,
-    "product": _differential_rule(_is_product),
+    "product": _product_rule,
     "quotient": _differential_rule(_is_quotient, lambda u, var: _quotient_brings(u)),
     "chain": _differential_rule(_is_scalar_power, lambda u, var: [alg.power(u.base, u.exponent - 1)]),
     "elementwise": _differential_rule(lambda u, var: isinstance(u, HadamardPower),
