@@ -246,6 +246,14 @@ def test_a_decorated_letter_is_a_name_of_its_own(text, wrt, expected, pretty, pl
     assert again.stdout.strip() == plain, again.output
 
 
+def test_a_squared_absolute_value_is_the_square():
+    """|x|² of a scalar is x² (was 2 |x| sign(x)); in a vector's entries the same."""
+    assert matcalc.diff("|a|^2 + sum(abs(x).^2)", "a", {"a": "scalar"}).text == "2 a"
+    assert matcalc.diff("|a|^2 + sum(abs(x).^2)", "x", {"a": "scalar"}).text == "2 x"
+    assert_gradient("|a|^2 a + sum(abs(x).^4)", "x", lambda e: 4 * e["x"] ** 3, declare={"a": "scalar"})
+    assert_gradient("|a|^2 a + sum(abs(x).^4)", "a", lambda e: 3 * e["a"] ** 2, declare={"a": "scalar"})
+
+
 def test_relu_as_papers_write_it():
     assert_gradient(r"\mathbf{1}^T \operatorname{ReLU}(W \mathbf{x} + \mathbf{b})", "W",
                     lambda e: np.outer((e["W"] @ e["x"] + e["b"] > 0).astype(float), e["x"]))

@@ -49,6 +49,26 @@ def test_simplest_forms(source, expected):
     assert_same_value(s)
 
 
+# |u| sign(u) = u and |u|^{2k} = u^{2k}, for scalars as entry by entry (were kept as written)
+ABSOLUTE = [
+    ("abs(a) sign(a)", "a"),
+    ("2 abs(a) sign(a) b", "2 a b"),
+    ("abs(a)^2", "a^2"),
+    ("abs(a)^{-4}", "1 / a^4"),
+    ("abs(a)^3", "|a|^3"),                                 # an odd power keeps its bars
+    ("abs(x^T y) sign(x^T y)", "x^T y"),
+    ("abs(x) .* sign(x)", "x"),
+    ("abs(x).^2", "x.^2"),
+]
+
+
+@pytest.mark.parametrize("source,expected", ABSOLUTE, ids=[e[0] for e in ABSOLUTE])
+def test_absolute_values_that_cancel(source, expected):
+    s = matcalc.simplify(source, used({"a": "scalar", "b": "scalar"}, source) or None)
+    assert s.text == expected
+    assert_same_value(s)
+
+
 def assert_same_value(s, positive=False):
     """The simplified form equals the input as written, on random data of distinct sizes."""
     symbols = free_symbols(s.written)

@@ -248,6 +248,11 @@ class _Fold:
         chain = _merged(self.chain) if self.blocked else self.chain
         out = [Const(c)] if c is not _ONE and c != 1 else []
         if self.scalar_powers:
+            powers = self.scalar_powers
+            if any(type(b) is Func and b.name in ENTRYWISE_IDENTITIES for b in powers):
+                fewer = entrywise_identities(powers)  # |x| sign(x) = x, |x|² = x²
+                if fewer is not None:
+                    return mul(*out, *(power(b, p) for b, p in fewer.items() if p != 0), *chain)
             out += self._scalars()
         out += chain
         if not out:
@@ -341,6 +346,8 @@ def power(base: Expr, p) -> Expr:
         return trivial
     if isinstance(base, Power) and p.denominator == 1:
         return power(base.base, base.exponent * p)
+    if type(base) is Func and base.name == "abs" and p.denominator == 1 and p % 2 == 0 and base.is_scalar:
+        return power(base.arg, p)  # |u|² = u²
     if isinstance(base, MatMul) and p.denominator == 1 and all(f.is_scalar for f in base.factors):
         return mul(*(power(f, p) for f in base.factors))
     if not base.is_scalar and isinstance(base, MatMul) and p == -1 and all(
@@ -492,10 +499,11 @@ def hadamard(*factors: Expr) -> Expr:
         if kind is Ones:
             continue
         powers[base] = powers.get(base, _ZERO) + p
-    if any(type(b) is Func and b.name in _STEP_LIKE for b in powers):
-        fewer = _entrywise_identities(powers)
+    if any(type(b) is Func and b.name in ENTRYWISE_IDENTITIES for b in powers):
+        fewer = entrywise_identities(powers)
         if fewer is not None:
-            return hadamard(*scalars, *fewer)
+            return hadamard(*scalars, *([_hadamard_power(b, p) for b, p in fewer.items() if p != 0]
+                                        or [Ones(next(iter(powers)).shape)]))
     elems = sorted((_hadamard_power(b, p) for b, p in powers.items() if p != 0), key=sort_key)
     if not elems:
         core = Ones(shape)
@@ -504,17 +512,23 @@ def hadamard(*factors: Expr) -> Expr:
     return mul(*scalars, core) if scalars else core
 
 
-_STEP_LIKE = frozenset(("step", "sign"))
+ENTRYWISE_IDENTITIES = frozenset(("step", "sign", "abs"))
 
 
-def _entrywise_identities(powers: dict[Expr, Fraction]) -> list[Expr] | None:
-    """The factors again, fewer, where an identity of step and sign holds entry by entry (at 0
+def entrywise_identities(powers: dict[Expr, Fraction]) -> dict[Expr, Fraction] | None:
+    """The powers again, fewer, where an identity of step, sign and abs holds entry by entry (at 0
     too, with step(0) = sign(0) = 0): step(u)^{∘k} = step(u), relu(u) ∘ step(u) = relu(u),
-    sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u). None if none applies."""
+    sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u), abs(u)^{∘2k} = u^{∘2k}.
+    None if none applies. They hold for scalars alike (a product of scalars is entrywise)."""
     out = dict(powers)
     changed = False
     for b, p in powers.items():
-        if type(b) is not Func or p.denominator != 1 or p <= 0:
+        if type(b) is not Func or isinstance(p, Expr) or p.denominator != 1 or p <= 0:
+            continue
+        if b.name == "abs" and out[b] == p and p % 2 == 0:
+            out[b] = _ZERO
+            out[b.arg] = out.get(b.arg, _ZERO) + p
+            changed = True
             continue
         if b.name == "step" and (p > 1 or out.get(Func("relu", b.arg), _ZERO) > 0):
             out[b] = _ZERO if out.get(Func("relu", b.arg), _ZERO) > 0 else _ONE
@@ -530,9 +544,7 @@ def _entrywise_identities(powers: dict[Expr, Fraction]) -> list[Expr] | None:
             out[b] = out[b.arg] = _ZERO
             out[Func("abs", b.arg)] = out.get(Func("abs", b.arg), _ZERO) + 1
             changed = True
-    if not changed:
-        return None
-    return [_hadamard_power(b, p) for b, p in out.items() if p != 0] or [Ones(next(iter(powers)).shape)]
+    return out if changed else None
 
 
 def _hadamard_power(base: Expr, p: Fraction) -> Expr:

@@ -176,6 +176,10 @@ class _Canon:
                 chain.extend(segment)
         if coefficient == 0:
             return _zero(shape)
+        if any(type(b) is Func and b.name in algebra.ENTRYWISE_IDENTITIES for b in powers):
+            fewer = algebra.entrywise_identities(powers)  # |x| sign(x) = x, |x|² = x² (algebra's table)
+            if fewer is not None:
+                return self.product([Const(coefficient), *scalars_of(fewer), *chain])
         if any(isinstance(f, (Kron, Commutation)) for f in chain):
             chain = self.kronecker_chain(chain)
             if any(isinstance(f, MatMul) or f.is_scalar for f in chain):  # a rule gave c (A ⊗ B)
@@ -318,6 +322,8 @@ class _Canon:
             return trivial
         if isinstance(base, Power) and p.denominator == 1:
             return self.power(base.base, base.exponent * p)
+        if type(base) is Func and base.name == "abs" and p.denominator == 1 and p % 2 == 0 and base.is_scalar:
+            return self.power(base.arg, p)  # |u|² = u²
         if isinstance(base, MatMul) and p.denominator == 1:
             if all(f.is_scalar for f in base.factors):  # (a b)ᵖ = aᵖ bᵖ
                 return self.product([self.power(f, p) for f in base.factors])
