@@ -17,8 +17,9 @@ from .expr import (
     Identity, MatMul, Norm, Ones, Power, PowerDifferential, Shape, Sum, Sym, Trace, Transpose, Zero,
 )
 from . import functions
-from .expr import Integer, VariablePower
+from .expr import KEPT, Integer, VariablePower
 from .expr import Diag
+from .expr import _TYPES as _expr_types  # node_types' table, emptied with these
 
 
 def const(value) -> Const:
@@ -718,10 +719,10 @@ def _remember(table: dict, a: _Key, b, result):
 _SORT_KEYS: dict[int, tuple[Expr, _Key]] = {}
 _EQUAL: dict[tuple[int, int], tuple] = {}
 _LESS: dict[tuple[int, int], tuple] = {}
-_KEPT = 1 << 16
+_KEPT = KEPT
 
 
-_TABLES = [_SORT_KEYS, _EQUAL, _LESS]
+_TABLES = [_SORT_KEYS, _EQUAL, _LESS, _expr_types]
 
 
 def table() -> dict:

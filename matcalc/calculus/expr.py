@@ -20,6 +20,7 @@ class Expr:
 
     __slots__ = ("shape", "is_scalar", "_hash", "_children")
     fields: tuple[str, ...] = ()
+    type_bit = 0  # each node type's own bit, for node_types
 
     def __init__(self, *values):
         setter = object.__setattr__
@@ -34,6 +35,8 @@ class Expr:
         """Each node type gets __init__ and key written out for its fields: the loops above,
         unrolled, run twice as fast, and building and comparing nodes is most of matcalc's work."""
         super().__init_subclass__(**kwargs)
+        cls.type_bit = 1 << len(_TYPE_BITS)
+        _TYPE_BITS.append(cls)
         if "fields" not in cls.__dict__ or "__init__" in cls.__dict__:
             return
         names = ", ".join(cls.fields)
@@ -91,6 +94,9 @@ class Expr:
         out = tuple(out)
         object.__setattr__(self, "_children", out)
         return out
+
+
+_TYPE_BITS: list[type] = []  # the node types in the order of their bits
 
 
 def _slot_setter(cls, name: str):
@@ -374,6 +380,37 @@ def any_node(root: Expr, test) -> bool:
                 seen.add(id(child))
                 stack.append(child)
     return False
+
+
+def node_types(root: Expr) -> int:
+    """The bits (`type_bit`) of the types of root's nodes, or-ed: `node_types(e) & Func.type_bit`
+    tells whether e holds a function. Kept for each node, so that asking again, or of a part,
+    is one look: the passes that only some node types concern (present's rules, the entrywise
+    note) skip an expression without them at once."""
+    known = _TYPES
+    found = known.get(id(root))
+    if found is not None:
+        return found[1]
+    if len(known) >= KEPT:
+        known.clear()
+    stack = [(root, False)]
+    while stack:  # each node not yet known once, children first
+        node, expanded = stack.pop()
+        if expanded:
+            bits = node.type_bit
+            for child in node.children():
+                bits |= known[id(child)][1]
+            known[id(node)] = (node, bits)
+        elif id(node) not in known:  # (a shared node may be done meanwhile)
+            stack.append((node, True))
+            stack.extend([(child, False) for child in node.children()])
+    return known[id(root)][1]
+
+
+# node_types' table: id(node) → (node, bits), by identity, the node kept alive so that its id
+# stays its own. Emptied when full, and with algebra's tables after each line of a batch.
+_TYPES: dict[int, tuple[Expr, int]] = {}
+KEPT = 1 << 16
 
 
 def postorder(root: Expr):

@@ -41,11 +41,13 @@ from fractions import Fraction
 from . import algebra as alg
 from . import kronecker as kr
 from .functions import BY_NAME as _FUNCTIONS
-from .expr import any_node
+from .expr import any_node, node_types
 from .expr import (
-    ONE, Add, Const, Det, Diag, Diagonal, Expr, Func, Hadamard, HadamardPower, Kron, MatMul, Norm, Ones,
-    Power, Sum, Sym, Trace, Transpose, Vec, postorder,
+    ONE, Add, Const, Det, Diag, Diagonal, Expr, Func, Hadamard, HadamardPower, Identity, Integer, Kron, MatMul,
+    Norm, Ones, Power, Sum, Sym, Trace, Transpose, Vec, Zero, postorder,
 )
+
+_ONE = Fraction(1)  # shared: building a Fraction is not free
 
 
 def present(e: Expr) -> Expr:
@@ -76,6 +78,21 @@ _REBUILD = {
 
 def rewrite(e: Expr) -> Expr:
     """e with the rules of `_RULES` applied in every node, children first (an equal expression)."""
+    bits = node_types(e)
+    if not bits & ~_INERT:  # no node that a rule changes: e as it is, without a walk
+        return e
+    if type(e) is Add and not bits & ~_INERT & ~Add.type_bit and not any(
+            node_types(t) & ~_INERT for t in e.terms):
+        # a sum of inert terms (most gradients): each term stays, the sum's own rule only
+        unchanged = _UNCHANGED
+        if unchanged.get(id(e)) is e:
+            return e
+        out = _any_sum(e)
+        if out is e:
+            if len(unchanged) >= alg._KEPT:
+                unchanged.clear()
+            unchanged[id(e)] = e
+        return out
     done: dict[int, Expr] = {}
     stack: list[tuple[Expr, bool]] = [(e, False)]
     unchanged = _UNCHANGED
@@ -110,6 +127,14 @@ def rewrite(e: Expr) -> Expr:
             unchanged[id(node)] = node
     return done[id(e)]
 
+
+# The node types that no rule of _RULES changes, as a node or as a factor of a product (whose
+# rules look for ∘, diag, 𝟏, powers, sums and functions among its factors): an expression of
+# these alone is its own rewrite.
+_INERT = 0
+for _type in (Sym, Integer, Const, Identity, Zero, Transpose, MatMul, Trace, Det):
+    _INERT |= _type.type_bit
+del _type
 
 # The nodes `rewrite` gave back as they are: each child did too, and the node's own rule
 # returned it, so rewriting it again (`present` does, after `shortest`) would again; it is not
@@ -163,7 +188,7 @@ def _fewer_factors(e: Expr, n: int) -> bool:
 def _elementwise_powers(e: Expr) -> dict[Expr, Fraction]:
     """e as a product of elementwise powers: base → exponent."""
     factors = e.factors if type(e) is Hadamard else (e,)
-    return {f.base if type(f) is HadamardPower else f: f.exponent if type(f) is HadamardPower else Fraction(1)
+    return {f.base if type(f) is HadamardPower else f: f.exponent if type(f) is HadamardPower else _ONE
             for f in factors}
 
 
@@ -195,6 +220,8 @@ def _diagonals(e: Add) -> Expr:
 
 def _common_factors(e: Add) -> Expr:
     """Matrix factors on the left and on the right that every term has, taken out once."""
+    if e.shape[0] != 1 and not _some_factor_in_every_term(e.terms):
+        return e  # nothing to take out (most sums): not split up to find that
     split = []
     for t in e.terms:
         c, rest = alg.split_coefficient(scalar_units(t))  # x xᵀ A x is (xᵀ A x) x: x is not shared
@@ -228,6 +255,27 @@ def _common_factors(e: Add) -> Expr:
             or alg.transpose(inner) is inner and any(alg.transpose(t) != t for t in inner.terms)):
         return e  # a lone variable around a sum M + Mᵀ: A x + Aᵀ x and B X + Bᵀ X, as written
     return alg.scale(common, kr.times(*first[:left], positive_first(inner), *first[len(first) - right:]))
+
+
+def _some_factor_in_every_term(terms) -> bool:
+    """Whether some matrix factor occurs in every term, a product's factors looked for inside
+    its 1×1 runs too. Without one, _common_factors finds no factor to take out: the chains it
+    compares are each term's matrix factors after scalar_units, which only takes 1×1 runs out
+    as scalar factors (in a sum that is not a row, they stay scalars: `mul` reads a 1×1 product
+    into the chain only where a row vector follows it)."""
+    shared = None
+    for t in terms:
+        factors, stack = set(), [t]
+        while stack:
+            f = stack.pop()
+            if type(f) is MatMul:
+                stack.extend(f.factors)
+            elif not f.is_scalar:
+                factors.add(f)
+        shared = factors if shared is None else shared & factors
+        if not shared:
+            return False
+    return True
 
 
 def occurrences(e: Expr) -> int:
@@ -326,7 +374,7 @@ def sigma_derivative_together(e: Expr) -> Expr:
     in each elementwise or scalar product, 𝟏 - σ(z) stands right after σ(z). Only the order of
     factors changes (both products commute), so this is the last step, after every rule that
     sorts factors."""
-    if "sigmoid" not in _FUNCTIONS or not _has_sigmoid(e):
+    if "sigmoid" not in _FUNCTIONS or not node_types(e) & Func.type_bit or not _has_sigmoid(e):
         return e
     done: dict[int, Expr] = {}
     for node in postorder(e):
@@ -386,7 +434,7 @@ def _elementwise(e: Expr) -> Expr:
     if "sigmoid" not in _FUNCTIONS:
         return e
     if type(e) is Hadamard:
-        factors = [(f.base, f.exponent) if type(f) is HadamardPower else (f, Fraction(1)) for f in e.factors]
+        factors = [(f.base, f.exponent) if type(f) is HadamardPower else (f, _ONE) for f in e.factors]
     else:
         factors = [(e.base, e.exponent)]
     named = _logistic(factors)
@@ -399,7 +447,7 @@ def _scalar_product(e: MatMul) -> Expr:
     """The logistic function named among the scalar factors of a product."""
     if "sigmoid" not in _FUNCTIONS:
         return e
-    scalars = [(f.base, f.exponent) if type(f) is Power else (f, Fraction(1)) for f in e.factors
+    scalars = [(f.base, f.exponent) if type(f) is Power else (f, _ONE) for f in e.factors
                if f.is_scalar and type(f) is not Const]
     named = _logistic(scalars) if any(type(b) in (Add, Func) for b, _ in scalars) else None
     if named is None:
@@ -410,6 +458,8 @@ def _scalar_product(e: MatMul) -> Expr:
 
 def _scalar_sigma_common(e: Add) -> Expr:
     """σ(z) taken out of a scalar sum whose every term has it: σ - σ² = σ (1 - σ)."""
+    if not node_types(e) & Func.type_bit:
+        return e  # no σ
     split = []
     for t in e.terms:
         c, rest = alg.split_coefficient(t)
@@ -418,7 +468,7 @@ def _scalar_sigma_common(e: Add) -> Expr:
         order: list[Expr] = []
         powers: dict[Expr, Fraction] = {}
         for f in rest.factors if type(rest) is MatMul else (rest,):
-            b, p = (f.base, f.exponent) if type(f) is Power else (f, Fraction(1))
+            b, p = (f.base, f.exponent) if type(f) is Power else (f, _ONE)
             if type(b) is Func and b.name == "sigmoid" and b.is_scalar:
                 if b not in powers:
                     order.append(b)
@@ -438,6 +488,20 @@ def _scalar_sigma_common(e: Add) -> Expr:
     return out if occurrences(out) <= occurrences(e) else e
 
 
+_ELEMENTWISE = Hadamard.type_bit | HadamardPower.type_bit
+
+
+def _elementwise_base(t: Expr) -> Expr:
+    """What _hadamard_common takes as the one elementwise factor of a term t with no ∘: t
+    without its coefficient, and without its scalar factors when one matrix factor is left."""
+    rest = alg.split_coefficient(t)[1]
+    if type(rest) is MatMul:
+        matrices = [f for f in rest.factors if not f.is_scalar]
+        if len(matrices) == 1:
+            return matrices[0]
+    return rest
+
+
 def _hadamard_common(e: Add) -> Expr:
     """An elementwise factor of every term taken out when that writes fewer variables,
     a ∘ b + a ∘ c = a ∘ (b + c), or as many for σ: σ - σ∘² = σ ∘ (𝟏 - σ)."""
@@ -445,6 +509,8 @@ def _hadamard_common(e: Add) -> Expr:
         return _scalar_sigma_common(e)
     if e.shape[0] == 1:  # scalars and rows: their elementwise products are written as columns
         return e
+    if not node_types(e) & _ELEMENTWISE and len({_elementwise_base(t) for t in e.terms}) > 1:
+        return e  # no ∘: a factor every term shares is a whole term's matrix part, and they differ
     split = []
     for t in e.terms:
         c, rest = alg.split_coefficient(t)
@@ -453,11 +519,11 @@ def _hadamard_common(e: Add) -> Expr:
             scalars = tuple(f for f in rest.factors if f.is_scalar)
             rest = next(f for f in rest.factors if not f.is_scalar)
         if type(rest) is Hadamard:
-            powers = [(f.base, f.exponent) if type(f) is HadamardPower else (f, Fraction(1)) for f in rest.factors]
+            powers = [(f.base, f.exponent) if type(f) is HadamardPower else (f, _ONE) for f in rest.factors]
         elif type(rest) is HadamardPower:
             powers = [(rest.base, rest.exponent)]
         else:
-            powers = [(rest, Fraction(1))]
+            powers = [(rest, _ONE)]
         split.append((c, scalars, dict(powers)))
     shared = {b: p for b, p in split[0][2].items() if p > 0 and b.shape == e.shape}
     for _, _, powers in split[1:]:
