@@ -30,8 +30,9 @@ def _load_api() -> None:
     from .errors import MatcalcError
 
 
-if _COMMAND and _os.environ.get("_MATCALC_COMPLETE", "").startswith("values_"):
-    # A TAB press (cli/complete.py) needs none of the engine: it is loaded if asked for.
+if _COMMAND:
+    # The command loads what its work needs (a TAB press, cli/complete.py, none of the engine;
+    # a diff neither verify nor canonical forms): the API is loaded if asked for.
     def __getattr__(name: str):
         if name not in __all__:
             raise AttributeError(f"module 'matcalc' has no attribute {name!r}")

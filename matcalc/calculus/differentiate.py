@@ -13,7 +13,6 @@ from fractions import Fraction
 from . import algebra as alg
 from . import functions
 from . import kronecker as kr
-from .einstein import index_gradient
 from ..errors import MatcalcError
 from .present import occurrences, present, rewrite
 from .expr import (
@@ -425,6 +424,8 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
     try:
         g = gradient_from_differential(df, var)
     except NotInMatrixForm:  # through vec or ⊗: entry by entry, G_kl = ∂f/∂X_kl (rule einstein)
+        from .einstein import index_gradient  # (loaded when needed: few inputs need it)
+
         return index_gradient(df, var, transposed)
     if var.symmetric:
         g = _half(alg.add(g, alg.transpose(g)))

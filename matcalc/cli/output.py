@@ -1,12 +1,18 @@
 """Results → the lines a command prints, in each `--format` (pretty is drawn by `pretty`)."""
 from __future__ import annotations
 
-import json
-
 from ..formats import render
 from ..results import Gradient
 from ..errors import MatcalcError
-from ..formats.numpy_code import to_numpy
+
+# json and the NumPy printer are loaded by the formats that use them: a batch in text needs neither
+
+
+def to_numpy(e, context) -> str:
+    from ..formats.numpy_code import to_numpy
+
+    return to_numpy(e, context)
+
 
 FORMATS = ("pretty", "text", "latex", "markdown", "numpy", "python", "json")
 
@@ -27,8 +33,14 @@ def gradient_line(g: Gradient, fmt: str, steps: bool = True) -> str:
     if fmt == "python":
         return python_module([g])
     if fmt == "json":
-        return json.dumps(gradient_record(g, steps), ensure_ascii=False)
+        return _json().dumps(gradient_record(g, steps), ensure_ascii=False)
     raise ValueError(fmt)
+
+
+def _json():
+    import json
+
+    return json
 
 
 def python_module(results: list[Gradient]) -> str:
@@ -97,7 +109,7 @@ def simplified_line(s, fmt: str, steps: bool = False, standalone: bool = False) 
         return exports.display(steps_latex(chain) if chain and chain.steps else
                                f"{render.render(s.written, render.LATEX)} = {s.latex}")
     if fmt == "json":
-        return json.dumps({"input": s.source, "value": forms(s.written, s.written),
+        return _json().dumps({"input": s.source, "value": forms(s.written, s.written),
                            "result": forms(s.result, s.written), **typing_record(s.typing),
                            "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
     if fmt == "python":
@@ -129,7 +141,7 @@ def verdict_line(v, fmt: str, steps: bool = False, standalone: bool = False) -> 
         return v.message("latex", inline=True) + (
             "\n" + exports.display(steps_latex(chain)) if chain and chain.steps else "") + "\n"
     if fmt == "json":
-        return json.dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
+        return _json().dumps({"input": v.source, "holds": v.holds, "how": v.how, "error": v.error,
                            "instances": v.instances, "lhs": forms(v.lhs, v.lhs), "rhs": forms(v.rhs, v.rhs),
                            "holds_if_symmetric": list(v.holds_if_symmetric),
                            "steps": steps_record(chain) if chain else []}, ensure_ascii=False)
@@ -156,7 +168,7 @@ def derivation_text(g: Gradient, fmt: str) -> str:
 
     d = derive(g)
     if fmt == "json":
-        return json.dumps({**gradient_record(g), "steps": steps_record(d)}, ensure_ascii=False)
+        return _json().dumps({**gradient_record(g), "steps": steps_record(d)}, ensure_ascii=False)
     if fmt == "latex":
         return steps_latex(d)
     if fmt == "markdown":

@@ -7,18 +7,19 @@ from fractions import Fraction
 from ..calculus.functions import SPELLINGS, WORDS
 from ..errors import MatcalcError
 from . import vocabulary
+from .vocabulary import Pattern
 from .fastparse import parse as quick_parse
 from .syntax import Line, Query, Syntax
 
 ABS_OPEN, ABS_CLOSE, NORM_OPEN, NORM_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
 
 # Every spelling of a bar, longest first. Each is replaced by a marker padded to its width.
-_BAR = re.compile(
+_BAR = Pattern(
     r"\\left\s*\\\||\\right\s*\\\||\\left\s*\\[Vv]ert|\\right\s*\\[Vv]ert|\\left\s*\||\\right\s*\||"
     r"\\lVert|\\rVert|\\Vert|\\lvert|\\rvert|\\vert|\\\||\|\||‖|\|"
 )
-_COMMAND = re.compile(r"\\[A-Za-z]+")
-_WORD = re.compile(r"[A-Za-z]+")
+_COMMAND = Pattern(r"\\[A-Za-z]+")
+_WORD = Pattern(r"[A-Za-z]+")
 GREEK = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
     "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
@@ -86,22 +87,8 @@ def parse(text: str) -> Line:
     if len(text) > MAX_LENGTH:  # lark reads ~150k characters a second: keep every input to seconds
         raise MatcalcError(f"the input is {len(text)} characters long; matcalc reads at most {MAX_LENGTH}",
                            text, (MAX_LENGTH, len(text)))
-    bad = _UNREADABLE.search(text)
-    if bad:
-        raise MatcalcError(f"the input holds a character that cannot be part of an expression "
-                           f"({_describe_char(bad.group())})", text, (bad.start(), bad.start() + 1))
-    long_number = _LONG_NUMBER.search(text)
-    if long_number:
-        raise MatcalcError(f"a number may have at most {MAX_DIGITS} digits", text, long_number.span())
-    eaten = _BACKSLASH_EATEN.search(text)
-    if eaten:
-        raise MatcalcError(f"`{eaten.group(1)}` reads as \\{eaten.group(1)} without its backslash: the shell "
-                           "removes backslashes outside single quotes, so put the expression in single quotes "
-                           f"(matcalc diff '\\{eaten.group(1)}...')", text, eaten.span(1))
-    for pattern, message in _MISWRITTEN_NUMBERS + _NOT_GUESSED:
-        m = pattern.search(text)
-        if m:
-            raise MatcalcError(message, text, m.span())
+    if _REFUSED.search(text) is not None:  # most inputs: none of the checks before reading finds anything
+        _refuse(text)
     vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
     prepared = classify_bars(_without_delimiters(text))
     line = quick_parse(prepared)  # the plainest inputs, read without importing lark
@@ -156,9 +143,29 @@ def parse(text: str) -> Line:
     return line
 
 
+def _refuse(text: str) -> None:
+    """The checks before reading, in order: the first that finds something raises."""
+    bad = _UNREADABLE.search(text)
+    if bad:
+        raise MatcalcError(f"the input holds a character that cannot be part of an expression "
+                           f"({_describe_char(bad.group())})", text, (bad.start(), bad.start() + 1))
+    long_number = _LONG_NUMBER.search(text)
+    if long_number:
+        raise MatcalcError(f"a number may have at most {MAX_DIGITS} digits", text, long_number.span())
+    eaten = _BACKSLASH_EATEN.search(text)
+    if eaten:
+        raise MatcalcError(f"`{eaten.group(1)}` reads as \\{eaten.group(1)} without its backslash: the shell "
+                           "removes backslashes outside single quotes, so put the expression in single quotes "
+                           f"(matcalc diff '\\{eaten.group(1)}...')", text, eaten.span(1))
+    for pattern, message in _MISWRITTEN_NUMBERS + _NOT_GUESSED:
+        m = pattern.search(text)
+        if m:
+            raise MatcalcError(message, text, m.span())
+
+
 # Control characters (but whitespace), NUL, the bar markers, U+FFFD (what undecodable bytes
 # become) and lone surrogates (what undecodable command-line bytes become).
-_UNREADABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\ue003\ufffd\ud800-\udfff]")
+_UNREADABLE = Pattern("[\x00-\x08\x0b\x0e-\x1f\x7f\ue000-\ue003\ufffd\ud800-\udfff]")
 
 
 def _describe_char(ch: str) -> str:
@@ -173,47 +180,47 @@ def _describe_char(ch: str) -> str:
 
 # What other languages write, and how matcalc's is written (at an unexpected character).
 _HINTS = (
-    (re.compile(r"\.T(?![A-Za-z])"), ": x.T is NumPy's transpose; write x^T"),
-    (re.compile(r"@"), ": for a matrix product write A B (or A \\cdot B)"),
-    (re.compile(r"\*\*"), ": for a power write x^2 (or x^{1/2})"),
-    (re.compile(r"(?<=np)\."), ": NumPy code is not read; write tr(A), A^T, A B, inv(A)"),
-    (re.compile(r"(?<=\^)\s*\{?\s*\*|(?<=\^\{)\s*\*"),
+    (Pattern(r"\.T(?![A-Za-z])"), ": x.T is NumPy's transpose; write x^T"),
+    (Pattern(r"@"), ": for a matrix product write A B (or A \\cdot B)"),
+    (Pattern(r"\*\*"), ": for a power write x^2 (or x^{1/2})"),
+    (Pattern(r"(?<=np)\."), ": NumPy code is not read; write tr(A), A^T, A B, inv(A)"),
+    (Pattern(r"(?<=\^)\s*\{?\s*\*|(?<=\^\{)\s*\*"),
      ": a starred name x^* is not a name here; write another name, such as x_s"),
-    (re.compile(r"(?<=\^)\s*\{?\s*\+|(?<=\^\{)\s*\+|†"),
+    (Pattern(r"(?<=\^)\s*\{?\s*\+|(?<=\^\{)\s*\+|†"),
      ": for the pseudo-inverse write (X^T X)^{-1} X^T (X of full column rank)"),
-    (re.compile(r"(?<=\|)_|(?<=‖)_|(?<=Vert)_"), ": matcalc's norms are \\|x\\|, \\|x\\|_1 and \\|X\\|_F (the nuclear "
+    (Pattern(r"(?<=\|)_|(?<=‖)_|(?<=Vert)_"), ": matcalc's norms are \\|x\\|, \\|x\\|_1 and \\|X\\|_F (the nuclear "
      "norm \\|X\\|_* and other subscripts are not read)"),
-    (re.compile(r"[.,;:]\s*$"), ": the expression ends before it; leave out the sentence's punctuation"),
-    (re.compile(r"∑"), ": for the sum of the entries write sum(x); index sums are not read"),
-    (re.compile(r"∂"), ": for a derivative give the expression and the variable (matcalc diff 'x^T x' x), "
+    (Pattern(r"[.,;:]\s*$"), ": the expression ends before it; leave out the sentence's punctuation"),
+    (Pattern(r"∑"), ": for the sum of the entries write sum(x); index sums are not read"),
+    (Pattern(r"∂"), ": for a derivative give the expression and the variable (matcalc diff 'x^T x' x), "
                         "or write \\frac{\\partial}{\\partial x} f"),
-    (re.compile(r"(?:∇|\\nabla)(?!\s*[_^²])"), ": the variable of ∇ is its subscript, ∇_x f"),
-    (re.compile(r"÷"), ": for division write /"),
-    (re.compile(r"\$"), ": put $...$ around the whole formula, or leave it out"),
+    (Pattern(r"(?:∇|\\nabla)(?!\s*[_^²])"), ": the variable of ∇ is its subscript, ∇_x f"),
+    (Pattern(r"÷"), ": for division write /"),
+    (Pattern(r"\$"), ": put $...$ around the whole formula, or leave it out"),
 )
 
 
 # max( with one argument so far: the grammar's max has two
-_ONE_ARGUMENT_MAX = re.compile(r"\\?max\s*\([^,()]*$")
+_ONE_ARGUMENT_MAX = Pattern(r"\\?max\s*\([^,()]*$")
 
 
 # Forms that would read as something else than papers mean: refused before the parse.
 _NOT_GUESSED = (
     # W^{(1)} is W to the power 1 to the grammar, and the layer-1 weight W to a paper's reader
-    (re.compile(r"\^\s*\{\s*\(\s*[A-Za-z0-9]+\s*\)\s*\}|\^\s*\(\s*[A-Za-z0-9]+\s*\)"),
+    (Pattern(r"\^\s*\{\s*\(\s*[A-Za-z0-9]+\s*\)\s*\}|\^\s*\(\s*[A-Za-z0-9]+\s*\)"),
      "a superscript in parentheses, W^{(1)}, labels a layer or a sample and is not read as a power: "
      "write W_1 for a name, or W^1 for a power"),
     # \frac{d f}{dx}: d times f over d times x to the grammar, a derivative to its writer
-    (re.compile(r"\\[dt]?frac\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})\s*[^\s}_][^{}]*\}\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})"),
+    (Pattern(r"\\[dt]?frac\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})\s*[^\s}_][^{}]*\}\s*\{\s*(?:d|\\mathrm\s*\{\s*d\s*\})"),
      "the Leibniz fraction \\frac{d f}{dx} is not read: write \\frac{\\partial f}{\\partial x}, "
      "\\frac{d}{dx} f or d/dx f (or give only f and the variable)"),
     # f(x), g(Wx): f times x to the grammar, an unknown function to its writer
-    (re.compile(r"(?<![\\A-Za-z0-9_{])[fg]\("),
+    (Pattern(r"(?<![\\A-Za-z0-9_{])[fg]\("),
      "a letter before parentheses, as in f(x), names an unknown function, which matcalc does not "
      "differentiate: write the function itself "
      "(such as sigmoid(x) or \\log(x)), or f \\cdot (x) for a product"),
     # E[x], E [xᵀAx]: E times the bracket to the grammar, an expectation to a paper's reader
-    (re.compile(r"(?<![\\A-Za-z0-9_{])E\s*\["),
+    (Pattern(r"(?<![\\A-Za-z0-9_{])E\s*\["),
      "E[...] reads as an expectation, which matcalc does not take: give the expression inside (for "
      "data that does not depend on the variable, its gradient is the expectation's), or write "
      "E \\cdot [...] for a product"),
@@ -225,7 +232,7 @@ _NOT_GUESSED = (
     (re.compile(r"D\s*_\s*\{?\s*(?:\\(?:mathrm|text|operatorname)\s*\{\s*)?KL"),
      "the KL divergence D_{KL}(p \\| q) is not read: write it out, as p^T \\log(p ./ q)"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
-    (re.compile(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
+    (Pattern(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )
 # $...$, $$...$$, \[...\], \(...\) around the whole formula, as copied from a paper's source
 _DELIMITED = re.compile(r"^(\s*)(\$\$|\$|\\\[|\\\()(.*?)(\$\$|\$|\\\]|\\\))(\s*)$", re.S)
@@ -239,17 +246,17 @@ def _without_delimiters(text: str) -> str:
         return text
     return m.group(1) + " " * len(m.group(2)) + m.group(3) + " " * len(m.group(4)) + m.group(5)
 # LaTeX commands that never mean a product of letters: seen bare, the shell ate the backslash.
-_BACKSLASH_EATEN = re.compile(r"(?<![\\A-Za-z])(nabla|[dt]?frac|partial|cdot|mathrm|mathbf|operatorname|odot"
+_BACKSLASH_EATEN = Pattern(r"(?<![\\A-Za-z])(nabla|[dt]?frac|partial|cdot|mathrm|mathbf|operatorname|odot"
                               r"|otimes|lambda|Sigma)(?![A-Za-z])")
 
 # Numbers matcalc does not guess at: 1e5 is neither the name e5 nor 1·e5, 1.5.5 no number.
 _MISWRITTEN_NUMBERS = (
-    (re.compile(r"(?<![A-Za-z0-9_.])(?:\d+(?:\.\d+)?|\.\d+)[eE][+-]?\d+"),
+    (Pattern(r"(?<![A-Za-z0-9_.])(?:\d+(?:\.\d+)?|\.\d+)[eE][+-]?\d+"),
      "scientific notation is not read: write the number out (1e5 is 100000, 1e-3 is 0.001), "
      "or put a space for a product (2 e1)"),
-    (re.compile(r"\d*\.\d+(?:\.\d+)+"), "a number has at most one decimal point"),
+    (Pattern(r"\d*\.\d+(?:\.\d+)+"), "a number has at most one decimal point"),
     # A_10 is A_1 times 0 to LaTeX, and A_{10} to anyone who types it: neither is guessed.
-    (re.compile(r"_\d\d"), "a subscript of more than one character needs braces: write A_{10} "
+    (Pattern(r"_\d\d"), "a subscript of more than one character needs braces: write A_{10} "
      "(A_10 would be A_1 times 0), or put a space for a product (A_1 0)"),
 )
 
@@ -309,7 +316,7 @@ _GREEK_UNICODE = dict(zip(
     "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split(),
 ))
 _GREEK_UNICODE["ς"] = "sigma"
-_NAME = re.compile(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ωϑϕϵ]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
+_NAME = Pattern(r"^(?:\\?([A-Za-z]+)|([α-ωΑ-Ωϑϕϵ]))(?:_\{([A-Za-z0-9]+)\}|_([A-Za-z0-9])|([0-9]+))?$")
 
 
 # A style around a name, as papers write it: \mathbf{x} is the name x (grammar: NAME). The
@@ -321,7 +328,7 @@ STYLE_GROUPS = {
     **dict.fromkeys(("mathrm", "text", "textrm"), "upright"),
     **dict.fromkeys(("mathsf", "textsf"), "sans-serif"),
 }
-_STYLED = re.compile(r"^\\([A-Za-z]+)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[A-Za-z]))(.*)$", re.S)
+_STYLED = Pattern(r"^\\([A-Za-z]+)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[A-Za-z]))(.*)$", re.S)
 
 
 def _check_styles(tree, text: str) -> None:
@@ -387,7 +394,12 @@ def canonical_name(written: str) -> str | None:
 
 
 MAX_DIGITS = 1000  # Python refuses to convert integers of over 4300 digits to and from text
-_LONG_NUMBER = re.compile(r"\d{%d,}" % (MAX_DIGITS + 1))
+_LONG_NUMBER = Pattern(r"\d{%d,}" % (MAX_DIGITS + 1))
+
+# Where any check of `_refuse` finds something, this finds something: one search of each input
+# instead of one for each check (whose patterns are compiled when one is needed).
+_REFUSED = re.compile("|".join(f"(?:{p.args[0]})" for p in (
+    _UNREADABLE, _LONG_NUMBER, _BACKSLASH_EATEN, *(p for p, _ in _MISWRITTEN_NUMBERS + _NOT_GUESSED))))
 
 
 def _exponent(token: str, text: str, span) -> Fraction:
@@ -530,7 +542,7 @@ def absent(query: Query, text: str, shown: str | None = None) -> MatcalcError:
 _UNARY = {"transpose", "inv_transpose", "neg", "det"}
 _BINARY = {"add", "sub", "mul", "div", "hadamard", "hadamard_div", "kron"}
 _SUBSCRIPT_LETTERS = str.maketrans("ₐₑᵢⱼₖₘₙₒₚᵣₛₜᵤᵥₓ", "aeijkmnoprstuvx")
-_SIZE = re.compile(r"\(([^)]*)\)|[a-z][0-9]*")
+_SIZE = Pattern(r"\(([^)]*)\)|[a-z][0-9]*")
 
 
 def commutation_sizes(token: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

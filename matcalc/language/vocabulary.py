@@ -22,6 +22,22 @@ import re
 from ..calculus.functions import BARE_WORDS, WORDS
 from ..errors import MatcalcError
 
+
+class Pattern:
+    """re.compile(*args) on first use: most patterns serve only messages about bad input, and
+    compiling them all at import would cost every run a few milliseconds."""
+
+    __slots__ = ("args", "compiled")
+
+    def __init__(self, *args):
+        self.args, self.compiled = args, None
+
+    def __getattr__(self, name):  # match, search, finditer, ...: the compiled pattern's
+        if self.compiled is None:
+            self.compiled = re.compile(*self.args)
+        return getattr(self.compiled, name)
+
+
 GREEK = (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
     "rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi "
@@ -86,7 +102,7 @@ _BLACKBOARD = {
 }
 
 # \operatorname{...}, \mathrm{...} and \text{...} hold a function word (or F, in a norm's subscript)
-_WRAPPED = re.compile(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
+_WRAPPED = Pattern(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
 # what the check looks at: a command, a subscript (skipped: x_{ij} is one name), a letter run,
 # a Greek letter (a letter run with digits after it, as norm1 or W2, when no letter follows them)
 _ITEM = re.compile(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*[^\s\\]|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
@@ -129,7 +145,7 @@ def check(text: str) -> None:
 
 # `d vec(F)/d vec(X)` and `\partial \operatorname{vec}(X)`, the Jacobians as matcalc prints them:
 # vec is a word there only (the grammar's DVEC, FRAC_PARTIAL_VEC and PARTIAL_VEC)
-_JACOBIAN_VEC = re.compile(r"(?:(?<![A-Za-z])d|\\partial\s*\\(?:operatorname|mathrm)\s*\{)\s*$")
+_JACOBIAN_VEC = Pattern(r"(?:(?<![A-Za-z])d|\\partial\s*\\(?:operatorname|mathrm)\s*\{)\s*$")
 
 
 def _jacobian_vec(text: str, start: int) -> bool:
@@ -188,7 +204,7 @@ _DECORATED_NAME = re.compile(r"(?:\s*\{\s*(?:\\(?:%s)\s*(?:\{%s\}|%s)|%s)\s*\}|\
                              r"|\s*[α-ωΑ-Ωϑϕϵ])"
                              % ("|".join(STYLES), _ONE_NAME.pattern, _ONE_NAME.pattern, _ONE_NAME.pattern,
                                 "|".join(GREEK)))
-_STYLE_ARGUMENT = re.compile(r"\s*\{((?:[^{}]|\{[^{}]*\})*)\}|\s+([A-Za-z])|\s*(\\[A-Za-z]+)")
+_STYLE_ARGUMENT = Pattern(r"\s*\{((?:[^{}]|\{[^{}]*\})*)\}|\s+([A-Za-z])|\s*(\\[A-Za-z]+)")
 
 
 def _check_style(text: str, m: re.Match) -> None:
@@ -221,7 +237,7 @@ def _check_greek(text: str, m: re.Match) -> None:
         raise MatcalcError(f"{ch!r} (U+{ord(ch):04X}) is not a letter matcalc reads", text, m.span())
 
 
-_ONE = re.compile(r"\s*\(\s*1\s*\)")
+_ONE = Pattern(r"\s*\(\s*1\s*\)")
 
 
 def _check_run(text: str, start: int, run: str) -> None:
