@@ -393,17 +393,25 @@ def node_types(root: Expr) -> int:
         return found[1]
     if len(known) >= KEPT:
         known.clear()
-    stack = [(root, False)]
+    leaves = _LEAVES
+    stack = [root]
     while stack:  # each node not yet known once, children first
-        node, expanded = stack.pop()
-        if expanded:
-            bits = node.type_bit
-            for child in node.children():
-                bits |= known[id(child)][1]
+        node = stack[-1]
+        bits = node.type_bit
+        waiting = False
+        for child in node.children():
+            if type(child) in leaves:  # most children: their own bit, nothing kept
+                bits |= child.type_bit
+                continue
+            entry = known.get(id(child))
+            if entry is None:
+                stack.append(child)
+                waiting = True
+            else:
+                bits |= entry[1]
+        if not waiting:  # (else it is looked at again once its children are known)
+            stack.pop()
             known[id(node)] = (node, bits)
-        elif id(node) not in known:  # (a shared node may be done meanwhile)
-            stack.append((node, True))
-            stack.extend([(child, False) for child in node.children()])
     return known[id(root)][1]
 
 
@@ -574,3 +582,6 @@ def index_dims(op: Expr, labels: str, sizes: dict) -> list:
     for axis, d in zip(axes, dims, strict=True):
         out += [sizes[a] for a in axis] if len(axis) > 1 else [d]
     return out
+
+
+_LEAVES = frozenset((Sym, Integer, Const, Identity, Ones, Zero, Commutation))  # node types without children

@@ -27,15 +27,14 @@ class Pattern:
     """re.compile(*args) on first use: most patterns serve only messages about bad input, and
     compiling them all at import would cost every run a few milliseconds."""
 
-    __slots__ = ("args", "compiled")
-
     def __init__(self, *args):
-        self.args, self.compiled = args, None
+        self.args = args
 
-    def __getattr__(self, name):  # match, search, finditer, ...: the compiled pattern's
-        if self.compiled is None:
-            self.compiled = re.compile(*self.args)
-        return getattr(self.compiled, name)
+    def __getattr__(self, name):  # the first use: the compiled pattern's methods become this one's
+        compiled = re.compile(*self.args)
+        for method in ("match", "fullmatch", "search", "finditer", "findall", "sub", "split"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
 
 
 GREEK = (
