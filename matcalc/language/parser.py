@@ -225,11 +225,11 @@ _NOT_GUESSED = (
      "data that does not depend on the variable, its gradient is the expectation's), or write "
      "E \\cdot [...] for a product"),
     # \lambda_{max}(A): the name λ_max times A to the grammar, the largest eigenvalue to its writer
-    (re.compile(r"(?:\\lambda|\\sigma|λ|σ)\s*_\s*(?:\{\s*\\?(?:max|min)\s*\}|\\?(?:max|min))\s*[(\[]"),
+    (Pattern(r"(?:\\lambda|\\sigma|λ|σ)\s*_\s*(?:\{\s*\\?(?:max|min)\s*\}|\\?(?:max|min))\s*[(\[]"),
      "\\lambda_{max}(A) reads as an extreme eigenvalue (or singular value), which matcalc does not take: "
      "for a product of a scalar and A write \\lambda_{max} \\cdot (A)"),
     # D_{KL}(p \| q): a name D_KL, then a bar the grammar cannot close
-    (re.compile(r"D\s*_\s*\{?\s*(?:\\(?:mathrm|text|operatorname)\s*\{\s*)?KL"),
+    (Pattern(r"D\s*_\s*\{?\s*(?:\\(?:mathrm|text|operatorname)\s*\{\s*)?KL"),
      "the KL divergence D_{KL}(p \\| q) is not read: write it out, as p^T \\log(p ./ q)"),
     # \sqrt[3]{a}: sqrt(3) times a to the grammar
     (Pattern(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
@@ -398,7 +398,7 @@ _LONG_NUMBER = Pattern(r"\d{%d,}" % (MAX_DIGITS + 1))
 
 # Where any check of `_refuse` finds something, this finds something: one search of each input
 # instead of one for each check (whose patterns are compiled when one is needed).
-_REFUSED = re.compile("|".join(f"(?:{p.args[0]})" for p in (
+_REFUSED = re.compile("|".join(f"(?:{p.pattern})" for p in (
     _UNREADABLE, _LONG_NUMBER, _BACKSLASH_EATEN, *(p for p, _ in _MISWRITTEN_NUMBERS + _NOT_GUESSED))))
 
 

@@ -29,6 +29,7 @@ class Pattern:
 
     def __init__(self, *args):
         self.args = args
+        self.pattern = args[0]  # the text, as a compiled pattern's (read without compiling)
 
     def __getattr__(self, name):  # the first use: the compiled pattern's methods become this one's
         compiled = re.compile(*self.args)
@@ -196,7 +197,7 @@ def _check_command(text: str, m: re.Match) -> None:
 
 
 # What a style may hold: one Latin letter or Greek command, with digits or a subscript
-_ONE_NAME = re.compile(r"\s*(?:[A-Za-z]|\\(?:%s)(?![A-Za-z]))(?:_\{[A-Za-z0-9]+\}|_[A-Za-z0-9]|[0-9]+)?\s*"
+_ONE_NAME = Pattern(r"\s*(?:[A-Za-z]|\\(?:%s)(?![A-Za-z]))(?:_\{[A-Za-z0-9]+\}|_[A-Za-z0-9]|[0-9]+)?\s*"
                        % "|".join(GREEK))
 # What follows a decoration: one name braced, or one letter or Greek command bare (\hat y, \hat\mu)
 _DECORATED_NAME = re.compile(r"(?:\s*\{\s*(?:\\(?:%s)\s*(?:\{%s\}|%s)|%s)\s*\}|\s+[A-Za-z]|\s*\\(?:%s)(?![A-Za-z])"
