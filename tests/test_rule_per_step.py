@@ -28,7 +28,7 @@ from matcalc.calculus.expr import DifferentialOf, postorder
 from matcalc.cli.app import app
 from matcalc.derivations import chains
 from matcalc.derivations.rules import BY_ID
-from matcalc.derivations.steps import NoDerivation, derive
+from matcalc.derivations.steps import DIFFERENTIAL, NoDerivation, derive
 from matcalc.formats import render
 from ml_cases import CASES as ML
 from test_readme import EXAMPLES as README
@@ -145,6 +145,8 @@ def test_each_step_cites_one_listed_rule_and_equals_the_step_before(case):
     assert d is not None
     for step in d.steps:
         assert isinstance(step.rule, str) and step.rule in LISTED, step.rule
+    rules = [s.rule for s in d.steps]
+    assert ("simplify", "simplify") not in set(zip(rules, rules[1:])), "two tidy-ups in a row: one step"
     check()
 
 
@@ -419,7 +421,7 @@ def test_the_old_merged_step_of_the_trace_phase_fails_1B():
     assert not BY_ID["1.B"].applies(moves[i][0], moves[i + 1][1].expr)
 
 
-# -- softmax written out: dX inside a 1×1 factor of a trace (issue 17) -------------------------------
+# -- softmax written out: named first, then its own differential (issue 17) --------------------------
 
 SOFTMAX_WRITTEN_OUT = ["-y^T \\log(\\exp(Wx) / \\operatorname{sum}(\\exp(Wx)))",
                        "-y^T \\log\\left(\\frac{\\exp(Wx)}{\\mathbf{1}^T \\exp(Wx)}\\right)",
@@ -427,22 +429,48 @@ SOFTMAX_WRITTEN_OUT = ["-y^T \\log(\\exp(Wx) / \\operatorname{sum}(\\exp(Wx)))",
 
 
 @pytest.mark.parametrize("expr", SOFTMAX_WRITTEN_OUT)
-def test_softmax_written_out_has_a_derivation_one_rule_a_step(expr):
-    """The quotient rule leaves d sum(exp(Wx)) = sum(exp(Wx) ∘ (dW x)), a 1×1 factor, inside the
-    trace of a term; a Hadamard move brings it to the front of the product. It leaves the trace by
-    1.C, then becomes a trace of its own (scalar-trace for 𝟏ᵀ (…), hadamard for sum(A ∘ B)), and 1.D
-    rotates dW to its end. Before, the derivation stopped there (NoDerivation)."""
+def test_softmax_written_out_is_named_then_differentiated_by_its_own_rule(expr):
+    """exp(Wx) / sum(exp(Wx)) = softmax(Wx) (definition), then d softmax(z) = (diag(s) - s sᵀ) dz
+    (softmax), the chain of linear steps, and the gradient read off (3.A). Before, the trace phase
+    stopped (NoDerivation)."""
     d, check = _gradient(expr, "W")
     check()  # each step equal to the one before, on non-square random data; the last is the gradient
     oracle.assert_gradient(expr, "W")  # and the gradient is the finite differences' of f
-    assert d.steps[-1].expr == d.gradient.result
+    assert d.rules[:4] == ["definition", "linearity", "log", "softmax"]
+    assert _shown(d.steps[0].expr) == "-yᵀ log(softmax(W x))"
+    assert d.lhs(DIFFERENTIAL) == "d(-yᵀ log(softmax(W x)))"  # d of f as named
+    before, step = d.moves()[0]
+    assert BY_ID["definition"].applies(before, step.expr)
+    assert not BY_ID["definition"].applies(before, before)  # a step changes something
+    assert d.steps[-1].expr == d.gradient.result and "3.A" in d.rules
+
+
+def test_the_definition_check_wants_softmax_named_and_nothing_else():
+    b, a = _sides("y^T (exp(W x) / sum(exp(W x))) = y^T softmax(W x)")
+    named = BY_ID["definition"].applies
+    assert named(b, a)
+    b2, a2 = _sides("y^T (exp(W x) / sum(exp(W x))) = softmax(W x)^T y")
+    assert not named(b2, a2)  # also transposed: scalar-trace's move too
+    b3, a3 = _sides("2 y^T (exp(W x) / sum(exp(W x))) = y^T softmax(W x) + y^T softmax(W x)")
+    assert not named(b3, a3)
+
+
+def test_dX_held_by_a_1x1_factor_leaves_the_trace_by_1C():
+    """-yᵀ log(exp(Wx) / (1 + sum(exp(Wx)))) is no softmax: the quotient rule leaves d sum(exp(Wx)) =
+    sum(exp(Wx) ∘ (dW x)), a 1×1 factor, inside the trace of a term; a Hadamard move brings it to the
+    front of the product. It leaves the trace by 1.C, becomes a trace of its own (hadamard), and 1.D
+    rotates dW to its end. Before, the derivation stopped there (NoDerivation)."""
+    expr = "-y^T \\log(\\exp(Wx) / (1 + \\operatorname{sum}(\\exp(Wx))))"
+    d, check = _gradient(expr, "W")
+    check()
+    oracle.assert_gradient(expr, "W")
+    assert "definition" not in d.rules and "quotient" in d.rules
     moves = d.moves()
     out = [k for k, (_, s) in enumerate(moves) if s.rule == "1.C"]
-    assert out, d.rules
     before, step = moves[out[0]]
     assert BY_ID["1.C"].applies(before, step.expr)
     after = [s.rule for _, s in moves[out[0] + 1:]]
-    assert after[0] in ("scalar-trace", "hadamard") and "1.D" in after and after[-2:] == ["3.A", "simplify"]
+    assert after[0] == "hadamard" and "1.D" in after and after[-2:] == ["3.A", "simplify"]
 
 
 # -- multiplying out and collecting after df cite distributive, not linearity (issue 17) ---------------

@@ -902,6 +902,46 @@ def _linearity(before: Expr, after: Expr) -> bool:
     return bool(_pending(before)) and _differential_rule(_is_linear)(before, after)
 
 
+# -- definition: softmax named where f writes it out ---------------------------------------------
+
+def _softmax_argument(e: Expr):
+    """z where e is sum(exp(z)) or 𝟏ᵀ exp(z) for a column z (softmax's denominator), else None."""
+    ones = isinstance(e, MatMul) and len(e.factors) == 2 and (
+        isinstance(e.factors[0], Ones) or isinstance(e.factors[0], Transpose) and isinstance(e.factors[0].arg, Ones))
+    inner = e.arg if isinstance(e, Sum) else e.factors[1] if ones else None
+    if isinstance(inner, Func) and inner.name == "exp" and inner.shape[1] == 1 and inner.shape[0] != 1:
+        return inner.arg
+    return None
+
+
+def softmax_named(e: Expr) -> Expr:
+    """e with each exp(z) / sum(exp(z)) (or / 𝟏ᵀ exp(z)) written softmax(z), z a column: in a product,
+    the exp(z) factor takes the place of both; nothing else changed."""
+    if not e.children():
+        return e
+    if isinstance(e, MatMul):
+        factors = [softmax_named(f) for f in e.factors]
+        for i, d in enumerate(factors):
+            z = _softmax_argument(d.base) if isinstance(d, Power) and d.exponent == -1 else None
+            j = next((j for j, f in enumerate(factors) if isinstance(f, Func) and f.name == "exp" and f.arg == z),
+                     None) if z is not None else None
+            if j is not None:
+                factors[j] = Func("softmax", z)
+                del factors[i]
+                break
+        return factors[0] if len(factors) == 1 else MatMul(tuple(factors))
+    values = [softmax_named(v) if isinstance(v, Expr) else
+              tuple(softmax_named(u) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v
+              for v in e.key()]
+    return type(e)(*values)
+
+
+def named_by_definition(before: Expr, after: Expr) -> bool:
+    """definition: the line after is the line before with softmax written for its definition, nothing else."""
+    named = softmax_named(before)
+    return named != before and _key(named, "definition") == _key(after, "definition")  # products read flat
+
+
 CHECKS = {
     "1.A": transposed_in_trace,
     "1.B": split_or_collect,
@@ -934,6 +974,7 @@ CHECKS = {
     "diag": _diag_in_trace,
     "vec-trace": _vec_as_trace,
     "distributive": distributed,
+    "definition": named_by_definition,
     "det": _only("det"),
     "commutation": _commuted,
     "vec": vec_form,

@@ -31,7 +31,7 @@ from ..calculus.expr import (
     Add, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, IndexForm, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
-from .applies import quadratic_form, same_terms, seed_3b
+from .applies import quadratic_form, same_terms, seed_3b, softmax_named
 from .rules import BY_ID
 
 VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient", "transposed gradient"
@@ -95,11 +95,17 @@ class Derivation(Cited):
         for i, step in enumerate(self.steps):
             starts = i == 0 or step.kind != self.steps[i - 1].kind
             if starts and step.kind in (DIFFERENTIAL, GRADIENT_DIFFERENTIAL):
-                f = g.expression if step.kind == DIFFERENTIAL else self.steps[i - 1].expr
+                f = self.function() if step.kind == DIFFERENTIAL else self.steps[i - 1].expr
                 before = DifferentialOf(f, g.variable)
             out.append((before, step))
             before = step.expr
         return out
+
+    def function(self) -> Expr:
+        """f as the differential takes it: the input simplified, softmax named (the last line of
+        kind VALUE), else the gradient's expression."""
+        values = [s.expr for s in self.steps if s.kind == VALUE]
+        return values[-1] if values else self.gradient.expression
 
     def lhs(self, kind: str, style: str = "unicode") -> str:
         """The left-hand side of the first line of a kind: f, d f, ∇_X f or ∇_{Xᵀ} f; for
@@ -108,8 +114,9 @@ class Derivation(Cited):
         if kind == VALUE:
             return render.render(g.written, st)
         if kind in (DIFFERENTIAL, VEC_DIFFERENTIAL):
-            atom = isinstance(g.expression, (Sym, Trace, Det, Norm, Func, Sum))
-            return _d(render.render(g.expression, st), atom, style, kind == VEC_DIFFERENTIAL)
+            f = self.function()
+            atom = isinstance(f, (Sym, Trace, Det, Norm, Func, Sum))
+            return _d(render.render(f, st), atom, style, kind == VEC_DIFFERENTIAL)
         if kind in (GRADIENT_DIFFERENTIAL, GRADIENT_VEC_DIFFERENTIAL):  # d(∇f) in a Hessian
             return _d(self.lhs(GRADIENT, style), False, style, kind == GRADIENT_VEC_DIFFERENTIAL)
         if kind == UNCONSTRAINED:
@@ -138,6 +145,10 @@ def derive(g, seed: bool = False) -> Derivation:
     steps: list[Step] = []
     if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
         steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
+    named = softmax_named(f)  # softmax written out: named first, so that its own differential applies
+    if named != f:
+        steps.append(Step("definition", named, "softmax(z) = exp(z) / sum(exp(z))", VALUE))
+        f = named
     df = _differential_step(steps, f, var, DIFFERENTIAL, None if seed else f)
     if alg.is_zero(df):
         steps.append(Step("3.A", alg.zero(var.shape), "df = 0 for every dX", GRADIENT))
