@@ -548,6 +548,9 @@ def test_distributive_reads_an_entrywise_sum_inside_a_product_as_a_sum():
     ("product", "diff", "tr(A B A^T C)", "A", "next"),
     ("product", "diff", "tr((X^T C X)^{-1} (X^T B X))", "X", "next"),  # and the inverse's d(…) worked out
     ("product", "diff", "\\mu^T \\Sigma^{-1} \\mu", "\\mu", "next"),  # and scalar-trace
+    ("exp", "diff", "log(sum(exp(W x)))", "W", "next"),  # and d(W x) worked out
+    ("log", "diff", "log(sum(exp(W x)))", "W", "next"),  # and sum(d exp(W x)) worked out
+    ("exp", "jacobian", "exp(x) / sum(exp(x))", "x", "next"),  # and vec
 ])
 def test_a_rule_merged_with_its_neighbour_fails_its_check(rule, command, expr, wrt, merged_with):
     """The rule's own step passes its check; the same step merged with the step after it (or before

@@ -5,17 +5,17 @@ checks look at the form instead, and catch a step that does more than its rule: 
 step that also differentiates tanh, a `1.D` step that also transposes. Each check compares
 the two lines modulo what the rule may change, and asks that something did change:
 
-- the other differential rules (chain, quotient, norm, tanh, ...) work out parts d(U) of the line
-  before; each part worked out must have the rule's outer operation, and the functions that
+- the other differential rules (chain, quotient, norm, inverse, Jacobi, ...) work out parts d(U)
+  of the line before; each part worked out must have the rule's outer operation, and the functions that
   appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
 - 1.A, 1.B, 1.C, 1.D, 3.C, scalar-trace and distributive read both lines term for term, nothing
   multiplied out, with only the rule's own move invisible (a trace's product read up to rotation
   or transposition, a trace of a sum split, a scalar across a trace, tr(a) = a and aᵀ = a for a
   1×1 a, a product of sums multiplied out, |A B| = |A| |B| for det): a step that also does
   another of these, or merges like terms, fails;
-- product, sum, diag and vec-trace rewrite nodes in place: both lines are walked together, and
-  each node is as it was or is that rule's rewrite of it (d(U V) = dU V + U dV, nothing else
-  worked out); commutation puts K vec(dX) for each vec(dXᵀ) and nothing else; jacobian, hessian and 3.A read off the factor in front of dX as it was; symmetric
+- product, the functions' rules (exp, tanh, …), sum, diag and vec-trace rewrite nodes in place:
+  both lines are walked together, and each node is as it was or is that rule's rewrite of it
+  (d(U V) = dU V + U dV, d f(U) = f′(U) ∘ dU, nothing else worked out); commutation puts K vec(dX) for each vec(dXᵀ) and nothing else; jacobian, hessian and 3.A read off the factor in front of dX as it was; symmetric
   writes (1/2)(G + Gᵀ) with G's terms as they were;
 - einstein and simplify are not checked term for term (their checks say why) and ask less: an
   index form and no new function (einstein), no differential worked out (simplify).
@@ -170,22 +170,20 @@ def _quotient_brings(u: Expr):
 
 
 def _function(name: str):
-    """d f(U) = f′(U) ∘ dU, f′ from the table of functions: the line after holds f′(U) for each
-    f(U) worked out (for softmax and the other functions of a whole vector, what their rule gives)."""
+    """d f(U) = f′(U) ∘ dU (f′(u) du for a 1×1 u), f′ from the table of functions, term for term: where
+    d f(U) was, f′(U) times d(U) (dX for U = X), and nothing else changed; for softmax and the other
+    functions of a whole vector, what their rule gives for d f(U)."""
     f = functions.lookup(name)
 
-    def brings(u: Expr, var) -> list:
-        return [f.rule(alg, u.arg)] if f.elementwise else [f.rule(alg, u, u.arg, DifferentialOf(u.arg, var))]
-
-    check = _differential_rule(lambda u, var: isinstance(u, Func) and u.name == name, brings)
-
-    def applies(before: Expr, after: Expr) -> bool:
-        if not check(before, after):
+    @_in_place
+    def applies(b: Expr, a: Expr) -> bool:
+        if not (isinstance(b, DifferentialOf) and isinstance(b.arg, Func) and b.arg.name == name):
             return False
+        u, var = b.arg.arg, b.var
         if not f.elementwise:
-            return True
-        shown = set(postorder(after))
-        return all(_nonlinear(f.rule(alg, p.arg.arg)) <= shown for p in _pending(before) - _pending(after))
+            return any(_same(a, f.rule(alg, b.arg, u, du)) for du in {_d(u, var), DifferentialOf(u, var)})
+        fp, du = f.rule(alg, u), _d(u, var)
+        return any(_same(a, c) for c in (Hadamard((fp, du)), Hadamard((du, fp)), MatMul((fp, du)), MatMul((du, fp))))
 
     return applies
 
@@ -717,7 +715,9 @@ def _in_place(move):
         if move(b, a):
             return 1
         if isinstance(b, Add) and isinstance(a, Add) and len(a.terms) > len(b.terms):
-            return terms(list(b.terms), list(a.terms))
+            return terms(list(b.terms), list(a.terms), Add)
+        if isinstance(b, MatMul) and isinstance(a, MatMul) and len(a.factors) > len(b.factors):
+            return terms(list(b.factors), list(a.factors), MatMul)
         if type(b) is not type(a) or len(b.children()) != len(a.children()) or any(
                 not isinstance(u, Expr) and not isinstance(u, tuple) and u != v for u, v in zip(b.key(), a.key())):
             return None
@@ -729,13 +729,14 @@ def _in_place(move):
             total += n
         return total
 
-    def terms(bs: list, as_: list) -> int | None:
-        """A sum's terms in order, a term rewritten into a sum written into the sum around it."""
+    def terms(bs: list, as_: list, kind) -> int | None:
+        """A sum's terms (a product's factors) in order, a term rewritten into a sum written into the
+        sum around it (a factor into a product, into the product around it)."""
         if not bs:
             return 0 if not as_ else None
         for k in range(1, len(as_) - len(bs) + 2):
-            n = walk(bs[0], as_[0]) if k == 1 else (1 if move(bs[0], Add(tuple(as_[:k]))) else None)
-            rest = terms(bs[1:], as_[k:]) if n is not None else None
+            n = walk(bs[0], as_[0]) if k == 1 else (1 if move(bs[0], kind(tuple(as_[:k]))) else None)
+            rest = terms(bs[1:], as_[k:], kind) if n is not None else None
             if rest is not None:
                 return n + rest
         return None
