@@ -21,7 +21,7 @@ def test_corpus_is_large_enough():
 FACTORED = [
     ("log(x^T A x)", "x", "(A x + A^T x) / (x^T A x)",
      lambda v: (v["A"] + v["A"].T) @ v["x"] / (v["x"] @ v["A"] @ v["x"])),
-    ("sqrt(x^T A x)", "x", "(1/2) (A x + A^T x) / sqrt(x^T A x)",
+    ("sqrt(x^T A x)", "x", "(A x + A^T x) / (2 sqrt(x^T A x))",
      lambda v: (v["A"] + v["A"].T) @ v["x"] / (2 * (v["x"] @ v["A"] @ v["x"]) ** 0.5)),
     ("det(X) tr(X)", "X", "|X| (tr(X) X^{-T} + I)", None),
     ("-log(x^T A x) - log(x^T A x)", "x", "-2 (A x + A^T x) / (x^T A x)", None),

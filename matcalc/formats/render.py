@@ -326,8 +326,9 @@ class _Renderer:
                 num = self.juxtapose(numerator, Fraction(coefficient.numerator)) or "1"
             den = self.juxtapose(denominator, Fraction(coefficient.denominator)) or "1"
             return f"\\frac{{{num}}}{{{den}}}", ATOM
-        if denominator and not numerator and coefficient.denominator != 1:
-            # (1/2) / √x reads as 1 / (2 √x), as it does in \frac: the coefficient's denominator goes below
+        if denominator and coefficient.denominator != 1:
+            # (1/2) / √x reads as 1 / (2 √x), (1/2) ‖x‖² / σ² as ‖x‖² / (2 σ²), as in \frac: the
+            # coefficient's denominator goes below
             denominator = [Const(Fraction(coefficient.denominator)), *denominator]
             coefficient = Fraction(coefficient.numerator)
         text = self.juxtapose(numerator, coefficient)
