@@ -220,7 +220,8 @@ def _diagonals(e: Add) -> Expr:
 
 def _common_factors(e: Add) -> Expr:
     """Matrix factors on the left and on the right that every term has, taken out once."""
-    if e.shape[0] != 1 and not _some_factor_in_every_term(e.terms):
+    if e.shape[0] != 1 and not (_an_end_in_every_term(e.terms) if e.shape[1] != 1
+                                else _some_factor_in_every_term(e.terms)):
         return e  # nothing to take out (most sums): not split up to find that
     split = []
     for t in e.terms:
@@ -276,6 +277,23 @@ def _some_factor_in_every_term(terms) -> bool:
         if not shared:
             return False
     return True
+
+
+def _an_end_in_every_term(terms) -> bool:
+    """Whether every term of a sum of matrices (neither rows nor columns) may start with the same
+    matrix factor, or end with one. Else _common_factors takes nothing out: it looks at the ends
+    of each term's chain after scalar_units, which takes out 1×1 runs only, and a run can begin
+    only at a factor with one row and end only at one with one column (such an end, or a product
+    as an end, and this says yes: the whole look decides)."""
+    firsts, lasts = set(), set()
+    for t in terms:
+        chain = [f for f in t.factors if not f.is_scalar] if type(t) is MatMul else [t]
+        first, last = chain[0], chain[-1]
+        if first.shape[0] == 1 or last.shape[1] == 1 or type(first) is MatMul or type(last) is MatMul:
+            return True
+        firsts.add(first)
+        lasts.add(last)
+    return len(firsts) == 1 or len(lasts) == 1
 
 
 def occurrences(e: Expr) -> int:
