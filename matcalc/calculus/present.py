@@ -732,7 +732,7 @@ def common_scalars(e: Expr) -> Expr:
 
 def positive_first(e: Expr) -> Expr:
     """b - a rather than -a + b: a sum starts with a term that has no minus sign, if it has one."""
-    if not isinstance(e, Add):
+    if not isinstance(e, Add) or alg.split_coefficient(e.terms[0])[0] > 0:  # (most sums start so)
         return e
     positive = [t for t in e.terms if alg.split_coefficient(t)[0] > 0]
     if not positive or positive[0] is e.terms[0]:
