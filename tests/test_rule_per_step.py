@@ -551,6 +551,9 @@ def test_distributive_reads_an_entrywise_sum_inside_a_product_as_a_sum():
     ("exp", "diff", "log(sum(exp(W x)))", "W", "next"),  # and d(W x) worked out
     ("log", "diff", "log(sum(exp(W x)))", "W", "next"),  # and sum(d exp(W x)) worked out
     ("exp", "jacobian", "exp(x) / sum(exp(x))", "x", "next"),  # and vec
+    ("chain", "diff", "(x^T A x)^3", "x", "next"),  # and d(xᵀ A x) worked out
+    ("inverse", "diff", "tr(A X^{-1} B)", "X", "next"),  # and 1.D
+    ("inverse", "diff", "tr((X^T C X)^{-1} A)", "X", "next"),  # and d(Xᵀ C X) worked out
 ])
 def test_a_rule_merged_with_its_neighbour_fails_its_check(rule, command, expr, wrt, merged_with):
     """The rule's own step passes its check; the same step merged with the step after it (or before

@@ -5,7 +5,10 @@ checks look at the form instead, and catch a step that does more than its rule: 
 step that also differentiates tanh, a `1.D` step that also transposes. Each check compares
 the two lines modulo what the rule may change, and asks that something did change:
 
-- the other differential rules (chain, quotient, norm, inverse, Jacobi, ...) work out parts d(U)
+- chain (d(uᵖ) = p uᵖ⁻¹ du) and inverse (d(U⁻¹) = -U⁻¹ dU U⁻¹) replace each d(…) they work out by
+  the rule's right-hand side, and the line before then reads as the line after (scalars in any
+  place, numbers multiplied), nothing else changed;
+- the other differential rules (quotient, norm, elementwise, Jacobi, ...) work out parts d(U)
   of the line before; each part worked out must have the rule's outer operation, and the functions that
   appear new in the line after must be those the rule brings (f′(U) for f, U⁻¹ for Jacobi);
 - 1.A, 1.B, 1.C, 1.D, 3.C, scalar-trace and distributive read both lines term for term, nothing
@@ -833,6 +836,60 @@ def _d(f: Expr, var) -> Expr:
     return DifferentialOf(f, var)
 
 
+def _worked_out(rewrites):
+    """A check for a rule with one way to write d(U): each d(U) the step worked out is replaced by one
+    of `rewrites(U, X)` in the line before, which then reads as the line after (a product's scalars in
+    any place, its numbers multiplied); nothing else changed."""
+
+    def applies(before: Expr, after: Expr) -> bool:
+        worked = _pending(before) - _pending(after)
+        if not worked:
+            return False
+        choices = [[(p, r) for r in rewrites(p.arg, p.var)] for p in worked]
+        if not all(choices):
+            return False
+        target = _key(after, "")
+        for pick in _picks(choices):
+            if _key(_replaced(before, dict(pick)), "") == target:
+                return True
+        return False
+
+    return applies
+
+
+def _picks(choices):
+    out = [[]]
+    for c in choices:
+        out = [p + [x] for p in out for x in c]
+    return out
+
+
+def _replaced(e: Expr, mapping: dict) -> Expr:
+    if e in mapping:
+        return mapping[e]
+    if not e.children():
+        return e
+    return type(e)(*(_replaced(v, mapping) if isinstance(v, Expr) else tuple(
+        _replaced(u, mapping) if isinstance(u, Expr) else u for u in v) if isinstance(v, tuple) else v
+        for v in e.key()))
+
+
+def _chain_rule(u: Expr, var) -> list:
+    """d(uᵖ) = p uᵖ⁻¹ du, u a scalar."""
+    if not _is_scalar_power(u, var):
+        return []
+    return [MatMul((Const(u.exponent), alg.power(u.base, u.exponent - 1), _d(u.base, var)))]
+
+
+def _inverse_rule(u: Expr, var) -> list:
+    """d(U⁻¹) = -U⁻¹ dU U⁻¹; d(U⁻ᵏ) = -Σᵣ₌₁ᵏ U⁻ʳ dU U⁻⁽ᵏ⁺¹⁻ʳ⁾ (the product rule on U⁻¹ ⋯ U⁻¹)."""
+    if not (isinstance(u, Power) and not u.base.is_scalar and u.exponent < 0 and u.exponent.denominator == 1):
+        return []
+    k, du = -int(u.exponent), _d(u.base, var)
+    terms = tuple(MatMul((Const(-1), alg.power(u.base, -r), du, alg.power(u.base, r - k - 1))) for r in range(1, k + 1))
+    return [terms[0] if k == 1 else Add(terms)]
+
+
 def _commuted(before: Expr, after: Expr) -> bool:
     """commutation: vec(dXᵀ) = K vec(dX), K the commutation matrix, at each vec(dXᵀ); nothing else changed."""
     ks = {n for n in postorder(after) if isinstance(n, Commutation)} - set(postorder(before))
@@ -954,7 +1011,7 @@ CHECKS = {
     "linearity": _linearity,
     "product": _product_rule,
     "quotient": _differential_rule(_is_quotient, lambda u, var: _quotient_brings(u)),
-    "chain": _differential_rule(_is_scalar_power, lambda u, var: [alg.power(u.base, u.exponent - 1)]),
+    "chain": _worked_out(_chain_rule),
     "elementwise": _differential_rule(lambda u, var: isinstance(u, HadamardPower),
                                       lambda u, var: [alg.hadamard_power(u.base, u.exponent - 1)]),
     "norm": _differential_rule(_is_norm, lambda u, var: [alg.power(u, -1)] if isinstance(u, Norm) else []),
@@ -962,8 +1019,7 @@ CHECKS = {
     "jacobi": _differential_rule(lambda u, var: isinstance(u, Det), lambda u, var: [alg.inverse(u.arg)]),
     "logdet": _differential_rule(lambda u, var: isinstance(u, Func) and u.name == "log" and isinstance(u.arg, Det),
                                  lambda u, var: [alg.inverse(u.arg.arg)]),
-    "inverse": _differential_rule(lambda u, var: isinstance(u, Power) and not u.base.is_scalar and u.exponent < 0,
-                                  lambda u, var: _powers_of(u)),
+    "inverse": _worked_out(_inverse_rule),
     "power": lambda before, after: _power(before, after),
     "exponent": _differential_rule(lambda u, var: isinstance(u, VariablePower) and u.base.is_scalar,
                                    lambda u, var: [alg.func("log", u.base),
