@@ -190,6 +190,14 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
             chosen = typing
         elif typing.kinds != chosen.kinds and all(typing.kinds != t.kinds for t in alternatives):
             alternatives.append(typing)
+    if chosen is not None and not hessian and not _not_all_scalars(chosen) and not alternatives:
+        # x y x w.r.t. x read as scalars: a vector y, the expression a vector, type-checks too
+        try:
+            other = _infer_once(tried, body, source, declared, False)
+        except MatcalcError:
+            other = None
+        if other is not None and other.kinds != chosen.kinds:
+            alternatives.append(other)
     if chosen is None:
         if hessian:
             raise error

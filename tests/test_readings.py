@@ -31,6 +31,16 @@ def test_the_other_reading_is_the_one_declared():
     assert g.typing.reading is None  # nothing left to choose
 
 
+def test_scalars_read_where_a_vector_fits_too_are_said():
+    """x y x w.r.t. x: only a scalar x type-checks, and y may be a scalar (the reading taken,
+    a gradient) or a vector (a Jacobian); the note was missing (no level of the search held it)."""
+    g = assert_gradient("x y x", "x", expected=lambda v: 2 * v["x"] * v["y"])
+    assert g.typing.kinds == {"x": "scalar", "y": "scalar"}
+    assert g.typing.reading == "y is a scalar here; for the other reading declare --vector y"
+    other = jac("x y x", "x", declare={"y": "vector"}, expected=lambda v: 2 * v["x"] * v["y"].reshape(-1, 1))
+    assert other.typing.reading is None
+
+
 def test_a_lone_variable_of_an_elementwise_function_is_a_vector():
     g = jac("exp(x)", "x", expected=lambda v: np.diag(np.exp(v["x"])))
     assert g.text == "diag(exp(x))"
