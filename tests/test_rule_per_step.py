@@ -612,3 +612,17 @@ def test_vec_is_term_for_term_and_does_not_collect():
     vec = BY_ID["vec"].applies
     assert vec(moves[i][0], moves[i][1].expr)
     assert not vec(moves[i][0], moves[i + 1][1].expr)
+
+
+@pytest.mark.parametrize("expr", ["\\log(\\operatorname{sum}(\\exp(Wx))) - y^T W x",
+                                  "\\log(\\mathbf{1}^T \\exp(Wx)) - y^T W x"])
+def test_log_sum_exp_written_out_is_named_then_differentiated_by_its_own_rule(expr):
+    """log(sum(exp(Wx))) = logsumexp(Wx) (definition), then d logsumexp(z) = softmax(z)ᵀ dz
+    (logsumexp), where before it went through log, sum and exp one by one."""
+    d, check = _gradient(expr, "W")
+    check()
+    oracle.assert_gradient(expr, "W")
+    assert d.rules[:3] == ["definition", "linearity", "logsumexp"] and "exp" not in d.rules
+    assert _shown(d.steps[0].expr) == "logsumexp(W x) - yᵀ W x"
+    before, step = d.moves()[0]
+    assert BY_ID["definition"].applies(before, step.expr)

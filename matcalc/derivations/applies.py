@@ -974,9 +974,12 @@ def _softmax_argument(e: Expr):
 
 def softmax_named(e: Expr) -> Expr:
     """e with each exp(z) / sum(exp(z)) (or / 𝟏ᵀ exp(z)) written softmax(z), z a column: in a product,
-    the exp(z) factor takes the place of both; nothing else changed."""
+    the exp(z) factor takes the place of both; and each log(sum(exp(z))) written logsumexp(z);
+    nothing else changed."""
     if not e.children():
         return e
+    if isinstance(e, Func) and e.name == "log" and _softmax_argument(e.arg) is not None:
+        return Func("logsumexp", softmax_named(_softmax_argument(e.arg)))
     if isinstance(e, MatMul):
         factors = [softmax_named(f) for f in e.factors]
         for i, d in enumerate(factors):
@@ -995,7 +998,8 @@ def softmax_named(e: Expr) -> Expr:
 
 
 def named_by_definition(before: Expr, after: Expr) -> bool:
-    """definition: the line after is the line before with softmax written for its definition, nothing else."""
+    """definition: the line after is the line before with softmax and logsumexp written for their
+    definitions, nothing else."""
     named = softmax_named(before)
     return named != before and _key(named, "definition") == _key(after, "definition")  # products read flat
 

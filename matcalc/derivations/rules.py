@@ -192,9 +192,10 @@ RULES: tuple[Rule, ...] = (
          "each (diff); read backwards, terms in dX collected: A dX + B dX = (A + B) dX.",
          "tr(A (B + C)) = tr(A B + A C)",
          identity="tr(A (B + C)) = tr(A B) + tr(C A)"),
-    Rule("definition", "softmax named", "exp(z) / sum(exp(z)) = softmax(z) = exp(z) / (𝟏ᵀ exp(z))   (z a column)",
-         "Where f writes softmax out, the derivation names it first, so that softmax's own differential "
-         "d softmax(z) = (diag(s) - s sᵀ) dz applies (`matcalc rules softmax`).",
+    Rule("definition", "softmax, logsumexp named",
+         "exp(z) / sum(exp(z)) = softmax(z),   log(sum(exp(z))) = logsumexp(z)   (z a column, sum(z) = 𝟏ᵀ z)",
+         "Where f writes softmax or log-sum-exp out, the derivation names it first, so that its own differential "
+         "applies: d softmax(z) = (diag(s) - s sᵀ) dz, d logsumexp(z) = softmax(z)ᵀ dz (`matcalc rules softmax`).",
          "-yᵀ log(exp(W x) / sum(exp(W x))) = -yᵀ log(softmax(W x))",
          ("-y^T log(exp(W x) / sum(exp(W x)))", "W")),
     Rule("det", "determinant rules", "|Aᵀ| = |A|,   |A B| = |A| |B|,   |Aᵏ| = |A|ᵏ   (A, B square)",

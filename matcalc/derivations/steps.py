@@ -145,9 +145,10 @@ def derive(g, seed: bool = False) -> Derivation:
     steps: list[Step] = []
     if render.render(g.written, render.TEXT) != render.render(f, render.TEXT):
         steps.append(Step("simplify", f, "routine simplifications of the input", VALUE))
-    named = softmax_named(f)  # softmax written out: named first, so that its own differential applies
+    named = softmax_named(f)  # softmax, logsumexp written out: named first, so that their own differentials apply
     if named != f:
-        steps.append(Step("definition", named, "softmax(z) = exp(z) / sum(exp(z))", VALUE))
+        steps.append(Step("definition", named, "softmax(z) = exp(z) / sum(exp(z)), logsumexp(z) = log(sum(exp(z)))",
+                          VALUE))
         f = named
     df = _differential_step(steps, f, var, DIFFERENTIAL, None if seed else f)
     if alg.is_zero(df):
