@@ -200,10 +200,10 @@ def _check_command(text: str, m: re.Match) -> None:
 _ONE_NAME = Pattern(r"\s*(?:[A-Za-z]|\\(?:%s)(?![A-Za-z]))(?:_\{[A-Za-z0-9]+\}|_[A-Za-z0-9]|[0-9]+)?\s*"
                        % "|".join(GREEK))
 # What follows a decoration: one name braced, or one letter or Greek command bare (\hat y, \hat\mu)
-_DECORATED_NAME = re.compile(r"(?:\s*\{\s*(?:\\(?:%s)\s*(?:\{%s\}|%s)|%s)\s*\}|\s+[A-Za-z]|\s*\\(?:%s)(?![A-Za-z])"
-                             r"|\s*[α-ωΑ-Ωϑϕϵ])"
-                             % ("|".join(STYLES), _ONE_NAME.pattern, _ONE_NAME.pattern, _ONE_NAME.pattern,
-                                "|".join(GREEK)))
+_DECORATED_NAME = Pattern(r"(?:\s*\{\s*(?:\\(?:%s)\s*(?:\{%s\}|%s)|%s)\s*\}|\s+[A-Za-z]|\s*\\(?:%s)(?![A-Za-z])"
+                          r"|\s*[α-ωΑ-Ωϑϕϵ])"
+                          % ("|".join(sorted(STYLES)), _ONE_NAME.pattern, _ONE_NAME.pattern, _ONE_NAME.pattern,
+                             "|".join(GREEK)))
 _STYLE_ARGUMENT = Pattern(r"\s*\{((?:[^{}]|\{[^{}]*\})*)\}|\s+([A-Za-z])|\s*(\\[A-Za-z]+)")
 
 
