@@ -99,10 +99,10 @@ def _absent(name: str, names, source: str, wrts: list[str]) -> str:
     if own:
         return (f"{name} does not occur in the expression: {own[0]} is a name of its own here, not an "
                 f"entry of {name} (matcalc reads whole vectors and matrices, not their entries)")
-    cased = sorted(n for n in names if n.lower() == name.lower())
+    cased = parser.other_case(name, names)
     if cased:
-        return (f"{name} does not occur in the expression, {cased[0]} does: names are case-sensitive, so "
-                f"differentiate with respect to {cased[0]}")
+        return (f"{name} does not occur in the expression, {cased} does: names are case-sensitive, so "
+                f"differentiate with respect to {cased}")
     return f"{name} does not occur in the expression" + _split_by_the_shell(source, wrts, True)
 
 

@@ -347,7 +347,7 @@ def power(base: Expr, p) -> Expr:
         return trivial
     if isinstance(base, Power) and p.denominator == 1:
         return power(base.base, base.exponent * p)
-    if type(base) is Func and base.name == "abs" and p.denominator == 1 and p % 2 == 0 and base.is_scalar:
+    if even_power_of_abs(base, p):
         return power(base.arg, p)  # |u|² = u²
     if isinstance(base, MatMul) and p.denominator == 1 and all(f.is_scalar for f in base.factors):
         return mul(*(power(f, p) for f in base.factors))
@@ -357,6 +357,11 @@ def power(base: Expr, p) -> Expr:
         # (AB)⁻¹ = B⁻¹A⁻¹ when every factor is square
         return mul(*(power(f, -1) for f in reversed(base.factors)))
     return Power(base, p)
+
+
+def even_power_of_abs(base: Expr, p: Fraction) -> bool:
+    """|u|ᵖ of a scalar u, p an even integer: it is uᵖ."""
+    return type(base) is Func and base.name == "abs" and p.denominator == 1 and p % 2 == 0 and base.is_scalar
 
 
 def small_power(c: Fraction, p: Fraction) -> bool:

@@ -322,7 +322,7 @@ class _Canon:
             return trivial
         if isinstance(base, Power) and p.denominator == 1:
             return self.power(base.base, base.exponent * p)
-        if type(base) is Func and base.name == "abs" and p.denominator == 1 and p % 2 == 0 and base.is_scalar:
+        if algebra.even_power_of_abs(base, p):
             return self.power(base.arg, p)  # |u|² = u²
         if isinstance(base, MatMul) and p.denominator == 1:
             if all(f.is_scalar for f in base.factors):  # (a b)ᵖ = aᵖ bᵖ

@@ -526,13 +526,19 @@ def _query(node, body: Syntax, text: str, top: bool) -> Syntax:
     return Syntax("query", (body,), value, span)
 
 
+def other_case(name: str, names) -> str | None:
+    """The name among `names` that is `name` in another case (X for x), if any: for the message
+    of a variable that does not occur."""
+    return min((n for n in names if n != name and n.lower() == name.lower()), default=None)
+
+
 def absent(query: Query, text: str, shown: str | None = None) -> MatcalcError:
     """The error for a query whose variable (`shown` as printed) does not occur in what it differentiates."""
     start, end = query.wrt_span
     message = f"{shown or query.wrt} does not occur in the expression"
-    cased = sorted({n.value for n in query.body.walk() if n.op == "name" and n.value.lower() == query.wrt.lower()})
+    cased = other_case(query.wrt, (n.value for n in query.body.walk() if n.op == "name"))
     if cased:
-        message += f", {cased[0]} does: names are case-sensitive, so write \\nabla_{cased[0]}"
+        message += f", {cased} does: names are case-sensitive, so write \\nabla_{cased}"
     if re.search(r"_\s+$", text[query.span[0]:start]) and re.match(r"[A-Za-z(]", text[end:end + 1]):
         message = (f"the variable of \\nabla_ comes right after the _ (\\nabla_X tr(X)); here it is "
                    f"{query.wrt}, which does not occur in `{text[end:query.body.span[1]].strip()}`")
