@@ -292,7 +292,7 @@ HESSIANS = [
     # issue 14: Hessians with respect to matrices, ∂vec(∇f)/∂vec(X), with K (Magnus and Neudecker)
     ("tr(X A X)", "X", None, "(A ⊗ I + I ⊗ Aᵀ) Kₘₘ",
      lambda v: (np.kron(v["A"], np.eye(len(v["X"]))) + np.kron(np.eye(len(v["X"])), v["A"].T)) @ K(v["X"])),
-    ("tr(X^{-1})", "X", None, "(X⁻² ⊗ X⁻ᵀ + X⁻¹ ⊗ (Xᵀ)⁻²) Kₘₘ",
+    ("tr(X^{-1})", "X", None, "(X⁻² ⊗ X⁻ᵀ + X⁻¹ ⊗ (X⁻²)ᵀ) Kₘₘ",
      lambda v: (np.kron(inv(v["X"]) @ inv(v["X"]), inv(v["X"]).T)
                 + np.kron(inv(v["X"]), inv(v["X"]).T @ inv(v["X"]).T)) @ K(v["X"])),
     ("tr(X^2)", "X", None, "2 Kₘₘ", lambda v: 2 * K(v["X"])),

@@ -197,7 +197,7 @@ def test_an_empty_file_and_an_empty_expression(tmp_path):
 
 @pytest.mark.parametrize("source, wrt, declared, text", [
     ("tr(X^{1000000})", "X", None, "1000000 (X^T)^{999999}"),
-    ("tr(X^{-1000000})", "X", None, "-1000000 (X^T)^{-1000001}"),
+    ("tr(X^{-1000000})", "X", None, "-1000000 (X^{-1000001})^T"),
     ("x^{1000000}", "x", {"x": "scalar"}, "1000000 x^{999999}"),
     ("\\log|X^{1000000}|", "X", None, "1000000 X^{-T}"),
 ])

@@ -39,7 +39,7 @@ CASES = [
     ("tr((kron(X, A) B)^{-1})", "X", {"X": 3, "A": 2, "B": 6}, True, None),
     ("log(det(kron(X, A)))", "X", {"X": 3, "A": 2}, False, "tr(I) X⁻ᵀ"),
     ("det(kron(A, X))", "X", {"X": 3, "A": 2}, False, "|A ⊗ X| tr(I) X⁻ᵀ"),
-    ("tr(kron(X, A)^{-1})", "X", {"X": 3, "A": 2}, False, "-tr(A⁻¹) (Xᵀ)⁻²"),
+    ("tr(kron(X, A)^{-1})", "X", {"X": 3, "A": 2}, False, "-tr(A⁻¹) (X⁻²)ᵀ"),
     ("log(det(kron(X, A) + kron(B, C)))", "X", {"X": 3, "A": 2, "B": 3, "C": 2}, True, None),
     ("a^T kron(x, B) c", "x", {"x": (3, 1), "B": (2, 5), "a": (6, 1), "c": (5, 1)}, True, "[a₍ₖₐ₎ cₑ Bₐₑ]ₖ"),
     ("vec(x y^T)^T A vec(x y^T)", "x", {"x": (3, 1), "y": (4, 1), "A": (12, 12)}, True, None),

@@ -395,6 +395,9 @@ class _Renderer:
         p = e.exponent
         if not e.base.is_scalar and isinstance(e.base, Transpose) and p == -1:
             return self.go(e.base.arg, POSTFIX + 1) + s.sup("-T"), POSTFIX
+        if not e.base.is_scalar and isinstance(e.base, Transpose) and p < -1 and p.denominator == 1:
+            # (Xᵀ)⁻² is written (X⁻²)ᵀ, as the Matrix Cookbook writes ∂tr(AX⁻¹B)/∂X = -(X⁻¹BAX⁻¹)ᵀ
+            return self.go(Power(e.base.arg, p), POSTFIX + 1) + s.sup("T"), POSTFIX
         base = self.go(e.base, POSTFIX + 1)
         if e.base.is_scalar and p.denominator != 1 and s.name == "unicode" and p == Fraction(1, 2):
             return f"√{base}" if self.node(e.base)[1] >= POSTFIX else f"√({self.go(e.base)})", POSTFIX
