@@ -16,7 +16,7 @@ node `e` itself and the differential `dx` of the argument.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)
