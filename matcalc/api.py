@@ -203,6 +203,7 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
             raise error
         chosen = kinds.infer([body], source, declared)  # raises the error of any reading
     notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
+    notes += _dot_lookalikes(body, source, chosen, declared)
     scalars = [n for n in _transposed_names(body) if n in as_vectors and chosen.kinds.get(n) == "scalar"] \
         if error is not None and not alternatives else []
     if scalars:  # x^T x^T: a vector x was meant, and fails
@@ -235,6 +236,35 @@ def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
             before = source[node.span[0] - 1]
             said.append(f"T after {before} is read as a matrix named T; for the transpose write {before}^T")
     return said
+
+
+_DOTS = ("\\cdot", "·", "⋅")
+
+
+def _dot_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declared: dict[str, str]) -> list[str]:
+    """Say how `w \\cdot x` was read when a letter next to the dot is a scalar: a paper's
+    w · x between vectors is their inner product, which matcalc writes wᵀx (its · is the
+    product of scalars and matrices, and two column vectors have none)."""
+    if not any(dot in source for dot in _DOTS):  # most inputs
+        return []
+    said = []
+    for node in body.walk():
+        if node.op != "mul" or any(arg.op != "name" for arg in node.args):
+            continue
+        names = [arg.value for arg in node.args]
+        between = source[node.args[0].span[1]:node.args[1].span[0]]
+        if (not any(dot in between for dot in _DOTS) or not all(_LATIN_LETTER.fullmatch(n) for n in names)
+                or any(n in declared for n in names)):
+            continue
+        scalars = [n for n in dict.fromkeys(names) if chosen.kinds.get(n) == "scalar"]
+        if scalars:
+            read = " and ".join(scalars) + (" scalars" if len(scalars) > 1 else " a scalar")
+            said.append(f"{source[node.span[0]:node.span[1]]} is read with {read}; for the inner product of "
+                        f"vectors write {names[0]}^T {names[1]}")
+    return said
+
+
+_LATIN_LETTER = re.compile(r"[a-z](?:_\w+)?")
 
 
 def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], scalar_result: bool) -> kinds.Typing:
