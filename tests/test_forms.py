@@ -42,3 +42,59 @@ def test_the_written_form_reads_back_and_latex_brackets_the_power():
     assert back.unicode == "(X⁻²)ᵀ B X⁻ᵀ + X⁻ᵀ B (X⁻²)ᵀ"
     h = matcalc.hessian("tr(X^{-1})", "X")
     assert h.unicode == "(X⁻² ⊗ X⁻ᵀ + X⁻¹ ⊗ (X⁻²)ᵀ) Kₘₘ"  # checked numerically in test_jacobian
+
+
+# -- sqrt(u) is u to the power 1/2, and exp(u) ∘ exp(v) is exp(u + v) where that is shorter -------
+# (algebra.entrywise_identities, beside |u| sign(u) = u: each holds wherever the input is defined)
+
+MERGED = [
+    ("exp(y) ./ sqrt(exp(y))", "sqrt(exp(y))"),
+    ("sqrt(exp(y)) .* sqrt(exp(y))", "exp(y)"),
+    ("x ./ sqrt(x)", "sqrt(x)"),
+    ("sqrt(x) ./ x", "1 ./ sqrt(x)"),
+    ("sqrt(x).^3", "x .* sqrt(x)"),
+    ("exp(y) .* exp(-y)", "ones"),
+    ("exp(y - z) .* exp(z - y)", "ones"),
+    ("exp(2 y) .* exp(-y)", "exp(y)"),
+    ("x .* exp(y) .* exp(-y)", "x"),
+    ("sqrt(a) sqrt(a) sqrt(a)", "a sqrt(a)"),
+    ("a / sqrt(a)", "sqrt(a)"),
+    ("exp(a) exp(b) exp(-a)", "exp(b)"),
+    # unchanged: nothing to merge
+    ("x ./ x", "ones"),
+    ("x .* sqrt(x)", "x .* sqrt(x)"),
+    ("exp(y) .* exp(z)", "exp(y) .* exp(z)"),
+    ("exp(y) .* exp(y)", "exp(y).^2"),
+    ("sqrt(x.^2)", "sqrt(x.^2)"),  # |x|, not x
+    # sqrt(x)^{∘2} = x is false where x < 0 (issue 12): kept
+    ("sqrt(x) .* sqrt(x)", "sqrt(x).^2"),
+    ("sqrt(a) sqrt(a)", "sqrt(a)^2"),
+]
+
+
+@pytest.mark.parametrize("source, simplest", MERGED, ids=[c[0] for c in MERGED])
+def test_powers_of_sqrt_and_exp_merge(source, simplest):
+    assert matcalc.simplify(source).text == simplest
+    assert matcalc.verify(f"{source} = {simplest}").holds
+
+
+def test_a_square_root_squared_is_not_its_argument():
+    assert not matcalc.verify("sqrt(x) .* sqrt(x) = x")
+    assert not matcalc.verify("sqrt(x).^4 = x.^2")
+
+
+GRADIENTS = [  # checked on positive data: sqrt's domain
+    ("sum(exp(y) ./ sqrt(exp(y)))", "y", "(1/2) sqrt(exp(y))", lambda v: np.exp(v["y"] / 2) / 2),
+    ("a^T (sqrt(x) .* sqrt(x))", "x", "a", lambda v: v["a"]),
+    ("a^T (x ./ sqrt(x))", "x", "(1/2) (a ⊘ sqrt(x))", lambda v: v["a"] / np.sqrt(v["x"]) / 2),
+    ("sum(sqrt(x).^3)", "x", "(3/2) sqrt(x)", lambda v: 1.5 * np.sqrt(v["x"])),
+    ("a^T (exp(A x) .* exp(-A x) .* x)", "x", "a", lambda v: v["a"]),
+    ("sum(exp(2 W x) .* exp(-W x))", "W", "exp(W x) xᵀ", lambda v: np.outer(np.exp(v["W"] @ v["x"]), v["x"])),
+    ("sqrt(x^T A x) sqrt(x^T A x)", "x", "A x + Aᵀ x", lambda v: (v["A"] + v["A"].T) @ v["x"]),
+]
+
+
+@pytest.mark.parametrize("source, wrt, shown, formula", GRADIENTS, ids=[c[0] for c in GRADIENTS])
+def test_gradients_through_merged_powers(source, wrt, shown, formula):
+    g = assert_gradient(source, wrt, expected=formula, positive=True)
+    assert g.unicode == shown

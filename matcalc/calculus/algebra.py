@@ -518,17 +518,22 @@ def hadamard(*factors: Expr) -> Expr:
     return mul(*scalars, core) if scalars else core
 
 
-ENTRYWISE_IDENTITIES = frozenset(("step", "sign", "abs"))
+ENTRYWISE_IDENTITIES = frozenset(("step", "sign", "abs", "sqrt", "exp"))
 
 
 def entrywise_identities(powers: dict[Expr, Fraction]) -> dict[Expr, Fraction] | None:
     """The powers again, fewer, where an identity of step, sign and abs holds entry by entry (at 0
     too, with step(0) = sign(0) = 0): step(u)^{∘k} = step(u), relu(u) ∘ step(u) = relu(u),
-    sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u), abs(u)^{∘2k} = u^{∘2k}.
-    None if none applies. They hold for scalars alike (a product of scalars is entrywise)."""
+    sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u), abs(u)^{∘2k} = u^{∘2k};
+    sqrt(u) is u^{∘1/2} (u ⊘ sqrt(u) = sqrt(u); sqrt(u) ∘ sqrt(u) = u where u ≥ 0 everywhere), and
+    exp(u) ∘ exp(v) = exp(u + v) where that sum is shorter (exp(u) ∘ exp(-u) = 𝟏). None if none
+    applies. They hold for scalars alike (a product of scalars is entrywise)."""
     out = dict(powers)
     changed = False
     for b, p in powers.items():
+        if type(b) is Func and b.name in _POWER_LIKE and not isinstance(p, Expr):
+            changed = _POWER_LIKE[b.name](out, b) or changed
+            continue
         if type(b) is not Func or isinstance(p, Expr) or p.denominator != 1 or p <= 0:
             continue
         if b.name == "abs" and out[b] == p and p % 2 == 0:
@@ -551,6 +556,53 @@ def entrywise_identities(powers: dict[Expr, Fraction]) -> dict[Expr, Fraction] |
             out[Func("abs", b.arg)] = out.get(Func("abs", b.arg), _ZERO) + 1
             changed = True
     return out if changed else None
+
+
+def _sqrt_as_half_power(out: dict, root: Expr) -> bool:
+    """sqrt(u)ᵖ uᵠ = u^{q + p/2}, written again with u to a whole power and sqrt(u) to the power
+    ±1: u ⊘ sqrt(u) = sqrt(u), sqrt(u)^{∘3} = u ∘ sqrt(u); sqrt(u) gone only where u ≥ 0 (a
+    false identity of issue 12 is sqrt(x)^{∘2} = x): sqrt(exp(y))^{∘2} = exp(y)."""
+    u = root.arg
+    p, q = out[root], out.get(u, _ZERO)
+    if isinstance(q, Expr):
+        return False
+    total = q + Fraction(p, 2)
+    if total.denominator > 2:  # u^{1/3} ∘ sqrt(u): no whole power of sqrt(u)
+        return False
+    whole = int(abs(total))  # |total| = whole + 0 or 1/2
+    sign = 1 if total > 0 else -1
+    new_q, new_p = sign * whole, sign * (2 * (abs(total) - whole))
+    if (new_q, new_p) == (q, p) or new_p == 0 and not _nonnegative(u):
+        return False  # sqrt(x)^{∘2} = x would hold for x < 0 too, where the left side is undefined
+    out[root], out[u] = Fraction(new_p), Fraction(new_q)
+    return True
+
+
+def _exp_of_a_sum(out: dict, e: Expr) -> bool:
+    """exp(u)ᵖ ∘ exp(v)ᵠ = exp(p u + q v) when u and v have like terms, so that the sum is shorter:
+    exp(u) ∘ exp(-u) = 𝟏, exp(2u) ∘ exp(-u) = exp(u); exp(u) ∘ exp(v) stays two factors."""
+    p = out[e]
+    if not p:
+        return False
+    for other, q in list(out.items()):
+        if type(other) is not Func or other.name != "exp" or other is e or not q or isinstance(q, Expr):
+            continue
+        exponent = add(scale(Fraction(p), e.arg), scale(Fraction(q), other.arg))
+        if is_zero(exponent) or _terms(exponent) < _terms(e.arg) + _terms(other.arg):
+            out[e] = out[other] = _ZERO
+            merged = func("exp", exponent)
+            if type(merged) is Func:  # else exp(0) = 𝟏: nothing left
+                out[merged] = out.get(merged, _ZERO) + 1
+            return True
+    return False
+
+
+def _terms(e: Expr) -> int:
+    return len(e.terms) if type(e) is Add else 1
+
+
+# functions that are powers of their argument's powers, merged by `entrywise_identities`
+_POWER_LIKE = {"sqrt": _sqrt_as_half_power, "exp": _exp_of_a_sum}
 
 
 def _hadamard_power(base: Expr, p: Fraction) -> Expr:
