@@ -129,7 +129,7 @@ def known_words() -> list[str]:
 
 def check(text: str) -> None:
     """Raise MatcalcError at the first word, command or letter that the language does not know."""
-    if not _ANY_WORD.search(text):  # most inputs: one-letter names only
+    if not _ANY_WORD.search(text):  # most inputs: one-letter names and tr only
         return
     for m in _ITEM.finditer(text):
         item = m.group()
@@ -152,7 +152,8 @@ def _jacobian_vec(text: str, start: int) -> bool:
     return bool(_JACOBIAN_VEC.search(text, 0, start)) and bool(re.match(r"vec\s*\}?\s*\(", text[start:]))
 
 
-_ANY_WORD = re.compile(r"\\[A-Za-z]|[A-Za-z]{2}|[\u0370-\u03ff]")
+# where a check may find something: a command, a Greek letter, a run of letters but tr (a word)
+_ANY_WORD = re.compile(r"\\[A-Za-z]|(?!tr(?![A-Za-z]))[A-Za-z]{2}|[\u0370-\u03ff]")
 
 
 def _check_command(text: str, m: re.Match) -> None:
