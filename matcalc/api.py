@@ -125,7 +125,7 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
             targets[0] = (side.wrt, False)
         return _derivatives("jacobian", body, source, targets, typing, denominator)
     written = kinds.build(body, typing, raw=True)
-    typing = _entrywise_note(written, typing)
+    typing = _entrywise_note(written, typing, body)
     out = []
     for name, transposed in targets:
         if name not in typing.kinds:
@@ -293,12 +293,16 @@ _MATRIX_MEANINGS = {"exp": "matrix exponential", "log": "matrix logarithm", "sqr
                     **{f: "matrix " + f for f in ("sin", "cos", "tan", "sinh", "cosh", "tanh")}}
 
 
-def _entrywise_note(written: Expr, typing: kinds.Typing) -> kinds.Typing:
+def _entrywise_note(written: Expr, typing: kinds.Typing, body: Syntax) -> kinds.Typing:
     """Say so when a function with a matrix meaning (exp of a square matrix: e^X) is taken entry
-    by entry, as matcalc takes every function: the other reading has another gradient."""
+    by entry, as matcalc takes every function: the other reading has another gradient. `written`
+    is built from `body`, whose calls are its functions (and a query's gradient may hold any)."""
+    if not any(node.op == "call" and node.value in _MATRIX_MEANINGS or node.op == "query"
+               for node in body.walk()):  # most inputs: nothing to say, no walk of the expression
+        return typing
     from .calculus.expr import Func, postorder
 
-    if not _holds_function(written, Func):  # most inputs: nothing to say, no walk in order
+    if not _holds_function(written, Func):
         return typing
     said = []
     for node in postorder(written):
@@ -373,7 +377,7 @@ def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transpos
 
     expression = kinds.build(body, typing)
     written = kinds.build(body, typing, raw=True)
-    typing = _entrywise_note(written, typing)
+    typing = _entrywise_note(written, typing, body)
     if kind == "jacobian" and expression.is_scalar:  # pragma: no cover - kinds found no scalar reading
         raise MatcalcError("internal: this expression was typed as a vector but built as a scalar",
                            source, body.span)

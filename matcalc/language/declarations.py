@@ -7,6 +7,7 @@ from ..errors import MatcalcError
 from . import parser
 
 KINDS = ("scalar", "vector", "matrix", "symmetric")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 class BatchDeclarations(dict):
@@ -61,6 +62,8 @@ def _whole(source: str) -> tuple[str, tuple[int, int] | None]:
 
 
 def resolve_name(written: str) -> str:
+    if len(written) == 1 and written in _LETTERS:  # most variables: X, x
+        return written
     name = parser.canonical_name(written.strip().lstrip("\\") if written.strip().startswith("\\") and
                                  parser.canonical_name(written.strip()) is None else written)
     if name is None:
