@@ -13,13 +13,15 @@ from fractions import Fraction
 
 from .syntax import Line, Syntax
 
-# One token: whitespace | name | number | ^T | ^k or ^{k} | single characters.
-_TOKEN = re.compile(
-    r"(?P<space>[ \t\f\r\n]+)|(?P<name>[A-Za-z][0-9]*)|(?P<number>[0-9]+(?:\.[0-9]+)?)"
-    r"|(?P<transpose>\^T|'|ᵀ)|(?P<power>\^-?[0-9]+(?:\.[0-9]+)?|\^\{-?[0-9]+(?:\.[0-9]+)?\})|(?P<punct>[()+*-])"
-)
-_LETTER = re.compile(r"[A-Za-z]")
-_LOWER = re.compile(r"[a-z_]")
+# Characters, as the grammar's terminals see them (ASCII letters and digits only).
+_SPACES = frozenset(" \t\f\r\n")
+_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz_")  # after a name: a word or a subscript goes on
+_DIGITS = frozenset("0123456789")
+_PUNCT = frozenset("()+*-")
+# The tokens of more than one character but names: a number, ^T, ^k or ^{k}.
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_SUPERSCRIPT = re.compile(r"\^(?:(T)|-?[0-9]+(?:\.[0-9]+)?|\{-?[0-9]+(?:\.[0-9]+)?\})")
 
 
 class _Unknown(Exception):
@@ -40,41 +42,62 @@ def parse(prepared: str) -> Line | None:
 
 
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
+    """(kind, text, start, end) of each token: read a character at a time, as most tokens are
+    one character (names, parentheses, operators), the others by their patterns."""
     out = []
     i, n = 0, len(text)
-    match = _TOKEN.match
     while i < n:
-        m = match(text, i)
-        if m is None:
-            raise _Unknown
-        kind, end = m.lastgroup, m.end()
-        if kind == "space":
-            i = end
+        ch = text[i]
+        if ch in _SPACES:
+            i += 1
             continue
-        value = m.group()
-        if kind == "name":
-            before = text[i - 1] if i else ""
+        if ch in _LETTERS:  # a name: a letter, digits after it
+            end = i + 1
+            while end < n and text[end] in _DIGITS:
+                end += 1
             after = text[end] if end < n else ""
-            if value == "t" and after == "r":  # `tr(`: the one function word read here
+            if ch == "t" and after == "r" and end == i + 1:  # `tr(`: the one function word read here
                 j = end + 1
-                while j < n and text[j] in " \t\f\r\n":
+                while j < n and text[j] in _SPACES:
                     j += 1
-                if _LETTER.match(before) or j >= n or text[j] != "(":
+                if i and text[i - 1] in _LETTERS or j >= n or text[j] != "(":
                     raise _Unknown
                 out.append(("tr", "tr", i, i + 2))
                 i += 2
                 continue
             # Letters run together may spell a function (det, log, Tr, ...): Lark's business.
-            if _LOWER.match(value) and (_LETTER.match(before) or _LETTER.match(after)):
+            if after in _LOWER or ch in _LOWER and (after in _LETTERS or i and text[i - 1] in _LETTERS):
                 raise _Unknown
-            if _LOWER.match(after):
+            out.append(("name", text[i:end], i, end))
+            i = end
+        elif ch in _PUNCT:
+            out.append((ch, ch, i, i + 1))
+            i += 1
+        elif ch == "'" or ch == "ᵀ":
+            out.append(("transpose", ch, i, i + 1))
+            i += 1
+        elif ch in _DIGITS:
+            end = _NUMBER.match(text, i).end()
+            if end < n and text[end] == ".":
                 raise _Unknown
-        elif kind == "transpose" and value == "^T" and _LOWER.match(text, end):
+            out.append(("number", text[i:end], i, end))
+            i = end
+        elif ch == "^":
+            m = _SUPERSCRIPT.match(text, i)
+            if m is None:
+                raise _Unknown
+            end = m.end()
+            if m.group(1):  # ^T, not followed by a word
+                if end < n and text[end] in _LOWER:
+                    raise _Unknown
+                out.append(("transpose", "^T", i, end))
+            else:  # ^k, ^{-k}, ^0.5
+                if end < n and text[end] == ".":
+                    raise _Unknown
+                out.append(("power", m.group(), i, end))
+            i = end
+        else:
             raise _Unknown
-        elif kind in ("number", "power") and end < n and text[end] == ".":
-            raise _Unknown
-        out.append((kind if kind != "punct" else value, value, i, end))
-        i = end
     return out
 
 
@@ -101,12 +124,12 @@ class _Reader:
         return self.tokens[i]
 
     def sum(self):
-        left, start, end = self.signed()
         kinds = self.kinds
+        left, start, end = self.signed() if kinds[self.i] == "-" else self.product()
         while kinds[self.i] in ("+", "-"):
             op = "add" if kinds[self.i] == "+" else "sub"
             self.i += 1
-            right, _, end = self.signed()
+            right, _, end = self.signed() if kinds[self.i] == "-" else self.product()
             left = Syntax(op, (left, right), None, (start, end))
         return left, start, end
 
@@ -133,15 +156,22 @@ class _Reader:
             left = Syntax("mul", (left, right), None, (start, end))
 
     def postfix(self):
-        node, start, end = self.atom()
-        kinds, tokens = self.kinds, self.tokens
-        while kinds[self.i] in _POSTFIX:
-            kind, value, _, end = tokens[self.i]
-            self.i += 1
+        i, kinds, tokens = self.i, self.kinds, self.tokens
+        if kinds[i] == "name":  # most operands: read here, without a call of atom
+            _, value, start, end = tokens[i]
+            node = Syntax("identity" if value == "I" else "name", (), value, (start, end))
+            i += 1
+        else:
+            node, start, end = self.atom()
+            i = self.i
+        while kinds[i] in _POSTFIX:
+            kind, value, _, end = tokens[i]
+            i += 1
             if kind == "transpose":
                 node = Syntax("transpose", (node,), None, (start, end))
             else:  # ^k, ^{-k}, ^0.5: a number as written (the token's pattern)
                 node = Syntax("power", (node,), Fraction(value.strip("^{}")), (start, end))
+        self.i = i
         return node, start, end
 
     def atom(self):
