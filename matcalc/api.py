@@ -203,7 +203,7 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
             raise error
         chosen = kinds.infer([body], source, declared)  # raises the error of any reading
     notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
-    notes += _dot_lookalikes(body, source, chosen, declared)
+    notes += _product_lookalikes(body, source, chosen, declared)
     scalars = [n for n in _transposed_names(body) if n in as_vectors and chosen.kinds.get(n) == "scalar"] \
         if error is not None and not alternatives else []
     if scalars:  # x^T x^T: a vector x was meant, and fails
@@ -238,14 +238,20 @@ def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
     return said
 
 
-_DOTS = ("\\cdot", "·", "⋅")
+# A product sign between two letters, and what it means elsewhere when both are vectors
+_PRODUCT_SIGNS = (
+    (("\\cdot", "·", "⋅"), "for the inner product of vectors write {0}^T {1}"),
+    (("\\times", "×"), "the cross product of vectors is not read"),
+    (("*",), "for the entrywise product of vectors write {0} .* {1}, for the inner product {0}^T {1}"),
+)
 
 
-def _dot_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declared: dict[str, str]) -> list[str]:
-    """Say how `w \\cdot x` was read when a letter next to the dot is a scalar: a paper's
-    w · x between vectors is their inner product, which matcalc writes wᵀx (its · is the
-    product of scalars and matrices, and two column vectors have none)."""
-    if not any(dot in source for dot in _DOTS):  # most inputs
+def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declared: dict[str, str]) -> list[str]:
+    """Say how `w \\cdot x` was read when a letter next to the sign is a scalar: between vectors a
+    paper's w · x is their inner product (matcalc's wᵀx), w × x their cross product and NumPy's
+    w * x their entrywise product; matcalc's ·, × and * are the product of scalars and matrices,
+    and two column vectors have none, so a letter was read as a scalar."""
+    if not any(sign in source for signs, _ in _PRODUCT_SIGNS for sign in signs):  # most inputs
         return []
     said = []
     for node in body.walk():
@@ -253,14 +259,13 @@ def _dot_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declared: d
             continue
         names = [arg.value for arg in node.args]
         between = source[node.args[0].span[1]:node.args[1].span[0]]
-        if (not any(dot in between for dot in _DOTS) or not all(_LATIN_LETTER.fullmatch(n) for n in names)
-                or any(n in declared for n in names)):
+        meant = next((what for signs, what in _PRODUCT_SIGNS if any(sign in between for sign in signs)), None)
+        if meant is None or not all(_LATIN_LETTER.fullmatch(n) for n in names) or any(n in declared for n in names):
             continue
         scalars = [n for n in dict.fromkeys(names) if chosen.kinds.get(n) == "scalar"]
         if scalars:
             read = " and ".join(scalars) + (" scalars" if len(scalars) > 1 else " a scalar")
-            said.append(f"{source[node.span[0]:node.span[1]]} is read with {read}; for the inner product of "
-                        f"vectors write {names[0]}^T {names[1]}")
+            said.append(f"{source[node.span[0]:node.span[1]]} is read with {read}; {meant.format(*names)}")
     return said
 
 

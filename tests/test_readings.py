@@ -166,10 +166,11 @@ def test_a_denominator_in_parentheses_is_not_wrapped_twice():
     assert matcalc.verify(f"\\nabla_x ln(1+x^Tx) = {g.text}").holds
 
 
-def test_a_dot_between_letters_read_as_scalars_names_the_inner_product():
-    """A paper's w · x + b is the inner product of vectors; matcalc's · is the product of scalars
-    and matrices, so the only reading makes a letter a scalar. The answer stands (it is right for
-    that reading), and the note says which letter is a scalar and how to write the inner product."""
+def test_a_product_sign_between_letters_read_as_scalars_names_what_vectors_need():
+    """A paper's w · x + b is the inner product of vectors, x × y their cross product, NumPy's
+    x * y their entrywise product; matcalc's ·, × and * are the product of scalars and matrices,
+    so the only reading makes a letter a scalar. The answer stands (it is right for that
+    reading), and the note says which letter is a scalar and what to write for vectors."""
     g = assert_gradient(r"(w \cdot x + b)^2", "w", expected=lambda v: 2 * v["x"] * (v["w"] * v["x"] + v["b"]))
     assert g.typing.kinds == {"w": "scalar", "x": "scalar", "b": "scalar"}
     assert g.typing.reading == r"w \cdot x is read with w and x scalars; for the inner product of vectors write w^T x"
@@ -179,10 +180,15 @@ def test_a_dot_between_letters_read_as_scalars_names_the_inner_product():
     result = runner.invoke(app, ["diff", "x · y", "y", "-f", "text"])
     assert result.exit_code == 0
     assert "x · y is read with x a scalar; for the inner product of vectors write x^T y" in result.stderr
+    g = assert_gradient(r"(x \times y)^T z", "x", expected=lambda v: v["y"] * v["z"])
+    assert g.typing.reading == r"x \times y is read with y a scalar; the cross product of vectors is not read"
+    g = assert_gradient("sum(x * y)", "x", expected=lambda v: v["y"] * np.ones_like(v["x"]))
+    assert g.typing.reading == ("x * y is read with y a scalar; for the entrywise product of vectors write "
+                                "x .* y, for the inner product x^T y")
     inner = assert_gradient("w^T x + b", "w", expected=lambda v: v["x"])  # what the note says to write
     assert inner.typing.reading is None
     for expr, wrt, declared in [(r"\lambda \cdot x^T x", "x", None), (r"2 \cdot x^T x", "x", None),
                                 (r"A \cdot x", "x", None), (r"w \cdot x", "w", {"x": "scalar"}),
-                                ("w x + b", "w", None)]:
+                                ("w x + b", "w", None), ("x^T * y", "x", None), ("a * x^T x", "x", None)]:
         reading = matcalc.diff(expr, wrt, declared=declared).typing.reading
         assert reading is None or "inner product" not in reading, (expr, reading)
