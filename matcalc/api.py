@@ -239,10 +239,11 @@ def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
 
 
 # A product sign between two letters, and what it means elsewhere when both are vectors
+# (the signs as typed, as shown in the note, what vectors need)
 _PRODUCT_SIGNS = (
-    (("\\cdot", "·", "⋅"), "for the inner product of vectors write {0}^T {1}"),
-    (("\\times", "×"), "the cross product of vectors is not read"),
-    (("*",), "for the entrywise product of vectors write {0} .* {1}, for the inner product {0}^T {1}"),
+    (("\\cdot", "·", "⋅"), "·", "for the inner product of vectors write {0}^T {1}"),
+    (("\\times", "×"), "×", "the cross product of vectors is not read"),
+    (("*",), "*", "for the entrywise product of vectors write {0} .* {1}, for the inner product {0}^T {1}"),
 )
 
 
@@ -251,7 +252,7 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
     paper's w · x is their inner product (matcalc's wᵀx), w × x their cross product and NumPy's
     w * x their entrywise product; matcalc's ·, × and * are the product of scalars and matrices,
     and two column vectors have none, so a letter was read as a scalar."""
-    if not any(sign in source for signs, _ in _PRODUCT_SIGNS for sign in signs):  # most inputs
+    if not any(sign in source for signs, _, _ in _PRODUCT_SIGNS for sign in signs):  # most inputs
         return []
     said = []
     for node in body.walk():
@@ -259,13 +260,14 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
             continue
         names = [arg.value for arg in node.args]
         between = source[node.args[0].span[1]:node.args[1].span[0]]
-        meant = next((what for signs, what in _PRODUCT_SIGNS if any(sign in between for sign in signs)), None)
+        sign, meant = next(((shown, what) for signs, shown, what in _PRODUCT_SIGNS
+                            if any(sign in between for sign in signs)), (None, None))
         if meant is None or not all(_LATIN_LETTER.fullmatch(n) for n in names) or any(n in declared for n in names):
             continue
         scalars = [n for n in dict.fromkeys(names) if chosen.kinds.get(n) == "scalar"]
         if scalars:
             read = " and ".join(scalars) + (" scalars" if len(scalars) > 1 else " a scalar")
-            said.append(f"{source[node.span[0]:node.span[1]]} is read with {read}; {meant.format(*names)}")
+            said.append(f"{names[0]} {sign} {names[1]} is read with {read}; {meant.format(*names)}")
     return said
 
 

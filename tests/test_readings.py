@@ -173,15 +173,14 @@ def test_a_product_sign_between_letters_read_as_scalars_names_what_vectors_need(
     reading), and the note says which letter is a scalar and what to write for vectors."""
     g = assert_gradient(r"(w \cdot x + b)^2", "w", expected=lambda v: 2 * v["x"] * (v["w"] * v["x"] + v["b"]))
     assert g.typing.kinds == {"w": "scalar", "x": "scalar", "b": "scalar"}
-    assert g.typing.reading == r"w \cdot x is read with w and x scalars; for the inner product of vectors write w^T x"
+    assert g.typing.reading == "w · x is read with w and x scalars; for the inner product of vectors write w^T x"
     g = jac(r"w \cdot x + b", "w", expected=lambda v: v["x"] * np.eye(len(v["w"])))
-    assert g.typing.reading.endswith("w · x is read with x a scalar; for the inner product of vectors write w^T x"
-                                     .replace("·", r"\cdot"))
+    assert g.typing.reading.endswith("w · x is read with x a scalar; for the inner product of vectors write w^T x")
     result = runner.invoke(app, ["diff", "x · y", "y", "-f", "text"])
     assert result.exit_code == 0
     assert "x · y is read with x a scalar; for the inner product of vectors write x^T y" in result.stderr
     g = assert_gradient(r"(x \times y)^T z", "x", expected=lambda v: v["y"] * v["z"])
-    assert g.typing.reading == r"x \times y is read with y a scalar; the cross product of vectors is not read"
+    assert g.typing.reading == "x × y is read with y a scalar; the cross product of vectors is not read"
     g = assert_gradient("sum(x * y)", "x", expected=lambda v: v["y"] * np.ones_like(v["x"]))
     assert g.typing.reading == ("x * y is read with y a scalar; for the entrywise product of vectors write "
                                 "x .* y, for the inner product x^T y")
