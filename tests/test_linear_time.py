@@ -77,6 +77,31 @@ def test_mul_chain_is_the_nested_product(factors, open_with_a, close_with_b):
     assert repr(alg.mul_chain(factors)) == repr(reduce(alg.mul, factors))
 
 
+# -- mul's shortcut for plain products gives what its fold gives ----------------------------
+
+u, v = Sym("u", (1, n), False), Sym("v", (n, 1), False)  # a row and a column
+PLAIN = [X, Y, alg.transpose(X), Identity(n), A, B, alg.mul(X, Y), alg.mul(Const(Fraction(3)), X, Y),
+         alg.mul(u, X, v), alg.mul(Const(Fraction(-2)), u, v), alg.mul(v, u), alg.func("abs", s),
+         alg.func("exp", s), alg.add(X, Y)]
+
+
+def folded(factors):
+    state = alg._Fold()
+    for f in factors:
+        state.read(f)
+    return state.result()
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(PLAIN + SCALARS + [u, v]), max_size=7))
+@example([Const(Fraction(2)), X, Identity(n), alg.transpose(X), u.__class__("w", (n, 1), False)])
+@example([u, v, u, X])  # (u v) u X: a 1×1 run, then a row
+@example([X, X])  # X² from the fold
+@example([Const(Fraction(1)), Identity(n)])
+def test_the_shortcut_of_mul_is_its_fold(factors):
+    assert repr(alg.mul(*factors)) == repr(folded(factors))
+
+
 # -- runs of products and sums are built in one step, as a node-by-node build would -----------
 
 def node_by_node(root, typing, raw):

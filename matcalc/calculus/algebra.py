@@ -104,10 +104,75 @@ def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
 def mul(*factors: Expr) -> Expr:
     """A product in simplest form: coefficient, then scalar factors (powers of a common base
     merged, so |X|⁻¹|X| = 1), then the matrix chain (identities dropped, Xᵃ Xᵇ = Xᵃ⁺ᵇ)."""
+    out = _plain_product(factors)
+    if out is not None:
+        return out
     state = _Fold()
     for f in factors:
         state.read(f)
     return state.result()
+
+
+# Factors that `_plain_product` leaves to the fold: powers may merge with a neighbour, a zero
+# zeroes a product.
+_FOLDED = frozenset({Power, VariablePower, Zero})
+
+
+def _plain_product(factors) -> Expr | None:
+    """What the fold of `mul` gives, found without it, for the products that differentiation,
+    pulling a seed and transposes mostly build (2 A Bᵀ dX C, tr(M) I, 3 xᵀ A y): constants,
+    identities, at most one other scalar and matrix factors that chain, no two neighbours alike
+    (no power to merge); None for anything else, which the fold reads."""
+    c = _ONE
+    scalar = None
+    chain: list[Expr] = []
+    first = last = None
+    for factor in factors:
+        # the fold reads a product as its factors, but a 1×1 product after a matrix whole
+        parts = factor.factors if type(factor) is MatMul and (
+            not factor.is_scalar or last is None or last == 1) else (factor,)
+        for f in parts:
+            kind = type(f)
+            if kind is Const:  # as _Fold._take does
+                if c is _ONE and type(f.value) is Fraction:
+                    c = f.value
+                elif f is not ONE:
+                    c *= f.value
+                continue
+            if kind in _FOLDED:
+                return None
+            if f.is_scalar:
+                if scalar is not None:  # two scalars: sorted, maybe merged (|X|⁻¹ |X|)
+                    return None
+                scalar = f
+                continue
+            if kind is MatMul:
+                return None
+            rows, cols = f.shape
+            if last is None:
+                first = rows
+            elif rows != last:  # a 1×1 run read as a scalar factor: the fold's business
+                return None
+            last = cols
+            if kind is Identity:
+                continue
+            if chain and chain[-1]._hash == f._hash:  # X X = X²
+                return None
+            chain.append(f)
+    out = []
+    if c is not _ONE and c != 1:
+        if c == 0:
+            return None
+        out.append(Const(c))
+    if scalar is not None:
+        out.append(scalar)
+    if chain:
+        out += chain
+    elif first is not None:  # only identities
+        out.append(Identity(first))
+    if not out:
+        return ONE
+    return out[0] if len(out) == 1 else MatMul(tuple(out))
 
 
 def mul_chain(factors: list[Expr]) -> Expr:
