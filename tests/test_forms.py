@@ -98,3 +98,46 @@ GRADIENTS = [  # checked on positive data: sqrt's domain
 def test_gradients_through_merged_powers(source, wrt, shown, formula):
     g = assert_gradient(source, wrt, expected=formula, positive=True)
     assert g.unicode == shown
+
+
+# -- softmax's step is d softmax(z) = (diag(s) - s sᵀ) dz, as the textbook writes it ---------------
+
+SOFTMAX_STEPS = [
+    ("softmax(z)^T y", "z", "((diag(softmax(z)) - softmax(z) softmax(z)ᵀ) dz)ᵀ y"),
+    ("y^T softmax(W x)", "W", "yᵀ (diag(softmax(W x)) - softmax(W x) softmax(W x)ᵀ) d(W x)"),
+]
+
+
+@pytest.mark.parametrize("source, wrt, line", SOFTMAX_STEPS, ids=[c[0] for c in SOFTMAX_STEPS])
+def test_the_softmax_step_is_the_textbook_jacobian_times_dz(source, wrt, line):
+    import test_steps
+    from matcalc.derivations.rules import BY_ID
+    from matcalc.derivations.steps import derive
+    from matcalc.formats import render
+
+    assert_gradient(source, wrt)
+    d = derive(matcalc.diff(source, wrt))
+    test_steps.check_steps(d, 0)  # each line equal to the one before, on random non-square data
+    moves = [(b, s) for b, s in d.moves() if s.rule == "softmax"]
+    assert len(moves) == 1
+    before, step = moves[0]
+    assert BY_ID["softmax"].applies(before, step.expr)
+    assert render.render(step.expr, render.UNICODE) == line
+
+
+def test_the_softmax_step_shows_the_textbook_form_and_a_wrong_one_is_no_instance():
+    from matcalc.calculus.expr import Add, Const, Diag, MatMul, Transpose
+    from matcalc.derivations.rules import BY_ID
+    from matcalc.derivations.steps import derive
+    from matcalc.formats import render
+    from fractions import Fraction
+
+    d = derive(matcalc.diff("softmax(z)^T y", "z"))
+    before, step = next((b, s) for b, s in d.moves() if s.rule == "softmax")
+    assert render.render(step.expr, render.UNICODE) == "((diag(softmax(z)) - softmax(z) softmax(z)ᵀ) dz)ᵀ y"
+    outer = step.expr.factors[0].arg  # ((diag(s) - s sᵀ) dz)ᵀ y: the product inside the transpose
+    s, dz = outer.factors[0].terms[0].arg, outer.factors[1]
+    wrong = MatMul((Add((Diag(s), MatMul((Const(Fraction(1)), s, Transpose(s))))), dz))  # + s sᵀ
+    assert not BY_ID["softmax"].applies(before, MatMul((Transpose(wrong), step.expr.factors[1])))
+    jacobian = derive(matcalc.diff("softmax(z)", "z"))
+    assert jacobian.rules == ["softmax", "jacobian"]  # no "distributive" step that changes nothing

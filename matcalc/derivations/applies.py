@@ -172,6 +172,12 @@ def _quotient_brings(u: Expr):
     return [alg.power(f.base, f.exponent - 1) for f in _reciprocals(u)]
 
 
+def softmax_differential(s: Expr, dz: Expr) -> Expr:
+    """d softmax(z) = (diag(s) - s sᵀ) dz, s = softmax(z), as the textbook writes it: the line a
+    derivation shows (the engine's rule writes s ∘ dz - s sᵀ dz, the same matrix times dz)."""
+    return MatMul((Add((Diag(s), MatMul((Const(Fraction(-1)), s, alg.transpose(s))))), dz))
+
+
 def _function(name: str):
     """d f(U) = f′(U) ∘ dU (f′(u) du for a 1×1 u), f′ from the table of functions, term for term: where
     d f(U) was, f′(U) times d(U) (dX for U = X), and nothing else changed; for softmax and the other
@@ -184,7 +190,8 @@ def _function(name: str):
             return False
         u, var = b.arg.arg, b.var
         if not f.elementwise:
-            return any(_same(a, f.rule(alg, b.arg, u, du)) for du in {_d(u, var), DifferentialOf(u, var)})
+            return any(_same(a, f.rule(alg, b.arg, u, du)) or name == "softmax" and _same(a, softmax_differential(b.arg, du))
+                       for du in {_d(u, var), DifferentialOf(u, var)})
         fp, du = f.rule(alg, u), _d(u, var)
         return any(_same(a, c) for c in (Hadamard((fp, du)), Hadamard((du, fp)), MatMul((fp, du)), MatMul((du, fp))))
 

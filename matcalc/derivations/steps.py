@@ -31,7 +31,7 @@ from ..calculus.expr import (
     Add, Const, Det, Diag, Diagonal, Differential, DifferentialOf, Expr, IndexForm, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Kron, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Vec, VariablePower, Zero, free_symbols,
 )
-from .applies import quadratic_form, same_terms, seed_3b, softmax_named
+from .applies import quadratic_form, same_terms, seed_3b, softmax_differential, softmax_named
 from .rules import BY_ID
 
 VALUE, DIFFERENTIAL, GRADIENT, GRADIENT_T = "value", "differential", "gradient", "transposed gradient"
@@ -373,6 +373,8 @@ def _one_layer(u: Expr, var: Sym, rule: str) -> Expr:
             else _product(differentiate.derivative_of_function(u.name, u.arg), du)
     if isinstance(u, Det):  # 3.D, Jacobi: d|U| = |U| tr(U⁻¹ dU)
         return _product(u, Trace(_product(alg.inverse(u.arg), _d_of(u.arg, var))))
+    if isinstance(u, Func) and u.name == "softmax":  # (diag(s) - s sᵀ) dz, as the textbook writes it
+        return softmax_differential(u, _d_of(u.arg, var))
     # the engine's own rule, with d(…) for the parts below (powers, X⁻¹, aᵇ, softmax, ...)
     return differentiate._differential_of(u, var, {c: _d_of(c, var) for c in u.children()})
 
@@ -963,8 +965,8 @@ def _jacobian_steps(f: Expr, var: Sym, kinds: tuple[str, str, str], rule: str) -
                              f"vec(d{x}ᵀ) = K vec(d{x}), K the commutation matrix", kind))
     terms = [t for k in ks for t in (k.terms if isinstance(k, Add) else (k,))]
     j = _sum(terms)
-    if len(terms) > 1:
-        steps.append(Step("distributive", _times_d(j, dx), f"collect the terms in d{x}", kind))
+    if len(terms) > 1:  # not when df is (A - B) dx already, as softmax's rule writes it
+        add_step(steps, Step("distributive", _times_d(j, dx), f"collect the terms in d{x}", kind))
     steps.append(Step(rule, j, f"d f = J d{x} gives ∂f/∂{x} = J" if rule == "jacobian" else f"d(∇f) = H d{x} gives ∇²f = H",
                       read_kind))
     return steps
