@@ -17,7 +17,7 @@ from matcalc.cli.app import app
 from matcalc.derivations.rules import BY_ID, listing
 from matcalc.derivations.steps import derive
 from matcalc.numeric import evaluation as numeric
-from oracle import close, fd_gradient, run
+from oracle import assert_gradient, close, fd_gradient, run
 
 runner = CliRunner()
 M, N = 3, 4  # A is M×N, X is N×N: the operands other than X are non-square
@@ -270,3 +270,13 @@ def test_each_step_of_a_symbolic_power_evaluates_to_the_differential(source):
             v = numeric.evaluate(step.expr, values, sizes, {"X": dX})
             got = float(v[0, 0]) if step.kind == "differential" else float(np.sum(v * dX))
             assert abs(got - want) < 1e-5 * max(1, abs(want)), (source, k, step)
+
+
+@pytest.mark.parametrize("expr", ["(exp(a))^{abs(a)}", "sqrt(a)^{a} sqrt(a)", "abs(a)^{a} sign(a)",
+                                  "exp(a)^{a} exp(a)", "exp(a)^{a} exp(-a)"])
+def test_an_entrywise_identity_leaves_a_symbolic_exponent_alone(expr):
+    """|a| sign(a) = a and its kin merged powers as numbers: a base with a symbolic exponent
+    (|a|^a next to the sign(a) a that its derivative brings) was a TypeError, not an answer.
+    The explore run of the differential test found (exp(a))^{abs(a)}."""
+    assert_gradient(expr, "a", declare={"a": "scalar"}, positive=True)
+    assert_gradient(expr, "a", declare={"a": "scalar"})

@@ -318,7 +318,8 @@ class _Fold:
             if any(type(b) is Func and b.name in ENTRYWISE_IDENTITIES for b in powers):
                 fewer = entrywise_identities(powers)  # |x| sign(x) = x, |x|² = x²
                 if fewer is not None:
-                    return mul(*out, *(power(b, p) for b, p in fewer.items() if p != 0), *chain)
+                    return mul(*out, *(variable_power(b, p) if isinstance(p, Expr) else power(b, p)
+                                       for b, p in fewer.items() if p != 0), *chain)
             out += self._scalars()
         out += chain
         if not out:
@@ -592,14 +593,25 @@ def entrywise_identities(powers: dict[Expr, Fraction]) -> dict[Expr, Fraction] |
     sign(u)^{∘3} = sign(u), abs(u) ∘ sign(u) = u, u ∘ sign(u) = abs(u), abs(u)^{∘2k} = u^{∘2k};
     sqrt(u) is u^{∘1/2} (u ⊘ sqrt(u) = sqrt(u); sqrt(u) ∘ sqrt(u) = u where u ≥ 0 everywhere), and
     exp(u) ∘ exp(v) = exp(u + v) where that sum is shorter (exp(u) ∘ exp(-u) = 𝟏). None if none
-    applies. They hold for scalars alike (a product of scalars is entrywise)."""
+    applies. They hold for scalars alike (a product of scalars is entrywise). A base with a
+    symbolic exponent (exp(a)^{|a|}) takes part in none of them."""
+    symbolic = {b for b, p in powers.items() if isinstance(p, Expr)}
+    if not symbolic:
+        return _identities_of_numeric_powers(powers)
+    fewer = _identities_of_numeric_powers({b: p for b, p in powers.items() if b not in symbolic})
+    if fewer is None or symbolic & fewer.keys():  # |a|^a sign(a) a: |a| is written to, stays
+        return None
+    return {**{b: powers[b] for b in symbolic}, **fewer}
+
+
+def _identities_of_numeric_powers(powers: dict[Expr, Fraction]) -> dict[Expr, Fraction] | None:
     out = dict(powers)
     changed = False
     for b, p in powers.items():
-        if type(b) is Func and b.name in _POWER_LIKE and not isinstance(p, Expr):
+        if type(b) is Func and b.name in _POWER_LIKE:
             changed = _POWER_LIKE[b.name](out, b) or changed
             continue
-        if type(b) is not Func or isinstance(p, Expr) or p.denominator != 1 or p <= 0:
+        if type(b) is not Func or p.denominator != 1 or p <= 0:
             continue
         if b.name == "abs" and out[b] == p and p % 2 == 0:
             out[b] = _ZERO
