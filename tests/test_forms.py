@@ -141,3 +141,25 @@ def test_the_softmax_step_shows_the_textbook_form_and_a_wrong_one_is_no_instance
     assert not BY_ID["softmax"].applies(before, MatMul((Transpose(wrong), step.expr.factors[1])))
     jacobian = derive(matcalc.diff("softmax(z)", "z"))
     assert jacobian.rules == ["softmax", "jacobian"]  # no "distributive" step that changes nothing
+
+
+# -- a coefficient that 1.C takes out of a trace is written without tr when it is 1×1 ---------------
+
+def test_a_one_by_one_coefficient_is_written_without_tr():
+    from matcalc.calculus.expr import Differential, Trace, postorder
+    from matcalc.derivations.rules import BY_ID
+    from matcalc.derivations.steps import derive
+    import test_steps
+
+    source = "-y^T \\log(\\exp(Wx) / (1 + \\operatorname{sum}(\\exp(Wx))))"  # dW held by a 1×1 factor
+    assert_gradient(source, "W")
+    d = derive(matcalc.diff(source, "W"))
+    test_steps.check_steps(d, 0)  # each line equal to the one before, on random non-square data
+    moves = d.moves()
+    k = next(i for i, (_, s) in enumerate(moves) if s.rule == "1.C")
+    before, untraced = moves[k + 1]
+    assert untraced.rule == "scalar-trace" and BY_ID["scalar-trace"].applies(before, untraced.expr)
+    for _, step in moves[k + 1:]:  # no tr(row column) among the coefficients any more
+        assert not any(isinstance(n, Trace) and n.arg.is_scalar
+                       and not any(isinstance(m, Differential) for m in postorder(n.arg))
+                       for n in postorder(step.expr)), step

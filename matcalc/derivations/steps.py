@@ -676,6 +676,7 @@ class _TraceForm:
         x = render.name(self.var.name, render.UNICODE)
         self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
         self._pass("1.C", "tr(a A) = a tr(A): the factor holding d" + x + " out of the trace", self._scalar_out)
+        self._pass("scalar-trace", "the trace of a real number is that number", self._coefficient_untraced)
         self._pass("vec-trace", "vec(A)ᵀ vec(B) = tr(Aᵀ B), (P ⊗ Q) vec(B) = vec(Q B Pᵀ)", self._vec_as_trace)
         self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B)", self._sum_of_hadamard)
         self._pass("sum", "sum(M) = tr(𝟏ᵀ M)", self._sum_as_trace)
@@ -713,7 +714,8 @@ class _TraceForm:
         if not any(t.traced and self._held_by_a_scalar(t.core) for t in self.terms):
             return False
         self._pass("1.C", "tr(a A) = a tr(A): the factor holding d" + x + " out of the trace", self._scalar_out)
-        self._pass("scalar-trace", "the trace of a real number is that number", self._scalar_trace)
+        self._pass("scalar-trace", "the trace of a real number is that number",
+                   lambda t: self._coefficient_untraced(t) | self._scalar_trace(t))
         in_place = self._in_place(self._hadamard)  # the same rule on the other terms too: one step
         self._pass("hadamard", "sum(A ∘ B) = tr(Aᵀ B), tr(M (A ∘ B)) = tr((M ∘ Aᵀ) B)",
                    lambda t: self._sum_of_hadamard(t) or (t.traced and in_place(t)))
@@ -755,6 +757,15 @@ class _TraceForm:
         inner = self._split(factors[holding[0]])
         t.coef, t.core, t.traced = t.coef + coef + inner.coef, inner.core, inner.traced
         return True
+
+    @staticmethod
+    def _coefficient_untraced(t: _Term) -> bool:
+        """tr(aᵀ x) = aᵀ x for a coefficient that 1.C took out of a trace: a 1×1 product is written
+        as itself, as the textbook writes it."""
+        coef = tuple(c.arg if isinstance(c, Trace) and c.arg.is_scalar else c for c in t.coef)
+        changed = coef != t.coef
+        t.coef = coef
+        return changed
 
     def _vec_as_trace(self, t: _Term) -> bool:
         """tr(vec(A)ᵀ (P ⊗ Q) ⋯ vec(B)) = tr(Aᵀ Q ⋯ B ⋯ Pᵀ): each ⊗ folded into vec(B) from the right."""
