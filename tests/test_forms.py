@@ -163,3 +163,40 @@ def test_a_one_by_one_coefficient_is_written_without_tr():
         assert not any(isinstance(n, Trace) and n.arg.is_scalar
                        and not any(isinstance(m, Differential) for m in postorder(n.arg))
                        for n in postorder(step.expr)), step
+
+
+# -- \hat{y} and \hat{\mathbf{y}} in one input are asked about, as y and \mathbf{y} are --------------
+
+MIXED_STYLES = [
+    (r"\hat{y}^T x + \hat{\mathbf{y}}^T x", "x", r"\hat{\mathbf{y}}", r"\hat{y}"),
+    (r"\hat y^T x + \hat{\bm y}^T x", "x", r"\hat{\bm y}", r"\hat{y}"),
+    (r"\bar{\mathbf{x}}_1^T y + \bar{x}_1^T y", "y", r"\bar{x}_1", r"\bar{x}_1"),
+    (r"x^T \mathbf{x}", "x", r"\mathbf{x}", "x"),  # the plain/bold case, as before
+]
+
+
+@pytest.mark.parametrize("source, wrt, marked, name", MIXED_STYLES, ids=[c[0] for c in MIXED_STYLES])
+def test_a_decorated_letter_plain_and_bold_is_refused(source, wrt, marked, name):
+    from typer.testing import CliRunner
+    from matcalc.cli.app import app
+
+    with pytest.raises(matcalc.MatcalcError, match="both read as the name") as caught:
+        matcalc.diff(source, wrt)
+    message = caught.value.message
+    assert f"are both read as the name {name}: if they are two variables" in message
+    start, end = caught.value.span
+    assert source[start:end] == marked  # the caret under the second spelling
+    result = CliRunner().invoke(app, ["diff", source, wrt])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+SAME_STYLE = [  # one style throughout: one name, read and differentiated
+    (r"\hat{\mathbf{y}}^T x + \hat{\bm{y}}^T x", "2 ŷ"),
+    (r"\hat{y}^T x + \hat y^T x", "2 ŷ"),
+    (r"y^T x + \hat{\mathbf{y}}^T x", "y + ŷ"),  # y and ŷ are two names
+]
+
+
+@pytest.mark.parametrize("source, shown", SAME_STYLE, ids=[c[0] for c in SAME_STYLE])
+def test_a_decorated_letter_in_one_style_is_one_name(source, shown):
+    assert assert_gradient(source, "x").unicode == shown

@@ -348,10 +348,29 @@ def _check_styles(tree, text: str) -> None:
                 continue
             name = canonical_name(str(token))
             first = seen.setdefault(name, token)
-            if name != "I" and unstyled(str(first))[0] != unstyled(str(token))[0]:
-                raise MatcalcError(f"`{first}` and `{token}` are both read as the name {name}: if they are "
+            if name != "I" and _style(str(first)) != _style(str(token)):
+                shown = _plainly(str(first)) if _DECORATED.match(str(first)) else name  # \hat{y}, not yhat
+                raise MatcalcError(f"`{first}` and `{token}` are both read as the name {shown}: if they are "
                                    "two variables, write another letter for one of them; if one, write both "
                                    "alike", text, (token.start_pos, token.end_pos))
+
+
+def _style(written: str) -> str:
+    """The style group of a name, under its decoration too: `\\hat{\\mathbf{y}}` is bold, as `\\mathbf{y}`."""
+    decorated = _DECORATED.match(written.strip())
+    if decorated:
+        accent, braced, bare, rest = decorated.groups()
+        return _style((braced or bare) + rest)
+    return unstyled(written)[0]
+
+
+def _plainly(written: str) -> str:
+    """The name as written without its style: `\\hat{\\mathbf{y}}` → `\\hat{y}`."""
+    decorated = _DECORATED.match(written.strip())
+    if decorated:
+        accent, braced, bare, rest = decorated.groups()
+        return f"\\{accent}{{{_plainly(braced or bare)}}}{rest}"
+    return unstyled(written)[1]
 
 
 def unstyled(written: str) -> tuple[str, str]:
