@@ -170,6 +170,8 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
     vectors = {**declared, **as_vectors}
     levels = [(vectors, True, None), (declared, True, _not_all_scalars),
               (vectors, False, None), (declared, True, None)]
+    if not as_vectors:  # levels 2 and 4 are level 1's search again, and add nothing to it
+        levels = [levels[0], levels[2]]
     if hessian:  # a Hessian needs a scalar expression
         levels = [level for level in levels if level[1]]
     chosen, alternatives, error = None, [], None
@@ -219,14 +221,14 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
 
 
 def _transposed_names(body: Syntax) -> list[str]:
-    return sorted({n.args[0].value for n in body.walk() if n.op == "transpose" and n.args[0].op == "name"})
+    return sorted({n.args[0].value for n in body.nodes() if n.op == "transpose" and n.args[0].op == "name"})
 
 
 def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
     """Say how a spelling of the transpose that is not one was read: x^t is x to the power t
     (β^t is meant so, and says nothing), and xTAx the product x T A x with a matrix T."""
     said = []
-    for node in body.walk():
+    for node in body.nodes():
         if (node.op == "power" and len(node.args) == 2 and node.args[1].op == "name" and node.args[1].value == "t"
                 and node.args[0].op == "name" and len(str(node.args[0].value)) == 1):
             shown = source[node.span[0]:node.span[1]]
@@ -255,7 +257,7 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
     if not any(sign in source for signs, _, _ in _PRODUCT_SIGNS for sign in signs):  # most inputs
         return []
     said = []
-    for node in body.walk():
+    for node in body.nodes():
         if node.op != "mul" or any(arg.op != "name" for arg in node.args):
             continue
         names = [arg.value for arg in node.args]
@@ -305,7 +307,7 @@ def _entrywise_note(written: Expr, typing: kinds.Typing, body: Syntax) -> kinds.
     by entry, as matcalc takes every function: the other reading has another gradient. `written`
     is built from `body`, whose calls are its functions (and a query's gradient may hold any)."""
     if not any(node.op == "call" and node.value in _MATRIX_MEANINGS or node.op == "query"
-               for node in body.walk()):  # most inputs: nothing to say, no walk of the expression
+               for node in body.nodes()):  # most inputs: nothing to say, no walk of the expression
         return typing
     from .calculus.expr import Func, postorder
 

@@ -53,7 +53,7 @@ class _Var:
 
 def _find(d):
     if type(d) is _Var:  # no class derives from _Var
-        root = d.find()
+        root = d if d.parent is d else d.find()
         if root.is_one:
             return 1
         return root if root.product is None else _product(root.product)
@@ -194,9 +194,9 @@ class Typing:
 def names_in(*trees: Syntax) -> list[str]:
     seen: dict[str, None] = {}
     for tree in trees:
-        for node in tree.walk():
+        for node in tree.nodes():
             if node.op == "name":
-                seen.setdefault(node.value)
+                seen[node.value] = None
     return list(seen)
 
 
@@ -211,6 +211,8 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
     names = names_in(*trees)
     names += [n for n in extra_names if n not in names]
     free = [n for n in names if n not in declared and not is_upper(n)]
+    # each reading starts from these kinds, some free names made scalars
+    start = {n: declared.get(n, "matrix" if is_upper(n) else "vector") for n in names}
     best: list[tuple[dict, dict]] = []
     failures: list[_Fail] = []
     tried = 0
@@ -221,8 +223,8 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
                 raise MatcalcError(
                     "too many lower-case names to guess which are scalars; declare them (--scalar a,b)",
                     text, trees[0].span)
-            kinds = {n: declared.get(n, "matrix" if is_upper(n) else "vector") for n in names}
-            kinds.update({n: "scalar" for n in scalars})
+            kinds = start.copy()  # _check_all marks exponents "integer" in it
+            kinds.update(dict.fromkeys(scalars, "scalar"))
             try:
                 shapes, holes = _check_all(trees, kinds, scalar_result)
             except _Fail as failure:
@@ -337,7 +339,7 @@ def _check(root: Syntax, env, holes: dict, letters: dict, integers: set | None =
     each K_{mn} (one dimension per letter, in `letters`, for the whole input); in `integers`
     the names in the exponent of a matrix power (symbolic integers: X^k)."""
     done: list[tuple] = []  # shapes of the subtrees finished and not yet used
-    for node in _postorder(root):
+    for node in reversed(root.nodes()):  # each node after its arguments, as _postorder gives them
         if node.op == "name":  # most nodes: looked up here, without two calls
             done.append(env[node.value])
             continue
@@ -387,13 +389,15 @@ def _shape_of(node: Syntax, a, env, integers: set | None = None):
     # each branch returns or raises: the commonest operations first
     if op == "mul":
         left, right = a
-        if _is_scalar(left):
+        rows = _find(left[0])  # _is_scalar(left) and (right), each dimension found once
+        if rows == 1 and _find(left[1]) == 1:
             return right
-        if _is_scalar(right):
+        inner = _find(right[0])
+        if inner == 1 and _find(right[1]) == 1:
             return left
-        if _find(left[0]) == 1 and _may_be_one(left[1]) and _as_scalar(left):  # (xᵀ 𝟏) y: 𝟏 is a vector
+        if rows == 1 and _may_be_one(left[1]) and _as_scalar(left):  # (xᵀ 𝟏) y: 𝟏 is a vector
             return right
-        if not _unify(left[1], right[0]):
+        if not _unify(left[1], inner):
             if _as_scalar(left):  # (𝟏ᵀ v) y: 𝟏ᵀ v is a number
                 return right
             if _as_scalar(right):
@@ -570,15 +574,24 @@ def _name_dims(env, holes, letters=None):
             if d not in taken)
 
     def name(d):
-        if id(d) not in names:
-            names[id(d)] = next(free)
-        return names[id(d)]
+        found = names.get(id(d))
+        if found is None:
+            found = names[id(d)] = next(free)
+        return found
 
     def named(shape):
         dims = []
         for d in shape:
             d = _find(d)
-            dims.append(1 if d == 1 else tuple(map(name, d)) if d.__class__ is tuple else name(d))
+            if d == 1:
+                dims.append(1)
+            elif d.__class__ is tuple:
+                dims.append(tuple(map(name, d)))
+            else:  # name(d), written out: most dimensions
+                found = names.get(id(d))
+                if found is None:
+                    found = names[id(d)] = next(free)
+                dims.append(found)
         return tuple(dims)
 
     shapes = {var: named(shape) for var, shape in env.items()}

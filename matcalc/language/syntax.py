@@ -17,6 +17,9 @@ class Syntax:
     args: tuple = ()
     value: str | Fraction | None = None  # a name, a number, a function or an exponent
     span: tuple[int, int] = field(default=(0, 0), compare=False)
+    # every node of the tree in the order of `walk`, listed on the first call of `nodes` (the
+    # stages after the parse each go over the whole tree: kinds, shapes, notes); unset till then
+    _nodes: tuple | None = field(default=None, init=False, compare=False, repr=False)
 
     def walk(self):
         stack = [self]
@@ -25,6 +28,21 @@ class Syntax:
             yield node
             if node.args:  # most nodes are names and numbers
                 stack.extend(node.args[::-1])
+
+    def nodes(self) -> tuple:
+        """Every node of the tree, as `walk` gives them: each before its arguments, the first
+        argument's subtree first (so reversed, each node after its arguments)."""
+        found = getattr(self, "_nodes", None)  # a slot that only this method sets
+        if found is None:
+            out, stack = [], [self]
+            while stack:
+                node = stack.pop()
+                out.append(node)
+                if node.args:
+                    stack.extend(node.args[::-1])
+            found = tuple(out)
+            _set__nodes(self, found)
+        return found
 
 
 def _fast_init(cls, fields: tuple[str, ...], defaults: tuple) -> None:
@@ -41,6 +59,7 @@ def _fast_init(cls, fields: tuple[str, ...], defaults: tuple) -> None:
 
 
 _fast_init(Syntax, ("op", "args", "value", "span"), ((), None, (0, 0)))
+_set__nodes = Syntax._nodes.__set__  # nodes() fills it in once: a frozen node's slot, set through its descriptor
 
 
 @dataclass(frozen=True, slots=True)
