@@ -682,7 +682,12 @@ class Raw:
 
 def _is_negation(e) -> bool:
     """-a as written (the product -1 · a): (-a) b is not -1 · a · b when echoed."""
-    return len(e.factors) == 2 and e.factors[0] == algebra.const(-1)
+    return len(e.factors) == 2 and _is_minus_one(e.factors[0])
+
+
+def _is_minus_one(e) -> bool:
+    """e == algebra.const(-1), without building the constant to compare with."""
+    return e.__class__ is Const and e.value == -1
 
 
 def build(root: Syntax, typing: Typing, raw: bool = False) -> Expr:
@@ -727,16 +732,15 @@ def _raw_product(values: list[Expr]) -> Expr:
     """Raw.mul folded over the values, without copying the product at each step."""
     first = values[0]
     items = list(first.factors) if isinstance(first, Raw.MatMul) and not _is_negation(first) else [first]
-    rows, cols = first.shape
+    shape = first.shape  # of the product so far
     for i, b in enumerate(values[1:]):
-        if i and len(items) == 2 and items[0] == algebra.const(-1):  # the product so far is -a
+        if i and len(items) == 2 and _is_minus_one(items[0]):  # the product so far is -a
             items = [Raw.MatMul(tuple(items))]
-        if not b.is_scalar and (rows, cols) == SCALAR and b.shape[0] != 1 and len(items) > 1 and any(
-                not f.is_scalar for f in items):
-            items = [Raw.MatMul(tuple(items))]  # (xᵀ U x) u: the 1×1 product stays whole, as in Raw.mul
-        items.append(b)
         if not b.is_scalar:
-            rows, cols = (b.shape if (rows, cols) == SCALAR else (rows, b.shape[1]))
+            if shape == SCALAR and b.shape[0] != 1 and len(items) > 1 and any(not f.is_scalar for f in items):
+                items = [Raw.MatMul(tuple(items))]  # (xᵀ U x) u: the 1×1 product stays whole, as in Raw.mul
+            shape = b.shape if shape == SCALAR else (shape[0], b.shape[1])
+        items.append(b)
     return Raw.MatMul(tuple(items))
 
 
