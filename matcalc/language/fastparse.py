@@ -145,9 +145,14 @@ class _Reader:
         left, start, end = self.postfix()
         kinds = self.kinds
         while True:
-            kind = kinds[self.i]
-            if kind == "*":
-                self.i += 1
+            i = self.i
+            kind = kinds[i]
+            if kind == "name" and kinds[i + 1] not in _POSTFIX:  # most factors: a bare name, read here
+                _, value, _, end = token = self.tokens[i]
+                right = Syntax("identity" if value == "I" else "name", (), value, (token[2], end))
+                self.i = i + 1
+            elif kind == "*":
+                self.i = i + 1
                 right, _, end = self.signed()
             elif kind in _OPERAND:
                 right, _, end = self.postfix()
@@ -170,7 +175,7 @@ class _Reader:
             if kind == "transpose":
                 node = Syntax("transpose", (node,), None, (start, end))
             else:  # ^k, ^{-k}, ^0.5: a number as written (the token's pattern)
-                node = Syntax("power", (node,), Fraction(value.strip("^{}")), (start, end))
+                node = Syntax("power", (node,), _number(value.strip("^{}")), (start, end))
         self.i = i
         return node, start, end
 
@@ -195,5 +200,11 @@ class _Reader:
         if kind == "number":
             _, value, start, end = self.tokens[self.i]
             self.i += 1
-            return Syntax("number", (), Fraction(value), (start, end)), start, end
+            return Syntax("number", (), _number(value), (start, end)), start, end
         raise _Unknown
+
+
+def _number(written: str) -> Fraction:
+    """The value of -?[0-9]+(.[0-9]+)?: Fraction(written), which for a whole number (most)
+    reads it with a pattern, so int() first."""
+    return Fraction(written) if "." in written else Fraction(int(written))
