@@ -118,13 +118,12 @@ def gradients(side: Syntax | Query, source: str, wrts: list[str],
     # the names are needed only to check declarations: none given, none to check
     declared_kinds = parse_declarations(declared, kinds.names_in(body) if declared else None, source)
     typing = _reading(body, source, declared_kinds, [name for name, _ in targets])
-    expression = kinds.build(body, typing)
+    expression, written = kinds.build_both(body, typing)  # simplified, and as written (to echo it)
     if not expression.is_scalar:  # (d/dx f)^T: the Jacobian in the denominator layout
         denominator = (layout == "denominator") ^ (isinstance(side, Query) and side.transposed)
         if isinstance(side, Query):
             targets[0] = (side.wrt, False)
-        return _derivatives("jacobian", body, source, targets, typing, denominator)
-    written = kinds.build(body, typing, raw=True)
+        return _derivatives("jacobian", body, source, targets, typing, denominator, (expression, written))
     typing = _entrywise_note(written, typing, body)
     out = []
     for name, transposed in targets:
@@ -380,12 +379,13 @@ def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None
     return dataclasses.replace(hessians_of(source, [wrt] if wrt else [], declared)[0], show_steps=steps)
 
 
-def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool) -> list[Derivative]:
+def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool,
+                 built: tuple[Expr, Expr] | None = None) -> list[Derivative]:
+    """`built`: kinds.build_both(body, typing), if the caller has it."""
     from .calculus import jacobian as jac
     from .calculus.kronecker import transpose
 
-    expression = kinds.build(body, typing)
-    written = kinds.build(body, typing, raw=True)
+    expression, written = built or kinds.build_both(body, typing)
     typing = _entrywise_note(written, typing, body)
     if kind == "jacobian" and expression.is_scalar:  # pragma: no cover - kinds found no scalar reading
         raise MatcalcError("internal: this expression was typed as a vector but built as a scalar",

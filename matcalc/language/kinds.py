@@ -716,6 +716,44 @@ def build(root: Syntax, typing: Typing, raw: bool = False) -> Expr:
     return done[-1]
 
 
+def build_both(root: Syntax, typing: Typing) -> tuple[Expr, Expr]:
+    """(build(root, typing), build(root, typing, raw=True)) in one walk of the tree, which the
+    two share with its runs and symbols. A sum as written is one run; simplified, it is built a
+    term at a time, as `build` does. A query is the same expression either way (its gradient,
+    built once)."""
+    simple: list[Expr] = []  # see _operands, each list for its build
+    written: list[Expr] = []
+    runs: dict[int, tuple] = {}
+    for node in _postorder(root, runs, raw=True):
+        op = node.op
+        if op == "name":
+            symbol = typing.symbol(node.value)
+            simple.append(symbol)
+            written.append(symbol)
+            continue
+        run = runs.get(id(node))
+        if run is None:
+            n = len(node.args)
+            value = _build_one(node, _operands(simple, n), typing, algebra)
+            simple.append(value)
+            as_written = _operands(written, n)
+            written.append(value if op == "query" else _build_one(node, as_written, typing, Raw))
+            continue
+        args, steps = run
+        terms = _operands(simple, len(args))
+        as_written = _operands(written, len(args))
+        if op == "mul":
+            simple.append(algebra.mul_chain(terms))
+            written.append(_raw_product(as_written))
+            continue
+        value = terms[0]
+        for step, term in zip(steps, terms[1:]):
+            value = _sum_of(step, value, term, algebra)
+        simple.append(value)
+        written.append(_raw_sum(as_written, steps))
+    return simple[-1], written[-1]
+
+
 def _run(node: Syntax) -> tuple[list[Syntax], list[str]]:
     """The operands of a left-nested run of one kind of operation (products; or sums and
     differences), left to right, and the operation before each operand after the first."""
@@ -778,11 +816,11 @@ def _build_one(node, a, typing, ops):
         return commutation(*typing.holes[id(node)])
     if op == "kron":
         return _kronecker().kron(a[0], a[1]) if ops is algebra else Raw.kron(a[0], a[1])
-    if op in ("add", "sub") and a[0].is_scalar != a[1].is_scalar:  # 1 + x: 𝟏 + x
-        return getattr(ops, op)(*_broadcast(a, ops))
+    if op in ("add", "sub"):
+        return _sum_of(op, a[0], a[1], ops)
     if op == "hadamard" and (a[0].is_scalar or a[1].is_scalar):  # 2 .* x is 2 x
         return ops.mul(a[0], a[1])
-    if op in ("add", "sub", "mul", "hadamard"):
+    if op in ("mul", "hadamard"):
         return getattr(ops, op)(a[0], a[1])
     if op == "neg":
         return algebra.const(-a[0].value) if a[0].__class__ is Const else ops.neg(a[0])
@@ -836,6 +874,13 @@ def _build_one(node, a, typing, ops):
     if f == "vec":
         return _kronecker().vec(a[0]) if ops is algebra else Raw.vec(a[0])
     return ops.func(f, a[0])
+
+
+def _sum_of(op: str, a: Expr, b: Expr, ops) -> Expr:
+    """a + b or a - b ("add", "sub")."""
+    if a.is_scalar != b.is_scalar:  # 1 + x: 𝟏 + x
+        return getattr(ops, op)(*_broadcast((a, b), ops))
+    return getattr(ops, op)(a, b)
 
 
 def _kronecker():
