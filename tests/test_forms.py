@@ -200,3 +200,28 @@ SAME_STYLE = [  # one style throughout: one name, read and differentiated
 @pytest.mark.parametrize("source, shown", SAME_STYLE, ids=[c[0] for c in SAME_STYLE])
 def test_a_decorated_letter_in_one_style_is_one_name(source, shown):
     assert assert_gradient(source, "x").unicode == shown
+
+
+# -- found by feeding inputs nobody designed ----------------------------------------------------------
+
+def test_a_bare_sum_followed_by_a_function_is_asked_about():
+    r"""\sum y \log z is Σᵢ yᵢ log zᵢ in a paper: matcalc read sum(y) log(z) without a word (a function
+    may follow a bare call, det A det B, but \sum reaches over its term in LaTeX)."""
+    from typer.testing import CliRunner
+    from matcalc.cli.app import app
+
+    source = r"-\sum y \log \hat{y}"
+    with pytest.raises(matcalc.MatcalcError, match=r"unclear how far `\\sum` reaches") as caught:
+        matcalc.diff(source, "y")
+    assert r"write sum(y .* \log \hat{y}) for the sum over the whole term, or sum(y) \log \hat{y}" in caught.value.message
+    start, end = caught.value.span
+    assert source[start:end] == r"\sum y \log \hat{y}"
+    result = CliRunner().invoke(app, ["diff", source, "y"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    # both suggestions read, and differ
+    whole = assert_gradient(r"-sum(y .* \log \hat{y})", r"\hat{y}", positive=True)
+    assert whole.unicode == "-(y ⊘ ŷ)"
+    first = assert_gradient(r"-sum(y) \log \hat{y}", r"\hat{y}", positive=True)
+    assert first.unicode == "-sum(y) / ŷ"
+    assert matcalc.diff(r"\det A \det B", "A").text == r"|A| |B| A^{-T}"  # a call after a call: still read
+

@@ -679,7 +679,8 @@ def check_sums(line: Line, text: str) -> None:
     """Refuse a `\\sum` whose reach is unclear. In LaTeX the big operator reaches over the rest of
     its term (\\sum (y - Xw)^2 is a sum of squares); matcalc reads \\sum(v) as the function sum,
     as it reads sum(v)^2 (the square of the sum). Where the two differ, say both. A bare \\sum x
-    followed by a factor is check_products' refusal; \\sum x^2 and \\sum(v) alone are clear."""
+    followed by a factor is check_products' refusal, followed by a function (\\sum y \\log z) this
+    one's; \\sum x^2 and \\sum(v) alone are clear."""
     for side in (line.lhs, line.rhs):
         if side is None:
             continue
@@ -689,6 +690,11 @@ def check_sums(line: Line, text: str) -> None:
                 continue
             written = text[arg.span[0] + 4:arg.span[1]].strip()
             bracketed = written[:1] in "(["
+            if not bracketed and node.op == "mul" and node.args[1].op == "call":
+                # \sum y \log z: Σᵢ yᵢ log zᵢ in a paper; check_products lets a call follow (det A det B)
+                rest = text[arg.span[1]:node.span[1]]
+                raise MatcalcError(f"it is unclear how far `\\sum` reaches here: write sum({written} .*{rest}) for "
+                                   f"the sum over the whole term, or sum({written}){rest} for the sum first", text, node.span)
             if node.op in ("hadamard", "hadamard_div", "kron") or bracketed and node.op in ("power", "hadamard_power", "mul"):
                 rest = text[arg.span[1]:node.span[1]]
                 inner = text[arg.args[0].span[0]:arg.args[0].span[1]]
