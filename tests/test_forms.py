@@ -225,3 +225,10 @@ def test_a_bare_sum_followed_by_a_function_is_asked_about():
     assert first.unicode == "-sum(y) / ŷ"
     assert matcalc.diff(r"\det A \det B", "A").text == r"|A| |B| A^{-T}"  # a call after a call: still read
 
+
+def test_one_over_x_as_a_jacobian_is_written_once_in_parentheses():
+    g = matcalc.diff("1 ./ x", "x")
+    assert g.lhs("text") == "d/dx (1 ./ x)" and g.lhs("unicode") == "∂(1 ⊘ x)/∂x"
+    from test_jacobian import assert_derivative
+
+    assert_derivative(g, expected=lambda v: -np.diag(v["x"] ** -2.0))

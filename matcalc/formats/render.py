@@ -158,6 +158,8 @@ class _Renderer:
         if isinstance(e, Transpose):  # the commonest nodes first: no node type derives from another
             return self.go(e.arg, POSTFIX + 1) + s.sup("T"), POSTFIX
         if isinstance(e, MatMul):
+            if len(e.factors) == 2 and type(e.factors[0]) is Const and e.factors[0].value == 1:
+                return self.node(e.factors[1])  # 1 ./ x as written, 1 · x^{∘-1}: not ((1 ./ x))
             return self.product(e.factors)
         if isinstance(e, Differential):
             d = "\\mathrm{d}" if s.name == "latex" else "d"
