@@ -91,7 +91,7 @@ def sub(a: Expr, b: Expr) -> Expr:
 
 # -- products -----------------------------------------------------------------------------
 
-_ONE, _ZERO = Fraction(1), Fraction(0)  # shared: building a Fraction is not free
+_ONE, _ZERO = ONE.value, ZERO.value  # shared: building a Fraction is not free, and `c is _ONE` is quicker than c == 1
 _MINUS_ONE = Const(Fraction(-1))
 
 

@@ -112,10 +112,18 @@ def _slot_setter(cls, name: str):
 _NUMBER_FIELDS = ("value", "exponent")
 
 
+# ... and a field that holds a node by that node's kept hash, without calling Expr.__hash__
+# (Python code) for it: equal nodes still hash alike. (A tuple of nodes is hashed as it is:
+# building a tuple of their hashes costs more than the calls.)
+_NODE_FIELDS = frozenset(("arg", "base", "var", "dbase", "left", "right"))
+
+
 def _hashed(name: str, cls=None) -> str:
     """The expression a generated __init__ hashes for the field `name`."""
     if name in _NUMBER_FIELDS and not getattr(cls, "symbolic_exponent", False):
         return f"({name}.numerator if {name}.denominator == 1 else {name})"
+    if name in _NODE_FIELDS:
+        return f"{name}._hash"
     return name
 
 
