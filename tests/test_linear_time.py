@@ -193,3 +193,21 @@ def test_nested_squares_cost_what_their_gradient_costs_to_write(monkeypatch):
 def test_a_nested_square_that_used_to_give_up_is_right():
     # 12 levels gave up at the 5 s budget (10 already took 3 s); log keeps the values finite
     assert_gradient(nest("log(tr((@ X)^2))", "tr(X)", 12), "X", positive=True)
+
+
+# -- the pull through dXᵀ gives what transposing its seed twice gives -------------------------
+
+TRANSPOSED = ["tr(A X B X^T C)", "a^T X^T B X b", "tr(X^T S X) ; S: symmetric", "tr(X X^T)", "tr(A X^T X^T B)",
+              "3 tr(X^T A) + 2 a^T X^T b", "tr(X^T X A X^T)", "log|X^T A X|", "tr(A X^T (B X)^{-1})"]
+
+
+def test_the_pull_through_a_transposed_differential_is_the_transposed_pull(monkeypatch):
+    sources = TRANSPOSED + _benchmark_inputs(300)
+    at_once = []
+    for source in sources:
+        text, _, declared = source.partition(" ; ")
+        at_once.append(repr(api.diff(text, "X", declared=dict([declared.split(": ")]) if declared else None).result))
+    monkeypatch.setattr(differentiate, "_plain", lambda factors: False)  # Lᵀ S Rᵀ built, then transposed
+    for source, fast in zip(sources, at_once):
+        text, _, declared = source.partition(" ; ")
+        assert repr(api.diff(text, "X", declared=dict([declared.split(": ")]) if declared else None).result) == fast, source

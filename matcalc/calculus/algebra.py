@@ -104,7 +104,7 @@ def _base_exponent(e: Expr) -> tuple[Expr, Fraction]:
 def mul(*factors: Expr) -> Expr:
     """A product in simplest form: coefficient, then scalar factors (powers of a common base
     merged, so |X|⁻¹|X| = 1), then the matrix chain (identities dropped, Xᵃ Xᵇ = Xᵃ⁺ᵇ)."""
-    out = _plain_product(factors)
+    out = plain_product(factors)
     if out is not None:
         return out
     state = _Fold()
@@ -113,12 +113,12 @@ def mul(*factors: Expr) -> Expr:
     return state.result()
 
 
-# Factors that `_plain_product` leaves to the fold: powers may merge with a neighbour, a zero
+# Factors that `plain_product` leaves to the fold: powers may merge with a neighbour, a zero
 # zeroes a product.
 _FOLDED = frozenset({Power, VariablePower, Zero})
 
 
-def _plain_product(factors) -> Expr | None:
+def plain_product(factors) -> Expr | None:
     """What the fold of `mul` gives, found without it, for the products that differentiation,
     pulling a seed and transposes mostly build (2 A Bᵀ dX C, tr(M) I, 3 xᵀ A y): constants,
     identities, at most one other scalar and matrix factors that chain, no two neighbours alike

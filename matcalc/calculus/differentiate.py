@@ -274,10 +274,28 @@ def _pull_product(e: MatMul, seed: Expr, var: Sym, pulled: dict) -> Expr:
     scalars = [g for g in rest if g.is_scalar]
     left = [g for g in e.factors[:i] if not g.is_scalar]
     right = [g for g in e.factors[i + 1:] if not g.is_scalar]
+    if type(f) is Transpose and _plain(left) and _plain(right):
+        # ⟨S, L Mᵀ R⟩ = ⟨R Sᵀ L, M⟩ at once, not Lᵀ S Rᵀ built and then transposed factor by
+        # factor: the same product when no factor is more than a variable, its transpose or I
+        new_seed = alg.plain_product((*scalars, *right, alg.transpose(seed), *left))
+        if new_seed is not None:
+            return _pull(f.arg, new_seed, var, pulled)
     # 1.D: ⟨S, L M R⟩ = tr(Sᵀ L M R) = tr(R Sᵀ L M) = ⟨Lᵀ S Rᵀ, M⟩
     new_seed = alg.mul(*scalars, *[alg.transpose(g) for g in reversed(left)], seed,
                        *[alg.transpose(g) for g in reversed(right)])
     return _pull(f, new_seed, var, pulled)
+
+
+def _plain(factors) -> bool:
+    """Whether each factor is a variable, its transpose or I: transposed twice, the same."""
+    for g in factors:
+        kind = type(g)
+        if kind is Transpose:
+            g = g.arg
+            kind = type(g)
+        if kind is not Sym and kind is not Identity:
+            return False
+    return True
 
 
 class NotInMatrixForm(MatcalcError):
