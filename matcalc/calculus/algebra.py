@@ -46,6 +46,16 @@ def split_coefficient(e: Expr) -> tuple[Fraction, Expr]:
     return _ONE, e
 
 
+def coefficient(e: Expr) -> Fraction:
+    """c of e = c · rest (split_coefficient's first part), without building rest."""
+    kind = type(e)
+    if kind is Const:
+        return e.value
+    if kind is MatMul and type(e.factors[0]) is Const:
+        return e.factors[0].value
+    return _ONE
+
+
 def scale(c: Fraction, e: Expr) -> Expr:
     if c is _ONE or c == 1:
         return e

@@ -205,7 +205,8 @@ def _sum(e: Add) -> Expr:
 
 def _diagonals(e: Add) -> Expr:
     """c₁ diag(a₁) + c₂ diag(a₂) + ... = diag(c₁ a₁ + c₂ a₂ + ...), in the place of the first."""
-    places = [i for i, t in enumerate(e.terms) if type(alg.split_coefficient(t)[1]) is Diag]
+    places = [i for i, t in enumerate(e.terms) if type(t) is Diag or type(t) is MatMul and len(t.factors) == 2
+              and type(t.factors[0]) is Const and type(t.factors[1]) is Diag]  # c diag(a), not split to see it
     if len(places) < 2:
         return e
     inside = []
@@ -509,15 +510,34 @@ def _scalar_sigma_common(e: Add) -> Expr:
 _ELEMENTWISE = Hadamard.type_bit | HadamardPower.type_bit
 
 
-def _elementwise_base(t: Expr) -> Expr:
+def _elementwise_base(t: Expr) -> Expr | tuple:
     """What _hadamard_common takes as the one elementwise factor of a term t with no ∘: t
-    without its coefficient, and without its scalar factors when one matrix factor is left."""
-    rest = alg.split_coefficient(t)[1]
-    if type(rest) is MatMul:
-        matrices = [f for f in rest.factors if not f.is_scalar]
-        if len(matrices) == 1:
-            return matrices[0]
-    return rest
+    without its coefficient, and without its scalar factors when one matrix factor is left.
+    A product is given as its factors (a tuple): equal exactly when the products are, and
+    not built again without the coefficient only to be compared."""
+    kind = type(t)
+    if kind is not MatMul:
+        return ONE if kind is Const else t
+    if len(t.factors) == 2 and type(t.factors[0]) is Const and type(t.factors[1]) is not MatMul:
+        return t.factors[1]  # c · rest, rest no product
+    factors = _rest_factors(t)
+    matrices = [f for f in factors if not f.is_scalar]
+    return matrices[0] if len(matrices) == 1 else factors
+
+
+def _rest_factors(t: Expr) -> tuple:
+    """The factors of rest in t = c · rest (alg.split_coefficient), rest not built: (rest,) if
+    it is no product."""
+    kind = type(t)
+    if kind is Const:
+        return (ONE,)
+    if kind is not MatMul:
+        return (t,)
+    if type(t.factors[0]) is not Const:
+        return t.factors
+    if len(t.factors) == 2 and type(t.factors[1]) is MatMul:
+        return t.factors[1].factors
+    return t.factors[1:]
 
 
 def _hadamard_common(e: Add) -> Expr:
@@ -647,6 +667,11 @@ def scalar_units(e: Expr) -> Expr:
         return alg.add(*terms) if any(a is not b for a, b in zip(terms, e.terms)) else e
     if not isinstance(e, MatMul) or e.is_scalar:
         return e
+    for f in e.factors:  # a 1×1 run starts at a row: most products have none
+        if f.shape[0] == 1 and not f.is_scalar:
+            break
+    else:
+        return e
     scalars = [f for f in e.factors if f.is_scalar]
     chain = [f for f in e.factors if not f.is_scalar]
     units = []
@@ -689,6 +714,8 @@ def group_scalars(e: Expr) -> Expr:
     too. Groups keep the order of their first term; a lone term stays as it is."""
     if not isinstance(e, Add):
         return e
+    if not any(_scalars_and_matrices(t) for t in e.terms) and len(set(e.terms)) == len(e.terms):
+        return e  # each term alone (most sums): not split up to find that
     # scalars → (c, the other factors, term); the others are multiplied out only for a group
     # of two or more (most sums have none)
     groups: dict[tuple, list[tuple[Fraction, list[Expr], Expr]]] = {}
@@ -715,11 +742,19 @@ def group_scalars(e: Expr) -> Expr:
     return alg.add(*terms)
 
 
+def _scalars_and_matrices(t: Expr) -> bool:
+    """Whether t without its coefficient has both scalar and matrix factors (a group's key)."""
+    if type(t) is not MatMul:
+        return False
+    factors = _rest_factors(t)
+    return any(f.is_scalar for f in factors) and any(not f.is_scalar for f in factors)
+
+
 def common_scalars(e: Expr) -> Expr:
     """The scalar factors that every term of a sum has (with the same powers) written once, in
     front: |X| tr(X) X⁻ᵀ + |X| I = |X| (tr(X) X⁻ᵀ + I). Constants are left in the terms."""
-    if not isinstance(e, Add):
-        return e
+    if not isinstance(e, Add) or not any(f.is_scalar and f != ONE for f in _rest_factors(e.terms[0])):
+        return e  # the first term has no scalar to share (most sums)
     split = [alg.split_coefficient(t) for t in e.terms]
     factors = [list(r.factors) if isinstance(r, MatMul) else [r] for _, r in split]
     common = [f for f in factors[0] if f.is_scalar and f != ONE and all(f in fs for fs in factors[1:])]
@@ -732,9 +767,9 @@ def common_scalars(e: Expr) -> Expr:
 
 def positive_first(e: Expr) -> Expr:
     """b - a rather than -a + b: a sum starts with a term that has no minus sign, if it has one."""
-    if not isinstance(e, Add) or alg.split_coefficient(e.terms[0])[0] > 0:  # (most sums start so)
+    if not isinstance(e, Add) or alg.coefficient(e.terms[0]) > 0:  # (most sums start so)
         return e
-    positive = [t for t in e.terms if alg.split_coefficient(t)[0] > 0]
+    positive = [t for t in e.terms if alg.coefficient(t) > 0]
     if not positive or positive[0] is e.terms[0]:
         return e
-    return Add((*positive, *(t for t in e.terms if alg.split_coefficient(t)[0] <= 0)))
+    return Add((*positive, *(t for t in e.terms if alg.coefficient(t) <= 0)))
