@@ -12,6 +12,7 @@ from ..calculus.expr import (
     Add, Const, Det, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
 )
+from ..calculus.expr import ONE
 from ..calculus.expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower, index_axes
 
 GREEK_UNICODE = dict(zip(
@@ -63,6 +64,7 @@ TEXT = Style("text", " ", " .* ", " ./ ", "\\nabla")
 UNICODE = Style("unicode", " ", " ∘ ", " ⊘ ", "∇")
 LATEX = Style("latex", " ", " \\circ ", "", "\\nabla")  # no ⊘ in LaTeX input: X^{\circ -1}
 STYLES = {"text": TEXT, "unicode": UNICODE, "latex": LATEX}
+_TRANSPOSED = {style.name: style.sup("T") for style in STYLES.values()}  # ᵀ in each style
 
 
 _NAMES: dict[tuple[str, str], str] = {}  # (canonical, style name) → written: every leaf asks
@@ -312,8 +314,8 @@ class _Renderer:
         coefficient = _ONE  # a shared Fraction(1): building one is not free, and `*=` rebinds
         numerator, denominator = [], []
         for f in factors:
-            if isinstance(f, Const):
-                coefficient *= f.value
+            if isinstance(f, Const):  # mostly the only one: its value, not 1 · value built
+                coefficient = f.value if coefficient is _ONE else coefficient * f.value
             elif isinstance(f, Power) and f.base.is_scalar and f.exponent < 0:
                 denominator.append(f.base if f.exponent == -1 else Power(f.base, -f.exponent))
             else:
@@ -348,15 +350,21 @@ class _Renderer:
         parts = [] if unit else [fraction(coefficient, self.s)]
         if not unit and coefficient.denominator != 1 and self.s.name != "latex":
             parts = [f"{self._lparen()}{parts[0]}{self._rparen()}"] if factors else parts
-        matrices = any(not f.is_scalar for f in factors)
+        matrices = None  # whether some factor is a matrix: asked only of a factor that is not a name
         first = None  # the first matrix factor: its rows are the product's
+        names, style = _NAMES, self.s.name
         for i, f in enumerate(factors):
             kind = type(f)
             if kind is Sym or kind is Transpose and type(f.arg) is Sym:  # most factors: no parentheses
-                parts.append(name(f.name, self.s) if kind is Sym else name(f.arg.name, self.s) + self.s.sup("T"))
+                if kind is Sym:
+                    parts.append(names.get((f.name, style)) or name(f.name, self.s))
+                else:
+                    parts.append((names.get((f.arg.name, style)) or name(f.arg.name, self.s)) + _TRANSPOSED[style])
                 if first is None and not f.is_scalar:
                     first = f
                 continue
+            if matrices is None:
+                matrices = any(not g.is_scalar for g in factors)
             negative = (isinstance(f, Const) and f.value < 0) or (
                 isinstance(f, MatMul) and isinstance(f.factors[0], Const) and f.factors[0].value < 0)
             # `a / b c` reads as a / (b c), and xᵀy A as a chain: such factors get parentheses
@@ -410,7 +418,7 @@ class _Renderer:
         return base + s.sup(exponent), POSTFIX
 
 
-_ONE = Fraction(1)
+_ONE = ONE.value  # algebra's shared 1 too: a product's coefficient that is 1 is mostly this one
 
 
 _INDEX_LETTERS = "aeijklmnoprstuvx"
