@@ -254,3 +254,30 @@ def test_a_matrix_power_is_not_taken_as_nonnegative(source, wrt, declare):
     g = assert_gradient(source, wrt, declare=declare)
     assert "relu" in g.text or "abs" in g.text or "sign" in g.text or "step" in g.text
 
+
+
+# -- a lone variable around M + Mᵀ is seen on the chains as the built sum shows it -------------
+
+LONE = ["tr(X B L X^T)", "tr(X A X^T)", "tr(X^T A X B)", "x^T A x", "tr(X S X^T) ; S: symmetric",
+        "tr(X A X^T) + tr(X^T B X)", "tr(A X B X^T C)", "2 tr(X A X^T) + 3 tr(X A^T X^T)", "a^T X^T X b",
+        "tr(X A B X^T)", "tr(X A^T B X^T)", "tr(X S T X^T) ; S: symmetric", "tr(X X^T A)", "tr(A X^T X)",
+        "tr(X A X^T A^T)", "tr(X A X^T B) + tr(X B X^T A)", "tr(X A B X^T) + tr(X B^T A^T X^T)",
+        "tr(X S X^T) + tr(X A^T A X^T) ; S: symmetric"]  # X (2 S + 2 Aᵀ A): each inner term symmetric
+
+
+def test_the_chains_tell_a_lone_variable_around_a_symmetric_sum_as_the_built_sum_does(monkeypatch):
+    from matcalc.calculus import present as present_module
+    from test_linear_time import _benchmark_inputs
+
+    def results():
+        out = []
+        for source in LONE + _benchmark_inputs(300):
+            text, _, declared = source.partition(" ; ")
+            declared = dict([declared.split(": ")]) if declared else None
+            out.append(repr(api.diff(text, "X" if "X" in text else "x", declared=declared).result))
+            alg.forget()
+        return out
+
+    seen = results()
+    monkeypatch.setattr(present_module, "_transposed_pairs", lambda split, left, right: False)  # built, then looked at
+    assert results() == seen

@@ -36,6 +36,7 @@ and, last, σ's derivative written as one piece: σ(z) ∘ (𝟏 - σ(z)) ∘ δ
 from __future__ import annotations
 
 import math
+from collections import Counter
 from fractions import Fraction
 
 from . import algebra as alg
@@ -243,6 +244,10 @@ def _common_factors(e: Add) -> Expr:
     if not left and not right:
         return e
     first = split[0][2]
+    shared = first[:left] + first[len(first) - right:]
+    lone = sum(occurrences(f) for f in shared) < 2
+    if lone and not (shared[-1].shape[1] == 1 and right) and _transposed_pairs(split, left, right):
+        return e  # as the test below finds, seen on the chains without building the inner sum
     coefficients = [c for c, _, _ in split]
     common = Fraction(math.gcd(*(c.numerator for c in coefficients)),
                       math.lcm(*(c.denominator for c in coefficients)))
@@ -251,12 +256,41 @@ def _common_factors(e: Add) -> Expr:
                       for c, scalars, chain in split))
     if isinstance(inner, Add):
         inner = _sum(inner)
-    shared = first[:left] + first[len(first) - right:]
-    if sum(occurrences(f) for f in shared) < 2 and isinstance(inner, Add) and (
+    if lone and isinstance(inner, Add) and (
             shared[-1].shape[1] == 1 and right  # A w / s - B w / t: a column stays in its terms
             or alg.transpose(inner) is inner and any(alg.transpose(t) != t for t in inner.terms)):
         return e  # a lone variable around a sum M + Mᵀ: A x + Aᵀ x and B X + Bᵀ X, as written
     return alg.scale(common, kr.times(*first[:left], positive_first(inner), *first[len(first) - right:]))
+
+
+def _transposed_pairs(split, left: int, right: int) -> bool:
+    """Whether the inner sum of _common_factors (the terms' chains without their shared ends) is
+    surely a sum M + Mᵀ that _sum leaves as it is, some term not symmetric: each inner term a
+    product of variables and their transposes, no coefficient, scalar or like term to change
+    it; each factor read as (variable, transposed), the terms compared without building them
+    (or their transposes). False when unsure: the sum is then built and looked at."""
+    c0 = split[0][0]
+    inner = []
+    for c, scalars, chain in split:
+        if scalars or c != c0:
+            return False
+        middle = chain[left:len(chain) - right]
+        previous = None
+        for f in middle:
+            if type(f) is not Sym and not (type(f) is Transpose and type(f.arg) is Sym):
+                return False
+            if previous is not None and (previous._hash == f._hash or previous.shape[1] != f.shape[0]):
+                return False  # X X = X², or not a chain: mul's business
+            previous = f
+        inner.append(tuple((f, False) if type(f) is Sym else (f.arg, True) for f in middle))
+    rows, cols = split[0][2][left].shape[0], split[0][2][len(split[0][2]) - right - 1].shape[1]
+    if len(set(inner)) < len(inner) or rows == 1 or cols == 1:
+        return False  # like terms, or a row or a column: _sum may take more out
+    if len({term[0] for term in inner}) == 1 or len({term[-1] for term in inner}) == 1:
+        return False  # a shared end that _sum would take out (_an_end_in_every_term)
+    transposed = [tuple((v, False) if was or v.symmetric else (v, True) for v, was in reversed(term))
+                  for term in inner]
+    return Counter(transposed) == Counter(inner) and transposed != inner
 
 
 def _some_factor_in_every_term(terms) -> bool:
