@@ -12,6 +12,7 @@ from matcalc import api
 from matcalc.calculus import differentiate
 from matcalc.language import kinds
 from matcalc.language import parser
+from matcalc.language.syntax import Query
 from matcalc.calculus.expr import Const, Det, Identity, Power, Sym, Trace, Zero
 from matcalc.calculus.expr import size as tree_size
 from oracle import assert_gradient
@@ -134,6 +135,23 @@ def test_runs_are_built_as_one_operation_at_a_time_would_build_them():
         for raw in (False, True):
             fast, slow = kinds.build(line.lhs, typing, raw), node_by_node(line.lhs, typing, raw)
             assert repr(fast) == repr(slow), (source, raw)
+
+
+# sums with numbers broadcast, queries inside, functions: what build_both does other than build
+BOTH = ["1 + x - 2 - y + 3", "a^T x + 2 (\\nabla_x x^T A x)^T y - tr(X) + 1", "-x^T y - (-a) - b + c",
+        "\\exp(x) - 1 + x .* y - 2 z", "tr(A \\otimes B) - \\log|X| + vec(X)^T vec(Y) - 1",
+        "sum(x - 1) + \\|x - 2\\|^2 - 3", "(\\nabla_X tr(X^T A X)) - B", "diag(x) y - x"]
+
+
+def test_both_builds_in_one_walk_are_the_two_builds():
+    """kinds.build_both, which a gradient uses, gives what build and build(raw=True) give apart."""
+    for source in RUNS + BOTH + _benchmark_inputs(300):
+        line = parser.parse(source)
+        body = line.lhs.body if isinstance(line.lhs, Query) else line.lhs
+        typing = kinds.infer([body], source, None)
+        both = kinds.build_both(body, typing)
+        apart = kinds.build(body, typing), kinds.build(body, typing, raw=True)
+        assert [repr(e) for e in both] == [repr(e) for e in apart], source
 
 
 # -- nested inputs: the work grows with the result, not faster --------------------------------
