@@ -232,3 +232,9 @@ def test_one_over_x_as_a_jacobian_is_written_once_in_parentheses():
     from test_jacobian import assert_derivative
 
     assert_derivative(g, expected=lambda v: -np.diag(v["x"] ** -2.0))
+
+
+def test_matlab_transpose_says_how_matcalc_writes_it():
+    with pytest.raises(matcalc.MatcalcError, match=r"unexpected character '\.': x\.' is MATLAB's transpose; write x\^T"):
+        matcalc.diff("x.'*A*x", "x")
+    assert assert_gradient("x'*A*x", "x").unicode == "A x + Aᵀ x"  # what the message offers reads

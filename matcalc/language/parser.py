@@ -184,6 +184,7 @@ def _describe_char(ch: str) -> str:
 # What other languages write, and how matcalc's is written (at an unexpected character).
 _HINTS = (
     (Pattern(r"\.T(?![A-Za-z])"), ": x.T is NumPy's transpose; write x^T"),
+    (Pattern(r"\.'"), ": x.' is MATLAB's transpose; write x^T (or x')"),
     (Pattern(r"@"), ": for a matrix product write A B (or A \\cdot B)"),
     (Pattern(r"\*\*"), ": for a power write x^2 (or x^{1/2})"),
     (Pattern(r"(?<=np)\."), ": NumPy code is not read; write tr(A), A^T, A B, inv(A)"),
