@@ -146,6 +146,8 @@ def test_ctrl_c_early_in_the_start_up_is_a_message_and_exit_130():
             assert not any(b"/matcalc/" in frame and not _before_the_handler(frame) for frame in frames), \
                 r.stderr.decode()
             continue
+        if r.returncode == -signal.SIGALRM and r.stderr == b"" and r.stdout.endswith(b"= 2 x\n"):
+            continue  # the harness's own timer fired as Python exited, after the answer: its handler was gone
         assert (r.returncode, r.stderr) in ((130, b"\ninterrupted\n"), (0, b"")), r
         outcomes.add(r.returncode)
     assert 130 in outcomes
