@@ -35,6 +35,8 @@ def main() -> None:
         except OutputFailed as e:
             sys.exit(e.report())
         except Exception as e:  # a bug: one message, as a batch line gets, not a traceback
+            if _interrupted(e):  # Ctrl-C inside a class statement: Python wraps it in a RuntimeError
+                raise KeyboardInterrupt from None
             if os.environ.get("MATCALC_DEBUG"):
                 raise
             sys.stderr.write(f"error: internal error, please report it with the command line: {type(e).__name__}: "
@@ -43,6 +45,18 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt caused the error (a Ctrl-C while a dataclass is made during
+    an import arrives as "RuntimeError: Error calling __set_name__")."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 if __name__ == "__main__":

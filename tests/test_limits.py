@@ -272,3 +272,24 @@ def test_a_verify_whose_sides_do_not_chain_is_refused_not_a_traceback():
     """Found by the token fuzz: ∇_A of the vector |A| y against a matrix."""
     with pytest.raises(matcalc.MatcalcError, match="cannot compare the two sides"):
         matcalc.verify(r"\nabla_A |A|y= |A| (A^{-1})^T")
+
+
+def test_a_ctrl_c_that_python_wraps_is_still_an_interrupt(monkeypatch, capsys):
+    """A Ctrl-C while a dataclass is made during an import arrives as "RuntimeError: Error calling
+    __set_name__", caused by the KeyboardInterrupt: exit 130 and "interrupted", not exit 4 and an
+    internal error (the early Ctrl-C test above met it)."""
+    from matcalc import __main__ as entry
+    from matcalc.cli import quick
+
+    def wrapped(argv):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as e:
+            raise RuntimeError("Error calling __set_name__ on 'Field' instance") from e
+
+    monkeypatch.setattr(quick, "run", wrapped)
+    monkeypatch.setattr(sys, "argv", ["matcalc", "diff", "x^T x", "x"])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "\ninterrupted\n"
