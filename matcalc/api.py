@@ -15,6 +15,7 @@ from .formats import render
 from .language import kinds, parser
 from .language.declarations import parse_declarations, resolve_name
 from .language.syntax import Line, Query, Syntax
+from .language.vocabulary import Pattern
 from .results import LAYOUTS, Derivative, Gradient, Simplified
 
 def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
@@ -272,7 +273,7 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
     return said
 
 
-_LATIN_LETTER = re.compile(r"[a-z](?:_\w+)?")
+_LATIN_LETTER = Pattern(r"[a-z](?:_\w+)?")  # compiled when an input holds a product sign
 
 
 def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], scalar_result: bool) -> kinds.Typing:
