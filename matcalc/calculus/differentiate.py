@@ -477,34 +477,59 @@ def _nothing_to_cancel(e: Expr) -> bool:
     build it (it is the costliest pass of most gradients): each term of e holds each variable
     once, no sum, no zero, only _TERM_NODES; and no two terms can be like terms: they hold other
     variables, or they are matrices with other chains of plain factors (A Bᵀ C and Cᵀ B Aᵀ)."""
-    held: dict[frozenset, list] = {}
+    # the variables of a term → that term; once a second term holds the same ones, the plain
+    # chains of all that hold them (most terms have variables of their own: no chain is made)
+    held: dict[frozenset, Expr | list] = {}
     for term in e.terms if type(e) is Add else (e,):
-        names, stack = [], [term]
-        while stack:
-            node = stack.pop()
-            kind = type(node)
-            if kind not in _TERM_NODES:
-                return False
-            if kind is Sym:
-                names.append(node)
-            elif kind is Const:
-                if node.value == 0:
-                    return False
-            elif kind is Power:
-                if node.exponent == 0:
-                    return False
-                stack.append(node.base)
-            else:
-                stack.extend(node.children())
-        variables = frozenset(names)
-        if len(variables) < len(names):
+        variables = _each_variable_once(term)
+        if variables is None:
             return False
+        others = held.get(variables)
+        if others is None:
+            held[variables] = term
+            continue
+        if type(others) is not list:
+            others = held[variables] = [_plain_chain(others)]
         chain = _plain_chain(term)
-        others = held.setdefault(variables, [])
-        if any(chain is None or other is None or chain == other for other in others):
+        if chain is None or any(other is None or chain == other for other in others):
             return False
         others.append(chain)
     return True
+
+
+def _each_variable_once(term: Expr) -> frozenset | None:
+    """The names of the variables of a term made of _TERM_NODES only, with no zero and no
+    variable twice; None for any other term. (By name: two variables with one name would count
+    as one and make the term refused, which only costs the canonical form.)"""
+    names: list[str] = []
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is MatMul:
+            for f in node.factors:  # most factors: a variable or its transpose, taken at once
+                kind = type(f)
+                if kind is Sym:
+                    names.append(f.name)
+                elif kind is Transpose and type(f.arg) is Sym:
+                    names.append(f.arg.name)
+                else:
+                    stack.append(f)
+        elif kind is Sym:
+            names.append(node.name)
+        elif kind is Transpose or kind is Trace or kind is Det:
+            stack.append(node.arg)
+        elif kind is Const:
+            if node.value == 0:
+                return None
+        elif kind is Power:
+            if node.exponent == 0:
+                return None
+            stack.append(node.base)
+        elif kind is not Identity:  # a sum, a function, ∘, ⊗, a symbolic exponent, an Integer
+            return None
+    variables = frozenset(names)
+    return variables if len(variables) == len(names) else None
 
 
 def _plain_chain(term: Expr) -> tuple | None:
