@@ -33,27 +33,56 @@ _CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential, Commutation}
 
 def differential(f: Expr, var: Sym) -> Expr:
     """d f with respect to var, as an expression linear in Differential(var)."""
-    d: dict[Expr, Expr] = {}
-    zeros: dict[tuple, Expr] = {}  # one zero per shape: most nodes do not depend on var
-    is_zero = alg.is_zero
-    for node in postorder(f):
-        if node in d:
-            continue
-        kind = type(node)
-        if kind in _ZERO_WITH_ARGS:
-            constant = True
-            for c in node.children():  # all(...) without a generator per node
-                if not is_zero(d[c]):
-                    constant = False
+    d = _Differentials({var: Differential(var)})  # a leaf other than var: its zero, when asked
+    is_zero, get = alg.is_zero, d.get
+    for node in _inner_postorder(f):
+        if type(node) in _ZERO_WITH_ARGS:  # zero, as a node not in d, unless a child's dU is not
+            for c in node.children():  # any(...) without a generator per node
+                dc = get(c)
+                if dc is not None and not is_zero(dc):
+                    d[node] = _differential_of(node, var, d)
                     break
-        else:
-            constant = kind in _CONSTANT_LEAVES or (kind is Sym and node != var)
-        if constant:
-            zero = zeros.get(node.shape)
-            d[node] = zero if zero is not None else zeros.setdefault(node.shape, alg.zero(node.shape))
         else:
             d[node] = _differential_of(node, var, d)
     return d[f]
+
+
+class _Differentials(dict):
+    """dU for each node U of an expression that depends on var; a node not held (a variable
+    other than var, a number, a subexpression without var) has the zero of its shape, one per
+    shape, made when first asked."""
+
+    __slots__ = ("zeros",)
+
+    def __missing__(self, node: Expr) -> Expr:
+        try:
+            zeros = self.zeros
+        except AttributeError:
+            zeros = self.zeros = {}
+        zero = zeros.get(node.shape)
+        if zero is None:
+            zero = zeros[node.shape] = alg.zero(node.shape)
+        return zero
+
+
+def _inner_postorder(root: Expr) -> list[Expr]:
+    """The nodes of root that have children, each distinct node once, children before parents:
+    the leaves have their differentials at once (dX for X, else zero)."""
+    out: list[Expr] = []
+    seen: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            out.append(node)
+            continue
+        children = node.children()
+        if not children or id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend([(child, False) for child in reversed(children)])
+    return out
 
 
 # has_differential of composite nodes, for the gradient being read off (cleared for the next:
@@ -96,8 +125,8 @@ def _differential_of(e: Expr, var: Sym, d) -> Expr:
         terms = []
         factors = e.factors
         for i, f in enumerate(factors):
-            df = d[f]
-            if not alg.is_zero(df):
+            df = d.get(f)  # None: a factor without var (a constant's zero is not kept)
+            if df is not None and not alg.is_zero(df):
                 terms.append(alg.mul(*factors[:i], df, *factors[i + 1:]))
         return alg.add(*terms) if terms else alg.zero(e.shape)
     if kind is Trace:  # d tr F = tr dF
