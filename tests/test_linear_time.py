@@ -100,7 +100,9 @@ def folded(factors):
 @example([X, X])  # X² from the fold
 @example([Const(Fraction(1)), Identity(n)])
 def test_the_shortcut_of_mul_is_its_fold(factors):
-    assert repr(alg.mul(*factors)) == repr(folded(factors))
+    fast, slow = alg.mul(*factors), folded(factors)
+    assert repr(fast) == repr(slow)
+    assert (fast.shape, fast.is_scalar, hash(fast)) == (slow.shape, slow.is_scalar, hash(slow))  # its shape is given
 
 
 # -- runs of products and sums are built in one step, as a node-by-node build would -----------

@@ -19,6 +19,7 @@ from .expr import (
 from . import functions
 from .expr import KEPT, Integer, VariablePower
 from .expr import Diag
+from .expr import product_of_shape
 from .expr import _TYPES as _expr_types  # node_types' table, emptied with these
 
 
@@ -134,7 +135,8 @@ def plain_product(factors) -> Expr | None:
     identities, at most one other scalar and matrix factors that chain, no two neighbours alike
     (no power to merge); None for anything else, which the fold reads."""
     c = _ONE
-    scalar = None
+    number = None  # the Const factor whose value c is, while no other has multiplied it
+    scalar = identity = None
     chain: list[Expr] = []
     first = last = None
     for factor in factors:
@@ -145,9 +147,10 @@ def plain_product(factors) -> Expr | None:
             kind = type(f)
             if kind is Const:  # as _Fold._take does
                 if c is _ONE and type(f.value) is Fraction:
-                    c = f.value
+                    c, number = f.value, f
                 elif f is not ONE:
                     c *= f.value
+                    number = None
                 continue
             if kind in _FOLDED:
                 return None
@@ -165,6 +168,7 @@ def plain_product(factors) -> Expr | None:
                 return None
             last = cols
             if kind is Identity:
+                identity = f
                 continue
             if chain and chain[-1]._hash == f._hash:  # X X = X²
                 return None
@@ -173,16 +177,19 @@ def plain_product(factors) -> Expr | None:
     if c is not _ONE and c != 1:
         if c == 0:
             return None
-        out.append(Const(c))
+        out.append(Const(c) if number is None else number)  # a factor of the product: that node
     if scalar is not None:
         out.append(scalar)
     if chain:
         out += chain
-    elif first is not None:  # only identities
-        out.append(Identity(first))
+    elif first is not None:  # only identities, all of one size: I itself
+        out.append(identity)
     if not out:
         return ONE
-    return out[0] if len(out) == 1 else MatMul(tuple(out))
+    if len(out) == 1:
+        return out[0]
+    # the factors chain from `first` rows to `last` columns: MatMul's shape, known
+    return product_of_shape(tuple(out), SCALAR if first is None or first == last == 1 else (first, last))
 
 
 def mul_chain(factors: list[Expr]) -> Expr:

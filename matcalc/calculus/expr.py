@@ -238,6 +238,22 @@ class MatMul(Expr):
         return self.factors  # all nodes: the generic method would look at each, once per node
 
 
+def product_of_shape(factors: tuple[Expr, ...], shape: Shape) -> MatMul:
+    """MatMul(factors), its shape given: `algebra.plain_product` has found it while checking
+    that the factors chain (tests compare the two)."""
+    node = _new_node(MatMul)
+    _set_factors(node, factors)
+    _set_shape(node, shape)
+    _set_is_scalar(node, shape == SCALAR)
+    _set_hash(node, hash(("MatMul", factors)))  # as MatMul's own __init__ hashes
+    return node
+
+
+_new_node = object.__new__
+_set_factors, _set_shape = MatMul.factors.__set__, Expr.shape.__set__
+_set_is_scalar, _set_hash = Expr.is_scalar.__set__, Expr._hash.__set__
+
+
 class Transpose(Expr):
     __slots__ = ("arg",)
     fields = ("arg",)
