@@ -216,6 +216,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
     best: list[tuple[dict, dict]] = []
     failures: list[_Fail] = []
     tried = 0
+    plain = True  # till _check_plain finds a construct it leaves to _check_all
     for n_scalars in range(len(free) + 1):
         for scalars in itertools.combinations(free, n_scalars):
             tried += 1
@@ -225,12 +226,15 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
                     text, trees[0].span)
             kinds = start.copy()  # _check_all marks exponents "integer" in it
             kinds.update(dict.fromkeys(scalars, "scalar"))
-            try:
-                shapes, holes = _check_all(trees, kinds, scalar_result)
-            except _Fail as failure:
-                failures.append(failure)
-                continue
-            best.append((kinds, shapes, holes))
+            found = _check_plain(trees, kinds, scalar_result) if plain else None
+            if found is None or found is NOT_PLAIN:  # _check_all decides, and says why not
+                plain = plain and found is None
+                try:
+                    found = _check_all(trees, kinds, scalar_result)
+                except _Fail as failure:
+                    failures.append(failure)
+                    continue
+            best.append((kinds, *found))
         if best:
             break
     if not best:
@@ -271,6 +275,121 @@ def _check_all(trees, kinds, scalar_result):
                         trees[0].span)
         kinds[name] = "integer"
     return _name_dims(env, holes, letters)
+
+
+# The constructs of _check_plain: most inputs hold nothing else (tr(A X B), aᵀ X b, 2 tr(Xᵀ X)).
+_PLAIN = frozenset(("name", "mul", "transpose", "number", "call", "add", "sub", "neg", "power", "identity"))
+_PLAIN_CALLS = ("tr", "det", "logdet")  # each needs a square argument and is a scalar
+NOT_PLAIN = object()  # _check_plain's answer for trees it leaves to _check_all
+
+
+def _check_plain(trees, kinds, scalar_result):
+    """_check_all's answer for trees of products, sums, transposes, numbers, numeric powers,
+    I and tr/det/logdet, without its machinery: none of these makes a product of dimensions,
+    a letter of K, a dimension that may be 1 or a symbolic integer, so a dimension is an int
+    in a union-find list, 0 the dimension 1, and a shape is a scalar exactly when it is (0, 0).
+    None for a reading that does not type-check (_check_all then says why); NOT_PLAIN for a
+    tree with another construct. tests/test_kinds_plain.py holds it to _check_all."""
+    parent = [0]  # a dimension's parent; 0 (the dimension 1) is never joined to another
+    env = {}
+    for name, kind in kinds.items():
+        if kind == "scalar":
+            env[name] = (0, 0)
+        elif kind == "vector":
+            parent.append(len(parent))
+            env[name] = (len(parent) - 1, 0)
+        elif kind == "symmetric":
+            parent.append(len(parent))
+            env[name] = (len(parent) - 1, len(parent) - 1)
+        elif kind == "matrix":
+            parent += (len(parent), len(parent) + 1)
+            env[name] = (len(parent) - 2, len(parent) - 1)
+        else:  # pragma: no cover - integers are _check_all's to find
+            return NOT_PLAIN
+    holes = {}
+    for tree in trees:
+        done = []  # as in _check: the first argument's shape on top
+        for node in reversed(tree.nodes()):
+            op = node.op
+            if op == "name":
+                done.append(env[node.value])
+                continue
+            if op == "mul" or op == "add" or op == "sub":
+                left = done.pop()
+                right = done.pop()
+                if op == "mul":  # as _shape_of's: a scalar factor gives the other's shape
+                    if left == (0, 0):
+                        done.append(right)
+                        continue
+                    if right == (0, 0):
+                        done.append(left)
+                        continue
+                    pairs = ((left[1], right[0]),)
+                    shape = (left[0], right[1])
+                else:  # a number next to a vector or matrix is the constant one of its shape
+                    if left == (0, 0) != right and is_number(node.args[0]):
+                        done.append(right)
+                        continue
+                    if right == (0, 0) != left and is_number(node.args[1]):
+                        done.append(left)
+                        continue
+                    pairs = ((left[0], right[0]), (left[1], right[1]))
+                    shape = left
+            elif op == "transpose":
+                r, c = done[-1]
+                done[-1] = (c, r)
+                continue
+            elif op == "number":
+                done.append((0, 0))
+                continue
+            elif op == "neg":
+                continue
+            elif op == "call" and node.value in _PLAIN_CALLS or op == "power" and len(node.args) == 1:
+                shape = done[-1]
+                if shape == (0, 0):
+                    continue
+                if op == "power" and node.value.denominator != 1:
+                    return None
+                pairs = (shape,)  # a square matrix
+                if op == "call":
+                    done[-1] = (0, 0)
+                shape = None
+            elif op == "identity":
+                parent.append(len(parent))
+                shape = holes[id(node)] = (len(parent) - 1, len(parent) - 1)
+                done.append(shape)
+                continue
+            else:
+                return NOT_PLAIN
+            for a, b in pairs:  # _unify: two dimensions one, 1 never a symbolic dimension
+                if a != b:
+                    if not a or not b:
+                        return None
+                    while parent[a] != a:
+                        a = parent[a]
+                    while parent[b] != b:
+                        b = parent[b]
+                    if a != b:
+                        parent[a] = b
+            if shape is not None:
+                done.append(shape)
+        if scalar_result and done[-1] != (0, 0):
+            return None
+    names: dict[int, str | int] = {0: 1}  # the root of each dimension class, by first appearance
+
+    def named(shape):
+        dims = []
+        for d in shape:
+            while parent[d] != d:
+                d = parent[d]
+            found = names.get(d)
+            if found is None:
+                i = len(names) - 1
+                found = names[d] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
+            dims.append(found)
+        return tuple(dims)
+
+    return {name: named(shape) for name, shape in env.items()}, {i: named(shape) for i, shape in holes.items()}
 
 
 def _is_scalar(shape) -> bool:
