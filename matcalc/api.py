@@ -5,7 +5,6 @@ thin layer over them.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from .calculus import differentiate
@@ -27,7 +26,7 @@ def diff(source: str, wrt: str | list[str] | tuple[str, ...] | None = None,
     `steps`: a notebook shows the derivation in LaTeX too (`_repr_latex_`, as `-f latex --steps`)."""
     results = gradients_of(source, [wrt] if isinstance(wrt, str) else list(wrt or []), declared, layout)
     if steps:
-        results = [dataclasses.replace(r, show_steps=True) for r in results]
+        results = [r.replace(show_steps=True) for r in results]
     return results[0] if isinstance(wrt, str) or (wrt is None and len(results) == 1) else results
 
 
@@ -217,7 +216,7 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
     if integers:  # X^k with --scalar k: said, since a real k is what a scalar declares
         notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
                      "integer (the exponent of a matrix power), with whole values only")
-    return dataclasses.replace(chosen, reading="; ".join(notes)) if notes else chosen
+    return chosen.replace(reading="; ".join(notes)) if notes else chosen
 
 
 def _transposed_names(body: Syntax) -> list[str]:
@@ -321,7 +320,7 @@ def _entrywise_note(written: Expr, typing: kinds.Typing, body: Syntax) -> kinds.
                 said.append(f"{shown} is taken entry by entry, not as the {_MATRIX_MEANINGS[node.name]}")
     if not said:
         return typing
-    return dataclasses.replace(typing, reading="; ".join(([typing.reading] if typing.reading else []) + said))
+    return typing.replace(reading="; ".join(([typing.reading] if typing.reading else []) + said))
 
 
 def _holds_function(e: Expr, func_type) -> bool:
@@ -377,7 +376,7 @@ def hessians_of(source: str, wrts: list[str], declared: dict[str, str] | None = 
 def hessian(source: str, wrt: str | None = None, declared: dict[str, str] | None = None,
             steps: bool = False) -> Derivative:
     """∇²_wrt of a scalar expression (the Python API of `matcalc hessian`); `steps` as for `diff`."""
-    return dataclasses.replace(hessians_of(source, [wrt] if wrt else [], declared)[0], show_steps=steps)
+    return hessians_of(source, [wrt] if wrt else [], declared)[0].replace(show_steps=steps)
 
 
 def _derivatives(kind: str, body: Syntax, source: str, targets, typing, transposed: bool,

@@ -3,11 +3,11 @@ input, its result and the result in every notation. Each derives its steps on fi
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 
 from .calculus import differentiate
 from .calculus.expr import Det, Diag, Diagonal, Expr, Func, Norm, Sum, Sym, Trace, Vec
 from .formats import render
+from .frozen import Frozen
 from .language import kinds
 
 _ATOMS = (Sym, Func, Trace, Det, Sum, Norm, Diag, Diagonal, Vec)  # written without parentheses after ∂
@@ -42,18 +42,23 @@ class _Forms:
         return to_sympy(self.result)
 
 
-@dataclass(frozen=True)
-class Gradient(_Forms):
-    """∇_wrt of an expression: the input (as written and simplified), the result, the typing."""
+class Gradient(Frozen, _Forms):
+    """∇_wrt of an expression: the input (as written and simplified), the result, the typing.
 
-    source: str
-    wrt: str                 # canonical name of the variable
-    transposed: bool         # ∇ with respect to Xᵀ (seed 3.C)
-    expression: Expr         # the input, simplified
-    written: Expr            # the input as written (for echoing it)
-    result: Expr
-    typing: kinds.Typing = field(repr=False)
-    show_steps: bool = field(default=False, kw_only=True, compare=False, repr=False)  # diff(..., steps=True)
+    `wrt` is the variable's canonical name, `transposed` ∇ with respect to Xᵀ (seed 3.C),
+    `expression` the input simplified, `written` the input as written (for echoing it).
+    `typing` is compared, not shown; `show_steps` (keyword only: diff(..., steps=True)) neither.
+    Frozen, with `replace(**changes)`: records of matcalc/frozen.py, which says why they are
+    not dataclasses."""
+
+    _fields = ("source", "wrt", "transposed", "expression", "written", "result", "typing", "show_steps")
+    _compared = _fields[:7]
+    _shown = _fields[:6]
+
+    def __init__(self, source: str, wrt: str, transposed: bool, expression: Expr, written: Expr, result: Expr,
+                 typing: kinds.Typing, *, show_steps: bool = False):
+        self.__dict__.update(source=source, wrt=wrt, transposed=transposed, expression=expression, written=written,
+                             result=result, typing=typing, show_steps=show_steps)  # (__setattr__ refuses)
 
     @property
     def variable(self) -> Sym:
@@ -117,12 +122,19 @@ def _aligned(d) -> str:
 LAYOUTS = ("numerator", "denominator")
 
 
-@dataclass(frozen=True)
 class Derivative(Gradient):
     """A Jacobian ∂f/∂x, J[i, j] = ∂fᵢ/∂xⱼ (rows are outputs; ∂vec(F)/∂vec(X) where a side is a
-    matrix), or a Hessian ∇²_x f. `transposed`: the denominator layout, the Jacobian transposed."""
+    matrix), or a Hessian ∇²_x f. `transposed`: the denominator layout, the Jacobian transposed.
+    `kind`: "jacobian" or "hessian"."""
 
-    kind: str = "jacobian"   # or "hessian"
+    _fields = (*Gradient._fields[:7], "kind", "show_steps")
+    _compared = _fields[:8]
+    _shown = (*Gradient._shown, "kind")
+
+    def __init__(self, source: str, wrt: str, transposed: bool, expression: Expr, written: Expr, result: Expr,
+                 typing: kinds.Typing, kind: str = "jacobian", *, show_steps: bool = False):
+        self.__dict__.update(source=source, wrt=wrt, transposed=transposed, expression=expression, written=written,
+                             result=result, typing=typing, kind=kind, show_steps=show_steps)
 
     def gradient(self) -> Gradient:
         """The gradient of the same expression (a Hessian is its Jacobian)."""
@@ -158,15 +170,16 @@ class Derivative(Gradient):
         return f"({out}){st.sup('T')}" if self.transposed else out
 
 
-@dataclass(frozen=True)
-class Simplified(_Forms):
-    """`simplify`: an expression as written and its simplest canonical form."""
+class Simplified(Frozen, _Forms):
+    """`simplify`: an expression as written and its simplest canonical form. `typing` is
+    compared, not shown; `show_steps` (keyword only: simplify(..., steps=True)) neither."""
 
-    source: str
-    written: Expr
-    result: Expr
-    typing: kinds.Typing = field(repr=False)
-    show_steps: bool = field(default=False, kw_only=True, compare=False, repr=False)  # simplify(..., steps=True)
+    _fields = ("source", "written", "result", "typing", "show_steps")
+    _compared = _fields[:4]
+    _shown = _fields[:3]
+
+    def __init__(self, source: str, written: Expr, result: Expr, typing: kinds.Typing, *, show_steps: bool = False):
+        self._set(source, written, result, typing, show_steps)
 
     @functools.cached_property
     def steps(self):

@@ -83,6 +83,20 @@ def test_a_batch_piped_loads_neither_typer_nor_click():
     assert not loaded & {"typer", "click"}, loaded & {"typer", "click"}
 
 
+# Of the standard library too: each of these costs a batch's start-up more than its first lines
+# take: dataclasses (with the inspect, ast and dis it loads) gave way to matcalc/frozen.py.
+NOT_AT_START = {"dataclasses", "inspect", "ast", "dis", "typing"}
+
+
+def test_a_batch_piped_loads_none_of_the_slow_standard_modules():
+    run = _run(_command("diff", "-", "X"), stdin="tr(A X B)\nx^T X^T X x\n2 tr(X^T X) + a^T X b\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("\n") == 3
+    loaded = _loaded(run.stderr)
+    assert "matcalc" in loaded
+    assert not loaded & NOT_AT_START, loaded & NOT_AT_START
+
+
 @pytest.mark.parametrize("fmt", ["text", "latex", "json"])
 def test_other_text_formats_load_no_heavy_package(fmt):
     run = _run(_command("diff", "tr(A X^T B X)", "X", "--format", fmt))

@@ -10,32 +10,41 @@ SymPy and the rule table all look the function up here. As numpy's ufunc table, 
 primitives registered with their JVP rule beside them.
 
 A leaf module: derivative rules receive the `algebra` module as `m` (so this table imports
-nothing of matcalc), the argument `x` and, for the functions that are not elementwise, the
-node `e` itself and the differential `dx` of the argument.
+nothing of matcalc but the records' base, frozen.py), the argument `x` and, for the functions
+that are not elementwise, the node `e` itself and the differential `dx` of the argument.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
 
+from ..frozen import Frozen
 
-@dataclass(frozen=True)
-class Function:
-    name: str                 # the canonical name: Func.name, the text form, the first input word
-    words: tuple[str, ...]    # other input words, each also as \word and \operatorname{word}
-    title: str                # what `matcalc rules` calls it
-    derivative: str           # the differential, as `matcalc rules` states it (Unicode)
-    latex: str                # the LaTeX command: \exp, \operatorname{sigmoid}; or a form, the argument as {0}
-    unicode: str              # the name drawn in Unicode output; or a form, the argument as {0}: ‖{0}‖₁
-    numpy: str                # NumPy code, the argument as {0} (vectors are 1-D arrays there)
-    numeric: Callable         # (np, x) -> the value, x a 2-D array (vectors n×1)
-    rule: Callable            # elementwise: (m, x) -> f'(x); else (m, e, x, dx) -> d f
-    sympy: Callable | None = None  # (sp, x) -> the SymPy form of f at a scalar x (of the whole x if not elementwise)
-    # elementwise | vector (column → column) | reduction (column → scalar) | entries (a vector or
-    # matrix → scalar, over all its entries, as sum) | square (square matrix → square matrix)
-    shape: str = "elementwise"
-    domain: str = "real"      # where random data must keep the argument: real | positive | unit (−1, 1) | invertible
-    demo: str = ""            # an input whose derivation (w.r.t. X, or x) cites this function's rule
+
+class Function(Frozen):
+    """A row of the table (frozen; compared, hashed and shown by all its fields)."""
+
+    # name: the canonical name: Func.name, the text form, the first input word
+    # words: other input words, each also as \word and \operatorname{word}
+    # title: what `matcalc rules` calls it
+    # derivative: the differential, as `matcalc rules` states it (Unicode)
+    # latex: the LaTeX command: \exp, \operatorname{sigmoid}; or a form, the argument as {0}
+    # unicode: the name drawn in Unicode output; or a form, the argument as {0}: ‖{0}‖₁
+    # numpy: NumPy code, the argument as {0} (vectors are 1-D arrays there)
+    # numeric: (np, x) -> the value, x a 2-D array (vectors n×1)
+    # rule: elementwise: (m, x) -> f'(x); else (m, e, x, dx) -> d f
+    # sympy: (sp, x) -> the SymPy form of f at a scalar x (of the whole x if not elementwise)
+    # shape: elementwise | vector (column → column) | reduction (column → scalar) | entries (a
+    #   vector or matrix → scalar, over all its entries, as sum) | square (square matrix → square matrix)
+    # domain: where random data must keep the argument: real | positive | unit (−1, 1) | invertible
+    # demo: an input whose derivation (w.r.t. X, or x) cites this function's rule
+    __slots__ = _fields = _compared = _shown = (
+        "name", "words", "title", "derivative", "latex", "unicode", "numpy", "numeric", "rule", "sympy", "shape",
+        "domain", "demo")
+
+    def __init__(self, name: str, words: tuple[str, ...], title: str, derivative: str, latex: str, unicode: str,
+                 numpy: str, numeric: Callable, rule: Callable, sympy: Callable | None = None,
+                 shape: str = "elementwise", domain: str = "real", demo: str = ""):
+        self._set(name, words, title, derivative, latex, unicode, numpy, numeric, rule, sympy, shape, domain, demo)
 
     @property
     def elementwise(self) -> bool:

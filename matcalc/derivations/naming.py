@@ -288,16 +288,16 @@ def _with_named_lhs(chain, table: dict[Expr, Expr]):
     """The chain with the names in what its left-hand sides write (f, d f, ∇_X f)."""
     g = getattr(chain, "gradient", None)
     if g is not None:
-        return dataclasses.replace(chain, gradient=dataclasses.replace(
-            g, written=replace(g.written, table), expression=replace(g.expression, table)))
+        return dataclasses.replace(chain, gradient=g.replace(
+            written=replace(g.written, table), expression=replace(g.expression, table)))
     start = getattr(chain, "start", None)
     if isinstance(start, Expr):
         return dataclasses.replace(chain, start=replace(start, table))
     if start is not None and hasattr(start, "written"):
         other = getattr(chain, "other", None)  # two gradient sides: the other one's too
         if other is not None:
-            chain = dataclasses.replace(chain, other=dataclasses.replace(
-                other, written=replace(other.written, table), expression=replace(other.expression, table)))
-        return dataclasses.replace(chain, start=dataclasses.replace(
-            start, written=replace(start.written, table), expression=replace(start.expression, table)))
+            chain = dataclasses.replace(chain, other=other.replace(
+                written=replace(other.written, table), expression=replace(other.expression, table)))
+        return dataclasses.replace(chain, start=start.replace(
+            written=replace(start.written, table), expression=replace(start.expression, table)))
     return chain

@@ -122,9 +122,9 @@ class Derivation(Cited):
         if kind == UNCONSTRAINED:
             return "G"
         if kind in (JACOBIAN, JACOBIAN_T, HESSIAN):
-            return (g if kind != JACOBIAN else dataclasses.replace(g, transposed=False)).lhs(style)
+            return (g if kind != JACOBIAN else g.replace(transposed=False)).lhs(style)
         # the gradient's own left-hand side, also for the gradient inside a Hessian's derivation
-        return (g if kind == GRADIENT_T else dataclasses.replace(g, transposed=False)).gradient_lhs(style)
+        return (g if kind == GRADIENT_T else g.replace(transposed=False)).gradient_lhs(style)
 
 
 def _d(f: str, atom: bool, style: str, vec: bool) -> str:

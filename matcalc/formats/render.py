@@ -3,11 +3,11 @@ back in), `unicode` (what the pretty renderer colours) and `latex`. No mathemati
 only precedence, notation and names. NumPy code is in `numpy_code`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..calculus import functions
 from ..errors import MatcalcError
+from ..frozen import Frozen
 from ..calculus.expr import (
     Add, Const, Det, Differential, DifferentialOf, Expr, Func, Hadamard, HadamardPower, Identity, MatMul, Norm,
     Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero,
@@ -32,13 +32,13 @@ MAX_BITS = 13_300  # about 4000 digits: Python will not write integers of over 4
 SUM, HADAMARD, PRODUCT, POSTFIX, ATOM = 1, 2, 3, 4, 5
 
 
-@dataclass(frozen=True)
-class Style:
-    name: str
-    times: str
-    hadamard: str
-    hadamard_div: str
-    nabla: str
+class Style(Frozen):
+    """A notation: its name and how it writes a product, ∘, ⊘ and ∇."""
+
+    __slots__ = _fields = _compared = _shown = ("name", "times", "hadamard", "hadamard_div", "nabla")
+
+    def __init__(self, name: str, times: str, hadamard: str, hadamard_div: str, nabla: str):
+        self._set(name, times, hadamard, hadamard_div, nabla)
 
     def greek(self, letters: str) -> str:
         return GREEK_UNICODE[letters] if self.name == "unicode" else "\\" + letters

@@ -8,11 +8,11 @@ inner dimensions, a sum equal shapes, det and inverse a square matrix).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..calculus import algebra, functions
 from ..errors import MatcalcError
+from ..frozen import Frozen
 from ..calculus.expr import SCALAR, Const, Expr, Identity, Integer, Ones, Sym
 from .syntax import Syntax
 
@@ -171,17 +171,25 @@ def is_upper(name: str) -> bool:
     return name[0].isupper()
 
 
-@dataclass(frozen=True)
-class Typing:
-    """The outcome of inference: each name's kind and shape (dimensions as names)."""
+class Typing(Frozen):
+    """The outcome of inference: each name's kind and shape (dimensions as names). `holes`: the
+    shapes of the I and ones occurrences, by id of their syntax node. `_symbols`: one Sym per
+    name (nodes are immutable, and a shared one makes `X == X` an identity test). `reading`:
+    another reading that also type-checks and gives another answer, in words (api._reading).
+    Compared by kinds, shapes and holes."""
 
-    kinds: dict[str, str]
-    shapes: dict[str, tuple]
-    holes: dict[int, tuple]  # shapes of the I and ones occurrences, by id of their syntax node
-    # one Sym per name: nodes are immutable, and a shared one makes `X == X` an identity test
-    _symbols: dict[str, Sym] = field(default_factory=dict, compare=False, repr=False)
-    # another reading that also type-checks and gives another answer, in words (api._reading)
-    reading: str | None = field(default=None, compare=False)
+    __slots__ = _fields = ("kinds", "shapes", "holes", "_symbols", "reading")
+    _compared = ("kinds", "shapes", "holes")
+    _shown = ("kinds", "shapes", "holes", "reading")
+
+    def __init__(self, kinds: dict[str, str], shapes: dict[str, tuple], holes: dict[int, tuple],
+                 _symbols: dict[str, Sym] | None = None, reading: str | None = None):
+        # one a line: each slot through its descriptor, as syntax.Syntax's
+        _set_kinds(self, kinds)
+        _set_shapes(self, shapes)
+        _set_holes(self, holes)
+        _set__symbols(self, {} if _symbols is None else _symbols)
+        _set_reading(self, reading)
 
     def symbol(self, name: str) -> Sym:
         found = self._symbols.get(name)
@@ -189,6 +197,10 @@ class Typing:
             kind = Integer if self.kinds[name] == "integer" else Sym
             found = self._symbols[name] = kind(name, self.shapes[name], self.kinds[name] == "symmetric")
         return found
+
+
+_set_kinds, _set_shapes, _set_holes, _set__symbols, _set_reading = (
+    getattr(Typing, name).__set__ for name in Typing.__slots__)
 
 
 def names_in(*trees: Syntax) -> list[str]:

@@ -5,21 +5,38 @@ the input so that later stages (kinds and shapes) can show the user where a prob
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..frozen import Frozen
 
-@dataclass(frozen=True, slots=True)
-class Syntax:
-    """One construct: `op` names it (the grammar's alias), `args` are sub-constructs."""
 
-    op: str
-    args: tuple = ()
-    value: str | Fraction | None = None  # a name, a number, a function or an exponent
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-    # every node of the tree in the order of `walk`, listed on the first call of `nodes` (the
-    # stages after the parse each go over the whole tree: kinds, shapes, notes); unset till then
-    _nodes: tuple | None = field(default=None, init=False, compare=False, repr=False)
+class Syntax(Frozen):
+    """One construct: `op` names it (the grammar's alias), `args` are sub-constructs; `value`
+    is a name, a number, a function or an exponent. `span` is not compared."""
+
+    __slots__ = ("op", "args", "value", "span", "_nodes")
+    _fields = ("op", "args", "value", "span")
+    _compared = ("op", "args", "value")
+    _shown = _fields
+    # _nodes: every node of the tree in the order of `walk`, listed on the first call of `nodes`
+    # (the stages after the parse each go over the whole tree: kinds, shapes, notes); unset till then
+
+    def __init__(self, op: str, args: tuple = (), value: str | Fraction | None = None,
+                 span: tuple[int, int] = (0, 0)):
+        # each slot written through its descriptor (assignment refuses): every node of every line
+        _set_op(self, op)
+        _set_args(self, args)
+        _set_value(self, value)
+        _set_span(self, span)
+
+    # written out: nodes are compared and hashed often (Frozen's loop over _compared is slower)
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return (self.op, self.args, self.value) == (other.op, other.args, other.value)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.op, self.args, self.value))
 
     def walk(self):
         stack = [self]
@@ -45,40 +62,32 @@ class Syntax:
         return found
 
 
-def _fast_init(cls, fields: tuple[str, ...], defaults: tuple) -> None:
-    """cls.__init__ writing each slot through its descriptor: the frozen dataclass's own
-    __init__ goes through object.__setattr__, field by field, for every node of every line."""
-    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in fields}
-    params = ", ".join(name if i < len(fields) - len(defaults) else f"{name}=_default_{name}"
-                       for i, name in enumerate(fields))
-    namespace = {**setters, **{f"_default_{name}": d for name, d in zip(fields[len(fields) - len(defaults):], defaults)}}
-    exec("\n".join([f"def __init__(self, {params}):", *(f"    _set_{n}(self, {n})" for n in fields)]),  # noqa: S102
-         namespace)
-    namespace["__init__"].__qualname__ = f"{cls.__name__}.__init__"
-    cls.__init__ = namespace["__init__"]
+_set_op, _set_args, _set_value, _set_span, _set__nodes = (
+    getattr(Syntax, name).__set__ for name in Syntax.__slots__)  # nodes() fills _nodes in once
 
 
-_fast_init(Syntax, ("op", "args", "value", "span"), ((), None, (0, 0)))
-_set__nodes = Syntax._nodes.__set__  # nodes() fills it in once: a frozen node's slot, set through its descriptor
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(Frozen):
     """`\\nabla_X f`, `d/dX f` or `\\frac{\\partial}{\\partial X} f`; `transposed` for ∇_{Xᵀ} (seed 3.C);
     `order` 2 for the Hessian `\\nabla^2_x f`. Inside an expression (`2 \\nabla_x f`) a query is
-    the node Syntax("query", (f,), (wrt, transposed, order))."""
+    the node Syntax("query", (f,), (wrt, transposed, order)). The spans are not compared;
+    `wrt_span` is where the variable is written."""
 
-    wrt: str
-    transposed: bool
-    body: Syntax
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-    order: int = 1
-    wrt_span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the variable is written
+    __slots__ = _fields = _shown = ("wrt", "transposed", "body", "span", "order", "wrt_span")
+    _compared = ("wrt", "transposed", "body", "order")
+
+    def __init__(self, wrt: str, transposed: bool, body: Syntax, span: tuple[int, int] = (0, 0), order: int = 1,
+                 wrt_span: tuple[int, int] = (0, 0)):
+        self._set(wrt, transposed, body, span, order, wrt_span)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(Frozen):
     """A parsed input line: one side, or an identity `lhs = rhs` (for `verify`)."""
 
-    lhs: Syntax | Query
-    rhs: Syntax | Query | None = None
+    __slots__ = _fields = _compared = _shown = ("lhs", "rhs")
+
+    def __init__(self, lhs: Syntax | Query, rhs: Syntax | Query | None = None):
+        _set_lhs(self, lhs)  # (one a line: through the descriptors, as Syntax's)
+        _set_rhs(self, rhs)
+
+
+_set_lhs, _set_rhs = Line.lhs.__set__, Line.rhs.__set__
