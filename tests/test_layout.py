@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "matcalc"
 # The stages, lowest first: a module may import its own stage and the ones before it.
 # matcalc/__init__.py (the API's names and __version__) stands below the command that uses them.
-STAGES = ["errors", "calculus", "language", "formats", "numeric", "derivations", "results", "verify",
+STAGES = ["errors", "frozen", "calculus", "language", "formats", "numeric", "derivations", "results", "verify",
           "api", "__init__", "cli", "__main__"]
 
 
