@@ -13,7 +13,7 @@ from matcalc.calculus import differentiate
 from matcalc.language import kinds
 from matcalc.language import parser
 from matcalc.language.syntax import Query
-from matcalc.calculus.expr import Const, Det, Identity, Power, Sym, Trace, Zero
+from matcalc.calculus.expr import Add, Const, Det, Identity, MatMul, Power, Sym, Trace, Zero
 from matcalc.calculus.expr import size as tree_size
 from oracle import assert_gradient
 
@@ -103,6 +103,40 @@ def test_the_shortcut_of_mul_is_its_fold(factors):
     fast, slow = alg.mul(*factors), folded(factors)
     assert repr(fast) == repr(slow)
     assert (fast.shape, fast.is_scalar, hash(fast)) == (slow.shape, slow.is_scalar, hash(slow))  # its shape is given
+
+
+# -- add keeps a term alone of its kind as it is, where collecting would make it again ---------
+
+def collected(terms):
+    """add as it was: like terms collected (algebra.collect_terms), each term made again by scale."""
+    out = [alg.scale(c, rest) for rest, c in alg.collect_terms(terms).items() if c]
+    if not out:
+        return alg.zero(terms[0].shape)
+    return out[0] if len(out) == 1 else Add(tuple(out))
+
+
+RAW = [MatMul((Const(Fraction(1)), X)), MatMul((Const(Fraction(0)), X, Y)), MatMul((alg.ONE, X, Y)),
+       MatMul((Const(Fraction(2)), Identity(n), X)), MatMul((Const(Fraction(2)), Const(Fraction(3)))), Zero((n, n)),
+       alg.mul(Power(Const(Fraction(2)), Fraction(1, 2)), Power(Const(Fraction(2)), Fraction(1, 2)), X)]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PLAIN + SCALARS + [u, v]), max_size=5), min_size=1, max_size=5),
+       st.lists(st.sampled_from(RAW), max_size=2), st.randoms(use_true_random=False))
+def test_add_is_collecting_and_scaling_again(products, raw, random):
+    n_by_n = [p for p in (alg.mul(*fs, X) for fs in products) if p.shape == (n, n)]  # plain_product's or the fold's
+    terms = n_by_n + raw + [alg.add(*n_by_n[:2]) if n_by_n else X]
+    random.shuffle(terms)
+    terms += terms[:random.randrange(3)]  # like terms
+    assert repr(alg.add(*terms)) == repr(collected(terms))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(PLAIN + SCALARS + SQUARE + [u, v]), max_size=7))
+def test_a_product_of_plain_product_is_what_scale_makes_of_it(factors):
+    product = alg.plain_product(factors)
+    if product is not None:  # so add may keep it: scale(c, rest) gives it again
+        assert repr(alg.scale(*alg.split_coefficient(product))) == repr(product)
 
 
 # -- runs of products and sums are built in one step, as a node-by-node build would -----------

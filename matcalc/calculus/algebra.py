@@ -27,6 +27,16 @@ def const(value) -> Const:
     return Const(Fraction(value))
 
 
+def identity(n) -> Identity:
+    """I of size n, one node per size (until `forget`): the pull of a trace makes one each time."""
+    found = _IDENTITIES.get(n)
+    if found is None:
+        if len(_IDENTITIES) >= _KEPT:
+            _IDENTITIES.clear()
+        found = _IDENTITIES[n] = Identity(n)
+    return found
+
+
 def zero(shape: Shape) -> Expr:
     return ZERO if shape == SCALAR else Zero(shape)
 
@@ -84,11 +94,48 @@ def collect_terms(terms) -> dict[Expr, Fraction]:
 
 
 def add(*terms: Expr) -> Expr:
-    """Flatten, drop zeros, collect like terms (Aμ + Aμ = 2Aμ) keeping first-appearance order."""
-    shape = terms[0].shape
-    out = [scale(c, rest) for rest, c in collect_terms(terms).items() if c]
+    """Flatten, drop zeros, collect like terms (Aμ + Aμ = 2Aμ) keeping first-appearance order.
+
+    As collect_terms and scale would, but without building what they build for nothing: each
+    term is filed under the factors of its rest (a tuple stands for MatMul(tuple), so that the
+    rest is made only for like terms), and a term that has no like term is kept as it is
+    where scale(c, rest) would make it again: a term without a number in front, and a product
+    that plain_product made (a fixed point of mul: tests check both against collect_terms)."""
+    collected: dict = {}  # the key of rest → [total coefficient, the term while it is alone and kept]
+    for term in terms:
+        for t in term.terms if type(term) is Add else (term,):
+            kind, kept = type(t), t
+            if kind is MatMul:
+                factors = t.factors
+                if type(factors[0]) is Const:
+                    c = factors[0].value
+                    key = factors[1] if len(factors) == 2 else factors[1:]
+                    if _PLAIN.get(id(t)) is not t:
+                        kept = None  # made some other way: made again, as scale makes it
+                else:
+                    c, key = _ONE, factors
+            elif kind is Const:
+                c, key = t.value, ONE
+                if not c:
+                    continue
+            elif kind is Zero:
+                continue
+            else:
+                c, key = _ONE, t
+            entry = collected.get(key)
+            if entry is None:
+                collected[key] = [c, kept]
+            else:
+                entry[0] += c
+                entry[1] = None
+    out = []
+    for key, (c, kept) in collected.items():
+        if kept is not None:
+            out.append(kept)  # what scale(c, rest) would give: the term itself
+        elif c:
+            out.append(scale(c, MatMul(key) if type(key) is tuple else key))
     if not out:
-        return zero(shape)
+        return zero(terms[0].shape)
     return out[0] if len(out) == 1 else Add(tuple(out))
 
 
@@ -189,7 +236,11 @@ def plain_product(factors) -> Expr | None:
     if len(out) == 1:
         return out[0]
     # the factors chain from `first` rows to `last` columns: MatMul's shape, known
-    return product_of_shape(tuple(out), SCALAR if first is None or first == last == 1 else (first, last))
+    product = product_of_shape(tuple(out), SCALAR if first is None or first == last == 1 else (first, last))
+    if len(_PLAIN) >= _KEPT:
+        _PLAIN.clear()
+    _PLAIN[id(product)] = product
+    return product
 
 
 def mul_chain(factors: list[Expr]) -> Expr:
@@ -873,7 +924,10 @@ _LESS: dict[tuple[int, int], tuple] = {}
 _KEPT = KEPT
 
 
-_TABLES = [_SORT_KEYS, _EQUAL, _LESS, _expr_types]
+_IDENTITIES: dict = {}
+# The products plain_product made lately, by identity: `add` keeps such a term as it is.
+_PLAIN: dict[int, Expr] = {}
+_TABLES = [_SORT_KEYS, _EQUAL, _LESS, _expr_types, _IDENTITIES, _PLAIN]
 
 
 def table() -> dict:

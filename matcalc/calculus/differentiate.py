@@ -245,10 +245,16 @@ def _pull(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     subexpression U between the terms of the product rule (d(U²) = dU U + U dU), and the
     terms often bring the same seed down to it: done once, nested squares such as
     tr((tr((tr(X) X)²) X)²) take polynomial time, not time doubling with each level."""
-    key = (e, seed)
-    found = pulled.get(key)
-    if found is None:
-        found = pulled[key] = _pull_once(e, seed, var, pulled)
+    if type(e) is Differential:  # ⟨S, dX⟩ = ⟨S, dX⟩: nothing to remember
+        return seed
+    # by the kept hashes: a tuple of the nodes would hash each (Python code) at every look;
+    # two pairs of one hash are told apart by ==, the later one kept
+    key = (e._hash, seed._hash)
+    entry = pulled.get(key)
+    if entry is not None and (entry[0] is e or entry[0] == e) and (entry[1] is seed or entry[1] == seed):
+        return entry[2]
+    found = _pull_once(e, seed, var, pulled)
+    pulled[key] = (e, seed, found)
     return found
 
 
@@ -263,7 +269,7 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     if kind is Transpose:  # 1.A: ⟨S, Mᵀ⟩ = ⟨Sᵀ, M⟩
         return _pull(e.arg, alg.transpose(seed), var, pulled)
     if kind is Trace:  # ⟨s, tr M⟩ = ⟨s I, M⟩
-        return _pull(e.arg, alg.mul(seed, Identity(e.arg.shape[0])), var, pulled)
+        return _pull(e.arg, alg.mul(seed, alg.identity(e.arg.shape[0])), var, pulled)
     if isinstance(e, Differential):
         return seed
     if alg.is_zero(e):
@@ -437,10 +443,23 @@ def _outer(e: Expr):
 
 
 def _linear_factor(factors, var) -> int:
-    hits = [i for i, f in enumerate(factors) if has_differential(f, var)]
-    if len(hits) != 1:  # pragma: no cover - the product rule leaves one dX per term
+    """The index of the one factor that holds dX. The factors of a product are mostly X, Xᵀ,
+    dX, dXᵀ, numbers: told by their type, has_differential asked of the others only."""
+    found = -1
+    for i, f in enumerate(factors):
+        kind = type(f)
+        if kind is Transpose:
+            f = f.arg
+            kind = type(f)
+        if kind is Sym or kind is Const or kind is Identity:
+            continue
+        if kind is Differential and (f.var is var or f.var == var) or kind is not Differential and has_differential(f, var):
+            if found >= 0:  # pragma: no cover - the product rule leaves one dX per term
+                raise MatcalcError("internal: a term of the differential is not linear")
+            found = i
+    if found < 0:  # pragma: no cover
         raise MatcalcError("internal: a term of the differential is not linear")
-    return hits[0]
+    return found
 
 
 def _pull_power(e: PowerDifferential, seed: Expr, var: Sym, pulled: dict) -> Expr:
