@@ -3,8 +3,8 @@
 Exit codes: 0 success; 1 a check, an identity or a batch line failed; 2 bad input; 3 the
 results cannot be written (stdout closed or full); 4 an internal error, a bug in matcalc (one
 message naming it; MATCALC_DEBUG=1 shows the traceback); 130 interrupted (Ctrl-C)."""
+import _signal  # not `signal`, whose enums cost a batch's start-up more than its first line
 import os
-import signal
 import sys
 
 
@@ -17,7 +17,7 @@ def main() -> None:
     try:
         # matcalc/__init__.py answered an early Ctrl-C by itself; from here on it is a
         # KeyboardInterrupt, so that a batch can say how far it got
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         if sys.stderr is None:  # `2>&-`: messages go nowhere, exit codes still tell
             sys.stderr = open(os.devnull, "w")
         from .cli.batch import OutputFailed

@@ -84,8 +84,9 @@ def test_a_batch_piped_loads_neither_typer_nor_click():
 
 
 # Of the standard library too: each of these costs a batch's start-up more than its first lines
-# take: dataclasses (with the inspect, ast and dis it loads) gave way to matcalc/frozen.py.
-NOT_AT_START = {"dataclasses", "inspect", "ast", "dis", "typing"}
+# take: dataclasses (with the inspect, ast and dis it loads) gave way to matcalc/frozen.py, signal
+# (its enums) and threading to _signal in __main__.py and cli/budget.py.
+NOT_AT_START = {"dataclasses", "inspect", "ast", "dis", "typing", "signal", "threading"}
 
 
 def test_a_batch_piped_loads_none_of_the_slow_standard_modules():

@@ -173,7 +173,7 @@ def test_the_budget_raises_only_in_matcalc_code(monkeypatch):
     """In a frame of another library (a gc callback of Hypothesis, say) the budget waits: an
     exception raised there would be lost ("unraisable") and the work would go on."""
     armed = []
-    monkeypatch.setattr(signal, "setitimer", lambda which, seconds, interval=0.0: armed.append(seconds))
+    monkeypatch.setattr(budget._signal, "setitimer", lambda which, seconds, interval=0.0: armed.append(seconds))
     guard = budget.cpu_budget()
     guard.armed = True
 

@@ -235,7 +235,7 @@ def test_the_timer_firing_as_a_line_ends_is_still_switched_off(monkeypatch):
     import signal
 
     calls = []
-    real = signal.setitimer
+    real = budget._signal.setitimer  # (budget.py uses _signal, the signal module without its enums)
 
     def setitimer(which, seconds, interval=0.0):
         calls.append(seconds)
@@ -243,7 +243,7 @@ def test_the_timer_firing_as_a_line_ends_is_still_switched_off(monkeypatch):
             raise budget.OverBudget  # as if the handler ran right here
         return real(which, seconds, interval)
 
-    monkeypatch.setattr(signal, "setitimer", setitimer)
+    monkeypatch.setattr(budget._signal, "setitimer", setitimer)
     before = signal.getsignal(signal.SIGVTALRM)
     with budget.cpu_budget():
         result = 42  # the body is done: its result stands

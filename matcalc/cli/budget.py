@@ -7,12 +7,9 @@ matcalc's writes without using any, and must not make a line fail.
 """
 from __future__ import annotations
 
+import _signal  # the signal module without its enums (and threading): their import costs more than a short batch line
 import os
-import signal
 import sys
-import threading
-
-import _signal  # signal.signal without the enum wrapping, which costs more than a short batch line
 
 from ..errors import MatcalcError
 
@@ -48,7 +45,7 @@ def over_budget_error() -> MatcalcError:
     return MatcalcError(f"gave up after {CPU_SECONDS:g} s of computing: the result would be too large")
 
 
-_SIGVTALRM = int(getattr(signal, "SIGVTALRM", 0))
+_SIGVTALRM = getattr(_signal, "SIGVTALRM", 0)
 
 
 class cpu_budget:
@@ -62,13 +59,15 @@ class cpu_budget:
         self.armed = False
 
     def __enter__(self):
-        if (cpu_budget._active or not hasattr(signal, "setitimer")
-                or threading.current_thread() is not threading.main_thread()):
+        if cpu_budget._active or not hasattr(_signal, "setitimer"):
             return self
-        self.previous = _signal.signal(_SIGVTALRM, self._expire)
+        try:
+            self.previous = _signal.signal(_SIGVTALRM, self._expire)
+        except ValueError:  # not the main thread: only it receives signals
+            return self
         self.armed = cpu_budget._active = True
         # and again every 0.2 s, in case something swallowed the first one
-        signal.setitimer(signal.ITIMER_VIRTUAL, CPU_SECONDS, 0.2)
+        _signal.setitimer(_signal.ITIMER_VIRTUAL, CPU_SECONDS, 0.2)
         return self
 
     def _expire(self, signum, frame):
@@ -77,7 +76,7 @@ class cpu_budget:
         if frame is not None and not _ours(frame.f_code.co_filename):
             # Not matcalc's own work: a gc callback of another library, say, where an exception
             # cannot reach the `with` and would be lost as "unraisable". Try again shortly.
-            signal.setitimer(signal.ITIMER_VIRTUAL, RETRY_SECONDS, 0.2)
+            _signal.setitimer(_signal.ITIMER_VIRTUAL, RETRY_SECONDS, 0.2)
             return
         raise OverBudget
 
@@ -88,7 +87,7 @@ class cpu_budget:
             # left running would raise later, anywhere (a line that is long over).
             try:
                 self.armed = False
-                signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+                _signal.setitimer(_signal.ITIMER_VIRTUAL, 0)
                 _signal.signal(_SIGVTALRM, self.previous)
                 cpu_budget._active = False
             except OverBudget:  # the body was done: its result stands
