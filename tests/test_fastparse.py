@@ -112,3 +112,27 @@ def test_random_well_formed_sums_of_products():
         assert agree(text), text
         quick += fastparse.parse(parser.classify_bars(text)) is not None
     assert quick > 2000  # the subset covers such inputs: most never need Lark
+
+
+# -- the checks before reading, on the quick reader's inputs -----------------------------------
+
+REFUSAL_PIECES = PIECES + ["e", "E", "2e5", "1E-3", "f", "g", "f(", "g (", "E[", "\\lambda", "σ_", "_1",
+                           "1.5.5", "frac", "nabla", "^(", "^{(1)}", "\x07", "\ufffd", "D_KL", "sqrt["]
+
+
+def screened(text: str) -> bool:
+    """Where a check before reading finds something, parse's screen of quick inputs finds something."""
+    if fastparse.parse(text) is None or len(text) > parser.MAX_DIGITS or parser._PLAIN_REFUSED.search(text):
+        return True
+    return parser._REFUSED.search(text) is None
+
+
+def test_the_screen_of_quick_inputs_misses_no_refusal():
+    rng = random.Random(20261202)
+    texts = _strings_in_tests() + ["2e5 x", "x 1E3", "f(x)", "a^T g(x)", "1" * 1001, "f (x)", "2 e5"]
+    texts += ["".join(rng.choice(REFUSAL_PIECES) for _ in range(rng.randint(1, 10))) for _ in range(20000)]
+    assert not [t for t in texts if not screened(t)]
+    # and the screen finds the refusals that the quick reader would read as products
+    for text in ["2e5 x", "x 1E3", "f(x)", "a^T g(x)"]:
+        assert fastparse.parse(text) is not None and parser._REFUSED.search(text)
+        assert parser._PLAIN_REFUSED.search(text)

@@ -87,11 +87,17 @@ def parse(text: str) -> Line:
     if len(text) > MAX_LENGTH:  # lark reads ~150k characters a second: keep every input to seconds
         raise MatcalcError(f"the input is {len(text)} characters long; matcalc reads at most {MAX_LENGTH}",
                            text, (MAX_LENGTH, len(text)))
-    if _REFUSED.search(text) is not None:  # most inputs: none of the checks before reading finds anything
-        _refuse(text)
-    vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
-    prepared = classify_bars(_without_delimiters(text))
-    line = quick_parse(prepared)  # the plainest inputs, read without importing lark
+    line = quick_parse(text)  # the plainest inputs, read without importing lark
+    prepared = text
+    if line is None or len(text) > MAX_DIGITS or _PLAIN_REFUSED.search(text) is not None:
+        if _REFUSED.search(text) is not None:  # most inputs: none of the checks before reading finds anything
+            _refuse(text)
+        vocabulary.check(text)  # every word known or refused: nothing is split into letters silently
+        prepared = classify_bars(_without_delimiters(text))
+        if prepared is not text:  # $A B$: the quick reader may read what is left
+            line = quick_parse(prepared)
+    else:
+        vocabulary.check(text)
     if line is not None:
         if "^" in text and "-" in text:  # 0^{-1}, (-4)^{0.5}: the quick reader has no division
             check_numbers(line, text)
@@ -418,6 +424,13 @@ def canonical_name(written: str) -> str | None:
 
 MAX_DIGITS = 1000  # Python refuses to convert integers of over 4300 digits to and from text
 _LONG_NUMBER = Pattern(r"\d{%d,}" % (MAX_DIGITS + 1))
+
+# Where a check of `_refuse` finds something in an input that the quick reader reads, this finds
+# something (or the input is longer than MAX_DIGITS): the quick reader takes no character that
+# the other checks need (control characters, _ . [ \, Greek letters, words but tr). Scientific
+# notation (2e5) and f(x) it reads as products. Each branch begins with its character, so that
+# the search skips to the places that hold one (tests/test_fastparse.py holds it to _REFUSED).
+_PLAIN_REFUSED = re.compile(r"e(?<=\de)|E(?<=\dE)|\((?<=[fg]\()")
 
 # Where any check of `_refuse` finds something, this finds something: one search of each input
 # instead of one for each check (whose patterns are compiled when one is needed).
