@@ -37,7 +37,7 @@ def parse(prepared: str) -> Line | None:
         if reader.i != len(tokens):
             return None
         return Line(node)
-    except (_Unknown, RecursionError):
+    except (_Unknown, RecursionError, ValueError):  # ValueError: a number of over 4300 digits
         return None
 
 
