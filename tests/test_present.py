@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import matcalc
 from matcalc import api
@@ -280,4 +282,73 @@ def test_the_chains_tell_a_lone_variable_around_a_symmetric_sum_as_the_built_sum
 
     seen = results()
     monkeypatch.setattr(present_module, "_transposed_pairs", lambda split, left, right: False)  # built, then looked at
+    assert results() == seen
+
+
+# -- a plain gradient is seen on its factors as its node types show it ---------------------------
+
+def _plain_pool():
+    from fractions import Fraction
+
+    from matcalc.calculus.expr import Add, Const, Func, Hadamard, Identity, Integer, MatMul, Ones, Power, Transpose
+
+    X, Y, S = Sym("X", ("n", "n"), False), Sym("Y", ("n", "n"), False), Sym("S", ("n", "n"), True)
+    s, k = Sym("s", (1, 1), False), Integer("k", (1, 1), False)
+    plain = [X, Y, S, Transpose(X), Transpose(Y), Identity("n"), Const(Fraction(2)), Const(Fraction(-1)), s]
+    v, w = Sym("v", ("n", 1), False), Sym("w", ("n", 1), False)
+    # and nodes that rules change, inside a product or as a term: X ∘ Y + 2 X ∘ S = X ∘ (Y + 2 S),
+    # diag(v) + diag(w) = diag(v + w), 1 / (1 + exp(-s)) = σ(s)
+    others = [Hadamard((X, Y)), Hadamard((X, S)), Func("exp", X), Func("sigmoid", s), Ones(("n", "n")), Add((X, Y)),
+              k, Power(X, Fraction(-1)), Transpose(MatMul((X, Y))), kr.diag(v), Add((kr.diag(v), kr.diag(w))),
+              Power(Add((alg.const(1), Func("exp", MatMul((alg.const(-1), s))))), Fraction(-1))]
+    return plain, others, Add, MatMul
+
+
+def _rewritten_and_presented(e):
+    from matcalc.calculus.present import rewrite
+
+    alg.forget()  # no table remembers e from the other way
+    try:
+        out = [repr(rewrite(e)), repr(present(rewrite(e)))]
+    except Exception as error:  # a node no rule was made for: the same error both ways
+        out = [repr(error)]
+    alg.forget()
+    return out
+
+
+_PLAIN, _OTHERS, _ADD, _MATMUL = _plain_pool()
+_FACTORS = st.one_of(st.sampled_from(_PLAIN), st.sampled_from(_PLAIN), st.sampled_from(_OTHERS))
+_TERMS = st.lists(_FACTORS, min_size=1, max_size=4).filter(lambda fs: any(not f.is_scalar for f in fs))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TERMS, min_size=1, max_size=4))
+@example([[alg.const(2), _OTHERS[0]], [alg.const(-1), _OTHERS[1]]])  # 2 X ∘ Y - X ∘ S = X ∘ (2 Y - S)
+@example([[_OTHERS[9], _OTHERS[9]], [_PLAIN[0]]])  # diag(v) diag(v) = diag(v ∘ v)
+def test_a_plain_gradient_seen_on_its_factors_is_rewritten_as_its_node_types_say(terms):
+    from matcalc.calculus import present as present_module
+
+    built = [fs[0] if len(fs) == 1 else _MATMUL(tuple(fs)) for fs in terms]
+    e = built[0] if len(built) == 1 else _ADD(tuple(built))
+    seen = _rewritten_and_presented(e)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(present_module, "_plain", lambda e: False)  # every pass gathers node types
+        assert _rewritten_and_presented(e) == seen
+
+
+def test_plain_gradients_of_the_benchmark_are_rewritten_as_their_node_types_say(monkeypatch):
+    from matcalc.calculus import present as present_module
+    from test_linear_time import _benchmark_inputs
+
+    def results():
+        out = []
+        for source in LONE + _benchmark_inputs(300):
+            text, _, declared = source.partition(" ; ")
+            declared = dict([declared.split(": ")]) if declared else None
+            out.append(repr(api.diff(text, "X" if "X" in text else "x", declared=declared).result))
+            alg.forget()
+        return out
+
+    seen = results()
+    monkeypatch.setattr(present_module, "_plain", lambda e: False)
     assert results() == seen

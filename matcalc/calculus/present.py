@@ -79,21 +79,21 @@ _REBUILD = {
 
 def rewrite(e: Expr) -> Expr:
     """e with the rules of `_RULES` applied in every node, children first (an equal expression)."""
+    unchanged = _UNCHANGED
+    if unchanged.get(id(e)) is e:  # rewritten before as it is (`present` asks again, after `shortest`)
+        return e
+    if _plain(e):  # (most gradients) seen on its factors, without gathering its node types
+        plain = _PLAIN
+        if len(plain) >= alg._KEPT:
+            plain.clear()
+        plain[id(e)] = e
+        return _inert_sum(e) if type(e) is Add else e
     bits = node_types(e)
     if not bits & ~_INERT:  # no node that a rule changes: e as it is, without a walk
         return e
     if type(e) is Add and not bits & ~_INERT & ~Add.type_bit and not any(
             node_types(t) & ~_INERT for t in e.terms):
-        # a sum of inert terms (most gradients): each term stays, the sum's own rule only
-        unchanged = _UNCHANGED
-        if unchanged.get(id(e)) is e:
-            return e
-        out = _any_sum(e)
-        if out is e:
-            if len(unchanged) >= alg._KEPT:
-                unchanged.clear()
-            unchanged[id(e)] = e
-        return out
+        return _inert_sum(e)
     done: dict[int, Expr] = {}
     stack: list[tuple[Expr, bool]] = [(e, False)]
     unchanged = _UNCHANGED
@@ -129,6 +129,17 @@ def rewrite(e: Expr) -> Expr:
     return done[id(e)]
 
 
+def _inert_sum(e: Add) -> Expr:
+    """A sum of inert terms (most gradients): each term stays, the sum's own rule only."""
+    out = _any_sum(e)
+    if out is e:
+        unchanged = _UNCHANGED
+        if len(unchanged) >= alg._KEPT:
+            unchanged.clear()
+        unchanged[id(e)] = e
+    return out
+
+
 # The node types that no rule of _RULES changes, as a node or as a factor of a product (whose
 # rules look for ∘, diag, 𝟏, powers, sums and functions among its factors): an expression of
 # these alone is its own rewrite.
@@ -136,6 +147,29 @@ _INERT = 0
 for _type in (Sym, Integer, Const, Identity, Zero, Transpose, MatMul, Trace, Det):
     _INERT |= _type.type_bit
 del _type
+
+
+def _plain(e: Expr) -> bool:
+    """Whether e is a plain term or a sum of them: a term is a variable, its transpose, a number,
+    I, or a product of these. Its node types are all _INERT but Add at the top: no rule of
+    _RULES applies in it but the sum's own, and it holds no ∘ and no function."""
+    for term in e.terms if type(e) is Add else (e,):
+        kind = type(term)
+        if kind is MatMul:
+            for f in term.factors:
+                kind = type(f)
+                if not (kind is Sym or kind is Const or kind is Transpose and type(f.arg) is Sym or kind is Identity):
+                    return False
+        elif not (kind is Sym or kind is Const or kind is Transpose and type(term.arg) is Sym or kind is Identity):
+            return False
+    return True
+
+
+# The sums and terms that `rewrite` found _plain: the passes that look for ∘ or a function
+# (_hadamard_common, σ's) know at once that they hold none, without gathering their node types
+# (node_types walks the whole expression the first time). By identity, as _UNCHANGED below.
+_PLAIN: dict[int, Expr] = alg.table()
+
 
 # The nodes `rewrite` gave back as they are: each child did too, and the node's own rule
 # returned it, so rewriting it again (`present` does, after `shortest`) would again; it is not
@@ -427,7 +461,8 @@ def sigma_derivative_together(e: Expr) -> Expr:
     in each elementwise or scalar product, 𝟏 - σ(z) stands right after σ(z). Only the order of
     factors changes (both products commute), so this is the last step, after every rule that
     sorts factors."""
-    if "sigmoid" not in _FUNCTIONS or not node_types(e) & Func.type_bit or not _has_sigmoid(e):
+    if "sigmoid" not in _FUNCTIONS or _PLAIN.get(id(e)) is e or not node_types(e) & Func.type_bit \
+            or not _has_sigmoid(e):
         return e
     done: dict[int, Expr] = {}
     for node in postorder(e):
@@ -511,7 +546,7 @@ def _scalar_product(e: MatMul) -> Expr:
 
 def _scalar_sigma_common(e: Add) -> Expr:
     """σ(z) taken out of a scalar sum whose every term has it: σ - σ² = σ (1 - σ)."""
-    if not node_types(e) & Func.type_bit:
+    if _PLAIN.get(id(e)) is e or not node_types(e) & Func.type_bit:
         return e  # no σ
     split = []
     for t in e.terms:
@@ -581,7 +616,7 @@ def _hadamard_common(e: Add) -> Expr:
         return _scalar_sigma_common(e)
     if e.shape[0] == 1:  # scalars and rows: their elementwise products are written as columns
         return e
-    if not node_types(e) & _ELEMENTWISE and len({_elementwise_base(t) for t in e.terms}) > 1:
+    if (_PLAIN.get(id(e)) is e or not node_types(e) & _ELEMENTWISE) and len({_elementwise_base(t) for t in e.terms}) > 1:
         return e  # no ∘: a factor every term shares is a whole term's matrix part, and they differ
     split = []
     for t in e.terms:
