@@ -24,24 +24,36 @@ def chain(k: int) -> str:
                             + [f"N{i}" for i in range(1, k + 1)] + ["X^T"]) + ")"
 
 
-def pushes(source: str, monkeypatch) -> tuple[int, int]:
-    """How many factors the product constructor handles for one gradient, and the result's size."""
+def factors_read(source: str, monkeypatch) -> tuple[int, int]:
+    """How many factors the product constructors read for one gradient (plain_product's shortcut,
+    and the fold of mul when it declines, a product among the factors counted as its factors),
+    and the result's size."""
     count = 0
-    push = alg._push_matrix
+    shortcut, read = alg.plain_product, alg._Fold.read
 
-    def counting(chain_, f):
+    def width(f):
+        return len(f.factors) if type(f) is MatMul else 1
+
+    def counting_shortcut(factors):
         nonlocal count
-        count += 1
-        push(chain_, f)
+        factors = tuple(factors)
+        count += sum(width(f) for f in factors)
+        return shortcut(factors)
 
-    monkeypatch.setattr(alg, "_push_matrix", counting)
+    def counting_read(state, factor):
+        nonlocal count
+        count += width(factor)
+        read(state, factor)
+
+    monkeypatch.setattr(alg, "plain_product", counting_shortcut)
+    monkeypatch.setattr(alg._Fold, "read", counting_read)
     g = api.diff(source, "X")
     monkeypatch.undo()
     return count, tree_size(g.result)
 
 
 def test_work_and_result_grow_linearly_with_k(monkeypatch):
-    counts = [pushes(chain(k), monkeypatch) for k in (10, 20, 40, 80, 160)]
+    counts = [factors_read(chain(k), monkeypatch) for k in (10, 20, 40, 80, 160)]
     for (work, size), (work2, size2) in zip(counts, counts[1:]):
         assert work2 / work <= 2.2, counts  # a quadratic step would approach 4
         assert size2 / size <= 2.1, counts
