@@ -113,7 +113,7 @@ def add(*terms: Expr) -> Expr:
                     if _PLAIN.get(id(t)) is not t:
                         kept = None  # made some other way: made again, as scale makes it
                 else:
-                    c, key = _ONE, factors
+                    c, key = _ONE, factors  # (as the rest of a like term with a number in front)
             elif kind is Const:
                 c, key = t.value, ONE
                 if not c:
@@ -122,10 +122,9 @@ def add(*terms: Expr) -> Expr:
                 continue
             else:
                 c, key = _ONE, t
-            entry = collected.get(key)
-            if entry is None:
-                collected[key] = [c, kept]
-            else:
+            new = [c, kept]
+            entry = collected.setdefault(key, new)  # one look: a tuple hashes each of its nodes
+            if entry is not new:  # a like term came before it
                 entry[0] += c
                 entry[1] = None
     out = []
