@@ -39,8 +39,8 @@ def _visible(text: str) -> str:
     characters (a bidi override such as U+202E, a zero-width space) as �: one column each, so
     the caret stays under its character, and nothing reaches the terminal as a command or
     reorders the line."""
-    text = _INVISIBLE.sub(lambda m: "\u2421" if m.group() == "\x7f" else
-                          chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
+    text = re.sub(_INVISIBLE, lambda m: "\u2421" if m.group() == "\x7f" else
+                  chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
     if text.isascii():
         return text
     import unicodedata
@@ -48,8 +48,10 @@ def _visible(text: str) -> str:
     return "".join("\ufffd" if unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp") else c for c in text)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_INVISIBLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# Compiled on first use, by re.sub (and kept in re's cache): these ranges of surrogates cost
+# more to compile than a short line takes to answer, and most runs need neither.
+_SURROGATE = "[\ud800-\udfff]"
+_INVISIBLE = "[\x00-\x1f\x7f\ud800-\udfff]"
 
 
 def _clip(lines: list[str], width: int = 100) -> list[str]:
@@ -179,7 +181,7 @@ def write_out(text: str) -> None:
 
 def _write(text: str) -> None:
     # an error record may echo undecodable command-line bytes (lone surrogates): as �
-    write_out((text if text.isascii() else _SURROGATE.sub("\ufffd", text)) + "\n")
+    write_out((text if text.isascii() else re.sub(_SURROGATE, "\ufffd", text)) + "\n")
 
 
 def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
