@@ -352,3 +352,32 @@ def test_plain_gradients_of_the_benchmark_are_rewritten_as_their_node_types_say(
     seen = results()
     monkeypatch.setattr(present_module, "_plain", lambda e: False)
     assert results() == seen
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TERMS, min_size=2, max_size=4))
+@example([[_PLAIN[0], _PLAIN[1]], [_PLAIN[0], _PLAIN[4]]])  # X Y + X Yᵀ = X (Y + Yᵀ): kept, a lone X
+@example([[_PLAIN[6], _PLAIN[1], _PLAIN[0]], [_PLAIN[2], _PLAIN[0]]])  # 2 Y X + S X = (2 Y + S) X
+def test_the_looks_of_common_factors_say_what_splitting_the_terms_finds(terms):
+    """_common_factors looks at the terms' ends (_an_end_in_every_term) and at their inner sum
+    (_transposed_pairs) before it splits and builds: each look only skips what the split would
+    not change."""
+    from matcalc.calculus import present as present_module
+
+    e = alg.add(*(fs[0] if len(fs) == 1 else _MATMUL(tuple(fs)) for fs in terms))
+    if type(e) is not _ADD:
+        return
+
+    def common_factors():
+        alg.forget()
+        try:
+            return repr(present_module._common_factors(e))
+        except Exception as error:  # a node no rule was made for: the same error both ways
+            return repr(error)
+
+    seen = common_factors()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(present_module, "_an_end_in_every_term", lambda terms: True)
+        m.setattr(present_module, "_some_factor_in_every_term", lambda terms: True)
+        m.setattr(present_module, "_transposed_pairs", lambda split, left, right: False)
+        assert common_factors() == seen

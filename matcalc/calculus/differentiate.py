@@ -501,10 +501,10 @@ def gradient(f: Expr, var: Sym, transposed: bool = False) -> Expr:
 def shortest(e: Expr) -> Expr:
     """What `simplify` makes of e (its canonical form, multiplied out or not) where that writes
     fewer variables; e as it is otherwise, so that a result keeps the order of its terms."""
-    from .canonical import simplest
-
     if _nothing_to_cancel(e):
         return e
+    from .canonical import simplest  # (not at every call: an import statement costs its look-up)
+
     try:
         other = simplest(e)
     except ValueError:  # a product canonical cannot split into chains: nothing shorter known
@@ -586,16 +586,19 @@ def _plain_chain(term: Expr) -> tuple | None:
     and no run of them from the left a 1×1 product (which canonical would rotate); else None."""
     if term.is_scalar:
         return None
-    chain = tuple(f for f in (term.factors if type(term) is MatMul else (term,)) if not f.is_scalar)
+    chain = tuple([f for f in (term.factors if type(term) is MatMul else (term,)) if not f.is_scalar])
     for f in chain:
-        if type(f) is Power and f.exponent == 1:  # A¹, which canonical writes A
-            return None
-        base = f.base if type(f) is Power else f
-        if type(base) is Transpose:
-            base = base.arg
-            if type(base) is Sym and base.symmetric:  # Sᵀ, which canonical writes S
+        kind = type(f)
+        if kind is Power:
+            if f.exponent == 1:  # A¹, which canonical writes A
                 return None
-        if type(base) is not Sym:
+            f = f.base
+            kind = type(f)
+        if kind is Transpose:
+            f = f.arg
+            if type(f) is not Sym or f.symmetric:  # Sᵀ, which canonical writes S
+                return None
+        elif kind is not Sym:
             return None
     if chain[0].shape[0] == 1 and any(f.shape[1] == 1 for f in chain[:-1]):
         return None

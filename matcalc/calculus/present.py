@@ -36,7 +36,6 @@ and, last, σ's derivative written as one piece: σ(z) ∘ (𝟏 - σ(z)) ∘ δ
 from __future__ import annotations
 
 import math
-from collections import Counter
 from fractions import Fraction
 
 from . import algebra as alg
@@ -261,13 +260,13 @@ def _common_factors(e: Add) -> Expr:
         return e  # nothing to take out (most sums): not split up to find that
     split = []
     for t in e.terms:
-        c, rest = alg.split_coefficient(scalar_units(t))  # x xᵀ A x is (xᵀ A x) x: x is not shared
-        factors = rest.factors if isinstance(rest, MatMul) else (rest,)
+        t = scalar_units(t)  # x xᵀ A x is (xᵀ A x) x: x is not shared
+        factors = _rest_factors(t)  # of t = c · rest, rest not built
         scalars = [f for f in factors if f.is_scalar]
         chain = [f for f in factors if not f.is_scalar]
-        if not chain or kr.is_number_product(rest):
+        if not chain or t.is_scalar:  # (a 1×1 product of matrices, xᵀ a: a number)
             return e
-        split.append((c, scalars, chain))
+        split.append((alg.coefficient(t), scalars, chain))
     shortest = min(len(chain) for _, _, chain in split)
     left = 0
     while left < shortest - 1 and all(chain[left] == split[0][2][left] for _, _, chain in split):
@@ -306,7 +305,7 @@ def _transposed_pairs(split, left: int, right: int) -> bool:
     c0 = split[0][0]
     inner = []
     for c, scalars, chain in split:
-        if scalars or c != c0:
+        if scalars or c is not c0 and c != c0:  # (mostly the shared 1: Fraction's != is Python code)
             return False
         middle = chain[left:len(chain) - right]
         previous = None
@@ -316,15 +315,18 @@ def _transposed_pairs(split, left: int, right: int) -> bool:
             if previous is not None and (previous._hash == f._hash or previous.shape[1] != f.shape[0]):
                 return False  # X X = X², or not a chain: mul's business
             previous = f
-        inner.append(tuple((f, False) if type(f) is Sym else (f.arg, True) for f in middle))
+        inner.append(tuple([(f, False) if type(f) is Sym else (f.arg, True) for f in middle]))
     rows, cols = split[0][2][left].shape[0], split[0][2][len(split[0][2]) - right - 1].shape[1]
-    if len(set(inner)) < len(inner) or rows == 1 or cols == 1:
+    terms = set(inner)
+    if len(terms) < len(inner) or rows == 1 or cols == 1:
         return False  # like terms, or a row or a column: _sum may take more out
     if len({term[0] for term in inner}) == 1 or len({term[-1] for term in inner}) == 1:
         return False  # a shared end that _sum would take out (_an_end_in_every_term)
-    transposed = [tuple((v, False) if was or v.symmetric else (v, True) for v, was in reversed(term))
+    transposed = [tuple([(v, False) if was or v.symmetric else (v, True) for v, was in reversed(term)])
                   for term in inner]
-    return Counter(transposed) == Counter(inner) and transposed != inner
+    # the transposes are the terms again, in another order (the terms are distinct: as many
+    # transposes make the same set only if they are distinct too)
+    return set(transposed) == terms and transposed != inner
 
 
 def _some_factor_in_every_term(terms) -> bool:
@@ -354,15 +356,27 @@ def _an_end_in_every_term(terms) -> bool:
     of each term's chain after scalar_units, which takes out 1×1 runs only, and a run can begin
     only at a factor with one row and end only at one with one column (such an end, or a product
     as an end, and this says yes: the whole look decides)."""
-    firsts, lasts = set(), set()
+    first_shared = last_shared = True
+    first0 = last0 = None  # the first term's ends, by their kept hashes
     for t in terms:
-        chain = [f for f in t.factors if not f.is_scalar] if type(t) is MatMul else [t]
-        first, last = chain[0], chain[-1]
+        if type(t) is MatMul:  # its first and last matrix factors (a term of such a sum has one)
+            factors = t.factors
+            i, j = 0, -1
+            while factors[i].is_scalar:
+                i += 1
+            while factors[j].is_scalar:
+                j -= 1
+            first, last = factors[i], factors[j]
+        else:
+            first = last = t
         if first.shape[0] == 1 or last.shape[1] == 1 or type(first) is MatMul or type(last) is MatMul:
             return True
-        firsts.add(first)
-        lasts.add(last)
-    return len(firsts) == 1 or len(lasts) == 1
+        if first0 is None:
+            first0, last0 = first._hash, last._hash
+        else:  # equal factors hash alike (two that only collide say yes: the whole look decides)
+            first_shared = first_shared and first._hash == first0
+            last_shared = last_shared and last._hash == last0
+    return first_shared or last_shared
 
 
 def occurrences(e: Expr) -> int:
