@@ -203,7 +203,8 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
         if hessian:
             raise error
         chosen = kinds.infer([body], source, declared)  # raises the error of any reading
-    notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(body, source)
+    notes = ([_other_readings(chosen, alternatives)] if alternatives else []) + _transpose_lookalikes(
+        body, source, chosen.kinds)
     notes += _product_lookalikes(body, source, chosen, declared)
     scalars = [n for n in _transposed_names(body) if n in as_vectors and chosen.kinds.get(n) == "scalar"] \
         if error is not None and not alternatives else []
@@ -212,7 +213,7 @@ def _reading(body: Syntax, source: str, declared: dict[str, str], wrts: list[str
         notes.append(f"{shown} {'is' if len(scalars) == 1 else 'are'} read as a scalar, whose transpose is itself; "
                      f"as a vector: {error.message}")
     integers = [render.name(n, render.TEXT) for n, kind in chosen.kinds.items()
-                if kind == "integer" and declared.get(n) == "scalar"]
+                if kind == "integer" and declared.get(n) == "scalar"] if "integer" in chosen.kinds.values() else []
     if integers:  # X^k with --scalar k: said, since a real k is what a scalar declares
         notes.append(f"{', '.join(integers)} {'is' if len(integers) == 1 else 'are'} read as a symbolic "
                      "integer (the exponent of a matrix power), with whole values only")
@@ -223,9 +224,12 @@ def _transposed_names(body: Syntax) -> list[str]:
     return sorted({n.args[0].value for n in body.nodes() if n.op == "transpose" and n.args[0].op == "name"})
 
 
-def _transpose_lookalikes(body: Syntax, source: str) -> list[str]:
+def _transpose_lookalikes(body: Syntax, source: str, names) -> list[str]:
     """Say how a spelling of the transpose that is not one was read: x^t is x to the power t
-    (β^t is meant so, and says nothing), and xTAx the product x T A x with a matrix T."""
+    (β^t is meant so, and says nothing), and xTAx the product x T A x with a matrix T. `names`:
+    those of body (each note is about a name t or T)."""
+    if "t" not in names and "T" not in names:  # most inputs
+        return []
     said = []
     for node in body.nodes():
         if (node.op == "power" and len(node.args) == 2 and node.args[1].op == "name" and node.args[1].value == "t"
@@ -253,7 +257,7 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
     paper's w · x is their inner product (matcalc's wᵀx), w × x their cross product and NumPy's
     w * x their entrywise product; matcalc's ·, × and * are the product of scalars and matrices,
     and two column vectors have none, so a letter was read as a scalar."""
-    if not any(sign in source for signs, _, _ in _PRODUCT_SIGNS for sign in signs):  # most inputs
+    if _SIGN_CHARACTERS.isdisjoint(source):  # most inputs: no sign
         return []
     said = []
     for node in body.nodes():
@@ -272,6 +276,7 @@ def _product_lookalikes(body: Syntax, source: str, chosen: kinds.Typing, declare
     return said
 
 
+_SIGN_CHARACTERS = frozenset("\\·⋅×*")  # each sign of _PRODUCT_SIGNS holds one
 _LATIN_LETTER = Pattern(r"[a-z](?:_\w+)?")  # compiled when an input holds a product sign
 
 
@@ -282,8 +287,9 @@ def _infer_once(tried: dict, body: Syntax, source: str, given: dict[str, str], s
     key = (tuple(given.items()), scalar_result)
     if key not in tried and not scalar_result:
         scalar = tried.get((key[0], True))
-        if isinstance(scalar, kinds.Typing) and all(
-                scalar.kinds[n] == "vector" for n in scalar.kinds if n not in given and not kinds.is_upper(n)):
+        # a free name is a vector unless made a scalar (or then an integer, X^k): most readings have neither
+        if isinstance(scalar, kinds.Typing) and (_NO_SCALARS.isdisjoint(scalar.kinds.values()) or all(
+                scalar.kinds[n] == "vector" for n in scalar.kinds if n not in given and not kinds.is_upper(n))):
             tried[key] = scalar
     if key not in tried:
         try:
@@ -305,8 +311,11 @@ def _entrywise_note(written: Expr, typing: kinds.Typing, body: Syntax) -> kinds.
     """Say so when a function with a matrix meaning (exp of a square matrix: e^X) is taken entry
     by entry, as matcalc takes every function: the other reading has another gradient. `written`
     is built from `body`, whose calls are its functions (and a query's gradient may hold any)."""
-    if not any(node.op == "call" and node.value in _MATRIX_MEANINGS or node.op == "query"
-               for node in body.nodes()):  # most inputs: nothing to say, no walk of the expression
+    for node in body.nodes():
+        op = node.op
+        if op == "call" and node.value in _MATRIX_MEANINGS or op == "query":
+            break
+    else:  # most inputs: nothing to say, no walk of the expression
         return typing
     from .calculus.expr import Func, postorder
 
@@ -330,8 +339,12 @@ def _holds_function(e: Expr, func_type) -> bool:
     return any_node(e, lambda node: type(node) is func_type and node.name in _MATRIX_MEANINGS)
 
 
+_NO_SCALARS = frozenset(("scalar", "integer"))
+_SCALAR = frozenset(("scalar",))
+
+
 def _not_all_scalars(typing: kinds.Typing) -> bool:
-    return any(kind != "scalar" for kind in typing.kinds.values())
+    return not _SCALAR.issuperset(typing.kinds.values())
 
 
 def _other_readings(chosen: kinds.Typing, alternatives: list[kinds.Typing]) -> str:

@@ -147,3 +147,13 @@ KINDS = st.fixed_dictionaries({n: st.sampled_from(["matrix", "symmetric", "vecto
 def test_random_trees_of_random_kinds(trees, all_kinds, scalar_result):
     names = kinds.names_in(*trees)
     assert agree(trees, {n: all_kinds[n] for n in names}, scalar_result)
+
+
+def test_nodes_lists_the_tree_as_walk_goes_over_it():
+    """Syntax.nodes, which the type checks go over in reverse, is walk's order (the parser's trees,
+    and a node of three arguments)."""
+    trees = [tree for text in corpus() for tree in trees_of(text)]
+    trees.append(Syntax("mul", (Syntax("name", (), "A"), Syntax("neg", (Syntax("name", (), "B"),)),
+                                Syntax("name", (), "C"))))
+    assert all(tree.nodes() == tuple(tree.walk()) and all(a is b for a, b in zip(tree.nodes(), tree.walk()))
+               for tree in trees)

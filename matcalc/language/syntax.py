@@ -54,9 +54,16 @@ class Syntax(Frozen):
             out, stack = [], [self]
             while stack:
                 node = stack.pop()
-                out.append(node)
-                if node.args:
-                    stack.extend(node.args[::-1])
+                while True:  # down the first arguments, the others kept for later
+                    out.append(node)
+                    args = node.args
+                    if not args:
+                        break
+                    if len(args) == 2:  # most nodes with arguments
+                        stack.append(args[1])
+                    elif len(args) > 2:
+                        stack.extend(args[:0:-1])
+                    node = args[0]
             found = tuple(out)
             _set__nodes(self, found)
         return found
