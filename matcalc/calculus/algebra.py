@@ -185,40 +185,38 @@ def plain_product(factors) -> Expr | None:
     scalar = identity = None
     chain: list[Expr] = []
     first = last = None
-    for factor in factors:
-        # the fold reads a product as its factors, but a 1×1 product after a matrix whole
-        parts = factor.factors if type(factor) is MatMul and (
-            not factor.is_scalar or last is None or last == 1) else (factor,)
-        for f in parts:
-            kind = type(f)
-            if kind is Const:  # as _Fold._take does
-                if c is _ONE and type(f.value) is Fraction:
-                    c, number = f.value, f
-                elif f is not ONE:
-                    c *= f.value
-                    number = None
-                continue
-            if kind in _FOLDED:
+    if MatMul in map(type, factors):  # (a look in C: most products are of plain factors)
+        factors = _parts(factors)
+    for f in factors:
+        kind = type(f)
+        if kind is Const:  # as _Fold._take does
+            if c is _ONE and type(f.value) is Fraction:
+                c, number = f.value, f
+            elif f is not ONE:
+                c *= f.value
+                number = None
+            continue
+        if kind in _FOLDED:
+            return None
+        if f.is_scalar:
+            if scalar is not None:  # two scalars: sorted, maybe merged (|X|⁻¹ |X|)
                 return None
-            if f.is_scalar:
-                if scalar is not None:  # two scalars: sorted, maybe merged (|X|⁻¹ |X|)
-                    return None
-                scalar = f
-                continue
-            if kind is MatMul:
-                return None
-            rows, cols = f.shape
-            if last is None:
-                first = rows
-            elif rows != last:  # a 1×1 run read as a scalar factor: the fold's business
-                return None
-            last = cols
-            if kind is Identity:
-                identity = f
-                continue
-            if chain and chain[-1]._hash == f._hash:  # X X = X²
-                return None
-            chain.append(f)
+            scalar = f
+            continue
+        if kind is MatMul:
+            return None
+        rows, cols = f.shape
+        if last is None:
+            first = rows
+        elif rows != last:  # a 1×1 run read as a scalar factor: the fold's business
+            return None
+        last = cols
+        if kind is Identity:
+            identity = f
+            continue
+        if chain and chain[-1]._hash == f._hash:  # X X = X²
+            return None
+        chain.append(f)
     out = []
     if c is not _ONE and c != 1:
         if c == 0:
@@ -240,6 +238,24 @@ def plain_product(factors) -> Expr | None:
         _PLAIN.clear()
     _PLAIN[id(product)] = product
     return product
+
+
+def _parts(factors) -> list[Expr]:
+    """The factors as the fold reads them: a product as its factors, but a 1×1 product after a
+    matrix whole (last: the columns of the last matrix factor)."""
+    out: list[Expr] = []
+    last = None
+    for factor in factors:
+        if type(factor) is MatMul and (not factor.is_scalar or last is None or last == 1):
+            out += factor.factors
+            for f in factor.factors:
+                if not f.is_scalar:
+                    last = f.shape[1]
+        else:
+            out.append(factor)
+            if not factor.is_scalar:
+                last = factor.shape[1]
+    return out
 
 
 def mul_chain(factors: list[Expr]) -> Expr:

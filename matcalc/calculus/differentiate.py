@@ -20,6 +20,7 @@ from .expr import (
     Norm, Ones, Power, PowerDifferential, Sum, Sym, Trace, Transpose, Zero, postorder,
 )
 from .expr import DifferentialOf
+from .expr import _LEAVES
 from .expr import Commutation, Diag, Diagonal, IndexForm, Kron, Vec, VariablePower
 
 EXPAND_POWER_UP_TO = 8  # d(Xᵏ) is written out as a sum of k terms up to this k
@@ -33,18 +34,40 @@ _CONSTANT_LEAVES = {Const, Identity, Ones, Zero, Differential, Commutation}
 
 def differential(f: Expr, var: Sym) -> Expr:
     """d f with respect to var, as an expression linear in Differential(var)."""
-    d = _Differentials({var: Differential(var)})  # a leaf other than var: its zero, when asked
-    is_zero, get = alg.is_zero, d.get
+    dx = Differential(var)
+    d = _Differentials({var: dx})  # a leaf other than var: its zero, when asked
+    # The nodes whose differential is not zero, by identity: asking d would hash each child (in
+    # Python) at every look. A leaf child is var or has the differential zero.
+    varying: set[int] = set()
+    h, leaves, is_zero = var._hash, _LEAVES, alg.is_zero
     for node in _inner_postorder(f):
-        if type(node) in _ZERO_WITH_ARGS:  # zero, as a node not in d, unless a child's dU is not
-            for c in node.children():  # any(...) without a generator per node
-                dc = get(c)
-                if dc is not None and not is_zero(dc):
-                    d[node] = _differential_of(node, var, d)
+        kind = type(node)
+        if kind is MatMul:  # the product rule, asking d only of the factors that vary
+            parts = [(i, dx if type(c) in leaves else d[c]) for i, c in enumerate(node.factors)
+                     if ((c._hash == h and c == var) if type(c) in leaves else id(c) in varying)]
+            if not parts:
+                continue  # a constant: zero, as a node not in d
+            dnode = _product_rule(node, parts)
+        elif kind in _ZERO_WITH_ARGS:  # zero unless a child's differential is not
+            for c in node.children():
+                if (c._hash == h and c == var) if type(c) in leaves else id(c) in varying:
                     break
+            else:
+                continue
+            dnode = _differential_of(node, var, d)
         else:
-            d[node] = _differential_of(node, var, d)
+            dnode = _differential_of(node, var, d)
+        d[node] = dnode
+        if not is_zero(dnode):
+            varying.add(id(node))
     return d[f]
+
+
+def _product_rule(e: MatMul, parts) -> Expr:
+    """d(U₁ ⋯ Uₙ) = Σᵢ U₁ ⋯ dUᵢ ⋯ Uₙ, `parts` the pairs (i, dUᵢ) of the factors that vary."""
+    factors = e.factors
+    terms = [alg.mul(*factors[:i], df, *factors[i + 1:]) for i, df in parts]
+    return alg.add(*terms) if terms else alg.zero(e.shape)
 
 
 class _Differentials(dict):
@@ -66,22 +89,23 @@ class _Differentials(dict):
 
 
 def _inner_postorder(root: Expr) -> list[Expr]:
-    """The nodes of root that have children, each distinct node once, children before parents:
-    the leaves have their differentials at once (dX for X, else zero)."""
+    """The nodes of root that have children, each distinct node once, children before parents,
+    left to right: the leaves have their differentials at once (dX for X, else zero)."""
     out: list[Expr] = []
     seen: set[int] = set()
-    stack = [(root, False)]
+    leaves = _LEAVES
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            out.append(node)
+        node = stack.pop()
+        if node is None:  # the node below: its children are done
+            out.append(stack.pop())
             continue
         children = node.children()
         if not children or id(node) in seen:
             continue
         seen.add(id(node))
-        stack.append((node, True))
-        stack.extend([(child, False) for child in reversed(children)])
+        stack += (node, None)
+        stack += [child for child in reversed(children) if type(child) not in leaves]
     return out
 
 
@@ -122,13 +146,9 @@ def _reaches(e: Expr, var: Sym) -> bool:
 def _differential_of(e: Expr, var: Sym, d) -> Expr:
     kind = type(e)  # the common nodes first, by type (no node class derives from another but Integer)
     if kind is MatMul:  # product rule
-        terms = []
-        factors = e.factors
-        for i, f in enumerate(factors):
-            df = d.get(f)  # None: a factor without var (a constant's zero is not kept)
-            if df is not None and not alg.is_zero(df):
-                terms.append(alg.mul(*factors[:i], df, *factors[i + 1:]))
-        return alg.add(*terms) if terms else alg.zero(e.shape)
+        get, is_zero = d.get, alg.is_zero  # (None: a factor without var, whose zero is not kept)
+        return _product_rule(e, [(i, get(f)) for i, f in enumerate(e.factors)
+                                 if get(f) is not None and not is_zero(get(f))])
     if kind is Trace:  # d tr F = tr dF
         return alg.trace(d[e.arg])
     if kind is Transpose:  # d(Xᵀ) = (dX)ᵀ
@@ -451,7 +471,7 @@ def _linear_factor(factors, var) -> int:
         if kind is Transpose:
             f = f.arg
             kind = type(f)
-        if kind is Sym or kind is Const or kind is Identity:
+        if kind in _LEAVES:
             continue
         if kind is Differential and (f.var is var or f.var == var) or kind is not Differential and has_differential(f, var):
             if found >= 0:  # pragma: no cover - the product rule leaves one dX per term
