@@ -33,32 +33,16 @@ class Expr:
 
     def __init_subclass__(cls, **kwargs):
         """Each node type gets __init__ and key written out for its fields: the loops above,
-        unrolled, run twice as fast, and building and comparing nodes is most of matcalc's work."""
+        unrolled, run twice as fast, and building and comparing nodes is most of matcalc's work.
+        They are written (_write_out) when the type's first node is built: compiling them costs
+        about 1M instructions a type, and a run builds few of the 26 types (a batch of traces
+        and quadratic forms, 7). Till then `key` is Expr's, which gives the same tuple."""
         super().__init_subclass__(**kwargs)
         cls.type_bit = 1 << len(_TYPE_BITS)
         _TYPE_BITS.append(cls)
         if "fields" not in cls.__dict__ or "__init__" in cls.__dict__:
             return
-        names = ", ".join(cls.fields)
-        # each slot written through its own descriptor: object.__setattr__ (which the
-        # immutability above leaves) looks the name up first, at every field of every node
-        setters = {f"_set_{name}": _slot_setter(cls, name) for name in (*cls.fields, "shape", "is_scalar", "_hash")}
-        source = "\n".join([
-            f"def __init__(self, {names}):",
-            *(f"    _set_{name}(self, {name})" for name in cls.fields),
-            # the shape: an expression of the fields where the class gives one, else its _shape()
-            f"    shape = {cls.__dict__.get('shape_of_fields', 'self._shape()')}",
-            "    _set_shape(self, shape)",
-            "    _set_is_scalar(self, shape == SCALAR)",
-            f"    _set__hash(self, hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
-            "def key(self):",
-            f"    return ({', '.join('self.' + name for name in cls.fields)},)",
-        ])
-        namespace = {"SCALAR": SCALAR, **setters}
-        exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
-        cls.__init__ = namespace["__init__"]
-        if "key" not in cls.__dict__:
-            cls.key = namespace["key"]
+        cls.__init__ = _first_node
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -97,6 +81,37 @@ class Expr:
 
 
 _TYPE_BITS: list[type] = []  # the node types in the order of their bits
+
+
+def _first_node(self, *values, **named):
+    """A node type's __init__ till its first node: writes the type's own, then builds with it."""
+    cls = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_node)
+    _write_out(cls)
+    type(self).__init__(self, *values, **named)
+
+
+def _write_out(cls) -> None:
+    """cls.__init__ and cls.key, written out for its fields (Expr.__init_subclass__)."""
+    names = ", ".join(cls.fields)
+    # each slot written through its own descriptor: object.__setattr__ (which the
+    # immutability above leaves) looks the name up first, at every field of every node
+    setters = {f"_set_{name}": _slot_setter(cls, name) for name in (*cls.fields, "shape", "is_scalar", "_hash")}
+    source = "\n".join([
+        f"def __init__(self, {names}):",
+        *(f"    _set_{name}(self, {name})" for name in cls.fields),
+        # the shape: an expression of the fields where the class gives one, else its _shape()
+        f"    shape = {cls.__dict__.get('shape_of_fields', 'self._shape()')}",
+        "    _set_shape(self, shape)",
+        "    _set_is_scalar(self, shape == SCALAR)",
+        f"    _set__hash(self, hash(({cls.__name__!r}, {', '.join(_hashed(f, cls) for f in cls.fields)},)))",
+        "def key(self):",
+        f"    return ({', '.join('self.' + name for name in cls.fields)},)",
+    ])
+    namespace = {"SCALAR": SCALAR, **setters}
+    exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
+    cls.__init__ = namespace["__init__"]
+    if "key" not in cls.__dict__:
+        cls.key = namespace["key"]
 
 
 def _slot_setter(cls, name: str):
