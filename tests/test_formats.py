@@ -5,9 +5,12 @@ catches a deliberately broken rule."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import matcalc
@@ -20,7 +23,7 @@ from matcalc.cli import output
 from matcalc.formats import render
 from matcalc.calculus.canonical import canonical
 from matcalc.cli.app import app
-from matcalc.calculus.expr import free_symbols
+from matcalc.calculus.expr import Const, Func, Identity, Ones, Power, Sym, Trace, Transpose, free_symbols
 from matcalc.formats.numpy_code import identifier
 from matcalc.formats.python_code import python_code
 from matcalc.verify import identity
@@ -258,3 +261,26 @@ def test_numpy_of_a_scalar_product_times_a_matrix(source):
     got = eval(to_numpy(e), env)
     assert numeric.relative_error(np.reshape(got, want.shape), want) < 1e-12
     assert np.ndim(got) == sum(d != 1 for d in canonical(e).shape)
+
+
+# -- a product of names is written at once as `product` writes it ---------------------------------
+
+_A, _B = Sym("A", ("m", "n"), False), Sym("B", ("n", "m"), False)
+_NAMES = [_A, _B, Transpose(_A), Transpose(_B), Sym("x", ("n", 1), False), Sym("s", (1, 1), False),
+          Sym("W_2", ("m", "n"), False), Sym("mu", (1, 1), False), Transpose(Sym("yhat", ("n", 1), False)),
+          Const(Fraction(2)), Const(Fraction(12))]
+_OTHERS = [Const(Fraction(1)), Const(Fraction(-3)), Const(Fraction(1, 2)), Const(Fraction(3, 2)), Identity("n"),
+           Ones(("n", 1)), Trace(_A), Power(Sym("s", (1, 1), False), Fraction(-1)), Func("exp", Sym("s", (1, 1), False)),
+           Transpose(Transpose(_A))]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_NAMES), st.sampled_from(_NAMES), st.sampled_from(_OTHERS)),
+                min_size=1, max_size=6), st.sampled_from(sorted(render.STYLES)))
+@example([Const(Fraction(3, 2)), _A], "text")  # (3/2) A
+@example([Const(Fraction(1)), _A, _B], "text")  # A B
+def test_a_product_of_names_is_written_as_the_product_writes_it(factors, style):
+    writer = render._Renderer(render.STYLES[style])
+    fast = writer.names(factors)
+    if fast is not None:
+        assert fast == writer.product(factors)[0]

@@ -160,6 +160,9 @@ class _Renderer:
         if isinstance(e, Transpose):  # the commonest nodes first: no node type derives from another
             return self.go(e.arg, POSTFIX + 1) + s.sup("T"), POSTFIX
         if isinstance(e, MatMul):
+            text = self.names(e.factors)
+            if text is not None:  # (most products)
+                return text, PRODUCT
             if len(e.factors) == 2 and type(e.factors[0]) is Const and e.factors[0].value == 1:
                 return self.node(e.factors[1])  # 1 ./ x as written, 1 · x^{∘-1}: not ((1 ./ x))
             return self.product(e.factors)
@@ -378,6 +381,23 @@ class _Renderer:
                 parts.append(self.go(f, ATOM if enclose else PRODUCT))
             if first is None and not f.is_scalar:
                 first = f
+        return self.s.times.join(parts)
+
+    def names(self, factors) -> str | None:
+        """A product of variables and their transposes, after a whole number over 1 or not (most
+        products of a result), as `product` writes it, read once; None for any other product."""
+        parts = []
+        names, style = _NAMES, self.s.name
+        for f in factors:
+            kind = type(f)
+            if kind is Sym:
+                parts.append(names.get((f.name, style)) or name(f.name, self.s))
+            elif kind is Transpose and type(f.arg) is Sym:
+                parts.append((names.get((f.arg.name, style)) or name(f.arg.name, self.s)) + _TRANSPOSED[style])
+            elif kind is Const and not parts and f.value.denominator == 1 and f.value > 1:
+                parts.append(fraction(f.value, self.s))
+            else:
+                return None
         return self.s.times.join(parts)
 
     def _divides(self, f: Expr) -> bool:
