@@ -862,6 +862,20 @@ def build_both(root: Syntax, typing: Typing) -> tuple[Expr, Expr]:
             simple.append(symbol)
             written.append(symbol)
             continue
+        # the commonest operations after names, as _build_one builds them, in place
+        if op == "transpose":
+            simple[-1] = algebra.transpose(simple[-1])
+            written[-1] = Raw.Transpose(written[-1])
+            continue
+        if op == "call" and node.value == "tr":
+            simple[-1] = algebra.trace(simple[-1])
+            written[-1] = Raw.Trace(written[-1])
+            continue
+        if op == "number":  # the same constant either way
+            value = algebra.const(node.value)
+            simple.append(value)
+            written.append(value)
+            continue
         run = runs.get(id(node))
         if run is None:
             n = len(node.args)
