@@ -245,7 +245,7 @@ _NOT_GUESSED = (
     (Pattern(r"\\sqrt\s*\["), "an n-th root \\sqrt[n]{a} is not read: write a^{1/n} for a scalar a"),
 )
 # $...$, $$...$$, \[...\], \(...\) around the whole formula, as copied from a paper's source
-_DELIMITED = re.compile(r"^(\s*)(\$\$|\$|\\\[|\\\()(.*?)(\$\$|\$|\\\]|\\\))(\s*)$", re.S)
+_DELIMITED = Pattern(r"^(\s*)(\$\$|\$|\\\[|\\\()(.*?)(\$\$|\$|\\\]|\\\))(\s*)$", re.S)
 _CLOSING = {"$$": "$$", "$": "$", "\\[": "\\]", "\\(": "\\)"}
 
 
@@ -391,7 +391,7 @@ def unstyled(written: str) -> tuple[str, str]:
 # A decoration makes a name of its own: \hat{y} is "yhat", \bar{x}_1 "xbar_1" (a name of several
 # letters is otherwise Greek, so none of these is another name); formats/render.py writes them back
 DECORATIONS = vocabulary.DECORATIONS
-_DECORATED = re.compile(r"^\\(%s)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[^\\\s{]))(.*)$" % "|".join(DECORATIONS), re.S)
+_DECORATED = Pattern(r"^\\(%s)\s*(?:\{\s*((?:[^{}]|\{[^{}]*\})*?)\s*\}|(\\[A-Za-z]+|[^\\\s{]))(.*)$" % "|".join(DECORATIONS), re.S)
 
 
 def canonical_name(written: str) -> str | None:
@@ -433,8 +433,9 @@ _LONG_NUMBER = Pattern(r"\d{%d,}" % (MAX_DIGITS + 1))
 _PLAIN_REFUSED = re.compile(r"e(?<=\de)|E(?<=\dE)|\((?<=[fg]\()")
 
 # Where any check of `_refuse` finds something, this finds something: one search of each input
-# instead of one for each check (whose patterns are compiled when one is needed).
-_REFUSED = re.compile("|".join(f"(?:{p.pattern})" for p in (
+# instead of one for each check (whose patterns are compiled when one is needed). Compiled
+# when first needed too (~10M instructions): the inputs the quick reader reads need only _PLAIN_REFUSED.
+_REFUSED = Pattern("|".join(f"(?:{p.pattern})" for p in (
     _UNREADABLE, _LONG_NUMBER, _BACKSLASH_EATEN, *(p for p, _ in _MISWRITTEN_NUMBERS + _NOT_GUESSED))))
 
 

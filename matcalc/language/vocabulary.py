@@ -105,8 +105,8 @@ _BLACKBOARD = {
 _WRAPPED = Pattern(r"\\(operatorname|mathrm|text)\s*\{\s*([A-Za-z]*[0-9]*)")
 # what the check looks at: a command, a subscript (skipped: x_{ij} is one name), a letter run,
 # a Greek letter (a letter run with digits after it, as norm1 or W2, when no letter follows them)
-_ITEM = re.compile(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*[^\s\\]|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
-_PIECE = re.compile(r"[A-Z][a-z]*|[a-z]+")
+_ITEM = Pattern(r"\\[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|_\s*\{[^}]*\}|_\s*[^\s\\]|[A-Za-z]+(?:[0-9]+(?![A-Za-z]))?|[\u0370-\u03ff]")
+_PIECE = Pattern(r"[A-Z][a-z]*|[a-z]+")
 
 # Greek capitals written like Latin ones, and omicron: as names they would be two different
 # variables that print alike. The Latin letter is meant.
