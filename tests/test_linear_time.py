@@ -139,8 +139,23 @@ def test_add_is_collecting_and_scaling_again(products, raw, random):
     n_by_n = [p for p in (alg.mul(*fs, X) for fs in products) if p.shape == (n, n)]  # plain_product's or the fold's
     terms = n_by_n + raw + [alg.add(*n_by_n[:2]) if n_by_n else X]
     random.shuffle(terms)
+    for t in terms:  # one term, which add returns at once where it is kept
+        assert repr(alg.add(t)) == repr(collected([t]))
     terms += terms[:random.randrange(3)]  # like terms
     assert repr(alg.add(*terms)) == repr(collected(terms))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([alg.ONE, Const(Fraction(1)), Const(Fraction(0)), Const(Fraction(3)), Const(Fraction(-1, 2)),
+                        Const(5), s, alg.mul(Const(Fraction(2)), s)]),
+       st.sampled_from([n, m, 1]), st.lists(st.sampled_from(PLAIN + SCALARS + [u, v]), max_size=5))
+def test_the_shortcuts_of_the_pull_are_mul(seed, size, factors):
+    assert repr(alg.times_identity(seed, size)) == repr(alg.mul(seed, Identity(size)))
+    for e in (alg.times_identity(seed, size), alg.plain_product(factors)):  # (c I)ᵀ = c I
+        if e is not None:
+            product = type(e) is MatMul and not e.is_scalar  # (a scalar is its own transpose)
+            assert repr(alg.transpose(e)) == repr(alg.mul(*[alg.transpose(f) for f in reversed(e.factors)])
+                                                  if product else e if e.is_scalar else alg.transpose(e))
 
 
 @settings(max_examples=600, deadline=None)

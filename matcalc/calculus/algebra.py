@@ -37,6 +37,15 @@ def identity(n) -> Identity:
     return found
 
 
+def times_identity(s: Expr, n) -> Expr:
+    """mul(s, I) for a scalar s (a trace's seed: tr M = ⟨I, M⟩): 1 I = I and c I at once."""
+    if s is ONE:
+        return identity(n)
+    if type(s) is Const and type(s.value) is Fraction and s.value != 0 and s.value != 1 and n != 1:
+        return _plain(product_of_shape((s, identity(n)), (n, n)))  # what plain_product makes of it
+    return mul(s, identity(n))
+
+
 def zero(shape: Shape) -> Expr:
     return ZERO if shape == SCALAR else Zero(shape)
 
@@ -101,6 +110,12 @@ def add(*terms: Expr) -> Expr:
     rest is made only for like terms), and a term that has no like term is kept as it is
     where scale(c, rest) would make it again: a term without a number in front, and a product
     that plain_product made (a fixed point of mul: tests check both against collect_terms)."""
+    if len(terms) == 1:  # one term: alone of its kind, kept as below when it would be
+        t = terms[0]
+        kind = type(t)
+        if kind is MatMul and (type(t.factors[0]) is not Const or _PLAIN.get(id(t)) is t) or (
+                kind is not MatMul and kind is not Add and kind is not Const and kind is not Zero):
+            return t
     collected: dict = {}  # the key of rest → [total coefficient, the term while it is alone and kept]
     for term in terms:
         for t in term.terms if type(term) is Add else (term,):
@@ -233,7 +248,11 @@ def plain_product(factors) -> Expr | None:
     if len(out) == 1:
         return out[0]
     # the factors chain from `first` rows to `last` columns: MatMul's shape, known
-    product = product_of_shape(tuple(out), SCALAR if first is None or first == last == 1 else (first, last))
+    return _plain(product_of_shape(tuple(out), SCALAR if first is None or first == last == 1 else (first, last)))
+
+
+def _plain(product: MatMul) -> MatMul:
+    """product, noted as one that plain_product makes (what `add` and `transpose` look for)."""
     if len(_PLAIN) >= _KEPT:
         _PLAIN.clear()
     _PLAIN[id(product)] = product
@@ -534,6 +553,8 @@ def transpose(e: Expr) -> Expr:
     if kind is Sym:
         return e if e.symmetric else Transpose(e)
     if kind is MatMul:
+        if _PLAIN.get(id(e)) is e and type(e.factors[-1]) is Identity:  # (c I)ᵀ = c I: a seed of the pull
+            return e
         return mul(*[transpose(f) for f in reversed(e.factors)])
     if isinstance(e, (Const, Identity, Diag)):  # diag(v)ᵀ = diag(v)
         return e

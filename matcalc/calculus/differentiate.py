@@ -289,7 +289,7 @@ def _pull_once(e: Expr, seed: Expr, var: Sym, pulled: dict) -> Expr:
     if kind is Transpose:  # 1.A: ⟨S, Mᵀ⟩ = ⟨Sᵀ, M⟩
         return _pull(e.arg, alg.transpose(seed), var, pulled)
     if kind is Trace:  # ⟨s, tr M⟩ = ⟨s I, M⟩
-        return _pull(e.arg, alg.mul(seed, alg.identity(e.arg.shape[0])), var, pulled)
+        return _pull(e.arg, alg.times_identity(seed, e.arg.shape[0]), var, pulled)
     if isinstance(e, Differential):
         return seed
     if alg.is_zero(e):
@@ -325,6 +325,9 @@ def _pull_product(e: MatMul, seed: Expr, var: Sym, pulled: dict) -> Expr:
     f = e.factors[i]
     rest = e.factors[:i] + e.factors[i + 1:]
     if f.is_scalar:  # ⟨S, u M⟩ = u tr(Sᵀ M)
+        if seed is ONE and len(rest) == 1 and type(rest[0]) is Const and type(rest[0].value) is Fraction:
+            # ⟨1, c u⟩ = ⟨c, u⟩: tr(1ᵀ c) is c (as mul and trace give it, or an equal 0 or 1)
+            return _pull(f, rest[0], var, pulled)
         return _pull(f, alg.trace(alg.mul(alg.transpose(seed), *rest)), var, pulled)
     scalars = [g for g in rest if g.is_scalar]
     left = [g for g in e.factors[:i] if not g.is_scalar]
