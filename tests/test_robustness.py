@@ -387,3 +387,39 @@ def test_a_bug_is_one_message_and_exit_4_not_a_traceback(args):
     r = subprocess.run([sys.executable, "-c", PLANTED, *args], capture_output=True, text=True,
                        env={**ENV, "MATCALC_DEBUG": "1"}, timeout=120)
     assert r.returncode == 1 and "Traceback" in r.stderr and "ZeroDivisionError: planted" in r.stderr, r
+
+
+def test_results_and_messages_of_a_file_batch_keep_their_order_in_one_file(tmp_path):
+    """Read from a file into a file, a batch flushes its results when the buffer fills, not line by
+    line (cli/batch.run_batch's `hold`): each message on stderr still comes after the results before it."""
+    f = tmp_path / "batch.txt"
+    f.write_text("tr(A B)\ntr(A B\ntr(A C)\nx^T x\ntr(A D)\n")
+    command = " ".join([*ENTRY, "diff", "-", "A"])
+    r = subprocess.run(["bash", "-c", f"{command} < {f} > {tmp_path / 'out.txt'} 2>&1"], env=ENV, timeout=120)
+    assert r.returncode == 1
+    assert (tmp_path / "out.txt").read_text() == (
+        "\\nabla_A tr(A B) = B^T\n"
+        "<stdin>:2:7: a parenthesis is opened but never closed\n  tr(A B\n        ^\n"
+        "\\nabla_A tr(A C) = C^T\n"
+        "<stdin>:4:1: A does not occur in the expression\n  x^T x\n  ^^^^^\n"
+        "\\nabla_A tr(A D) = D^T\n"
+        "3 ok, 2 failed\n")
+
+
+def test_ctrl_c_in_a_file_batch_prints_the_results_of_the_lines_done(tmp_path):
+    blowup = "tr(" + "(A " * 28 + "B" + ")^2" * 28 + ")"
+    f = tmp_path / "batch.txt"
+    f.write_text(f"tr(A B)\n{blowup}\n")
+    with open(f, "rb") as stdin:
+        p = subprocess.Popen([*ENTRY, "diff", "-", "A"], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=ENV)
+    try:
+        time.sleep(2.0)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=60) == 130
+        err = p.stderr.read()
+        assert re.fullmatch(rb"\ninterrupted\n[01] ok, 0 failed\n", err), err  # 0 if the first line was not done
+        assert p.stdout.read() == (b"\\nabla_A tr(A B) = B^T\n" if b"1 ok" in err else b"")
+    finally:
+        p.kill()
+        p.wait()

@@ -113,14 +113,19 @@ class Printer:
             text = display(text)
         _write(text)
 
-    def gradient(self, g) -> None:
-        from . import output
+    _output = None  # cli.output, once a gradient is printed (an import statement at each line costs its look-up)
 
+    def gradient(self, g) -> None:
         if self.steps and self._derivation(g):
             return
         if self._pretty is not None:
             self._pretty.gradient(g)
         else:
+            output = self._output
+            if output is None:
+                from . import output
+
+                Printer._output = output
             self._latex(output.gradient_line(g, self.fmt, self.json_steps))
 
     def reading(self, note: str) -> None:
@@ -129,6 +134,7 @@ class Printer:
         if self._pretty is not None:
             self._pretty.note(note)
         elif self.fmt != "json":
+            _before_stderr()
             sys.stderr.write(f"note: {note}\n")
 
     def _derivation(self, g) -> bool:
@@ -143,6 +149,7 @@ class Printer:
                 self._latex(output.derivation_text(g, self.fmt))
             return True
         except NoDerivation as e:
+            _before_stderr()
             sys.stderr.write(f"note: {e.message}\n")
             return False
 
@@ -166,17 +173,39 @@ OUTPUT_FAILED = 3  # the exit code when the results cannot be written
 
 
 def write_out(text: str) -> None:
-    """`text` on stdout, flushed; BrokenPipeError (the reader left) passes, any other failure
-    is OutputFailed."""
+    """`text` on stdout, flushed (unless a batch holds its results back: see run_batch);
+    BrokenPipeError (the reader left) passes, any other failure is OutputFailed."""
+    _to_stdout(text, not _held)
+
+
+def _to_stdout(text: str, flush: bool) -> None:
     try:
         if sys.stdout is None:
             raise OutputFailed("standard output is closed")
         sys.stdout.write(text)
-        sys.stdout.flush()
+        if flush:
+            sys.stdout.flush()
     except BrokenPipeError:
         raise
     except (OSError, ValueError) as e:  # ValueError: a closed file object
         raise OutputFailed(getattr(e, "strerror", None) or str(e)) from None
+
+
+# Whether a batch holds its results in stdout's buffer rather than flushing each: while it reads
+# only files (no line waits to be read) and writes to no terminal (run_batch's `hold`).
+_held = False
+
+
+def _hold(held: bool) -> None:
+    global _held
+    _held = held
+
+
+def _before_stderr() -> None:
+    """The results held back go out before a message on stderr (stdout and stderr may be one
+    file: they stay in the order written)."""
+    if _held:
+        _to_stdout("", True)
 
 
 def _write(text: str) -> None:
@@ -186,7 +215,9 @@ def _write(text: str) -> None:
 
 def _diff_line(expression, wrts, declared, printer, check, layout=None, hessian=False) -> int:
     """Differentiate one expression and print its results; bad input raises MatcalcError."""
-    from .. import api
+    api = sys.modules.get("matcalc.api")
+    if api is None:  # the first line (an import statement at each line costs its look-up)
+        from .. import api
 
     if hessian:
         results = api.hessians_of(expression, wrts, declared)
@@ -212,6 +243,7 @@ def _check(g) -> bool:
 
     verdict = check_gradient(g)
     label = getattr(g, "label", f"∇_{g.wrt}")  # ∂/∂x for a Jacobian, ∇²_x for a Hessian
+    _before_stderr()
     sys.stderr.write(verdict.message(label) + "\n")
     return verdict.ok
 
@@ -220,7 +252,10 @@ def _diff_batch(sources, wrts, declared, printer, check, **how) -> int:
     def handle_line(expression, line_declared):
         return _diff_line(expression, wrts, line_declared, printer, check, **how)
 
-    return run_batch(sources, handle_line, printer.fmt, declared)
+    # results are held back (and flushed before each message on stderr) except where something
+    # else writes to stdout or stderr: Rich's pretty output, --check's numeric work
+    hold = printer.fmt != "pretty" and not check
+    return run_batch(sources, handle_line, printer.fmt, declared, hold)
 
 
 # -- the loop ------------------------------------------------------------------------------
@@ -229,13 +264,20 @@ PROGRESS_AFTER_SECONDS = 1.0  # a batch shows a progress bar once it has run thi
 _MAX_LINE_BYTES = 400_004     # 100,000 characters of UTF-8 (parser.MAX_LENGTH) and a line end
 
 
-def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict[str, str] | None = None) -> int:
+def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict[str, str] | None = None,
+              hold: bool = False) -> int:
     """Run `handle_line(expression, declarations)` on each expression line of `sources` ('-' is
     stdin), in order. It prints its own results and returns 0 (ok) or 1 (e.g. a failed check);
     a MatcalcError it raises fails that line only: `FILE:LINE:COL: message`, the line and a caret
     on stderr, and with fmt "json" also an error record on stdout. Ends with `N ok, M failed` on
     stderr. Returns the exit code: 0 all ok, 1 a line failed, 2 a source cannot be read, 130
-    interrupted (Ctrl-C); a closed stdout (`| head -1`) ends the batch quietly with 0."""
+    interrupted (Ctrl-C); a closed stdout (`| head -1`) ends the batch quietly with 0.
+
+    `hold`: handle_line writes its results only with write_out and its messages only after
+    _before_stderr. Then, when every source is a file and stdout no terminal, the results are
+    not flushed one by one (a write to the system each) but as stdout's buffer fills, before a
+    message on stderr, and at the end: no line waits to be read, and no one watches them come.
+    Else (a pipe, `tail -f`, a terminal) each result is flushed as soon as it is printed."""
     opened: list[_Source] = []
     try:
         for s in sources:  # all opened first: a missing file fails the batch before any output
@@ -249,6 +291,7 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
     used: set[str] = set()  # the names of `declared` that some line used
     progress = _Progress(opened)
     try:
+        _hold(hold and all(s.size is not None for s in opened) and not _isatty(sys.stdout))
         for source in opened:
             for number, text, problem in source.lines(progress):
                 try:
@@ -279,14 +322,20 @@ def run_batch(sources: list[str], handle_line, fmt: str = "text", declared: dict
                 else:
                     failed += 1
                 progress.show(ok, failed)
+        _before_stderr()  # (the summary)
     except KeyboardInterrupt:
         progress.stop()
+        try:
+            _before_stderr()  # the results of the lines done
+        except (BrokenPipeError, OutputFailed):
+            _silence_stdout()
         sys.stderr.write(f"\ninterrupted\n{ok} ok, {failed} failed\n")
         return 130
     except BrokenPipeError:  # the reader left (`| head -1`): nothing more to say
         _silence_stdout()
         return 0
     finally:
+        _hold(False)
         progress.stop()
         for source in opened:
             source.close()
@@ -393,6 +442,7 @@ def _too_long(first: bytes, stream, progress) -> tuple[str, MatcalcError]:
 def _report_line(error: MatcalcError, text: str, name: str, number: int, fmt: str) -> None:
     """`FILE:LINE:COL: message`, the line and a caret on stderr; a JSON record on stdout too."""
     error = _locate(error, text)
+    _before_stderr()
     report_error(error, f"{name}:{number}")
     if fmt == "json":
         import json
