@@ -219,16 +219,29 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
     Lower-case names not declared start as vectors; readings with fewer scalars win. Two
     best readings that both type-check are an error naming the candidates.
     """
-    declared = dict(declared or {})
+    declared = declared or {}
     names = names_in(*trees)
-    names += [n for n in extra_names if n not in names]
-    free = [n for n in names if n not in declared and not is_upper(n)]
-    # each reading starts from these kinds, some free names made scalars
-    start = {n: declared.get(n, "matrix" if is_upper(n) else "vector") for n in names}
+    if extra_names:
+        names += [n for n in extra_names if n not in names]
+    free = []  # the names whose kinds are guessed
+    start = {}  # each reading starts from these kinds, some free names made scalars
+    for n in names:
+        kind = declared.get(n)
+        if kind is None:
+            if n[0].isupper():  # is_upper(n)
+                kind = "matrix"
+            else:
+                kind = "vector"
+                free.append(n)
+        start[n] = kind
+    # the first reading, no free name a scalar: most inputs have it, and the quick check takes it
+    found = _check_plain(trees, start, scalar_result)
+    if found is not None and found is not NOT_PLAIN:
+        return Typing(start, *found)
+    plain = found is None  # a reading with scalars may pass the quick check; else _check_all decides
     best: list[tuple[dict, dict]] = []
     failures: list[_Fail] = []
     tried = 0
-    plain = True  # till _check_plain finds a construct it leaves to _check_all
     for n_scalars in range(len(free) + 1):
         for scalars in itertools.combinations(free, n_scalars):
             tried += 1
@@ -238,7 +251,7 @@ def infer(trees: list[Syntax], text: str, declared: dict[str, str] | None = None
                     text, trees[0].span)
             kinds = start.copy()  # _check_all marks exponents "integer" in it
             kinds.update(dict.fromkeys(scalars, "scalar"))
-            found = _check_plain(trees, kinds, scalar_result) if plain else None
+            found = _check_plain(trees, kinds, scalar_result) if plain and tried > 1 else None
             if found is None or found is NOT_PLAIN:  # _check_all decides, and says why not
                 plain = plain and found is None
                 try:
@@ -302,21 +315,22 @@ def _check_plain(trees, kinds, scalar_result):
     in a union-find list, 0 the dimension 1, and a shape is a scalar exactly when it is (0, 0).
     None for a reading that does not type-check (_check_all then says why); NOT_PLAIN for a
     tree with another construct. tests/test_kinds_plain.py holds it to _check_all."""
-    parent = [0]  # a dimension's parent; 0 (the dimension 1) is never joined to another
+    parent = list(range(2 * len(kinds) + 1))  # a dimension's parent; 0 (the dimension 1) never joins another
     env = {}
+    d = 1  # the next dimension of a name
     for name, kind in kinds.items():
-        if kind == "scalar":
-            env[name] = (0, 0)
+        if kind == "matrix":
+            env[name] = (d, d + 1)
+            d += 2
         elif kind == "vector":
-            parent.append(len(parent))
-            env[name] = (len(parent) - 1, 0)
+            env[name] = (d, 0)
+            d += 1
+        elif kind == "scalar":
+            env[name] = (0, 0)
         elif kind == "symmetric":
-            parent.append(len(parent))
-            env[name] = (len(parent) - 1, len(parent) - 1)
-        elif kind == "matrix":
-            parent += (len(parent), len(parent) + 1)
-            env[name] = (len(parent) - 2, len(parent) - 1)
-        else:  # pragma: no cover - integers are _check_all's to find
+            env[name] = (d, d)
+            d += 1
+        else:  # integers are _check_all's to find
             return NOT_PLAIN
     holes = {}
     for tree in trees:
@@ -328,25 +342,26 @@ def _check_plain(trees, kinds, scalar_result):
                 continue
             if op == "mul" or op == "add" or op == "sub":
                 left = done.pop()
-                right = done.pop()
+                right = done[-1]
                 if op == "mul":  # as _shape_of's: a scalar factor gives the other's shape
                     if left == (0, 0):
-                        done.append(right)
                         continue
                     if right == (0, 0):
-                        done.append(left)
+                        done[-1] = left
                         continue
-                    pairs = ((left[1], right[0]),)
+                    a, b = left[1], right[0]
                     shape = (left[0], right[1])
                 else:  # a number next to a vector or matrix is the constant one of its shape
                     if left == (0, 0) != right and is_number(node.args[0]):
-                        done.append(right)
                         continue
                     if right == (0, 0) != left and is_number(node.args[1]):
-                        done.append(left)
+                        done[-1] = left
                         continue
-                    pairs = ((left[0], right[0]), (left[1], right[1]))
+                    a, b = left[0], right[0]
+                    if not _join(parent, left[1], right[1]):
+                        return None
                     shape = left
+                done[-1] = shape
             elif op == "transpose":
                 r, c = done[-1]
                 done[-1] = (c, r)
@@ -357,51 +372,65 @@ def _check_plain(trees, kinds, scalar_result):
             elif op == "neg":
                 continue
             elif op == "call" and node.value in _PLAIN_CALLS or op == "power" and len(node.args) == 1:
-                shape = done[-1]
-                if shape == (0, 0):
+                a, b = done[-1]
+                if a == b == 0:
                     continue
-                if op == "power" and node.value.denominator != 1:
-                    return None
-                pairs = (shape,)  # a square matrix
                 if op == "call":
                     done[-1] = (0, 0)
-                shape = None
+                elif node.value.denominator != 1:
+                    return None
             elif op == "identity":
-                parent.append(len(parent))
-                shape = holes[id(node)] = (len(parent) - 1, len(parent) - 1)
+                n = len(parent)
+                parent.append(n)
+                shape = holes[id(node)] = (n, n)
                 done.append(shape)
                 continue
             else:
                 return NOT_PLAIN
-            for a, b in pairs:  # _unify: two dimensions one, 1 never a symbolic dimension
+            # _unify(a, b), inline: two dimensions one, the dimension 1 never a symbolic one
+            if a != b:
+                if not a or not b:
+                    return None
+                while parent[a] != a:
+                    a = parent[a]
+                while parent[b] != b:
+                    b = parent[b]
                 if a != b:
-                    if not a or not b:
-                        return None
-                    while parent[a] != a:
-                        a = parent[a]
-                    while parent[b] != b:
-                        b = parent[b]
-                    if a != b:
-                        parent[a] = b
-            if shape is not None:
-                done.append(shape)
+                    parent[a] = b
         if scalar_result and done[-1] != (0, 0):
             return None
     names: dict[int, str | int] = {0: 1}  # the root of each dimension class, by first appearance
-
-    def named(shape):
-        dims = []
-        for d in shape:
-            while parent[d] != d:
-                d = parent[d]
-            found = names.get(d)
-            if found is None:
+    named = {}
+    for of, shapes in ((named, env), (holes, holes)):
+        for key, (r, c) in shapes.items():
+            while parent[r] != r:
+                r = parent[r]
+            while parent[c] != c:
+                c = parent[c]
+            r_name = names.get(r)
+            if r_name is None:
                 i = len(names) - 1
-                found = names[d] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
-            dims.append(found)
-        return tuple(dims)
+                r_name = names[r] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
+            c_name = names.get(c)
+            if c_name is None:
+                i = len(names) - 1
+                c_name = names[c] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
+            of[key] = (r_name, c_name)
+    return named, holes
 
-    return {name: named(shape) for name, shape in env.items()}, {i: named(shape) for i, shape in holes.items()}
+
+def _join(parent: list, a: int, b: int) -> bool:
+    """_unify for _check_plain's dimensions."""
+    if a != b:
+        if not a or not b:
+            return False
+        while parent[a] != a:
+            a = parent[a]
+        while parent[b] != b:
+            b = parent[b]
+        if a != b:
+            parent[a] = b
+    return True
 
 
 def _is_scalar(shape) -> bool:
