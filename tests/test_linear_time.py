@@ -106,6 +106,13 @@ def folded(factors):
 
 
 @settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(PLAIN + SCALARS + SQUARE + [u, v]), max_size=7))
+def test_mul_chain_of_plain_factors_is_the_nested_product(factors):
+    if len(factors) > 1 and alg.plain_product(factors) is not None:  # mul_chain's shortcut
+        assert repr(alg.mul_chain(factors)) == repr(reduce(alg.mul, factors))
+
+
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(PLAIN + SCALARS + [u, v]), max_size=7))
 @example([Const(Fraction(2)), X, Identity(n), alg.transpose(X), u.__class__("w", (n, 1), False)])
 @example([u, v, u, X])  # (u v) u X: a 1×1 run, then a row
