@@ -381,3 +381,16 @@ def test_the_looks_of_common_factors_say_what_splitting_the_terms_finds(terms):
         m.setattr(present_module, "_some_factor_in_every_term", lambda terms: True)
         m.setattr(present_module, "_transposed_pairs", lambda split, left, right: False)
         assert common_factors() == seen
+
+
+_U, _V, _M = Sym("u", (1, "n"), False), Sym("v", ("n", 1), False), Sym("M", ("n", "n"), False)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([_U, _V, _M, alg.transpose(_M), Sym("s", (1, 1), False), alg.const(2)]), max_size=7))
+def test_a_product_without_a_row_then_a_column_has_no_unit_to_take_out(factors):
+    """scalar_units looks no further into a product in which no row comes before a column."""
+    from matcalc.calculus import present as present_module
+
+    if not present_module._row_then_column(factors):
+        assert present_module._inner_unit([f for f in factors if not f.is_scalar]) is None

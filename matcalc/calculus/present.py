@@ -47,7 +47,7 @@ from .expr import (
     Norm, Ones, Power, Sum, Sym, Trace, Transpose, Vec, Zero, postorder,
 )
 
-_ONE = Fraction(1)  # shared: building a Fraction is not free
+_ONE = ONE.value  # algebra's shared 1 (building a Fraction is not free): the coefficient of a term without one
 
 
 def present(e: Expr) -> Expr:
@@ -608,6 +608,16 @@ def _elementwise_base(t: Expr) -> Expr | tuple:
     return matrices[0] if len(matrices) == 1 else factors
 
 
+def _elementwise_bases_differ(terms) -> bool:
+    """Whether the terms' _elementwise_base are not all one (each compared with the first's, which
+    mostly differs at its first factor: no hash of every factor of every term)."""
+    first = _elementwise_base(terms[0])
+    for t in terms[1:]:
+        if _elementwise_base(t) != first:
+            return True
+    return False
+
+
 def _rest_factors(t: Expr) -> tuple:
     """The factors of rest in t = c · rest (alg.split_coefficient), rest not built: (rest,) if
     it is no product."""
@@ -630,7 +640,7 @@ def _hadamard_common(e: Add) -> Expr:
         return _scalar_sigma_common(e)
     if e.shape[0] == 1:  # scalars and rows: their elementwise products are written as columns
         return e
-    if (_PLAIN.get(id(e)) is e or not node_types(e) & _ELEMENTWISE) and len({_elementwise_base(t) for t in e.terms}) > 1:
+    if (_PLAIN.get(id(e)) is e or not node_types(e) & _ELEMENTWISE) and _elementwise_bases_differ(e.terms):
         return e  # no ∘: a factor every term shares is a whole term's matrix part, and they differ
     split = []
     for t in e.terms:
@@ -750,10 +760,7 @@ def scalar_units(e: Expr) -> Expr:
         return alg.add(*terms) if any(a is not b for a, b in zip(terms, e.terms)) else e
     if not isinstance(e, MatMul) or e.is_scalar:
         return e
-    for f in e.factors:  # a 1×1 run starts at a row: most products have none
-        if f.shape[0] == 1 and not f.is_scalar:
-            break
-    else:
+    if not _row_then_column(e.factors):  # (most products)
         return e
     scalars = [f for f in e.factors if f.is_scalar]
     chain = [f for f in e.factors if not f.is_scalar]
@@ -766,6 +773,18 @@ def scalar_units(e: Expr) -> Expr:
         units.append(_oriented(chain[i:j + 1]))
         chain = chain[:i] + chain[j + 1:]
     return alg.mul(*scalars, *units, *chain) if units else e
+
+
+def _row_then_column(factors) -> bool:
+    """Whether a matrix factor with one row comes before one with one column: else _inner_unit
+    finds no 1×1 run (one starts at a row, and it ends its search at the first row's column)."""
+    for i, f in enumerate(factors):
+        if f.shape[0] == 1 and not f.is_scalar:
+            for g in factors[i + 1:]:
+                if g.shape[1] == 1 and not g.is_scalar:
+                    return True
+            return False
+    return False
 
 
 def _inner_unit(chain: list[Expr]) -> tuple[int, int] | None:
@@ -850,7 +869,10 @@ def common_scalars(e: Expr) -> Expr:
 
 def positive_first(e: Expr) -> Expr:
     """b - a rather than -a + b: a sum starts with a term that has no minus sign, if it has one."""
-    if not isinstance(e, Add) or alg.coefficient(e.terms[0]) > 0:  # (most sums start so)
+    if not isinstance(e, Add):
+        return e
+    first = alg.coefficient(e.terms[0])
+    if first is _ONE or first > 0:  # (most sums start so; mostly with 1, seen without Fraction's >)
         return e
     positive = [t for t in e.terms if alg.coefficient(t) > 0]
     if not positive or positive[0] is e.terms[0]:
