@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from lark.exceptions import LarkError
 
+from matcalc.errors import MatcalcError
 from matcalc.language import fastparse
 from matcalc.language import parser
 from matcalc.language.grammar import lark_parser
@@ -136,3 +137,19 @@ def test_the_screen_of_quick_inputs_misses_no_refusal():
     for text in ["2e5 x", "x 1E3", "f(x)", "a^T g(x)"]:
         assert fastparse.parse(text) is not None and parser._REFUSED.search(text)
         assert parser._PLAIN_REFUSED.search(text)
+
+
+def test_vocabulary_finds_no_word_in_a_quick_input_without_two_capitals_together():
+    """parse asks vocabulary.check about a quick input only when two capitals stand together
+    (KL(p), MSE(y)): the quick reader takes no other run of letters but tr(."""
+    from matcalc.language import vocabulary
+
+    rng = random.Random(20261203)
+    pieces = PIECES + ["KL", "MSE", "AB", "tr (", "e", "E"]
+    texts = _strings_in_tests() + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+                                   for _ in range(20000)]
+    quick = [t for t in texts if fastparse.parse(t) is not None]
+    assert len(quick) > 1000
+    assert not [t for t in quick if not parser._CAPITALS.search(t) and vocabulary._ANY_WORD.search(t)]
+    with pytest.raises(MatcalcError, match="KL"):  # a word the quick reader reads as a product
+        parser.parse("KL(x)")

@@ -96,7 +96,7 @@ def parse(text: str) -> Line:
         prepared = classify_bars(_without_delimiters(text))
         if prepared is not text:  # $A B$: the quick reader may read what is left
             line = quick_parse(prepared)
-    else:
+    elif _CAPITALS.search(text) is not None:  # else the check finds no word here (tr is one)
         vocabulary.check(text)
     if line is not None:
         if "^" in text and "-" in text:  # 0^{-1}, (-4)^{0.5}: the quick reader has no division
@@ -431,6 +431,9 @@ _LONG_NUMBER = Pattern(r"\d{%d,}" % (MAX_DIGITS + 1))
 # notation (2e5) and f(x) it reads as products. Each branch begins with its character, so that
 # the search skips to the places that hold one (tests/test_fastparse.py holds it to _REFUSED).
 _PLAIN_REFUSED = re.compile(r"e(?<=\de)|E(?<=\dE)|\((?<=[fg]\()")
+
+# The only runs of letters but tr( that the quick reader reads: vocabulary.check looks at those
+_CAPITALS = re.compile(r"[A-Z][A-Z]")
 
 # Where any check of `_refuse` finds something, this finds something: one search of each input
 # instead of one for each check (whose patterns are compiled when one is needed). Compiled
