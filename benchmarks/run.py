@@ -13,7 +13,8 @@ benchmarks/scaling.png next to this file, and prints the table.
 Start-up is timed as a user meets it after installing: fresh processes, each the median of
 many runs interleaved with the baselines, with byte-code caches written (pip compiles them at
 install time; an editable checkout writes them on first run unless PYTHONDONTWRITEBYTECODE is
-set, so it is unset here and the caches go to a private folder).
+set, so it is unset here and the caches go to a private folder). PYTHONUNBUFFERED, which this
+machine sets and a user's shell does not, is unset too: it would make every printed line a write.
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 MATCALC = str(Path(PYTHON).with_name("matcalc")) if Path(PYTHON).with_name("matcalc").exists() \
     else shutil.which("matcalc")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# This machine sets PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED; a user's shell sets neither.
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")}
 ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "matcalc-bench-pycache")
 ENV.pop("_MATCALC_COMPLETE", None)
 

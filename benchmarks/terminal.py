@@ -25,7 +25,8 @@ PYTHON = sys.executable
 MATCALC = str(Path(PYTHON).with_name("matcalc")) if Path(PYTHON).with_name("matcalc").exists() \
     else shutil.which("matcalc")
 # byte-code caches written, as after `pip install`, in a private folder
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("_MATCALC")}
+ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
+       and not k.startswith("_MATCALC")}
 ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "matcalc-bench-pycache")
 
 EXPRESSION = "tr(ABA^TC)"
