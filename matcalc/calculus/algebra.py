@@ -188,6 +188,7 @@ def mul(*factors: Expr) -> Expr:
 # Factors that `plain_product` leaves to the fold: powers may merge with a neighbour, a zero
 # zeroes a product.
 _FOLDED = frozenset({Power, VariablePower, Zero})
+_FOLDED_OR_PRODUCT = _FOLDED | {MatMul}  # a matrix factor that is a product: not flat
 
 
 def plain_product(factors) -> Expr | None:
@@ -202,35 +203,36 @@ def plain_product(factors) -> Expr | None:
     first = last = None
     if MatMul in map(type, factors):  # (a look in C: most products are of plain factors)
         factors = _parts(factors)
+    previous = None  # the kept hash of the chain's last factor
     for f in factors:
         kind = type(f)
-        if kind is Const:  # as _Fold._take does
-            if c is _ONE and type(f.value) is Fraction:
-                c, number = f.value, f
-            elif f is not ONE:
-                c *= f.value
-                number = None
-            continue
-        if kind in _FOLDED:
-            return None
         if f.is_scalar:
-            if scalar is not None:  # two scalars: sorted, maybe merged (|X|⁻¹ |X|)
+            if kind is Const:  # as _Fold._take does
+                if c is _ONE and type(f.value) is Fraction:
+                    c, number = f.value, f
+                elif f is not ONE:
+                    c *= f.value
+                    number = None
+                continue
+            if kind in _FOLDED or scalar is not None:  # two scalars: sorted, maybe merged (|X|⁻¹ |X|)
                 return None
             scalar = f
             continue
-        if kind is MatMul:
+        if kind in _FOLDED_OR_PRODUCT:
             return None
         rows, cols = f.shape
-        if last is None:
+        if rows != last:
+            if last is not None:  # a 1×1 run read as a scalar factor: the fold's business
+                return None
             first = rows
-        elif rows != last:  # a 1×1 run read as a scalar factor: the fold's business
-            return None
         last = cols
         if kind is Identity:
             identity = f
             continue
-        if chain and chain[-1]._hash == f._hash:  # X X = X²
+        h = f._hash
+        if h == previous:  # X X = X²
             return None
+        previous = h
         chain.append(f)
     out = []
     if c is not _ONE and c != 1:
