@@ -23,7 +23,7 @@ from matcalc.cli import output
 from matcalc.formats import render
 from matcalc.calculus.canonical import canonical
 from matcalc.cli.app import app
-from matcalc.calculus.expr import Const, Func, Identity, Ones, Power, Sym, Trace, Transpose, free_symbols
+from matcalc.calculus.expr import Add, Const, Func, Identity, MatMul, Ones, Power, Sym, Trace, Transpose, free_symbols
 from matcalc.formats.numpy_code import identifier
 from matcalc.formats.python_code import python_code
 from matcalc.verify import identity
@@ -284,3 +284,18 @@ def test_a_product_of_names_is_written_as_the_product_writes_it(factors, style):
     fast = writer.names(factors)
     if fast is not None:
         assert fast == writer.product(factors)[0]
+
+
+_PRODUCTS = st.lists(st.one_of(st.sampled_from(_NAMES), st.sampled_from(_NAMES), st.sampled_from(_OTHERS)),
+                     min_size=2, max_size=4).map(lambda fs: MatMul(tuple(fs)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PRODUCTS, st.sampled_from(_NAMES + _OTHERS)), min_size=2, max_size=4),
+       st.sampled_from(sorted(render.STYLES)))
+def test_sums_of_products_of_names_are_written_as_without_the_one_pass(terms, style):
+    e = Add(tuple(terms))
+    fast = render.render(e, render.STYLES[style])
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(render._Renderer, "names", lambda self, factors: None)  # every product through `product`
+        assert render.render(e, render.STYLES[style]) == fast

@@ -303,6 +303,11 @@ class _Renderer:
     def sum(self, terms) -> str:
         out = []
         for i, t in enumerate(terms):
+            if type(t) is MatMul:  # a product of names, after a whole number over 1 or not (most terms)
+                text = self.names(t.factors)
+                if text is not None:
+                    out.append(" + " + text if i else text)
+                    continue
             negative = isinstance(t, Const) and t.value < 0 or (
                 isinstance(t, MatMul) and isinstance(t.factors[0], Const) and t.factors[0].value < 0)
             if negative:
