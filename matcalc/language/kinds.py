@@ -536,10 +536,25 @@ def _postorder(root: Syntax, runs: dict | None = None, raw: bool = False) -> lis
         order.append(node)
         args = node.args
         if args:
-            if runs is not None and (node.op == "mul" or raw and node.op in ("add", "sub")):
-                args, steps = _run(node)
-                runs[id(node)] = (args, steps)
-            stack.extend(reversed(args))
+            op = node.op
+            if runs is not None and (op == "mul" or raw and (op == "add" or op == "sub")):
+                # the run: its operands left to right, the operation before each but the first
+                same = ("mul",) if op == "mul" else ("add", "sub")
+                operands, steps = [], []
+                while op in same:
+                    operands.append(node.args[1])
+                    steps.append(op)
+                    node = node.args[0]
+                    op = node.op
+                operands.append(node)
+                operands.reverse()
+                steps.reverse()
+                runs[id(order[-1])] = (operands, steps)
+                stack += operands[::-1]
+            elif len(args) == 1:  # most nodes with arguments but runs: transposes, traces
+                stack.append(args[0])
+            else:
+                stack += args[::-1]
     order.reverse()
     return order
 
@@ -926,18 +941,6 @@ def build_both(root: Syntax, typing: Typing) -> tuple[Expr, Expr]:
         simple.append(value)
         written.append(_raw_sum(as_written, steps))
     return simple[-1], written[-1]
-
-
-def _run(node: Syntax) -> tuple[list[Syntax], list[str]]:
-    """The operands of a left-nested run of one kind of operation (products; or sums and
-    differences), left to right, and the operation before each operand after the first."""
-    kinds = ("mul",) if node.op == "mul" else ("add", "sub")
-    rights, steps = [], []
-    while node.op in kinds:
-        rights.append(node.args[1])
-        steps.append(node.op)
-        node = node.args[0]
-    return [node, *reversed(rights)], steps[::-1]
 
 
 def _raw_product(values: list[Expr]) -> Expr:
