@@ -268,9 +268,9 @@ def test_numpy_of_a_scalar_product_times_a_matrix(source):
 _A, _B = Sym("A", ("m", "n"), False), Sym("B", ("n", "m"), False)
 _NAMES = [_A, _B, Transpose(_A), Transpose(_B), Sym("x", ("n", 1), False), Sym("s", (1, 1), False),
           Sym("W_2", ("m", "n"), False), Sym("mu", (1, 1), False), Transpose(Sym("yhat", ("n", 1), False)),
-          Const(Fraction(2)), Const(Fraction(12))]
+          Const(Fraction(2)), Const(Fraction(12)), Trace(MatMul((_A, _B))), Trace(_A)]
 _OTHERS = [Const(Fraction(1)), Const(Fraction(-3)), Const(Fraction(1, 2)), Const(Fraction(3, 2)), Identity("n"),
-           Ones(("n", 1)), Trace(_A), Power(Sym("s", (1, 1), False), Fraction(-1)), Func("exp", Sym("s", (1, 1), False)),
+           Ones(("n", 1)), Trace(MatMul((Const(Fraction(-1)), _A, _B))), Power(Sym("s", (1, 1), False), Fraction(-1)), Func("exp", Sym("s", (1, 1), False)),
            Transpose(Transpose(_A))]
 
 

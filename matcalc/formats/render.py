@@ -389,8 +389,9 @@ class _Renderer:
         return self.s.times.join(parts)
 
     def names(self, factors) -> str | None:
-        """A product of variables and their transposes, after a whole number over 1 or not (most
-        products of a result), as `product` writes it, read once; None for any other product."""
+        """A product of variables, their transposes and traces, after a whole number over 1 or not
+        (most products of a result and an input), as `product` writes it, read once; None for any
+        other product."""
         parts = []
         names, style = _NAMES, self.s.name
         for f in factors:
@@ -401,6 +402,8 @@ class _Renderer:
                 parts.append((names.get((f.arg.name, style)) or name(f.arg.name, self.s)) + _TRANSPOSED[style])
             elif kind is Const and not parts and f.value.denominator == 1 and f.value > 1:
                 parts.append(fraction(f.value, self.s))
+            elif kind is Trace:  # 3 tr(A X): as `product` writes it, without parentheses
+                parts.append(f"{self.fn('tr')}({self.go(f.arg)})")
             else:
                 return None
         return self.s.times.join(parts)
