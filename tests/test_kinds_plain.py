@@ -1,7 +1,6 @@
 """kinds._check_plain, the quick type check of plain products, sums, transposes and traces,
 must give _check_all's answer exactly (shapes, dimension names, their order, the holes of I),
 or fail where _check_all fails, or leave the tree to _check_all."""
-import ast
 import itertools
 import sys
 from fractions import Fraction
@@ -16,6 +15,7 @@ from matcalc.language.syntax import Query, Syntax
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 import run  # noqa: E402  benchmarks/run.py: the batch the quick check is for
+from test_fastparse import _strings_in_tests  # noqa: E402  every string literal of the suite
 
 
 def slow(trees, given_kinds, scalar_result):
@@ -60,15 +60,6 @@ def trees_of(text):
     except MatcalcError:
         return []
     return [side.body if isinstance(side, Query) else side for side in (line.lhs, line.rhs) if side is not None]
-
-
-def _strings_in_tests():
-    out = set()
-    for path in Path(__file__).parent.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 200:
-                out.add(node.value)
-    return sorted(out)
 
 
 # more dimensions than _DIM_NAMES has letters: d13, d14, ...

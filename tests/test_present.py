@@ -267,22 +267,25 @@ LONE = ["tr(X B L X^T)", "tr(X A X^T)", "tr(X^T A X B)", "x^T A x", "tr(X S X^T)
         "tr(X S X^T) + tr(X A^T A X^T) ; S: symmetric"]  # X (2 S + 2 Aᵀ A): each inner term symmetric
 
 
-def test_the_chains_tell_a_lone_variable_around_a_symmetric_sum_as_the_built_sum_does(monkeypatch):
-    from matcalc.calculus import present as present_module
+def _lone_and_benchmark_gradients() -> list[str]:
+    """The gradients of LONE and of 300 benchmark inputs, each as its repr."""
     from test_linear_time import _benchmark_inputs
 
-    def results():
-        out = []
-        for source in LONE + _benchmark_inputs(300):
-            text, _, declared = source.partition(" ; ")
-            declared = dict([declared.split(": ")]) if declared else None
-            out.append(repr(api.diff(text, "X" if "X" in text else "x", declared=declared).result))
-            alg.forget()
-        return out
+    out = []
+    for source in LONE + _benchmark_inputs(300):
+        text, _, declared = source.partition(" ; ")
+        declared = dict([declared.split(": ")]) if declared else None
+        out.append(repr(api.diff(text, "X" if "X" in text else "x", declared=declared).result))
+        alg.forget()
+    return out
 
-    seen = results()
+
+def test_the_chains_tell_a_lone_variable_around_a_symmetric_sum_as_the_built_sum_does(monkeypatch):
+    from matcalc.calculus import present as present_module
+
+    seen = _lone_and_benchmark_gradients()
     monkeypatch.setattr(present_module, "_transposed_pairs", lambda split, left, right: False)  # built, then looked at
-    assert results() == seen
+    assert _lone_and_benchmark_gradients() == seen
 
 
 # -- a plain gradient is seen on its factors as its node types show it ---------------------------
@@ -338,20 +341,10 @@ def test_a_plain_gradient_seen_on_its_factors_is_rewritten_as_its_node_types_say
 
 def test_plain_gradients_of_the_benchmark_are_rewritten_as_their_node_types_say(monkeypatch):
     from matcalc.calculus import present as present_module
-    from test_linear_time import _benchmark_inputs
 
-    def results():
-        out = []
-        for source in LONE + _benchmark_inputs(300):
-            text, _, declared = source.partition(" ; ")
-            declared = dict([declared.split(": ")]) if declared else None
-            out.append(repr(api.diff(text, "X" if "X" in text else "x", declared=declared).result))
-            alg.forget()
-        return out
-
-    seen = results()
+    seen = _lone_and_benchmark_gradients()
     monkeypatch.setattr(present_module, "_plain", lambda e: False)
-    assert results() == seen
+    assert _lone_and_benchmark_gradients() == seen
 
 
 @settings(max_examples=400, deadline=None)

@@ -387,35 +387,25 @@ def _check_plain(trees, kinds, scalar_result):
                 continue
             else:
                 return NOT_PLAIN
-            # _unify(a, b), inline: two dimensions one, the dimension 1 never a symbolic one
-            if a != b:
-                if not a or not b:
-                    return None
-                while parent[a] != a:
-                    a = parent[a]
-                while parent[b] != b:
-                    b = parent[b]
-                if a != b:
-                    parent[a] = b
+            if not _join(parent, a, b):
+                return None
         if scalar_result and done[-1] != (0, 0):
             return None
     names: dict[int, str | int] = {0: 1}  # the root of each dimension class, by first appearance
+
+    def name(d):
+        while parent[d] != d:
+            d = parent[d]
+        found = names.get(d)
+        if found is None:
+            i = len(names) - 1
+            found = names[d] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
+        return found
+
     named = {}
     for of, shapes in ((named, env), (holes, holes)):
         for key, (r, c) in shapes.items():
-            while parent[r] != r:
-                r = parent[r]
-            while parent[c] != c:
-                c = parent[c]
-            r_name = names.get(r)
-            if r_name is None:
-                i = len(names) - 1
-                r_name = names[r] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
-            c_name = names.get(c)
-            if c_name is None:
-                i = len(names) - 1
-                c_name = names[c] = _DIM_NAMES[i] if i < len(_DIM_NAMES) else f"d{i + 1}"
-            of[key] = (r_name, c_name)
+            of[key] = (name(r), name(c))
     return named, holes
 
 
